@@ -1,0 +1,14 @@
+// Original file: /work/main/protos/maas/v1/gateway.proto
+
+
+export interface ClassifyRequest {
+  'model'?: (string);
+  'texts'?: (string)[];
+  'routing_key'?: (string);
+}
+
+export interface ClassifyRequest__Output {
+  'model': (string);
+  'texts': (string)[];
+  'routing_key': (string);
+}

@@ -1,0 +1,14 @@
+// Original file: /work/main/protos/maas/v1/registry.proto
+
+
+export interface DownloadArtifactRequest {
+  'model'?: (string);
+  'version'?: (string);
+  'path'?: (string);
+}
+
+export interface DownloadArtifactRequest__Output {
+  'model': (string);
+  'version': (string);
+  'path': (string);
+}

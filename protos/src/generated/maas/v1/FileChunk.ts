@@ -1,0 +1,12 @@
+// Original file: /work/main/protos/maas/v1/registry.proto
+
+
+export interface FileChunk {
+  'path'?: (string);
+  'data'?: (Buffer | Uint8Array | string);
+}
+
+export interface FileChunk__Output {
+  'path': (string);
+  'data': (Buffer);
+}

@@ -1,0 +1,10 @@
+// Original file: /work/main/protos/maas/v1/registry.proto
+
+
+export interface GetModelRequest {
+  'name'?: (string);
+}
+
+export interface GetModelRequest__Output {
+  'name': (string);
+}

@@ -1,0 +1,12 @@
+// Original file: /work/main/protos/maas/v1/registry.proto
+
+
+export interface GetVersionRequest {
+  'model'?: (string);
+  'version'?: (string);
+}
+
+export interface GetVersionRequest__Output {
+  'model': (string);
+  'version': (string);
+}

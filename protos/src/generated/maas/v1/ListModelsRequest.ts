@@ -1,0 +1,8 @@
+// Original file: /work/main/protos/maas/v1/registry.proto
+
+
+export interface ListModelsRequest {
+}
+
+export interface ListModelsRequest__Output {
+}

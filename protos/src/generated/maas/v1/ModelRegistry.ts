@@ -1,0 +1,92 @@
+// Original file: /work/main/protos/maas/v1/registry.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ArtifactChunk as _maas_v1_ArtifactChunk, ArtifactChunk__Output as _maas_v1_ArtifactChunk__Output } from '../../maas/v1/ArtifactChunk.js';
+import type { DownloadArtifactRequest as _maas_v1_DownloadArtifactRequest, DownloadArtifactRequest__Output as _maas_v1_DownloadArtifactRequest__Output } from '../../maas/v1/DownloadArtifactRequest.js';
+import type { GetModelRequest as _maas_v1_GetModelRequest, GetModelRequest__Output as _maas_v1_GetModelRequest__Output } from '../../maas/v1/GetModelRequest.js';
+import type { GetVersionRequest as _maas_v1_GetVersionRequest, GetVersionRequest__Output as _maas_v1_GetVersionRequest__Output } from '../../maas/v1/GetVersionRequest.js';
+import type { ListModelsRequest as _maas_v1_ListModelsRequest, ListModelsRequest__Output as _maas_v1_ListModelsRequest__Output } from '../../maas/v1/ListModelsRequest.js';
+import type { ListModelsResponse as _maas_v1_ListModelsResponse, ListModelsResponse__Output as _maas_v1_ListModelsResponse__Output } from '../../maas/v1/ListModelsResponse.js';
+import type { Model as _maas_v1_Model, Model__Output as _maas_v1_Model__Output } from '../../maas/v1/Model.js';
+import type { ModelVersion as _maas_v1_ModelVersion, ModelVersion__Output as _maas_v1_ModelVersion__Output } from '../../maas/v1/ModelVersion.js';
+import type { RegisterVersionRequest as _maas_v1_RegisterVersionRequest, RegisterVersionRequest__Output as _maas_v1_RegisterVersionRequest__Output } from '../../maas/v1/RegisterVersionRequest.js';
+import type { Rollout as _maas_v1_Rollout, Rollout__Output as _maas_v1_Rollout__Output } from '../../maas/v1/Rollout.js';
+import type { SetRolloutRequest as _maas_v1_SetRolloutRequest, SetRolloutRequest__Output as _maas_v1_SetRolloutRequest__Output } from '../../maas/v1/SetRolloutRequest.js';
+
+export interface ModelRegistryClient extends grpc.Client {
+  DownloadArtifact(argument: _maas_v1_DownloadArtifactRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_maas_v1_ArtifactChunk__Output>;
+  DownloadArtifact(argument: _maas_v1_DownloadArtifactRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_maas_v1_ArtifactChunk__Output>;
+  downloadArtifact(argument: _maas_v1_DownloadArtifactRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_maas_v1_ArtifactChunk__Output>;
+  downloadArtifact(argument: _maas_v1_DownloadArtifactRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_maas_v1_ArtifactChunk__Output>;
+  
+  GetModel(argument: _maas_v1_GetModelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Model__Output>): grpc.ClientUnaryCall;
+  GetModel(argument: _maas_v1_GetModelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_Model__Output>): grpc.ClientUnaryCall;
+  GetModel(argument: _maas_v1_GetModelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Model__Output>): grpc.ClientUnaryCall;
+  GetModel(argument: _maas_v1_GetModelRequest, callback: grpc.requestCallback<_maas_v1_Model__Output>): grpc.ClientUnaryCall;
+  getModel(argument: _maas_v1_GetModelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Model__Output>): grpc.ClientUnaryCall;
+  getModel(argument: _maas_v1_GetModelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_Model__Output>): grpc.ClientUnaryCall;
+  getModel(argument: _maas_v1_GetModelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Model__Output>): grpc.ClientUnaryCall;
+  getModel(argument: _maas_v1_GetModelRequest, callback: grpc.requestCallback<_maas_v1_Model__Output>): grpc.ClientUnaryCall;
+  
+  GetVersion(argument: _maas_v1_GetVersionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  GetVersion(argument: _maas_v1_GetVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  GetVersion(argument: _maas_v1_GetVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  GetVersion(argument: _maas_v1_GetVersionRequest, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  getVersion(argument: _maas_v1_GetVersionRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  getVersion(argument: _maas_v1_GetVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  getVersion(argument: _maas_v1_GetVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  getVersion(argument: _maas_v1_GetVersionRequest, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  
+  ListModels(argument: _maas_v1_ListModelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  ListModels(argument: _maas_v1_ListModelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  ListModels(argument: _maas_v1_ListModelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  ListModels(argument: _maas_v1_ListModelsRequest, callback: grpc.requestCallback<_maas_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  listModels(argument: _maas_v1_ListModelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  listModels(argument: _maas_v1_ListModelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  listModels(argument: _maas_v1_ListModelsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  listModels(argument: _maas_v1_ListModelsRequest, callback: grpc.requestCallback<_maas_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
+  
+  RegisterVersion(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientWritableStream<_maas_v1_RegisterVersionRequest>;
+  RegisterVersion(metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientWritableStream<_maas_v1_RegisterVersionRequest>;
+  RegisterVersion(options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientWritableStream<_maas_v1_RegisterVersionRequest>;
+  RegisterVersion(callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientWritableStream<_maas_v1_RegisterVersionRequest>;
+  registerVersion(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientWritableStream<_maas_v1_RegisterVersionRequest>;
+  registerVersion(metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientWritableStream<_maas_v1_RegisterVersionRequest>;
+  registerVersion(options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientWritableStream<_maas_v1_RegisterVersionRequest>;
+  registerVersion(callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientWritableStream<_maas_v1_RegisterVersionRequest>;
+  
+  SetRollout(argument: _maas_v1_SetRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  SetRollout(argument: _maas_v1_SetRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  SetRollout(argument: _maas_v1_SetRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  SetRollout(argument: _maas_v1_SetRolloutRequest, callback: grpc.requestCallback<_maas_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  setRollout(argument: _maas_v1_SetRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  setRollout(argument: _maas_v1_SetRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  setRollout(argument: _maas_v1_SetRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  setRollout(argument: _maas_v1_SetRolloutRequest, callback: grpc.requestCallback<_maas_v1_Rollout__Output>): grpc.ClientUnaryCall;
+  
+}
+
+export interface ModelRegistryHandlers extends grpc.UntypedServiceImplementation {
+  DownloadArtifact: grpc.handleServerStreamingCall<_maas_v1_DownloadArtifactRequest__Output, _maas_v1_ArtifactChunk>;
+  
+  GetModel: grpc.handleUnaryCall<_maas_v1_GetModelRequest__Output, _maas_v1_Model>;
+  
+  GetVersion: grpc.handleUnaryCall<_maas_v1_GetVersionRequest__Output, _maas_v1_ModelVersion>;
+  
+  ListModels: grpc.handleUnaryCall<_maas_v1_ListModelsRequest__Output, _maas_v1_ListModelsResponse>;
+  
+  RegisterVersion: grpc.handleClientStreamingCall<_maas_v1_RegisterVersionRequest__Output, _maas_v1_ModelVersion>;
+  
+  SetRollout: grpc.handleUnaryCall<_maas_v1_SetRolloutRequest__Output, _maas_v1_Rollout>;
+  
+}
+
+export interface ModelRegistryDefinition extends grpc.ServiceDefinition {
+  DownloadArtifact: MethodDefinition<_maas_v1_DownloadArtifactRequest, _maas_v1_ArtifactChunk, _maas_v1_DownloadArtifactRequest__Output, _maas_v1_ArtifactChunk__Output>
+  GetModel: MethodDefinition<_maas_v1_GetModelRequest, _maas_v1_Model, _maas_v1_GetModelRequest__Output, _maas_v1_Model__Output>
+  GetVersion: MethodDefinition<_maas_v1_GetVersionRequest, _maas_v1_ModelVersion, _maas_v1_GetVersionRequest__Output, _maas_v1_ModelVersion__Output>
+  ListModels: MethodDefinition<_maas_v1_ListModelsRequest, _maas_v1_ListModelsResponse, _maas_v1_ListModelsRequest__Output, _maas_v1_ListModelsResponse__Output>
+  RegisterVersion: MethodDefinition<_maas_v1_RegisterVersionRequest, _maas_v1_ModelVersion, _maas_v1_RegisterVersionRequest__Output, _maas_v1_ModelVersion__Output>
+  SetRollout: MethodDefinition<_maas_v1_SetRolloutRequest, _maas_v1_Rollout, _maas_v1_SetRolloutRequest__Output, _maas_v1_Rollout__Output>
+}

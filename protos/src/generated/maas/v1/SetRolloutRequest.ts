@@ -1,0 +1,19 @@
+// Original file: /work/main/protos/maas/v1/registry.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface SetRolloutRequest {
+  'model'?: (string);
+  'stable_version'?: (string);
+  'canary_version'?: (string);
+  'canary_weight'?: (number);
+  'expected_revision'?: (number | string | Long);
+}
+
+export interface SetRolloutRequest__Output {
+  'model': (string);
+  'stable_version': (string);
+  'canary_version': (string);
+  'canary_weight': (number);
+  'expected_revision': (number);
+}

@@ -1,0 +1,141 @@
+/** Thrown by ConfigReader.done(): names every bad variable at once, so one failed start shows all of them. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+interface VariableOptions<T> {
+  /** Used when the variable is unset or empty; without one the variable is required. */
+  default?: T;
+  /** What the variable does (shown in errors; the README's configuration table repeats it). */
+  doc: string;
+}
+
+interface NumberOptions extends VariableOptions<number> {
+  min?: number;
+  max?: number;
+}
+
+/** Reads typed variables from an environment, collecting problems instead of failing on the first. */
+export interface ConfigReader {
+  string(name: string, options: VariableOptions<string>): string;
+  int(name: string, options: NumberOptions): number;
+  number(name: string, options: NumberOptions): number;
+  bool(name: string, options: VariableOptions<boolean>): boolean;
+  list(name: string, options: VariableOptions<string[]>): string[];
+  /** One of a fixed set of values. */
+  oneOf<T extends string>(name: string, values: readonly T[], options: VariableOptions<T>): T;
+  /** Returns the config deep-frozen, or throws ConfigError listing every problem seen by this reader. */
+  done<T extends object>(config: T): Readonly<T>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
+  }
+  return value;
+}
+
+export function configReader(env: NodeJS.ProcessEnv): ConfigReader {
+  const problems: string[] = [];
+
+  function raw<T>(name: string, options: VariableOptions<T>, placeholder: T): { text: string } | { value: T } {
+    const text = env[name]?.trim();
+    if (text) return { text };
+    if (options.default !== undefined) return { value: options.default };
+    problems.push(`${name} is required (${options.doc})`);
+    return { value: placeholder };
+  }
+
+  function numeric(name: string, options: NumberOptions, integer: boolean): number {
+    const found = raw(name, options, 0);
+    if ('value' in found) return found.value;
+    const value = Number(found.text);
+    if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+      problems.push(`${name}=${JSON.stringify(found.text)} is not ${integer ? 'an integer' : 'a number'} (${options.doc})`);
+      return options.default ?? 0;
+    }
+    if ((options.min !== undefined && value < options.min) || (options.max !== undefined && value > options.max)) {
+      problems.push(`${name}=${value} is out of range [${options.min ?? '-inf'}, ${options.max ?? 'inf'}] (${options.doc})`);
+    }
+    return value;
+  }
+
+  return {
+    string(name, options) {
+      const found = raw(name, options, '');
+      return 'value' in found ? found.value : found.text;
+    },
+    int: (name, options) => numeric(name, options, true),
+    number: (name, options) => numeric(name, options, false),
+    bool(name, options) {
+      const found = raw(name, options, false);
+      if ('value' in found) return found.value;
+      const text = found.text.toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+      if (['0', 'false', 'no', 'off'].includes(text)) return false;
+      problems.push(`${name}=${JSON.stringify(found.text)} is not a boolean (true/false) (${options.doc})`);
+      return options.default ?? false;
+    },
+    list(name, options) {
+      const found = raw(name, options, [] as string[]);
+      if ('value' in found) return [...found.value];
+      return found.text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+    },
+    oneOf(name, values, options) {
+      const found = raw(name, options, values[0]!);
+      if ('value' in found) return found.value;
+      if (!(values as readonly string[]).includes(found.text)) {
+        problems.push(`${name}=${JSON.stringify(found.text)} must be one of ${values.join(', ')} (${options.doc})`);
+        return options.default ?? values[0]!;
+      }
+      return found.text as (typeof values)[number];
+    },
+    done(config) {
+      if (problems.length > 0) throw new ConfigError(problems);
+      return deepFreeze(config);
+    },
+  };
+}
+
+/** Variables every service reads. */
+export interface CommonConfig {
+  /** Interface the gRPC server binds. */
+  grpcHost: string;
+  /** gRPC port; 0 picks a free one. */
+  grpcPort: number;
+  /** Port of the Prometheus /metrics endpoint; 0 picks a free one, -1 turns it off. */
+  metricsPort: number;
+  /** NATS server for registry events. */
+  natsUrl: string;
+  /** Model registry gRPC address (host:port). */
+  registryAddress: string;
+  /** Resync from the registry this often while events flow. */
+  resyncIntervalMs: number;
+  /** Resync this often while NATS is unreachable (events are then the missing fast path). */
+  resyncIntervalNoNatsMs: number;
+  /** pino log level. */
+  logLevel: string;
+  /** After NOT_SERVING, wait this long for endpoints to update before refusing new calls. */
+  shutdownGraceMs: number;
+  /** In-flight calls get this long to finish before they are cancelled. */
+  shutdownDeadlineMs: number;
+}
+
+export function commonConfig(reader: ConfigReader, defaults: { grpcPort: number; metricsPort: number }): CommonConfig {
+  return {
+    grpcHost: reader.string('GRPC_HOST', { default: '0.0.0.0', doc: 'interface the gRPC server binds' }),
+    grpcPort: reader.int('GRPC_PORT', { default: defaults.grpcPort, min: 0, max: 65535, doc: 'gRPC port (0: any free port)' }),
+    metricsPort: reader.int('METRICS_PORT', { default: defaults.metricsPort, min: -1, max: 65535, doc: 'Prometheus /metrics port (0: any free port, -1: off)' }),
+    natsUrl: reader.string('NATS_URL', { default: 'nats://127.0.0.1:4222', doc: 'NATS server for registry events' }),
+    registryAddress: reader.string('REGISTRY_ADDRESS', { default: '127.0.0.1:50054', doc: 'model registry gRPC address' }),
+    resyncIntervalMs: reader.int('RESYNC_INTERVAL_MS', { default: 30_000, min: 100, doc: 'registry resync period while NATS is up' }),
+    resyncIntervalNoNatsMs: reader.int('RESYNC_INTERVAL_NO_NATS_MS', { default: 2_000, min: 100, doc: 'registry resync period while NATS is down' }),
+    logLevel: reader.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', doc: 'log level' }),
+    shutdownGraceMs: reader.int('SHUTDOWN_GRACE_MS', { default: 2_000, min: 0, doc: 'grace after NOT_SERVING before refusing new calls' }),
+    shutdownDeadlineMs: reader.int('SHUTDOWN_DEADLINE_MS', { default: 15_000, min: 0, doc: 'time in-flight calls get to finish at stop' }),
+  };
+}

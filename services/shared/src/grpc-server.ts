@@ -1,0 +1,86 @@
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { packageDefinition } from '@maas/protos';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from './logger.js';
+
+/** One service to serve: its fully qualified name (as health checks ask for it), definition and handlers. */
+export interface GrpcServiceBinding {
+  name: string;
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+}
+
+export interface StartGrpcServerOptions {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  services: GrpcServiceBinding[];
+  logger: Logger;
+  /** Largest message accepted; artifacts stream in chunks far below it. */
+  maxReceiveMessageBytes?: number;
+}
+
+export interface RunningGrpcServer {
+  readonly port: number;
+  readonly server: grpc.Server;
+  /** Flips grpc.health.v1 for the whole server and every service. */
+  setServing(serving: boolean): void;
+  /**
+   * Clean stop: NOT_SERVING, then `graceMs` for load balancers to notice, then no new calls while in-flight
+   * ones finish, and after `deadlineMs` whatever is left is cancelled.
+   */
+  stop(options: { graceMs: number; deadlineMs: number }): Promise<void>;
+}
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export async function startGrpcServer(options: StartGrpcServerOptions): Promise<RunningGrpcServer> {
+  const maxMessage = options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': maxMessage,
+    'grpc.max_send_message_length': maxMessage,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+  });
+  for (const service of options.services) server.addService(service.definition, service.implementation);
+
+  const names = ['', ...options.services.map((service) => service.name)];
+  const health = new HealthImplementation(Object.fromEntries(names.map((name) => [name, 'NOT_SERVING' as const])));
+  health.addToServer(server);
+  new ReflectionService(packageDefinition()).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+  options.logger.info({ port, services: names.slice(1) }, 'gRPC server listening');
+
+  const setServing = (serving: boolean) => {
+    for (const name of names) health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
+  };
+
+  let stopping: Promise<void> | undefined;
+  const stop = ({ graceMs, deadlineMs }: { graceMs: number; deadlineMs: number }) => {
+    stopping ??= (async () => {
+      setServing(false);
+      if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          options.logger.warn({ deadlineMs }, 'in-flight calls did not finish in time; cancelling them');
+          server.forceShutdown();
+          resolve();
+        }, deadlineMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      options.logger.info('gRPC server stopped');
+    })();
+    return stopping;
+  };
+
+  return { port, server, setServing, stop };
+}

@@ -1,0 +1,82 @@
+import * as grpc from '@grpc/grpc-js';
+import { toStatusObject } from './errors.js';
+import type { Logger } from './logger.js';
+import type { ServiceMetrics } from './metrics.js';
+
+/** What every wrapped handler needs. */
+export interface HandlerContext {
+  logger: Logger;
+  metrics: ServiceMetrics;
+}
+
+/** Records the outcome of one call and turns a thrown error into its gRPC status. */
+function finish(ctx: HandlerContext, method: string, startedAt: bigint, error: unknown): grpc.StatusObject | null {
+  const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+  ctx.metrics.requestDuration.observe({ method }, seconds);
+  if (error === undefined) {
+    ctx.metrics.requests.inc({ method, code: 'OK' });
+    return null;
+  }
+  const status = toStatusObject(error);
+  ctx.metrics.requests.inc({ method, code: grpc.status[status.code] ?? String(status.code) });
+  if (status.unexpected) ctx.logger.error({ err: error, method }, 'handler failed unexpectedly');
+  else ctx.logger.debug({ method, code: grpc.status[status.code], details: status.details }, 'call failed');
+  return { code: status.code, details: status.details, metadata: new grpc.Metadata() };
+}
+
+/** Wraps an async unary implementation: metrics, logging and error → status mapping. */
+export function unary<Req, Res>(
+  method: string,
+  implementation: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
+  ctx: HandlerContext,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const startedAt = process.hrtime.bigint();
+    implementation(call.request, call).then(
+      (response) => {
+        finish(ctx, method, startedAt, undefined);
+        callback(null, response);
+      },
+      (error: unknown) => callback(finish(ctx, method, startedAt, error)),
+    );
+  };
+}
+
+/** Wraps an async client-streaming implementation. */
+export function clientStream<Req, Res>(
+  method: string,
+  implementation: (call: grpc.ServerReadableStream<Req, Res>) => Promise<Res>,
+  ctx: HandlerContext,
+): grpc.handleClientStreamingCall<Req, Res> {
+  return (call, callback) => {
+    const startedAt = process.hrtime.bigint();
+    implementation(call).then(
+      (response) => {
+        finish(ctx, method, startedAt, undefined);
+        callback(null, response);
+      },
+      (error: unknown) => callback(finish(ctx, method, startedAt, error)),
+    );
+  };
+}
+
+/** Wraps an async server-streaming implementation; it writes to `call` and resolves when done. */
+export function serverStream<Req, Res>(
+  method: string,
+  implementation: (request: Req, call: grpc.ServerWritableStream<Req, Res>) => Promise<void>,
+  ctx: HandlerContext,
+): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const startedAt = process.hrtime.bigint();
+    implementation(call.request, call).then(
+      () => {
+        finish(ctx, method, startedAt, undefined);
+        call.end();
+      },
+      (error: unknown) => {
+        const status = finish(ctx, method, startedAt, error);
+        if (status && !call.cancelled) call.destroy(Object.assign(new Error(status.details), status));
+      },
+    );
+  };
+}

@@ -1,0 +1,28 @@
+import test from 'ava';
+import { commonConfig, ConfigError, configReader } from '../src/config.js';
+
+test('commonConfig uses defaults and freezes the result', (t) => {
+  const reader = configReader({});
+  const config = reader.done(commonConfig(reader, { grpcPort: 50051, metricsPort: 9464 }));
+  t.is(config.grpcPort, 50051);
+  t.is(config.natsUrl, 'nats://127.0.0.1:4222');
+  t.true(Object.isFrozen(config));
+});
+
+test('done() lists every bad variable at once', (t) => {
+  const reader = configReader({ GRPC_PORT: 'abc', METRICS_PORT: '70000', LOG_LEVEL: 'loud', RESYNC_INTERVAL_MS: '1.5' });
+  const config = commonConfig(reader, { grpcPort: 1, metricsPort: 2 });
+  reader.string('REQUIRED_THING', { doc: 'something required' });
+  const error = t.throws(() => reader.done(config), { instanceOf: ConfigError });
+  const problems = (error as ConfigError).problems.join('\n');
+  for (const name of ['GRPC_PORT', 'METRICS_PORT', 'LOG_LEVEL', 'RESYNC_INTERVAL_MS', 'REQUIRED_THING']) t.regex(problems, new RegExp(name));
+  t.is((error as ConfigError).problems.length, 5);
+});
+
+test('lists and booleans parse', (t) => {
+  const reader = configReader({ EPS: 'cuda, cpu', FLAG: 'yes', BAD: 'maybe' });
+  t.deepEqual(reader.list('EPS', { default: ['cpu'], doc: 'providers' }), ['cuda', 'cpu']);
+  t.true(reader.bool('FLAG', { default: false, doc: 'flag' }));
+  reader.bool('BAD', { default: false, doc: 'flag' });
+  t.throws(() => reader.done({}), { message: /BAD="maybe" is not a boolean/ });
+});
