@@ -1,0 +1,260 @@
+import os from 'node:os';
+import type { EncodedTensor, ModelManifest__Output } from '@maas/protos';
+
+/**
+ * What a tokenizer kind contributes: the token ids of one text. Padding, truncation and tensor layout are
+ * the same for every kind and live here, so the two kinds cannot drift apart in how they fill a batch.
+ */
+export interface TextTokenizer {
+  readonly kind: 'keras' | 'huggingface';
+  /** Ids of the text's own tokens, without any special token. */
+  contentIds(text: string): ArrayLike<number>;
+  /** Special tokens the model expects before the content (e.g. [CLS]); kept when a text is truncated. */
+  readonly prefixIds: readonly number[];
+  /** Special tokens the model expects after the content (e.g. [SEP]); kept when a text is truncated. */
+  readonly suffixIds: readonly number[];
+}
+
+export type InputRole = 'input_ids' | 'attention_mask' | 'token_type_ids';
+export type IntDatatype = 'INT64' | 'INT32';
+export type Side = 'pre' | 'post';
+
+/** One model input the tokenizer fills. */
+export interface InputPlan {
+  readonly name: string;
+  readonly datatype: IntDatatype;
+  readonly role: InputRole;
+}
+
+/** How a version's texts become tensors, read once from its manifest. */
+export interface EncodingLayout {
+  /** Row length: every text is padded or truncated to it. */
+  readonly maxLength: number;
+  /** 'pre': padding on the left (Keras default); 'post': on the right. */
+  readonly paddingSide: Side;
+  /** 'pre': a long text keeps its last tokens (Keras default); 'post': its first ones. */
+  readonly truncationSide: Side;
+  /** Written into input_ids padding positions. */
+  readonly padId: number;
+  /** The tensors to produce, in manifest order. */
+  readonly inputs: readonly InputPlan[];
+}
+
+/** A manifest the tokenizer cannot serve (the registry validates manifests, so this means a contract gap). */
+export class ManifestError extends Error {
+  override readonly name = 'ManifestError';
+}
+
+/** A tokenizer file that cannot be loaded or is of a form this service does not support. */
+export class TokenizerFileError extends Error {
+  override readonly name = 'TokenizerFileError';
+}
+
+const ROLES: readonly InputRole[] = ['input_ids', 'attention_mask', 'token_type_ids'];
+const DATATYPES: readonly IntDatatype[] = ['INT64', 'INT32'];
+const SIDES: readonly Side[] = ['pre', 'post'];
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+const TWO_POW_32 = 2 ** 32;
+
+/** Reads the encoding layout from a manifest, rejecting anything this service cannot write. */
+export function layoutFromManifest(manifest: ModelManifest__Output): EncodingLayout {
+  const spec = manifest.tokenizer;
+  if (!spec) throw new ManifestError('manifest has no tokenizer section');
+  const problems: string[] = [];
+  if (!Number.isInteger(spec.max_length) || spec.max_length < 1) problems.push(`tokenizer.max_length must be at least 1, got ${spec.max_length}`);
+  if (!SIDES.includes(spec.padding_side as Side)) problems.push(`tokenizer.padding_side must be "pre" or "post", got ${JSON.stringify(spec.padding_side)}`);
+  if (!SIDES.includes(spec.truncation_side as Side)) {
+    problems.push(`tokenizer.truncation_side must be "pre" or "post", got ${JSON.stringify(spec.truncation_side)}`);
+  }
+  if (!Number.isSafeInteger(spec.pad_id)) problems.push(`tokenizer.pad_id must be an integer, got ${spec.pad_id}`);
+  if (manifest.inputs.length === 0) problems.push('manifest has no inputs');
+  manifest.inputs.forEach((input, index) => {
+    const where = `inputs[${index}] (${JSON.stringify(input.name)})`;
+    if (!ROLES.includes(input.role as InputRole)) problems.push(`${where} has role ${JSON.stringify(input.role)}; expected one of ${ROLES.join(', ')}`);
+    if (!DATATYPES.includes(input.datatype as IntDatatype)) {
+      problems.push(`${where} has datatype ${JSON.stringify(input.datatype)}; the tokenizer writes INT64 or INT32`);
+    } else if (input.datatype === 'INT32' && input.role === 'input_ids' && (spec.pad_id < INT32_MIN || spec.pad_id > INT32_MAX)) {
+      problems.push(`${where} is INT32 but tokenizer.pad_id ${spec.pad_id} does not fit in it`);
+    }
+    const length = input.shape[1];
+    if (input.shape.length !== 2 || (length !== -1 && length !== spec.max_length)) {
+      problems.push(`${where} has shape [${input.shape.join(', ')}]; expected [-1, ${spec.max_length}] (tokenizer.max_length)`);
+    }
+  });
+  if (!manifest.inputs.some((input) => input.role === 'input_ids')) problems.push('no manifest input has role "input_ids"');
+  if (problems.length > 0) throw new ManifestError(`manifest of ${manifest.name} version ${manifest.version} cannot be encoded for: ${problems.join('; ')}`);
+  return {
+    maxLength: spec.max_length,
+    paddingSide: spec.padding_side as Side,
+    truncationSide: spec.truncation_side as Side,
+    padId: spec.pad_id,
+    inputs: manifest.inputs.map((input) => ({ name: input.name, datatype: input.datatype as IntDatatype, role: input.role as InputRole })),
+  };
+}
+
+/** Fails a load whose layout leaves no room for content between the tokenizer's special tokens. */
+export function checkLayoutFits(layout: EncodingLayout, tokenizer: TextTokenizer): void {
+  const specials = tokenizer.prefixIds.length + tokenizer.suffixIds.length;
+  if (layout.maxLength <= specials) {
+    throw new ManifestError(`tokenizer.max_length ${layout.maxLength} leaves no room for text besides the ${specials} special tokens the tokenizer adds`);
+  }
+}
+
+export interface EncodedBatch {
+  /** One per layout input, in layout (manifest) order; shape [texts, maxLength]. */
+  tensors: EncodedTensor[];
+  /** Per text: tokens including special tokens, before padding/truncation. */
+  tokenCounts: number[];
+  /** Per text: whether it lost tokens to maxLength. */
+  truncated: boolean[];
+}
+
+// Tensors are written through Int32Array views in the platform's byte order; the wire wants little-endian.
+if (os.endianness() !== 'LE') throw new Error('the tokenizer service writes little-endian tensors and needs a little-endian CPU');
+
+/** A tensor being filled: 32-bit words over its part of the batch buffer; INT64 elements take two words. */
+interface TensorWriter {
+  readonly plan: InputPlan;
+  readonly words: Int32Array;
+  /** Words per element: 2 for INT64, 1 for INT32. */
+  readonly stride: 1 | 2;
+  readonly bytes: Buffer;
+}
+
+/** Writes `value` at element `index`; integers only, |value| < 2^53. */
+function writeInt(writer: TensorWriter, index: number, value: number): void {
+  if (writer.stride === 1) {
+    writer.words[index] = value;
+  } else {
+    // Two's-complement halves; Int32Array assignment wraps the low half (ToInt32) as needed.
+    const high = Math.floor(value / TWO_POW_32);
+    writer.words[2 * index] = value - high * TWO_POW_32;
+    writer.words[2 * index + 1] = high;
+  }
+}
+
+/**
+ * Copies `count` ids from `source[from]` to elements `at`... of the tensor. The hot loop of the service:
+ * token ids fit in 32 bits, so an INT64 element is the id and its sign extension; larger values take the
+ * general path.
+ */
+function writeIds(writer: TensorWriter, at: number, source: ArrayLike<number>, from: number, count: number): void {
+  const words = writer.words;
+  if (writer.stride === 1) {
+    for (let k = 0; k < count; k++) words[at + k] = source[from + k]!;
+    return;
+  }
+  for (let k = 0; k < count; k++) {
+    const value = source[from + k]!;
+    if ((value | 0) === value) {
+      words[2 * (at + k)] = value;
+      words[2 * (at + k) + 1] = value >> 31;
+    } else {
+      writeInt(writer, at + k, value);
+    }
+  }
+}
+
+/** Sets elements [start, end) to 1. */
+function writeOnes(writer: TensorWriter, start: number, end: number): void {
+  if (writer.stride === 1) {
+    writer.words.fill(1, start, end);
+  } else {
+    for (let index = start; index < end; index++) writer.words[2 * index] = 1;
+  }
+}
+
+/** Sets elements [start, end) to `value` (the buffer starts zeroed, so zero needs no writes). */
+function writeFill(writer: TensorWriter, start: number, end: number, value: number): void {
+  if (value === 0 || start >= end) return;
+  if (writer.stride === 1) {
+    writer.words.fill(value, start, end);
+  } else {
+    writeInt(writer, start, value);
+    // Every element has the same 8 bytes: replicate the first one.
+    const words = writer.words;
+    const low = words[2 * start]!;
+    const high = words[2 * start + 1]!;
+    for (let index = start + 1; index < end; index++) {
+      words[2 * index] = low;
+      words[2 * index + 1] = high;
+    }
+  }
+}
+
+/**
+ * Allocates one zeroed buffer for every tensor of the batch (each tensor's region 8-byte aligned so INT64
+ * views are valid) and returns a writer per tensor. The tensors' raw_contents are views into it, so the
+ * batch costs one allocation however many inputs the model has.
+ */
+function allocateTensors(inputs: readonly InputPlan[], elements: number): TensorWriter[] {
+  const sizes = inputs.map((input) => elements * (input.datatype === 'INT64' ? 8 : 4));
+  const offsets: number[] = [];
+  let total = 0;
+  for (const size of sizes) {
+    offsets.push(total);
+    total += Math.ceil(size / 8) * 8;
+  }
+  const memory = new ArrayBuffer(total);
+  return inputs.map((plan, index) => {
+    const stride = plan.datatype === 'INT64' ? 2 : 1;
+    const offset = offsets[index]!;
+    return {
+      plan,
+      stride,
+      words: new Int32Array(memory, offset, elements * stride),
+      bytes: Buffer.from(memory, offset, sizes[index]!),
+    };
+  });
+}
+
+/**
+ * Encodes a batch in one pass: each text is tokenized once and its ids are written straight into the
+ * preallocated tensors (no per-element objects).
+ *
+ * Truncation keeps the tokenizer's special tokens: a text whose prefix + content + suffix exceeds maxLength
+ * loses content tokens only (its last ones with truncation 'post', its first ones with 'pre'), so a BERT
+ * row still starts with [CLS] and ends with [SEP]. Padding fills input_ids with padId; attention_mask is 1
+ * on the row's real tokens (specials included) and 0 on padding; token_type_ids is all zeros (one segment).
+ */
+export function encodeBatch(options: { tokenizer: TextTokenizer; layout: EncodingLayout; texts: readonly string[] }): EncodedBatch {
+  const { tokenizer, layout, texts } = options;
+  const rows = texts.length;
+  const width = layout.maxLength;
+  const writers = allocateTensors(layout.inputs, rows * width);
+  const idWriters = writers.filter((writer) => writer.plan.role === 'input_ids');
+  const maskWriters = writers.filter((writer) => writer.plan.role === 'attention_mask');
+  const prefix = tokenizer.prefixIds;
+  const suffix = tokenizer.suffixIds;
+  const contentRoom = width - prefix.length - suffix.length;
+  const tokenCounts = new Array<number>(rows);
+  const truncated = new Array<boolean>(rows);
+
+  for (let row = 0; row < rows; row++) {
+    const content = tokenizer.contentIds(texts[row]!);
+    const total = prefix.length + content.length + suffix.length;
+    const kept = Math.min(content.length, contentRoom);
+    const contentStart = layout.truncationSide === 'pre' ? content.length - kept : 0;
+    const used = prefix.length + kept + suffix.length;
+    const rowStart = row * width;
+    const tokensStart = rowStart + (layout.paddingSide === 'pre' ? width - used : 0);
+    tokenCounts[row] = total;
+    truncated[row] = total > width;
+
+    for (const writer of idWriters) {
+      if (layout.paddingSide === 'pre') writeFill(writer, rowStart, tokensStart, layout.padId);
+      else writeFill(writer, tokensStart + used, rowStart + width, layout.padId);
+      writeIds(writer, tokensStart, prefix, 0, prefix.length);
+      writeIds(writer, tokensStart + prefix.length, content, contentStart, kept);
+      writeIds(writer, tokensStart + prefix.length + kept, suffix, 0, suffix.length);
+    }
+    for (const writer of maskWriters) writeOnes(writer, tokensStart, tokensStart + used);
+  }
+
+  return {
+    tensors: writers.map((writer) => ({ name: writer.plan.name, datatype: writer.plan.datatype, shape: [rows, width], raw_contents: writer.bytes })),
+    tokenCounts,
+    truncated,
+  };
+}

@@ -1,0 +1,108 @@
+import { contracts } from '@maas/protos';
+import {
+  connectEventBus,
+  createClient,
+  createServiceMetrics,
+  startGrpcServer,
+  startMetricsServer,
+  watchRegistry,
+  type Logger,
+} from '@maas/shared';
+import type { TokenizerConfig } from './config.js';
+import { TokenizerCache, versionsInRollouts } from './tokenizer-cache.js';
+import { tokenizerHandlers } from './tokenizer-handlers.js';
+import { loadTokenizer } from './tokenizer-loader.js';
+import { createTokenizerMetrics } from './tokenizer-metrics.js';
+
+export { loadConfig, type TokenizerConfig } from './config.js';
+export { encodeBatch, layoutFromManifest, type EncodedBatch, type EncodingLayout, type TextTokenizer } from './encoder.js';
+export { huggingfaceTokenizer } from './huggingface-encoder.js';
+export { kerasTokenizer } from './keras-encoder.js';
+
+export interface RunningTokenizerService {
+  /** gRPC port (the real one when config asked for 0). */
+  readonly port: number;
+  /** /metrics port, or -1 when metrics are off. */
+  readonly metricsPort: number;
+  /** Resolves when the first registry snapshot's tokenizers are loaded and health reports SERVING. */
+  readonly ready: Promise<void>;
+  /** Clean stop: NOT_SERVING, grace, in-flight calls finish, then NATS and registry connections close. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the tokenizer service: gRPC server (health NOT_SERVING), /metrics, and the registry watch that
+ * preloads every version a rollout references. Health turns SERVING once the first snapshot's tokenizers
+ * are loaded. Encode works before that too: a version not loaded yet is loaded on first use.
+ */
+export async function startTokenizerService(config: TokenizerConfig, deps: { logger: Logger }): Promise<RunningTokenizerService> {
+  const logger = deps.logger;
+  const serviceMetrics = createServiceMetrics({ service: 'tokenizer' });
+  const metrics = createTokenizerMetrics(serviceMetrics.registry);
+  const protos = contracts();
+  const registry = createClient(protos.maas.v1.ModelRegistry, config.registryAddress);
+  const loaderOptions = {
+    registry,
+    registryAddress: config.registryAddress,
+    timeoutMs: config.registryTimeoutMs,
+    maxFileBytes: config.maxTokenizerFileBytes,
+  };
+  const cache = new TokenizerCache({
+    load: (key) => loadTokenizer(loaderOptions, key.model, key.version),
+    maxLoaded: config.maxLoadedTokenizers,
+    idleUnloadMs: config.tokenizerIdleUnloadMs,
+    logger: logger.child({ component: 'tokenizer-cache' }),
+    metrics,
+  });
+
+  const server = await startGrpcServer({
+    host: config.grpcHost,
+    port: config.grpcPort,
+    logger,
+    services: [
+      {
+        name: 'maas.v1.Tokenizer',
+        definition: protos.maas.v1.Tokenizer.service,
+        implementation: tokenizerHandlers({
+          cache,
+          limits: { maxBatchTexts: config.maxBatchTexts, maxTextBytes: config.maxTextBytes },
+          metrics,
+          ctx: { logger, metrics: serviceMetrics },
+        }),
+      },
+    ],
+  });
+  const metricsServer = config.metricsPort >= 0 ? await startMetricsServer({ registry: serviceMetrics.registry, port: config.metricsPort, host: config.grpcHost }) : undefined;
+
+  const bus = connectEventBus({ url: config.natsUrl, name: 'tokenizer', logger });
+  const watch = watchRegistry({
+    bus,
+    registry,
+    logger,
+    resyncIntervalMs: config.resyncIntervalMs,
+    resyncIntervalNoNatsMs: config.resyncIntervalNoNatsMs,
+    onSnapshot: async (snapshot) => {
+      const { loaded, failed } = await cache.pin(versionsInRollouts(snapshot));
+      logger.debug({ revision: snapshot.revision, loaded, failed }, 'registry snapshot applied');
+    },
+  });
+  const ready = watch.ready.then(() => {
+    server.setServing(true);
+    logger.info({ port: server.port, tokenizers: cache.loadedCount }, 'tokenizer service ready');
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      watch.stop();
+      await server.stop({ graceMs: config.shutdownGraceMs, deadlineMs: config.shutdownDeadlineMs });
+      await bus.close();
+      cache.close();
+      registry.close();
+      await metricsServer?.close();
+    })();
+    return stopping;
+  };
+
+  return { port: server.port, metricsPort: metricsServer?.port ?? -1, ready, stop };
+}

@@ -1,0 +1,64 @@
+import type { EncodeRequest__Output, EncodeResponse, TokenizerHandlers } from '@maas/protos';
+import { invalidArgument, unary, type HandlerContext } from '@maas/shared';
+import { encodeBatch } from './encoder.js';
+import type { TokenizerCache } from './tokenizer-cache.js';
+import type { TokenizerMetrics } from './tokenizer-metrics.js';
+
+/** Request limits (see config.ts). */
+export interface EncodeLimits {
+  maxBatchTexts: number;
+  maxTextBytes: number;
+}
+
+/** Rejects a request this service will not encode, saying what and where. Cheap checks before any load. */
+export function validateEncodeRequest(request: EncodeRequest__Output, limits: EncodeLimits): void {
+  if (!request.model) throw invalidArgument('model is required');
+  if (!request.version) throw invalidArgument('version is required (the caller picks the version before encoding)');
+  const count = request.texts.length;
+  if (count === 0) throw invalidArgument('texts is empty; send at least one text');
+  if (count > limits.maxBatchTexts) throw invalidArgument(`texts has ${count} entries; the limit is ${limits.maxBatchTexts}`);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so most texts need no byte count at all.
+  const surelyFits = Math.floor(limits.maxTextBytes / 3);
+  for (let index = 0; index < count; index++) {
+    const text = request.texts[index]!;
+    if (text.length <= surelyFits) continue;
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > limits.maxTextBytes) throw invalidArgument(`texts[${index}] is ${bytes} bytes; the limit is ${limits.maxTextBytes}`);
+  }
+}
+
+export interface TokenizerHandlerDeps {
+  cache: TokenizerCache;
+  limits: EncodeLimits;
+  metrics: TokenizerMetrics;
+  ctx: HandlerContext;
+}
+
+/** maas.v1.Tokenizer. */
+export function tokenizerHandlers(deps: TokenizerHandlerDeps): TokenizerHandlers {
+  const { cache, limits, metrics, ctx } = deps;
+  return {
+    Encode: unary<EncodeRequest__Output, EncodeResponse>(
+      'Encode',
+      async (request) => {
+        validateEncodeRequest(request, limits);
+        const loaded = await cache.get({ model: request.model, version: request.version });
+        const startedAt = process.hrtime.bigint();
+        const batch = encodeBatch({ tokenizer: loaded.tokenizer, layout: loaded.layout, texts: request.texts });
+        metrics.encodeDuration.observe({ kind: loaded.tokenizer.kind }, Number(process.hrtime.bigint() - startedAt) / 1e9);
+        metrics.encodeRequests.inc({ model: request.model, version: request.version });
+        metrics.textsPerRequest.observe(request.texts.length);
+        const truncatedCount = batch.truncated.reduce((sum, cut) => (cut ? sum + 1 : sum), 0);
+        if (truncatedCount > 0) metrics.truncatedTexts.inc({ model: request.model }, truncatedCount);
+        return {
+          model: request.model,
+          version: request.version,
+          tensors: batch.tensors,
+          token_counts: batch.tokenCounts,
+          truncated: batch.truncated,
+        };
+      },
+      ctx,
+    ),
+  };
+}
