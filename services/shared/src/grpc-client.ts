@@ -1,11 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './grpc-server.js';
 
 type ClientConstructor<T extends grpc.Client> = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => T;
 
-/** A client for one of our services: plaintext inside the mesh, keepalive so dead peers are noticed. */
+/**
+ * A client for one of our services: plaintext inside the mesh, keepalive so dead peers are noticed, and
+ * round-robin over every address the name resolves to — with a headless Kubernetes Service that spreads calls
+ * over all pods instead of pinning one HTTP/2 connection to one pod (servers cap connection age, so clients
+ * re-resolve and find new pods).
+ */
 export function createClient<T extends grpc.Client>(Client: ClientConstructor<T>, address: string): T {
   return new Client(address, grpc.credentials.createInsecure(), {
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
     'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.keepalive_time_ms': 30_000,
@@ -47,4 +54,18 @@ export function deadlineFromCall(call: { getDeadline(): grpc.Deadline }, fallbac
 /** Whether a deadline has already passed (no point starting work for it). */
 export function deadlinePassed(deadline: Date): boolean {
   return deadline.getTime() <= Date.now();
+}
+
+/** grpc.health.v1 status of `service` ('' = the whole server) at `address`; rejects when unreachable. */
+export function checkHealth(address: string, options: { service?: string; timeoutMs?: number } = {}): Promise<string> {
+  const HealthClient = grpc.makeGenericClientConstructor(healthService as unknown as grpc.ServiceDefinition, 'Health');
+  const client = new HealthClient(address, grpc.credentials.createInsecure());
+  return new Promise<string>((resolve, reject) => {
+    const check = (client as unknown as Record<string, (req: object, opts: grpc.CallOptions, cb: grpc.requestCallback<{ status: string | number }>) => void>).Check!;
+    check.call(client, { service: options.service ?? '' }, { deadline: Date.now() + (options.timeoutMs ?? 1_000) }, (error, response) => {
+      client.close();
+      if (error) reject(error);
+      else resolve(typeof response?.status === 'number' ? ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][response.status] ?? 'UNKNOWN' : String(response?.status));
+    });
+  });
 }

@@ -41,6 +41,9 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
     'grpc.max_receive_message_length': maxMessage,
     'grpc.max_send_message_length': maxMessage,
     'grpc.keepalive_permit_without_calls': 1,
+    // Clients re-resolve when a connection ages out, so pods added by a scale-up get traffic.
+    'grpc.max_connection_age_ms': 5 * 60_000,
+    'grpc.max_connection_age_grace_ms': 30_000,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
   });
   for (const service of options.services) server.addService(service.definition, service.implementation);

@@ -75,7 +75,9 @@ export function serverStream<Req, Res>(
       },
       (error: unknown) => {
         const status = finish(ctx, method, startedAt, error);
-        if (status && !call.cancelled) call.destroy(Object.assign(new Error(status.details), status));
+        // emit('error') is how grpc-js sends a status on a server stream; destroy() would drop it and leave
+        // the client waiting for its deadline.
+        if (status && !call.cancelled) call.emit('error', { code: status.code, details: status.details, message: status.details, metadata: status.metadata });
       },
     );
   };

@@ -2,31 +2,13 @@ import * as grpc from '@grpc/grpc-js';
 import { contracts, type ClassifyRequest, type ClassifyResponse__Output } from '@maas/protos';
 import test from 'ava';
 import { invalidArgument } from '../src/errors.js';
-import { createClient, unaryCall } from '../src/grpc-client.js';
+import { checkHealth, createClient, unaryCall } from '../src/grpc-client.js';
 import { startGrpcServer } from '../src/grpc-server.js';
 import { unary } from '../src/handlers.js';
 import { createLogger } from '../src/logger.js';
 import { createServiceMetrics, startMetricsServer } from '../src/metrics.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
-
-async function healthStatus(port: number, service: string): Promise<string> {
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  try {
-    return await new Promise((resolve, reject) => {
-      client.makeUnaryRequest(
-        '/grpc.health.v1.Health/Check',
-        // HealthCheckRequest { string service = 1; } written by hand: the health proto is not one of ours.
-        (value: string) => Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(value)]), Buffer.from(value)]),
-        (bytes: Buffer) => (bytes[1] === 1 ? 'SERVING' : bytes[1] === 2 ? 'NOT_SERVING' : `status ${bytes[1]}`),
-        service,
-        (error, status) => (error ? reject(error) : resolve(status!)),
-      );
-    });
-  } finally {
-    client.close();
-  }
-}
 
 test('health follows setServing; handler errors become statuses; metrics count them', async (t) => {
   const metrics = createServiceMetrics({ service: 'test' });
@@ -47,9 +29,9 @@ test('health follows setServing; handler errors become statuses; metrics count t
       },
     }],
   });
-  t.is(await healthStatus(server.port, 'maas.v1.Gateway'), 'NOT_SERVING');
+  t.is(await checkHealth(`127.0.0.1:${server.port}`, { service: 'maas.v1.Gateway' }), 'NOT_SERVING');
   server.setServing(true);
-  t.is(await healthStatus(server.port, ''), 'SERVING');
+  t.is(await checkHealth(`127.0.0.1:${server.port}`), 'SERVING');
 
   const client = createClient(contracts().maas.v1.Gateway, `127.0.0.1:${server.port}`);
   const classify = (request: ClassifyRequest) =>

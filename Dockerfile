@@ -1,0 +1,94 @@
+# syntax=docker/dockerfile:1
+#
+# One image for all four maas services; the container command picks the service (k8s/base does):
+#   node --require /app/services/shared/dist/telemetry-preload.js /app/services/<service>/dist/main.js
+# with <service> one of gateway, tokenizer, inference, model-registry.
+#
+# CPU image (every service):
+#   docker build -t maas:0.1.0 .
+# GPU image (the inference service on NVIDIA GPUs: CUDA 12 runtime, cuDNN 9, ONNX Runtime's CUDA provider):
+#   docker build -t maas:0.1.0-gpu \
+#     --build-arg RUNTIME_BASE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04 \
+#     --build-arg ONNXRUNTIME_NODE_INSTALL=cuda12 .
+# The build stage needs the npm registry and, for the GPU image, the NuGet feed onnxruntime-node downloads
+# its CUDA provider libraries from.
+
+# Node major of both stages: native addons (better-sqlite3, onnxruntime-node) are built for its ABI.
+ARG NODE_VERSION=20
+# The runtime stage's base, without Node: the node binary is copied in (no npm, no yarn at run time).
+# Debian 12 for the CPU image, the distribution the build stage compiles native addons on. For the GPU
+# image an NVIDIA CUDA 12 + cuDNN 9 runtime image: any CUDA 12.x works with ONNX Runtime's CUDA 12 build
+# (minor version compatibility), cuDNN must be 9.x; Ubuntu 24.04, whose glibc is newer than Debian 12's.
+ARG RUNTIME_BASE=debian:bookworm-slim
+
+# ---- build: install, compile, drop dev dependencies -------------------------------------------------
+# The full (non-slim) image carries python3, make and g++ for better-sqlite3's fallback build from
+# source when no prebuilt binary matches.
+FROM node:${NODE_VERSION}-bookworm AS build
+# onnxruntime-node's install script: `skip` (default, as .npmrc says: the package ships the CPU provider)
+# or `cuda12` (downloads the CUDA provider libraries). The environment variable wins over .npmrc.
+ARG ONNXRUNTIME_NODE_INSTALL=skip
+WORKDIR /app
+
+# Manifests first, so the dependency layer is rebuilt only when they change. npm ci needs every
+# workspace's package.json, including those the image does not ship (models, cli).
+COPY package.json package-lock.json .npmrc ./
+COPY protos/package.json protos/
+COPY services/shared/package.json services/shared/
+COPY libs/keras-tokenizer/package.json libs/keras-tokenizer/
+COPY services/model-registry/package.json services/model-registry/
+COPY services/tokenizer/package.json services/tokenizer/
+COPY services/inference/package.json services/inference/
+COPY services/gateway/package.json services/gateway/
+COPY models/package.json models/
+COPY cli/package.json cli/
+RUN --mount=type=cache,target=/root/.npm \
+    ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL}" npm ci --no-audit --no-fund
+
+COPY . .
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+# Assemble only what runs: the pruned node_modules, and of each runtime workspace its package.json and
+# compiled dist/ (plus the .proto files, which @maas/protos loads at start). Sources, tests, the model
+# training workspace and the CLI stay behind, so links to them (node_modules/@maas/models, .bin/maasctl)
+# would dangle and are removed. onnxruntime-node bundles every platform's binaries: Linux ones only.
+RUN set -eux; \
+    mkdir -p /out; \
+    cp -a package.json node_modules /out/; \
+    for ws in protos services/shared libs/keras-tokenizer services/model-registry services/tokenizer services/inference services/gateway; do \
+      mkdir -p "/out/$ws"; \
+      cp -a "$ws/package.json" "$ws/dist" "/out/$ws/"; \
+      if [ -d "$ws/node_modules" ]; then cp -a "$ws/node_modules" "/out/$ws/"; fi; \
+    done; \
+    cp -a protos/inference protos/maas /out/protos/; \
+    find /out/protos/inference /out/protos/maas -type f ! -name '*.proto' -delete; \
+    find /out/node_modules -xtype l -delete; \
+    rm -rf /out/node_modules/onnxruntime-node/bin/napi-v*/darwin /out/node_modules/onnxruntime-node/bin/napi-v*/win32
+
+# ---- node: where the runtime's Node.js binary comes from -------------------------------------------
+FROM node:${NODE_VERSION}-bookworm-slim AS node
+
+# ---- runtime ------------------------------------------------------------------------------------------
+FROM ${RUNTIME_BASE} AS runtime
+# The official Node build needs only glibc and libstdc++, which both bases have.
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+RUN groupadd --system --gid 10001 maas \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin maas
+
+WORKDIR /app
+# Owned by root and not writable by the service user: the code is immutable at run time. Everything a
+# service writes goes to mounted volumes (REGISTRY_DATA_DIR, MODEL_CACHE_DIR, /tmp).
+COPY --from=build /out/ /app/
+# A CUDA base without ONNX Runtime's CUDA provider would quietly run everything on the CPU: refuse to build.
+RUN if [ -e /usr/local/cuda ] && [ ! -e /app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so ]; then \
+      echo "a CUDA runtime base needs --build-arg ONNXRUNTIME_NODE_INSTALL=cuda12" >&2; exit 1; \
+    fi; \
+    node --version
+
+# Source maps: TypeScript line numbers in the stack traces of logged internal errors.
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps
+# Numeric, so that Kubernetes can verify runAsNonRoot without reading /etc/passwd.
+USER 10001:10001
+EXPOSE 50051 50052 50053 50054 9464 9465 9466 9467
+CMD ["node", "--require", "/app/services/shared/dist/telemetry-preload.js", "/app/services/gateway/dist/main.js"]

@@ -1,0 +1,118 @@
+/** maasctl's argv grammar: `<command> [positionals] [--option value | --option=value | --flag]`, `--` ends options. */
+import { UsageError } from './cli-errors.js';
+
+export const USAGE = `usage: maasctl <command> [arguments] [options]
+
+commands:
+  register <package-dir>        register the model package in <package-dir> (maas.json and the files it lists)
+  models                        list models: versions, stable, canary, canary weight
+  rollout <model> --stable V [--canary V --weight W] [--expected-revision N]
+                                set which versions of <model> take traffic
+  rollout <model> --promote     make the canary the stable version (one guarded call)
+  rollout <model> --rollback    drop the canary, keep the stable version (one guarded call)
+  classify <model> <text>... [--routing-key K]
+                                classify texts through the gateway; one line per text: label, score, version
+
+options:
+  --registry host:port          model registry (env MAAS_REGISTRY, default 127.0.0.1:50054)
+  --gateway host:port           gateway (env MAAS_GATEWAY, default 127.0.0.1:50051)
+  --timeout seconds             deadline of the command (default 60)
+  -h, --help                    show this help
+  --                            end of options (for texts starting with '-')
+
+exit codes: 0 ok, 1 error (the registry's or gateway's status, or a local failure), 2 usage`;
+
+/** Options that take a value, and flags that do not. */
+const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'expected-revision', 'routing-key'] as const;
+const FLAG_OPTIONS = ['promote', 'rollback', 'help'] as const;
+type ValueOption = (typeof VALUE_OPTIONS)[number];
+type FlagOption = (typeof FLAG_OPTIONS)[number];
+
+export const COMMANDS = ['register', 'models', 'rollout', 'classify'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Options each command accepts besides the global ones. */
+const COMMAND_OPTIONS: Record<CommandName, readonly string[]> = {
+  register: [],
+  models: [],
+  rollout: ['stable', 'canary', 'weight', 'expected-revision', 'promote', 'rollback'],
+  classify: ['routing-key'],
+};
+const GLOBAL_OPTIONS = ['registry', 'gateway', 'timeout', 'help'];
+
+export interface CommandLine {
+  /** Undefined only with --help and no command. */
+  command: CommandName | undefined;
+  positionals: string[];
+  values: Partial<Record<ValueOption, string>>;
+  flags: Set<FlagOption>;
+}
+
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const positionals: string[] = [];
+  const values: Partial<Record<ValueOption, string>> = {};
+  const flags = new Set<FlagOption>();
+  let optionsEnded = false;
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index]!;
+    if (optionsEnded || !arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    if (arg === '--') {
+      optionsEnded = true;
+      continue;
+    }
+    if (arg === '-h') {
+      flags.add('help');
+      continue;
+    }
+    if (!arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
+    const equals = arg.indexOf('=');
+    const name = arg.slice(2, equals === -1 ? undefined : equals);
+    if ((FLAG_OPTIONS as readonly string[]).includes(name)) {
+      if (equals !== -1) throw new UsageError(`--${name} takes no value`);
+      flags.add(name as FlagOption);
+    } else if ((VALUE_OPTIONS as readonly string[]).includes(name)) {
+      let value: string | undefined;
+      if (equals !== -1) value = arg.slice(equals + 1);
+      else {
+        value = argv[index + 1];
+        index += 1;
+      }
+      if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
+      if (values[name as ValueOption] !== undefined) throw new UsageError(`--${name} is given twice`);
+      values[name as ValueOption] = value;
+    } else {
+      throw new UsageError(`unknown option --${name}`);
+    }
+  }
+  const [first, ...rest] = positionals;
+  if (first === undefined) {
+    if (flags.has('help')) return { command: undefined, positionals: [], values, flags };
+    throw new UsageError('no command given');
+  }
+  if (!(COMMANDS as readonly string[]).includes(first)) throw new UsageError(`unknown command ${JSON.stringify(first)}`);
+  const command = first as CommandName;
+  const allowed = new Set([...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command]]);
+  for (const name of [...Object.keys(values), ...flags]) {
+    if (!allowed.has(name)) throw new UsageError(`--${name} does not apply to ${command}`);
+  }
+  return { command, positionals: rest, values, flags };
+}
+
+/** A whole number within [min, max], or a usage error naming the option. */
+export function parseInteger(option: string, text: string, range: { min: number; max: number }): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${option} must be a whole number (got ${JSON.stringify(text)})`);
+  const value = Number(text);
+  if (value < range.min || value > range.max) throw new UsageError(`--${option} must be from ${range.min} to ${range.max} (got ${value})`);
+  return value;
+}
+
+/** --timeout in seconds (fractions allowed) → milliseconds. */
+export function parseTimeoutMs(text: string | undefined, fallbackMs: number): number {
+  if (text === undefined) return fallbackMs;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds (got ${JSON.stringify(text)})`);
+  return Math.round(seconds * 1000);
+}

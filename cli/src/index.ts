@@ -1,0 +1,16 @@
+// maasctl as a library: the command functions (used by tests and the start script) and the CLI runner.
+export { UsageError, CliError, describeError } from './cli-errors.js';
+export { classify, DEFAULT_GATEWAY_ADDRESS, type ClassifyOptions } from './classify-command.js';
+export {
+  DEFAULT_REGISTRY_ADDRESS,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_UPLOAD_CHUNK_BYTES,
+  listModels,
+  promoteCanary,
+  registerPackage,
+  rollbackCanary,
+  setRollout,
+  type RegistryCallOptions,
+  type SetRolloutOptions,
+} from './registry-commands.js';
+export { runCli, EXIT_ERROR, EXIT_OK, EXIT_USAGE, type CliIo } from './run-cli.js';

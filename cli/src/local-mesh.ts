@@ -1,0 +1,134 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { checkHealth } from '@maas/shared';
+
+/** The four services, in start order: the registry first, since the others read it at start. */
+export const MESH_SERVICES = ['model-registry', 'tokenizer', 'inference', 'gateway'] as const;
+export type MeshService = (typeof MESH_SERVICES)[number];
+
+/** The ports of the plan (DESIGN.md): gRPC 50051–50054, metrics 9464–9467. */
+export const STANDARD_PORTS: Record<MeshService, { grpc: number; metrics: number }> = {
+  gateway: { grpc: 50051, metrics: 9464 },
+  tokenizer: { grpc: 50052, metrics: 9465 },
+  inference: { grpc: 50053, metrics: 9466 },
+  'model-registry': { grpc: 50054, metrics: 9467 },
+};
+
+export interface LocalMeshOptions {
+  /** Repository root (holds services/<name>/dist/main.js). */
+  rootDir: string;
+  /** Registry data and the inference model cache live below it. */
+  dataDir: string;
+  /** Ports per service; `'free'` picks unused ones (tests). */
+  ports?: Record<MeshService, { grpc: number; metrics: number }> | 'free';
+  /** Extra environment for every service (NATS_URL, OTEL_*, LOG_LEVEL, ...). */
+  env?: Record<string, string>;
+  /** Each line a service prints. */
+  onLine?: (service: MeshService, line: string) => void;
+  /** How long one service may take to report SERVING. */
+  startTimeoutMs?: number;
+}
+
+export interface LocalMesh {
+  readonly addresses: Record<MeshService, string>;
+  readonly metricsPorts: Record<MeshService, number>;
+  readonly processes: Record<MeshService, ChildProcess>;
+  /** SIGTERM in reverse start order (gateway first), each given time to drain; SIGKILL after that. */
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForServing(service: MeshService, address: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${service} exited (code ${child.exitCode ?? child.signalCode}) before it was SERVING`);
+    const status = await checkHealth(address).catch(() => 'UNREACHABLE');
+    if (status === 'SERVING') return;
+    if (Date.now() > end) throw new Error(`${service} at ${address} was not SERVING after ${timeoutMs} ms (last: ${status})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function stopProcess(child: ChildProcess, killAfterMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Runs the whole mesh on this machine as four separate processes, each with the telemetry preload, as a
+ * deployment would, and resolves once every service reports SERVING on grpc.health.v1.
+ */
+export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMesh> {
+  const ports = { ...STANDARD_PORTS };
+  if (options.ports === 'free') {
+    for (const service of MESH_SERVICES) ports[service] = { grpc: await freePort(), metrics: await freePort() };
+  } else if (options.ports) Object.assign(ports, options.ports);
+  const addresses = Object.fromEntries(MESH_SERVICES.map((service) => [service, `127.0.0.1:${ports[service].grpc}`])) as Record<MeshService, string>;
+  const preload = path.join(options.rootDir, 'services', 'shared', 'dist', 'telemetry-preload.js');
+  const processes = {} as Record<MeshService, ChildProcess>;
+
+  const launch = (service: MeshService) => {
+    const child = spawn(process.execPath, ['--require', preload, path.join(options.rootDir, 'services', service, 'dist', 'main.js')], {
+      cwd: options.rootDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        OTEL_SERVICE_NAME: `maas-${service}`,
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: String(ports[service].grpc),
+        METRICS_PORT: String(ports[service].metrics),
+        REGISTRY_ADDRESS: addresses['model-registry'],
+        TOKENIZER_ADDRESS: addresses.tokenizer,
+        INFERENCE_ADDRESS: addresses.inference,
+        REGISTRY_DATA_DIR: path.join(options.dataDir, 'registry'),
+        MODEL_CACHE_DIR: path.join(options.dataDir, 'model-cache'),
+        ...options.env,
+      },
+    });
+    for (const stream of [child.stdout!, child.stderr!]) {
+      let pending = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        const lines = (pending + chunk).split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) if (line) options.onLine?.(service, line);
+      });
+    }
+    processes[service] = child;
+    return child;
+  };
+
+  const stop = async () => {
+    for (const service of [...MESH_SERVICES].reverse()) if (processes[service]) await stopProcess(processes[service], 20_000);
+  };
+
+  try {
+    const timeout = options.startTimeoutMs ?? 60_000;
+    const [first, ...rest] = MESH_SERVICES;
+    await waitForServing(first, addresses[first], launch(first), timeout);
+    await Promise.all(rest.map((service) => waitForServing(service, addresses[service], launch(service), timeout)));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const metricsPorts = Object.fromEntries(MESH_SERVICES.map((service) => [service, ports[service].metrics])) as Record<MeshService, number>;
+  return { addresses, metricsPorts, processes, stop };
+}

@@ -1,0 +1,125 @@
+/** maasctl: parse argv, run one command, print its result; returns the exit code (0 ok, 1 error, 2 usage). */
+import type { ModelVersion__Output, Rollout__Output } from '@maas/protos';
+import { classify, DEFAULT_GATEWAY_ADDRESS } from './classify-command.js';
+import { describeError, UsageError } from './cli-errors.js';
+import { parseCommandLine, parseInteger, parseTimeoutMs, USAGE, type CommandLine } from './command-line.js';
+import { formatBytes, formatTable } from './output-format.js';
+import { DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setRollout } from './registry-commands.js';
+
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_USAGE = 2;
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let line: CommandLine;
+  try {
+    line = parseCommandLine(argv);
+  } catch (error) {
+    return usageError(io, error);
+  }
+  if (line.flags.has('help') || !line.command) {
+    io.stdout.write(`${USAGE}\n`);
+    return EXIT_OK;
+  }
+  try {
+    const output = await runCommand(line, io.env);
+    io.stdout.write(output.endsWith('\n') ? output : `${output}\n`);
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof UsageError) return usageError(io, error);
+    io.stderr.write(`error: ${describeError(error)}\n`);
+    return EXIT_ERROR;
+  }
+}
+
+function usageError(io: CliIo, error: unknown): number {
+  io.stderr.write(`error: ${describeError(error)}\nrun "maasctl --help" for usage\n`);
+  return EXIT_USAGE;
+}
+
+function expectPositionals(line: CommandLine, names: string[], options: { variadic?: boolean } = {}): void {
+  const missing = names.slice(line.positionals.length);
+  if (missing.length > 0) throw new UsageError(`${line.command} needs ${missing.map((name) => `<${name}>`).join(' ')}`);
+  if (!options.variadic && line.positionals.length > names.length) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(line.positionals[names.length])} for ${line.command}`);
+  }
+}
+
+async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<string> {
+  const timeoutMs = parseTimeoutMs(line.values.timeout, DEFAULT_TIMEOUT_MS);
+  const registryAddress = line.values.registry ?? (env.MAAS_REGISTRY?.trim() || DEFAULT_REGISTRY_ADDRESS);
+  const gatewayAddress = line.values.gateway ?? (env.MAAS_GATEWAY?.trim() || DEFAULT_GATEWAY_ADDRESS);
+  const registry = { registryAddress, timeoutMs };
+
+  switch (line.command) {
+    case 'register': {
+      expectPositionals(line, ['package-dir']);
+      const version = await registerPackage({ ...registry, packageDir: line.positionals[0]! });
+      return describeRegistration(version);
+    }
+    case 'models': {
+      expectPositionals(line, []);
+      const snapshot = await listModels(registry);
+      if (snapshot.models.length === 0) return `no models registered (revision ${snapshot.revision})`;
+      const rows = snapshot.models.map((model) => [
+        model.name,
+        model.versions.map((version) => version.version).join(','),
+        model.rollout?.stable_version || '-',
+        model.rollout?.canary_version || '-',
+        model.rollout?.canary_version ? `${model.rollout.canary_weight}%` : '-',
+      ]);
+      return formatTable(['MODEL', 'VERSIONS', 'STABLE', 'CANARY', 'WEIGHT'], rows);
+    }
+    case 'rollout': {
+      expectPositionals(line, ['model']);
+      return describeRollout(await runRollout(line, registry));
+    }
+    case 'classify': {
+      expectPositionals(line, ['model', 'text'], { variadic: true });
+      const [model, ...texts] = line.positionals as [string, ...string[]];
+      const response = await classify({ gatewayAddress, model, texts, routingKey: line.values['routing-key'], timeoutMs });
+      return response.predictions.map((prediction) => `${prediction.label}\t${prediction.score.toFixed(4)}\t${prediction.model_version}`).join('\n');
+    }
+    default:
+      throw new UsageError('no command given');
+  }
+}
+
+function runRollout(line: CommandLine, registry: { registryAddress: string; timeoutMs: number }): Promise<Rollout__Output> {
+  const model = line.positionals[0]!;
+  const { stable, canary, weight } = line.values;
+  const shorthand = line.flags.has('promote') ? 'promote' : line.flags.has('rollback') ? 'rollback' : undefined;
+  if (shorthand) {
+    if (line.flags.has('promote') && line.flags.has('rollback')) throw new UsageError('--promote and --rollback exclude each other');
+    if (stable ?? canary ?? weight ?? line.values['expected-revision']) throw new UsageError(`--${shorthand} takes no --stable, --canary, --weight or --expected-revision`);
+    return shorthand === 'promote' ? promoteCanary({ ...registry, model }) : rollbackCanary({ ...registry, model });
+  }
+  if (!stable) throw new UsageError('rollout needs --stable V (or --promote / --rollback)');
+  if (canary !== undefined && weight === undefined) throw new UsageError('--canary needs --weight W (0-100)');
+  if (canary === undefined && weight !== undefined) throw new UsageError('--weight needs --canary V');
+  return setRollout({
+    ...registry,
+    model,
+    stableVersion: stable,
+    canaryVersion: canary,
+    canaryWeight: weight === undefined ? 0 : parseInteger('weight', weight, { min: 0, max: 100 }),
+    expectedRevision: line.values['expected-revision'] === undefined ? undefined : parseInteger('expected-revision', line.values['expected-revision'], { min: 1, max: Number.MAX_SAFE_INTEGER }),
+  });
+}
+
+function describeRegistration(version: ModelVersion__Output): string {
+  const files = version.artifacts.filter((artifact) => artifact.path !== 'maas.json');
+  const bytes = files.reduce((sum, artifact) => sum + artifact.size_bytes, 0);
+  return `registered ${version.model} version ${version.version} (${files.length} files, ${formatBytes(bytes)}, revision ${version.revision})`;
+}
+
+function describeRollout(rollout: Rollout__Output): string {
+  const canary = rollout.canary_version ? `canary ${rollout.canary_version} at ${rollout.canary_weight}%` : 'no canary';
+  return `${rollout.model}: stable ${rollout.stable_version}, ${canary} (revision ${rollout.revision})`;
+}

@@ -1,0 +1,210 @@
+/** maasctl against a real registry on port 0 (NATS deliberately unreachable: the registry works without it). */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import * as grpc from '@grpc/grpc-js';
+import { contracts, type ClassifyRequest__Output, type GatewayHandlers } from '@maas/protos';
+import { createLogger } from '@maas/shared';
+import { loadConfig, startRegistryService, type RunningRegistry } from '@maas/model-registry';
+import { listModels, registerPackage, runCli } from '../src/index.js';
+
+const MAASCTL = path.resolve(__dirname, '../dist/maasctl.js');
+const run = promisify(execFile);
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+let registry: RunningRegistry;
+let registryAddress: string;
+let dataDir: string;
+
+test.before(async () => {
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'maasctl-registry-'));
+  const config = loadConfig({
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: '0',
+    METRICS_PORT: '-1',
+    SHUTDOWN_GRACE_MS: '0',
+    REGISTRY_DATA_DIR: dataDir,
+    NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+  });
+  registry = await startRegistryService(config, { logger: createLogger({ service: 'maasctl-test', level: 'silent' }) });
+  registryAddress = `127.0.0.1:${registry.port}`;
+});
+
+test.after.always(async () => {
+  await registry?.stop();
+  if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+let modelCounter = 0;
+function uniqueModel(): string {
+  modelCounter += 1;
+  return `cli-${process.pid}-${Date.now().toString(36)}-${modelCounter}`;
+}
+
+/** A package directory as `npm run models` writes them: the files and a maas.json listing their digests. */
+async function writePackage(name: string, version: string, options: { modelBytes?: number } = {}): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maasctl-package-'));
+  const files: Record<string, Buffer> = {
+    'model.onnx': randomBytes(options.modelBytes ?? 2048),
+    'tokenizer.json': Buffer.from(JSON.stringify({ class_name: 'Tokenizer', config: { word_index: '{"good": 1}' } })),
+  };
+  for (const [file, data] of Object.entries(files)) await fs.writeFile(path.join(dir, file), data);
+  const manifest = {
+    format_version: 1,
+    name,
+    version,
+    task: 'text-classification',
+    platform: 'onnxruntime_onnx',
+    model_file: 'model.onnx',
+    inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [-1, 100], role: 'input_ids' }],
+    outputs: [{ name: 'probability', datatype: 'FP32', shape: [-1, 1] }],
+    tokenizer: { kind: 'keras', file: 'tokenizer.json', max_length: 100, padding_side: 'pre', truncation_side: 'pre', pad_id: 0 },
+    labels: ['negative', 'positive'],
+    output_activation: 'none',
+    files: Object.entries(files).map(([file, data]) => ({ path: file, sha256: createHash('sha256').update(data).digest('hex'), size_bytes: data.length })),
+  };
+  await fs.writeFile(path.join(dir, 'maas.json'), JSON.stringify(manifest, null, 2));
+  return dir;
+}
+
+/** Runs maasctl in-process and captures what it prints. */
+async function maasctl(args: string[], env: NodeJS.ProcessEnv = { MAAS_REGISTRY: registryAddress }) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, { env, stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
+  return { code, stdout, stderr };
+}
+
+test('register, models and rollout (set, promote, rollback) work against the registry', async (t) => {
+  const model = uniqueModel();
+  const registered = await maasctl(['register', await writePackage(model, '1')]);
+  t.is(registered.code, 0, registered.stderr);
+  t.regex(registered.stdout, new RegExp(`^registered ${model} version 1 \\(2 files, [\\d.]+ KiB, revision \\d+\\)\\n$`));
+  t.is((await maasctl(['register', await writePackage(model, '2'), '--registry', registryAddress], {})).code, 0);
+
+  const canary = await maasctl(['rollout', model, '--stable', '1', '--canary', '2', '--weight', '10']);
+  t.is(canary.code, 0, canary.stderr);
+  t.regex(canary.stdout, new RegExp(`^${model}: stable 1, canary 2 at 10% \\(revision \\d+\\)`));
+
+  const models = await maasctl(['models']);
+  t.is(models.code, 0);
+  const [header, ...rows] = models.stdout.trimEnd().split('\n');
+  t.deepEqual(header!.split(/\s+/), ['MODEL', 'VERSIONS', 'STABLE', 'CANARY', 'WEIGHT']);
+  t.true(rows.some((row) => row.split(/\s+/).join(' ') === `${model} 1,2 1 2 10%`), models.stdout);
+
+  const promoted = await maasctl(['rollout', model, '--promote']);
+  t.is(promoted.code, 0, promoted.stderr);
+  t.regex(promoted.stdout, new RegExp(`^${model}: stable 2, no canary`));
+
+  const nothingToRollBack = await maasctl(['rollout', model, '--rollback']);
+  t.is(nothingToRollBack.code, 1);
+  t.is(nothingToRollBack.stderr, `error: model "${model}" has no canary to roll back\n`);
+
+  await maasctl(['rollout', model, '--stable', '2', '--canary', '1', '--weight', '50']);
+  const rolledBack = await maasctl(['rollout', model, '--rollback']);
+  t.regex(rolledBack.stdout, new RegExp(`^${model}: stable 2, no canary`));
+
+  const snapshot = await listModels({ registryAddress });
+  t.like(snapshot.models.find((entry) => entry.name === model)?.rollout, { stable_version: '2', canary_version: '', canary_weight: 0 });
+});
+
+test('remote errors print the status name and message and exit 1', async (t) => {
+  const model = uniqueModel();
+  const dir = await writePackage(model, '1');
+  await registerPackage({ registryAddress, packageDir: dir });
+
+  const duplicate = await maasctl(['register', dir]);
+  t.is(duplicate.code, 1);
+  t.is(duplicate.stderr, `error: ALREADY_EXISTS: model "${model}" version "1" is already registered\n`);
+
+  const unknownModel = await maasctl(['rollout', 'no-such-model', '--stable', '1']);
+  t.is(unknownModel.stderr, 'error: NOT_FOUND: model "no-such-model" is not registered\n');
+  t.is(unknownModel.code, 1);
+
+  const unknownVersion = await maasctl(['rollout', model, '--stable', '1', '--canary', '7', '--weight', '5']);
+  t.is(unknownVersion.stderr, `error: NOT_FOUND: model "${model}" has no version "7"\n`);
+
+  const stale = await maasctl(['rollout', model, '--stable', '1', '--expected-revision', '999']);
+  t.is(stale.code, 1);
+  t.true(stale.stderr.startsWith('error: ABORTED: '), stale.stderr);
+
+  const tooHeavy = await maasctl(['rollout', model, '--stable', '1', '--canary', '1', '--weight', '5']);
+  t.true(tooHeavy.stderr.startsWith('error: INVALID_ARGUMENT: canary_version'), tooHeavy.stderr);
+
+  const missing = await maasctl(['register', path.join(dir, 'nope')]);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /^error: cannot read .*maas\.json: ENOENT/);
+
+  const unreachable = await maasctl(['models', '--registry', `127.0.0.1:${await freePort()}`, '--timeout', '2']);
+  t.is(unreachable.code, 1);
+  t.regex(unreachable.stderr, /^error: (UNAVAILABLE|DEADLINE_EXCEEDED): /);
+});
+
+test('a corrupt file is reported by the registry naming it', async (t) => {
+  const model = uniqueModel();
+  const dir = await writePackage(model, '1');
+  await fs.writeFile(path.join(dir, 'tokenizer.json'), 'x'.repeat((await fs.stat(path.join(dir, 'tokenizer.json'))).size));
+  const result = await maasctl(['register', dir]);
+  t.is(result.code, 1);
+  t.regex(result.stderr, /^error: INVALID_ARGUMENT: file "tokenizer.json": sha256 of the received bytes is/);
+});
+
+test('a package of many chunks uploads intact', async (t) => {
+  const model = uniqueModel();
+  const dir = await writePackage(model, '1', { modelBytes: 3 * 1024 * 1024 + 17 });
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const version = await registerPackage({ registryAddress, packageDir: dir, chunkBytes: 64 * 1024 });
+  const data = await fs.readFile(path.join(dir, 'model.onnx'));
+  t.like(version.artifacts.find((artifact) => artifact.path === 'model.onnx'), { sha256: createHash('sha256').update(data).digest('hex'), size_bytes: data.length });
+});
+
+test('usage errors exit 2 with a hint; --help exits 0', async (t) => {
+  for (const args of [
+    [],
+    ['frobnicate'],
+    ['models', 'extra'],
+    ['register'],
+    ['rollout', 'm'],
+    ['rollout', 'm', '--stable', '1', '--canary', '2'],
+    ['rollout', 'm', '--stable', '1', '--weight', '5'],
+    ['rollout', 'm', '--stable', '1', '--canary', '2', '--weight', 'ten'],
+    ['rollout', 'm', '--stable', '1', '--canary', '2', '--weight', '101'],
+    ['rollout', 'm', '--promote', '--stable', '1'],
+    ['models', '--stable', '1'],
+    ['models', '--bogus'],
+    ['models', '--timeout', '0'],
+    ['classify', 'm'],
+    ['models', '--registry'],
+  ]) {
+    const result = await maasctl(args);
+    t.is(result.code, 2, `maasctl ${args.join(' ')}: ${result.stderr}`);
+    t.true(result.stderr.startsWith('error: ') && result.stderr.includes('maasctl --help'), result.stderr);
+    t.is(result.stdout, '');
+  }
+  const help = await maasctl(['--help']);
+  t.is(help.code, 0);
+  t.true(help.stdout.includes('usage: maasctl'));
+  t.is((await maasctl(['rollout', '-h'])).code, 0);
+});
+
+test('the maasctl executable runs commands and sets its exit code', async (t) => {
+  const usage = await run(process.execPath, [MAASCTL]).catch((error: { code: number; stderr: string }) => error);
+  t.is((usage as { code: number }).code, 2);
+  const model = uniqueModel();
+  const { stdout } = await run(process.execPath, [MAASCTL, 'register', await writePackage(model, '1')], { env: { ...process.env, MAAS_REGISTRY: registryAddress } });
+  t.true(stdout.startsWith(`registered ${model} version 1 `), stdout);
+  const failed = await run(process.execPath, [MAASCTL, 'rollout', model, '--stable', '5', '--registry', registryAddress]).catch((error: { code: number; stderr: string }) => error);
+  t.like(failed, { code: 1, stderr: `error: NOT_FOUND: model "${model}" has no version "5"\n` });
+});

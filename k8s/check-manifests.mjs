@@ -1,0 +1,266 @@
+#!/usr/bin/env node
+/**
+ * Checks rendered kustomize output (what `kubectl kustomize k8s/overlays/<name>` prints) for the mistakes
+ * that render fine and fail only in a cluster: a workload without probes or resources, a service reading
+ * an address no Service answers, ports that disagree between env, probes, Services and scrape annotations,
+ * a grace period shorter than the shutdown it must cover, a ConfigMap reference the hash suffix broke.
+ *
+ *   node k8s/check-manifests.mjs <overlay>=<rendered.yaml> [...]     (k8s/check.sh renders and calls it)
+ *
+ * Prints one line per overlay (and every problem found); exits 1 when any overlay has a problem.
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+/** The maas services as the code defines them (ports: DESIGN.md; variables: services/<svc>/src/config.ts). */
+const SERVICES = {
+  gateway: { kind: 'Deployment', grpcPort: 50051, metricsPort: 9464, env: ['TOKENIZER_ADDRESS', 'INFERENCE_ADDRESS'], pdb: true },
+  tokenizer: { kind: 'Deployment', grpcPort: 50052, metricsPort: 9465, env: [], pdb: true },
+  inference: { kind: 'Deployment', grpcPort: 50053, metricsPort: 9466, env: ['EXECUTION_PROVIDERS', 'MODEL_CACHE_DIR'], pdb: true, startupProbe: true },
+  'model-registry': { kind: 'StatefulSet', grpcPort: 50054, metricsPort: 9467, env: ['REGISTRY_DATA_DIR'], pdb: false, replicas: 1 },
+};
+/** Read by every service (services/shared commonConfig); addresses must be explicit in Kubernetes. */
+const COMMON_ENV = ['REGISTRY_ADDRESS', 'NATS_URL', 'GRPC_PORT', 'METRICS_PORT'];
+/** Variables holding a host:port of one of our own services. */
+const ADDRESS_ENV = { REGISTRY_ADDRESS: 'model-registry', TOKENIZER_ADDRESS: 'tokenizer', INFERENCE_ADDRESS: 'inference' };
+/** services/shared defaults, used when a deployment leaves them unset. */
+const SHUTDOWN_DEFAULTS = { SHUTDOWN_GRACE_MS: 2_000, SHUTDOWN_DEADLINE_MS: 15_000 };
+const PRELOAD = '/app/services/shared/dist/telemetry-preload.js';
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'StorageClass']);
+
+/** CPU in cores, memory in bytes, from a Kubernetes quantity ("500m", "2", "256Mi", "1G"). */
+export function parseQuantity(value) {
+  const text = String(value);
+  const match = /^([0-9.]+)([a-zA-Z]*)$/.exec(text);
+  if (!match) return Number.NaN;
+  const factors = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+  const factor = factors[match[2]];
+  return factor === undefined ? Number.NaN : Number(match[1]) * factor;
+}
+
+function selectorMatches(selector, labels) {
+  const entries = Object.entries(selector ?? {});
+  return entries.length > 0 && entries.every(([key, value]) => labels?.[key] === value);
+}
+
+/** Checks one rendered overlay; returns the problems found (empty when all is well) and what was checked. */
+export function checkRendered(objects) {
+  const problems = [];
+  const byKind = (kind) => objects.filter((object) => object.kind === kind);
+  const find = (kind, name) => objects.find((object) => object.kind === kind && object.metadata?.name === name);
+  const workloads = objects.filter((object) => WORKLOAD_KINDS.has(object.kind));
+  const podLabels = (workload) => workload.spec?.template?.metadata?.labels ?? {};
+
+  // Identity: unique objects, one namespace for all of them.
+  const seen = new Set();
+  for (const object of objects) {
+    const key = `${object.kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name}`;
+    if (seen.has(key)) problems.push(`${object.kind} ${object.metadata?.name} appears twice`);
+    seen.add(key);
+  }
+  const namespaces = new Set(objects.filter((object) => !CLUSTER_SCOPED.has(object.kind)).map((object) => object.metadata?.namespace ?? '(none)'));
+  if (namespaces.size !== 1) problems.push(`objects are spread over namespaces ${[...namespaces].join(', ')}; expected one`);
+  const namespaceObjects = byKind('Namespace').map((object) => object.metadata.name);
+  for (const namespace of namespaces) {
+    if (namespaceObjects.length > 0 && !namespaceObjects.includes(namespace)) problems.push(`namespace ${namespace} is used but the Namespace rendered is ${namespaceObjects.join(', ')}`);
+  }
+
+  /** The environment a container sees: envFrom ConfigMaps first, then env (which wins), like the kubelet. */
+  const effectiveEnv = (where, container) => {
+    const env = new Map();
+    for (const source of container.envFrom ?? []) {
+      if (!source.configMapRef) continue;
+      const configMap = find('ConfigMap', source.configMapRef.name);
+      if (!configMap) {
+        if (!source.configMapRef.optional) problems.push(`${where}: envFrom names ConfigMap ${source.configMapRef.name}, which is not rendered`);
+        continue;
+      }
+      for (const [name, value] of Object.entries(configMap.data ?? {})) env.set(name, String(value));
+    }
+    for (const variable of container.env ?? []) {
+      // $(NAME) expands only names defined before it (envFrom or earlier env); anything else stays literal.
+      for (const [, name] of String(variable.value ?? '').matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
+        if (!env.has(name)) problems.push(`${where}: env ${variable.name} refers to $(${name}), which is not defined before it`);
+      }
+      const ref = variable.valueFrom?.configMapKeyRef;
+      if (ref) {
+        const value = find('ConfigMap', ref.name)?.data?.[ref.key];
+        if (value === undefined && !ref.optional) problems.push(`${where}: env ${variable.name} reads ${ref.name}/${ref.key}, which is not rendered`);
+        env.set(variable.name, value === undefined ? undefined : String(value));
+      } else {
+        env.set(variable.name, variable.value === undefined ? undefined : String(variable.value));
+      }
+    }
+    return env;
+  };
+
+  // Every workload (ours and components' alike): resources, probes, hardening, pinned images.
+  for (const workload of workloads) {
+    const pod = workload.spec?.template?.spec ?? {};
+    for (const container of pod.containers ?? []) {
+      const where = `${workload.kind} ${workload.metadata.name}/${container.name}`;
+      const resources = container.resources ?? {};
+      for (const resource of ['cpu', 'memory']) {
+        const request = resources.requests?.[resource];
+        const limit = resources.limits?.[resource];
+        if (request === undefined) problems.push(`${where}: no ${resource} request`);
+        if (limit === undefined) problems.push(`${where}: no ${resource} limit`);
+        if (request !== undefined && limit !== undefined && !(parseQuantity(request) <= parseQuantity(limit))) {
+          problems.push(`${where}: ${resource} request ${request} is not within its limit ${limit}`);
+        }
+      }
+      for (const probe of ['readinessProbe', 'livenessProbe']) if (!container[probe]) problems.push(`${where}: no ${probe}`);
+      const runAsNonRoot = container.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot;
+      if (runAsNonRoot !== true) problems.push(`${where}: runAsNonRoot is not set`);
+      if (container.securityContext?.readOnlyRootFilesystem !== true) problems.push(`${where}: root file system is not read-only`);
+      if (container.securityContext?.allowPrivilegeEscalation !== false) problems.push(`${where}: allowPrivilegeEscalation is not false`);
+      const image = String(container.image ?? '');
+      const tag = image.includes('@') ? 'digest' : image.slice(image.lastIndexOf('/') + 1).split(':')[1];
+      if (!tag || tag === 'latest') problems.push(`${where}: image ${image || '(none)'} has no pinned tag`);
+    }
+  }
+
+  // Our four services: the wiring the code expects.
+  for (const [name, spec] of Object.entries(SERVICES)) {
+    const workload = find(spec.kind, name);
+    if (!workload) {
+      problems.push(`${spec.kind} ${name} is missing`);
+      continue;
+    }
+    const where = `${spec.kind} ${name}`;
+    const pod = workload.spec.template.spec;
+    const container = pod.containers?.[0];
+    if (!container) {
+      problems.push(`${where}: no container`);
+      continue;
+    }
+    if (spec.replicas !== undefined && workload.spec.replicas !== spec.replicas) {
+      problems.push(`${where}: replicas must be exactly ${spec.replicas} (SQLite on one volume is a single source of truth), found ${workload.spec.replicas}`);
+    }
+    const command = [...(container.command ?? []), ...(container.args ?? [])];
+    const expectedCommand = ['node', '--require', PRELOAD, `/app/services/${name}/dist/main.js`];
+    if (JSON.stringify(command) !== JSON.stringify(expectedCommand)) problems.push(`${where}: command is ${JSON.stringify(command)}, expected ${JSON.stringify(expectedCommand)}`);
+
+    const env = effectiveEnv(where, container);
+    for (const variable of [...COMMON_ENV, ...spec.env]) if (!env.get(variable)) problems.push(`${where}: ${variable} is not set`);
+    const grpcPort = Number(env.get('GRPC_PORT') ?? spec.grpcPort);
+    const metricsPort = Number(env.get('METRICS_PORT') ?? spec.metricsPort);
+    if (grpcPort !== spec.grpcPort) problems.push(`${where}: GRPC_PORT ${grpcPort} differs from the plan's ${spec.grpcPort}`);
+    if (metricsPort !== spec.metricsPort) problems.push(`${where}: METRICS_PORT ${metricsPort} differs from the plan's ${spec.metricsPort}`);
+    const ports = new Map((container.ports ?? []).map((port) => [port.name, port.containerPort]));
+    if (ports.get('grpc') !== grpcPort) problems.push(`${where}: container port "grpc" is ${ports.get('grpc')}, GRPC_PORT is ${grpcPort}`);
+    if (ports.get('metrics') !== metricsPort) problems.push(`${where}: container port "metrics" is ${ports.get('metrics')}, METRICS_PORT is ${metricsPort}`);
+
+    // grpc.health.v1 is what says SERVING only after warm-up: probes must ask it, on the gRPC port.
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+      if (!container[probe]) continue;
+      if (container[probe].grpc?.port !== grpcPort) problems.push(`${where}: ${probe} is not a gRPC health probe on port ${grpcPort}`);
+    }
+    if (spec.startupProbe && !container.startupProbe) problems.push(`${where}: no startupProbe (model loading outlasts the liveness probe)`);
+
+    const annotations = workload.spec.template.metadata?.annotations ?? {};
+    if (annotations['prometheus.io/scrape'] !== 'true') problems.push(`${where}: pod is not annotated prometheus.io/scrape: "true"`);
+    if (Number(annotations['prometheus.io/port']) !== metricsPort) problems.push(`${where}: prometheus.io/port ${annotations['prometheus.io/port']} is not METRICS_PORT ${metricsPort}`);
+
+    const shutdownMs = ['SHUTDOWN_GRACE_MS', 'SHUTDOWN_DEADLINE_MS'].reduce((sum, variable) => sum + Number(env.get(variable) ?? SHUTDOWN_DEFAULTS[variable]), 0);
+    const graceSeconds = pod.terminationGracePeriodSeconds ?? 30;
+    if (!(graceSeconds * 1000 > shutdownMs)) problems.push(`${where}: terminationGracePeriodSeconds ${graceSeconds} does not exceed SHUTDOWN_GRACE_MS + SHUTDOWN_DEADLINE_MS (${shutdownMs} ms)`);
+
+    if (spec.kind === 'Deployment') {
+      const rolling = workload.spec.strategy?.rollingUpdate;
+      if (workload.spec.strategy?.type !== 'RollingUpdate' || String(rolling?.maxUnavailable) !== '0') problems.push(`${where}: a rolling update must keep maxUnavailable 0 (readiness-gated)`);
+    }
+
+    // Where the service writes under a read-only root: a mounted volume (a claim, for the registry's data).
+    const mountOf = (path) => (container.volumeMounts ?? []).find((mount) => mount.mountPath === path);
+    const modelCache = env.get('MODEL_CACHE_DIR');
+    if (modelCache && !mountOf(modelCache)) problems.push(`${where}: MODEL_CACHE_DIR ${modelCache} is not a mounted volume`);
+    const dataDir = env.get('REGISTRY_DATA_DIR');
+    if (dataDir) {
+      const mount = mountOf(dataDir);
+      const claims = (workload.spec.volumeClaimTemplates ?? []).map((claim) => claim.metadata.name);
+      if (!mount || !claims.includes(mount.name)) problems.push(`${where}: REGISTRY_DATA_DIR ${dataDir} is not on a persistent volume claim`);
+    }
+
+    // The execution provider and the hardware must agree.
+    const providers = (env.get('EXECUTION_PROVIDERS') ?? '').split(',').map((provider) => provider.trim());
+    const gpus = container.resources?.limits?.['nvidia.com/gpu'];
+    if (providers.includes('cuda') && !gpus) problems.push(`${where}: EXECUTION_PROVIDERS has cuda but the container has no nvidia.com/gpu limit`);
+    if (gpus && !providers.includes('cuda')) problems.push(`${where}: the container gets a GPU but EXECUTION_PROVIDERS (${env.get('EXECUTION_PROVIDERS')}) does not use cuda`);
+
+    // Addresses name a rendered Service, on a port that reaches the named service's gRPC port.
+    for (const [variable, target] of Object.entries(ADDRESS_ENV)) {
+      const address = env.get(variable);
+      if (!address) continue;
+      const [host, port] = address.replace(/^dns:\/\/\//, '').split(':');
+      const service = find('Service', host.split('.')[0]);
+      const servicePort = service?.spec?.ports?.find((entry) => entry.port === Number(port));
+      const targetWorkload = workloads.find((candidate) => candidate.metadata.name === target);
+      if (!service || !servicePort) problems.push(`${where}: ${variable}=${address} names no rendered Service port`);
+      else if (!targetWorkload || !selectorMatches(service.spec.selector, podLabels(targetWorkload))) problems.push(`${where}: ${variable}=${address} does not select the ${target} pods`);
+    }
+    const nats = /^nats:\/\/([^:/]+):(\d+)/.exec(env.get('NATS_URL') ?? '');
+    const natsService = nats && find('Service', nats[1].split('.')[0]);
+    if (natsService && !natsService.spec.ports.some((entry) => entry.port === Number(nats[2]))) problems.push(`${where}: NATS_URL ${env.get('NATS_URL')} names Service ${nats[1]} but not its port`);
+
+    const pdb = byKind('PodDisruptionBudget').find((budget) => selectorMatches(budget.spec?.selector?.matchLabels, podLabels(workload)));
+    if (spec.pdb && !pdb) problems.push(`${where}: no PodDisruptionBudget selects its pods`);
+    if (!spec.pdb && pdb && spec.replicas === 1) problems.push(`${where}: a PodDisruptionBudget on a single replica blocks node drains`);
+  }
+
+  // Services reach pods: the selector matches a workload, every targetPort is one of its container ports.
+  for (const service of byKind('Service')) {
+    const where = `Service ${service.metadata.name}`;
+    const target = workloads.find((workload) => selectorMatches(service.spec?.selector, podLabels(workload)));
+    if (!target) {
+      problems.push(`${where}: selects no rendered workload`);
+      continue;
+    }
+    const containerPorts = target.spec.template.spec.containers.flatMap((container) => container.ports ?? []);
+    for (const port of service.spec.ports ?? []) {
+      const targetPort = port.targetPort ?? port.port;
+      if (!containerPorts.some((entry) => entry.name === targetPort || entry.containerPort === targetPort)) {
+        problems.push(`${where}: port ${port.name ?? port.port} targets ${targetPort}, which ${target.metadata.name} does not expose`);
+      }
+    }
+  }
+
+  // Autoscalers own the replica count of what they scale.
+  for (const hpa of byKind('HorizontalPodAutoscaler')) {
+    const ref = hpa.spec?.scaleTargetRef ?? {};
+    const target = find(ref.kind, ref.name);
+    if (!target) problems.push(`HorizontalPodAutoscaler ${hpa.metadata.name}: scales ${ref.kind} ${ref.name}, which is not rendered`);
+    else if (target.spec.replicas !== undefined) problems.push(`HorizontalPodAutoscaler ${hpa.metadata.name}: ${ref.kind} ${ref.name} still sets replicas, which every apply would reset`);
+    if (!(hpa.spec?.minReplicas <= hpa.spec?.maxReplicas)) problems.push(`HorizontalPodAutoscaler ${hpa.metadata.name}: minReplicas ${hpa.spec?.minReplicas} exceeds maxReplicas ${hpa.spec?.maxReplicas}`);
+  }
+
+  return { problems, objects: objects.length, workloads: workloads.length };
+}
+
+function main(args) {
+  if (args.length === 0) {
+    console.error('usage: node k8s/check-manifests.mjs <overlay>=<rendered.yaml> [...]');
+    return 2;
+  }
+  let failed = 0;
+  for (const arg of args) {
+    const [overlay, file] = arg.includes('=') ? arg.split('=', 2) : [arg, arg];
+    const documents = parseAllDocuments(readFileSync(file, 'utf8'));
+    const parseErrors = documents.flatMap((document) => document.errors.map((error) => error.message));
+    const objects = documents.map((document) => document.toJS()).filter((object) => object && typeof object === 'object');
+    const { problems, workloads } = parseErrors.length > 0 ? { problems: parseErrors, workloads: 0 } : checkRendered(objects);
+    if (problems.length === 0) {
+      console.log(`ok   ${overlay}: ${objects.length} objects, ${workloads} workloads`);
+    } else {
+      failed += 1;
+      console.log(`FAIL ${overlay}: ${problems.length} problem(s)`);
+      for (const problem of problems) console.log(`     - ${problem}`);
+    }
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+// Run as a script; importing the module (a test calling checkRendered) runs nothing.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, normalize, isAbsolute, sep } from 'node:path';
+import { MANIFEST_FILE, manifestProblems, type MaasManifest, type ManifestFile } from './manifest.js';
+
+export interface PackageFile {
+  /** Path inside the package, "/"-separated. */
+  path: string;
+  data: Uint8Array | string;
+}
+
+export interface WritePackageOptions {
+  /** The package folder, e.g. dist/sentiment/1; replaced if it exists. */
+  dir: string;
+  /** Everything but `files`, which is computed from what is written. */
+  manifest: Omit<MaasManifest, 'files'>;
+  files: readonly PackageFile[];
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function safeRelativePath(path: string): boolean {
+  const n = normalize(path);
+  return path.length > 0 && !isAbsolute(path) && !n.startsWith('..') && !n.split(sep).includes('..') && path !== MANIFEST_FILE;
+}
+
+/**
+ * JSON as written into packages: two-space indent and a final newline, so files diff well, with
+ * arrays of plain values (shapes, labels, matrix rows) kept on one line.
+ */
+export function packageJson(value: unknown): string {
+  const text = JSON.stringify(value, null, 2);
+  // Only newlines that JSON.stringify inserted can appear (it escapes those inside strings).
+  return `${text.replace(/\[\n\s*([^[\]{}\n]*(?:\n\s*[^[\]{}\n]*)*?)\n\s*\]/g, (_, inner: string) => `[${inner.replace(/\n\s*/g, ' ')}]`)}\n`;
+}
+
+/**
+ * Writes a model package: the files, then `maas.json` listing each of them with its sha256 and
+ * size. The folder is emptied first so that no stale file outlives a rebuild.
+ */
+export async function writeModelPackage(options: WritePackageOptions): Promise<MaasManifest> {
+  const { dir, files } = options;
+  const listed: ManifestFile[] = [];
+  for (const f of files) {
+    if (!safeRelativePath(f.path)) throw new Error(`package file path not allowed: ${f.path}`);
+  }
+  if (!files.some((f) => f.path === options.manifest.model_file)) throw new Error(`model_file ${options.manifest.model_file} is not among the files`);
+  if (!files.some((f) => f.path === options.manifest.tokenizer.file)) throw new Error(`tokenizer file ${options.manifest.tokenizer.file} is not among the files`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  for (const f of files) {
+    const target = join(dir, ...f.path.split('/'));
+    await mkdir(join(target, '..'), { recursive: true });
+    await writeFile(target, f.data);
+    const size = typeof f.data === 'string' ? Buffer.byteLength(f.data, 'utf8') : f.data.byteLength;
+    listed.push({ path: f.path, sha256: sha256Hex(f.data), size_bytes: size });
+  }
+  // Spelled out key by key so that maas.json always has the documented key order.
+  const m = options.manifest;
+  const manifest: MaasManifest = {
+    format_version: m.format_version,
+    name: m.name,
+    version: m.version,
+    task: m.task,
+    platform: m.platform,
+    description: m.description,
+    model_file: m.model_file,
+    inputs: m.inputs,
+    outputs: m.outputs,
+    tokenizer: m.tokenizer,
+    labels: m.labels,
+    output_activation: m.output_activation,
+    files: listed,
+    metrics: m.metrics,
+  };
+  const problems = manifestProblems(manifest);
+  if (problems.length > 0) throw new Error(`invalid manifest for ${m.name}/${m.version}: ${problems.join('; ')}`);
+  await writeFile(join(dir, MANIFEST_FILE), packageJson(manifest));
+  return manifest;
+}
+
+export interface PackageVerification {
+  manifest: MaasManifest | null;
+  problems: string[];
+}
+
+/**
+ * Reads a package folder and checks it: manifest fields, model and tokenizer files listed, and
+ * every listed file present with the stated size and sha256.
+ */
+export async function verifyModelPackage(dir: string): Promise<PackageVerification> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
+  } catch (err) {
+    return { manifest: null, problems: [`cannot read ${MANIFEST_FILE}: ${(err as Error).message}`] };
+  }
+  const problems = manifestProblems(parsed);
+  if (problems.length > 0) return { manifest: null, problems };
+  const manifest = parsed as MaasManifest;
+  const paths = new Set(manifest.files.map((f) => f.path));
+  if (paths.size !== manifest.files.length) problems.push('files lists a path twice');
+  if (!paths.has(manifest.model_file)) problems.push(`model_file ${manifest.model_file} is not listed in files`);
+  if (!paths.has(manifest.tokenizer.file)) problems.push(`tokenizer.file ${manifest.tokenizer.file} is not listed in files`);
+  for (const f of manifest.files) {
+    if (!safeRelativePath(f.path)) {
+      problems.push(`files: path not allowed: ${f.path}`);
+      continue;
+    }
+    let data: Buffer;
+    try {
+      data = await readFile(join(dir, ...f.path.split('/')));
+    } catch {
+      problems.push(`files: ${f.path} is missing`);
+      continue;
+    }
+    if (data.byteLength !== f.size_bytes) problems.push(`files: ${f.path} has ${data.byteLength} bytes, manifest says ${f.size_bytes}`);
+    if (sha256Hex(data) !== f.sha256) problems.push(`files: ${f.path} sha256 does not match`);
+  }
+  return { manifest, problems };
+}

@@ -1,0 +1,42 @@
+/**
+ * Publishes registry changes as protobuf events on NATS JetStream (stream MAAS_REGISTRY, created by the shared
+ * EventBus on connect). Events are the fast path only: a change is committed before its event goes out, and a
+ * failed publish is logged and counted, never turned into a failed write (consumers resync from ListModels).
+ */
+import { messageCodec, type ModelVersion__Output, type Rollout__Output, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
+import { registrySubject, type EventBus, type Logger, type RegistryEventKind } from '@maas/shared';
+import type { RegistryMetrics } from './registry-metrics.js';
+
+export interface RegistryEvents {
+  versionRegistered(version: ModelVersion__Output): Promise<void>;
+  rolloutChanged(rollout: Rollout__Output): Promise<void>;
+}
+
+const versionRegisteredCodec = messageCodec<VersionRegistered, VersionRegistered__Output>('maas.v1.VersionRegistered');
+const rolloutChangedCodec = messageCodec<RolloutChanged, RolloutChanged__Output>('maas.v1.RolloutChanged');
+
+export function createRegistryEvents(deps: { bus: EventBus; logger: Logger; metrics: RegistryMetrics }): RegistryEvents {
+  const publish = async (model: string, kind: RegistryEventKind, revision: number, payload: Uint8Array) => {
+    const subject = registrySubject(model, kind);
+    let published = false;
+    try {
+      published = await deps.bus.publish(subject, payload);
+    } catch (error) {
+      // The bus promises not to throw; a write must not fail even if it does.
+      deps.logger.warn({ err: error, subject }, 'event publish threw');
+    }
+    deps.metrics.eventsPublished.inc({ kind, result: published ? 'ok' : 'failed' });
+    if (!published) deps.logger.warn({ subject, revision }, 'registry event not published (NATS unavailable); consumers pick the change up on their next resync');
+  };
+  return {
+    versionRegistered: (version) =>
+      publish(
+        version.model,
+        'version-registered',
+        version.revision,
+        versionRegisteredCodec.encode({ revision: version.revision, model: version.model, version: version.version, occurred_at: version.created_at }),
+      ),
+    rolloutChanged: (rollout) =>
+      publish(rollout.model, 'rollout-changed', rollout.revision, rolloutChangedCodec.encode({ revision: rollout.revision, model: rollout.model, rollout, occurred_at: rollout.updated_at })),
+  };
+}

@@ -1,0 +1,57 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { RegistryStore } from './registry-store.js';
+
+/** The registry's domain metrics (the gRPC request metrics come from @maas/shared). */
+export interface RegistryMetrics {
+  /** maas_registry_registrations_total: versions registered. */
+  readonly registrations: Counter;
+  /** maas_registry_rollout_changes_total: rollouts changed (no-op SetRollout calls are not counted). */
+  readonly rolloutChanges: Counter;
+  /** maas_registry_artifact_received_bytes_total: package bytes uploaded (including rejected uploads). */
+  readonly bytesReceived: Counter;
+  /** maas_registry_artifact_sent_bytes_total: artifact bytes downloaded. */
+  readonly bytesSent: Counter;
+  /** maas_registry_events_published_total{kind, result}: events published to NATS, or not (result=failed). */
+  readonly eventsPublished: Counter<'kind' | 'result'>;
+}
+
+export function createRegistryMetrics(options: { registry: Registry; store: RegistryStore }): RegistryMetrics {
+  const registers = [options.registry];
+  // Read from the database at scrape time, so the values are right after a restart too.
+  new Gauge({
+    name: 'maas_registry_blob_stored_bytes',
+    help: 'Bytes of artifact blobs stored (each distinct content once, however many versions share it)',
+    registers,
+    collect() {
+      this.set(options.store.storedBlobs().bytes);
+    },
+  });
+  new Gauge({
+    name: 'maas_registry_blobs',
+    help: 'Distinct artifact blobs stored',
+    registers,
+    collect() {
+      this.set(options.store.storedBlobs().count);
+    },
+  });
+  new Gauge({
+    name: 'maas_registry_revision',
+    help: 'Current registry revision (bumped by every change)',
+    registers,
+    collect() {
+      this.set(options.store.revision);
+    },
+  });
+  return {
+    registrations: new Counter({ name: 'maas_registry_registrations_total', help: 'Model versions registered', registers }),
+    rolloutChanges: new Counter({ name: 'maas_registry_rollout_changes_total', help: 'Rollout changes committed', registers }),
+    bytesReceived: new Counter({ name: 'maas_registry_artifact_received_bytes_total', help: 'Package file bytes received by RegisterVersion', registers }),
+    bytesSent: new Counter({ name: 'maas_registry_artifact_sent_bytes_total', help: 'Artifact bytes sent by DownloadArtifact', registers }),
+    eventsPublished: new Counter({
+      name: 'maas_registry_events_published_total',
+      help: 'Registry events handed to NATS JetStream (result=ok) or dropped because NATS was unavailable (result=failed)',
+      labelNames: ['kind', 'result'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,354 @@
+/**
+ * The registry's metadata in SQLite: models, versions, their artifacts (path → content digest), rollouts and
+ * the global revision. Every change bumps the revision in the same transaction, so a snapshot's revision always
+ * describes exactly what the snapshot holds.
+ *
+ * better-sqlite3 is synchronous: a method runs to completion without yielding to the event loop, and each
+ * multi-statement read or write runs in one SQLite transaction as well (WAL lets readers of other processes,
+ * e.g. a backup, proceed during writes).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Artifact__Output, ListModelsResponse__Output, Model__Output, ModelManifest__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
+import { aborted, alreadyExists, invalidArgument, notFound } from '@maas/shared';
+
+/**
+ * Schema migrations, in order; entry i brings the schema from version i to i + 1. Append, never edit: a
+ * database records the version it is at and only the missing steps run.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE registry_revision (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    revision INTEGER NOT NULL
+  );
+  INSERT INTO registry_revision (id, revision) VALUES (1, 0);
+  CREATE TABLE models (
+    name TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE versions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model TEXT NOT NULL REFERENCES models (name),
+    version TEXT NOT NULL,
+    manifest_json TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    UNIQUE (model, version)
+  );
+  CREATE TABLE artifacts (
+    version_id INTEGER NOT NULL REFERENCES versions (id),
+    position INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    PRIMARY KEY (version_id, path)
+  );
+  CREATE INDEX artifacts_by_sha256 ON artifacts (sha256);
+  CREATE TABLE rollouts (
+    model TEXT PRIMARY KEY REFERENCES models (name),
+    stable_version TEXT NOT NULL,
+    canary_version TEXT NOT NULL,
+    canary_weight INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** A version to record; its blobs are already stored. */
+export interface NewVersion {
+  manifest: ModelManifest__Output;
+  /** The canonical maas.json text (stored as given, served parsed). */
+  manifestJson: string;
+  /** Every stored file, maas.json included, in the order to list them. */
+  artifacts: Artifact__Output[];
+  /** RFC 3339 UTC. */
+  createdAt: string;
+}
+
+/** SetRollout's arguments. */
+export interface RolloutChange {
+  model: string;
+  stableVersion: string;
+  canaryVersion: string;
+  canaryWeight: number;
+  /** 0: no check; otherwise the rollout's current revision must equal it. */
+  expectedRevision: number;
+  /** RFC 3339 UTC. */
+  updatedAt: string;
+}
+
+interface VersionRow {
+  id: number;
+  model: string;
+  version: string;
+  manifest_json: string;
+  created_at: string;
+  revision: number;
+}
+
+interface ArtifactRow {
+  version_id: number;
+  path: string;
+  sha256: string;
+  size_bytes: number;
+}
+
+interface RolloutRow {
+  model: string;
+  stable_version: string;
+  canary_version: string;
+  canary_weight: number;
+  revision: number;
+  updated_at: string;
+}
+
+export class RegistryStore {
+  /** Parsed manifests by version id: versions never change, and ListModels runs on every consumer's resync. */
+  private readonly manifests = new Map<number, ModelManifest__Output>();
+
+  private constructor(private readonly db: Database.Database) {}
+
+  /** Opens (creating if needed) the database at `file` and brings its schema up to date. */
+  static open(options: { file: string }): RegistryStore {
+    fs.mkdirSync(path.dirname(options.file), { recursive: true });
+    const db = new Database(options.file);
+    try {
+      db.pragma('journal_mode = WAL');
+      // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new RegistryStore(db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** The schema version of the open database. */
+  get schemaVersion(): number {
+    return readSchemaVersion(this.db);
+  }
+
+  /** The current global revision (0 for an empty registry). */
+  get revision(): number {
+    return this.readRevision();
+  }
+
+  hasModel(name: string): boolean {
+    return this.db.prepare('SELECT 1 FROM models WHERE name = ?').get(name) !== undefined;
+  }
+
+  hasVersion(model: string, version: string): boolean {
+    return this.db.prepare('SELECT 1 FROM versions WHERE model = ? AND version = ?').get(model, version) !== undefined;
+  }
+
+  /** Records a version (and its model, the first time). ALREADY_EXISTS when the version is registered. */
+  insertVersion(entry: NewVersion): ModelVersion__Output {
+    const { name: model, version } = entry.manifest;
+    return this.db.transaction((): ModelVersion__Output => {
+      if (this.hasVersion(model, version)) throw versionExists(model, version);
+      const revision = this.bumpRevision();
+      this.db.prepare('INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)').run(model, entry.createdAt);
+      const { lastInsertRowid } = this.db
+        .prepare('INSERT INTO versions (model, version, manifest_json, created_at, revision) VALUES (?, ?, ?, ?, ?)')
+        .run(model, version, entry.manifestJson, entry.createdAt, revision);
+      const insertArtifact = this.db.prepare('INSERT INTO artifacts (version_id, position, path, sha256, size_bytes) VALUES (?, ?, ?, ?, ?)');
+      entry.artifacts.forEach((artifact, position) => insertArtifact.run(lastInsertRowid, position, artifact.path, artifact.sha256, artifact.size_bytes));
+      return { model, version, manifest: entry.manifest, artifacts: entry.artifacts.map((artifact) => ({ ...artifact })), created_at: entry.createdAt, revision };
+    }).immediate();
+  }
+
+  /** Every model, by name, and the revision this snapshot is at: one read transaction. */
+  listModels(): ListModelsResponse__Output {
+    return this.db.transaction((): ListModelsResponse__Output => {
+      const revision = this.readRevision();
+      const versionRows = this.db.prepare('SELECT id, model, version, manifest_json, created_at, revision FROM versions ORDER BY id').all() as VersionRow[];
+      const artifactRows = this.db.prepare('SELECT version_id, path, sha256, size_bytes FROM artifacts ORDER BY version_id, position').all() as ArtifactRow[];
+      const rolloutRows = this.db.prepare('SELECT * FROM rollouts').all() as RolloutRow[];
+      const names = (this.db.prepare('SELECT name FROM models ORDER BY name').all() as Array<{ name: string }>).map((row) => row.name);
+      const artifactsByVersion = groupBy(artifactRows, (row) => row.version_id);
+      const versionsByModel = groupBy(versionRows, (row) => row.model);
+      const rollouts = new Map(rolloutRows.map((row) => [row.model, row]));
+      const models = names.map((name) => ({
+        name,
+        versions: (versionsByModel.get(name) ?? []).map((row) => this.toVersion(row, artifactsByVersion.get(row.id) ?? [])),
+        rollout: toRollout(name, rollouts.get(name)),
+      }));
+      return { models, revision };
+    })();
+  }
+
+  /** One model, or undefined when it is not registered. */
+  getModel(name: string): Model__Output | undefined {
+    return this.db.transaction((): Model__Output | undefined => {
+      if (!this.hasModel(name)) return undefined;
+      const versionRows = this.db.prepare('SELECT id, model, version, manifest_json, created_at, revision FROM versions WHERE model = ? ORDER BY id').all(name) as VersionRow[];
+      const rollout = this.db.prepare('SELECT * FROM rollouts WHERE model = ?').get(name) as RolloutRow | undefined;
+      return { name, versions: versionRows.map((row) => this.toVersion(row, this.artifactsOf(row.id))), rollout: toRollout(name, rollout) };
+    })();
+  }
+
+  /** One version, or undefined when it is not registered. */
+  getVersion(model: string, version: string): ModelVersion__Output | undefined {
+    const row = this.db.prepare('SELECT id, model, version, manifest_json, created_at, revision FROM versions WHERE model = ? AND version = ?').get(model, version) as VersionRow | undefined;
+    return row && this.toVersion(row, this.artifactsOf(row.id));
+  }
+
+  /**
+   * Sets a model's rollout. INVALID_ARGUMENT for inconsistent arguments, NOT_FOUND for an unknown model or
+   * version, ABORTED when `expectedRevision` is set and differs from the rollout's revision. Setting the rollout
+   * it already has changes nothing (no revision, no event): re-applying a desired state is idempotent.
+   */
+  setRollout(change: RolloutChange): { rollout: Rollout__Output; changed: boolean } {
+    const problems = rolloutProblems(change);
+    if (problems.length > 0) throw invalidArgument(problems.join('; '));
+    return this.db.transaction(() => {
+      const { model } = change;
+      if (!this.hasModel(model)) throw notFound(`model "${model}" is not registered`);
+      const current = toRollout(model, this.db.prepare('SELECT * FROM rollouts WHERE model = ?').get(model) as RolloutRow | undefined);
+      if (change.expectedRevision !== 0 && change.expectedRevision !== current.revision) {
+        throw aborted(`rollout of model "${model}" is at revision ${current.revision}, not the expected ${change.expectedRevision}; read it again and retry`);
+      }
+      for (const version of [change.stableVersion, change.canaryVersion]) {
+        if (version && !this.hasVersion(model, version)) throw notFound(`model "${model}" has no version "${version}"`);
+      }
+      if (current.stable_version === change.stableVersion && current.canary_version === change.canaryVersion && current.canary_weight === change.canaryWeight) {
+        return { rollout: current, changed: false };
+      }
+      const revision = this.bumpRevision();
+      this.db
+        .prepare(
+          `INSERT INTO rollouts (model, stable_version, canary_version, canary_weight, revision, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (model) DO UPDATE SET stable_version = excluded.stable_version, canary_version = excluded.canary_version,
+             canary_weight = excluded.canary_weight, revision = excluded.revision, updated_at = excluded.updated_at`,
+        )
+        .run(model, change.stableVersion, change.canaryVersion, change.canaryWeight, revision, change.updatedAt);
+      const rollout: Rollout__Output = {
+        model,
+        stable_version: change.stableVersion,
+        canary_version: change.canaryVersion,
+        canary_weight: change.canaryWeight,
+        revision,
+        updated_at: change.updatedAt,
+      };
+      return { rollout, changed: true };
+    }).immediate();
+  }
+
+  /** Every digest some version references (what the blob store must keep). */
+  referencedDigests(): Set<string> {
+    const rows = this.db.prepare('SELECT DISTINCT sha256 FROM artifacts').all() as Array<{ sha256: string }>;
+    return new Set(rows.map((row) => row.sha256));
+  }
+
+  /** Bytes and count of distinct blobs referenced (each stored once, however many versions share it). */
+  storedBlobs(): { bytes: number; count: number } {
+    const row = this.db.prepare('SELECT COALESCE(SUM(size_bytes), 0) AS bytes, COUNT(*) AS count FROM (SELECT sha256, MAX(size_bytes) AS size_bytes FROM artifacts GROUP BY sha256)').get() as {
+      bytes: number;
+      count: number;
+    };
+    return row;
+  }
+
+  private readRevision(): number {
+    return (this.db.prepare('SELECT revision FROM registry_revision WHERE id = 1').get() as { revision: number }).revision;
+  }
+
+  private bumpRevision(): number {
+    return (this.db.prepare('UPDATE registry_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision').get() as { revision: number }).revision;
+  }
+
+  private artifactsOf(versionId: number): ArtifactRow[] {
+    return this.db.prepare('SELECT version_id, path, sha256, size_bytes FROM artifacts WHERE version_id = ? ORDER BY position').all(versionId) as ArtifactRow[];
+  }
+
+  private toVersion(row: VersionRow, artifacts: ArtifactRow[]): ModelVersion__Output {
+    let manifest = this.manifests.get(row.id);
+    if (!manifest) {
+      manifest = JSON.parse(row.manifest_json) as ModelManifest__Output;
+      this.manifests.set(row.id, manifest);
+    }
+    return {
+      model: row.model,
+      version: row.version,
+      // A copy each time: callers (gRPC serialization, tests) must not be able to alter the cached one.
+      manifest: structuredClone(manifest),
+      artifacts: artifacts.map((artifact) => ({ path: artifact.path, sha256: artifact.sha256, size_bytes: artifact.size_bytes })),
+      created_at: row.created_at,
+      revision: row.revision,
+    };
+  }
+}
+
+/** The ALREADY_EXISTS a second registration of a version gets. */
+export function versionExists(model: string, version: string) {
+  return alreadyExists(`model "${model}" version "${version}" is already registered`);
+}
+
+/** The argument rules of SetRollout (registry.proto), each problem naming its field. */
+export function rolloutProblems(change: Pick<RolloutChange, 'model' | 'stableVersion' | 'canaryVersion' | 'canaryWeight'>): string[] {
+  const problems: string[] = [];
+  if (!change.model) problems.push('model: is required');
+  if (!change.stableVersion) problems.push('stable_version: is required');
+  if (!Number.isInteger(change.canaryWeight) || change.canaryWeight < 0 || change.canaryWeight > 100) {
+    problems.push(`canary_weight: must be from 0 to 100 (got ${change.canaryWeight})`);
+  }
+  if (change.canaryVersion && change.canaryVersion === change.stableVersion) problems.push('canary_version: must differ from stable_version');
+  if (!change.canaryVersion && change.canaryWeight !== 0) problems.push('canary_weight: must be 0 without a canary_version');
+  return problems;
+}
+
+function toRollout(model: string, row: RolloutRow | undefined): Rollout__Output {
+  if (!row) return { model, stable_version: '', canary_version: '', canary_weight: 0, revision: 0, updated_at: '' };
+  return {
+    model,
+    stable_version: row.stable_version,
+    canary_version: row.canary_version,
+    canary_weight: row.canary_weight,
+    revision: row.revision,
+    updated_at: row.updated_at,
+  };
+}
+
+function groupBy<T, K>(rows: T[], key: (row: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const row of rows) {
+    const group = groups.get(key(row));
+    if (group) group.push(row);
+    else groups.set(key(row), [row]);
+  }
+  return groups;
+}
+
+function readSchemaVersion(db: Database.Database): number {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get();
+  if (!table) return 0;
+  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+  return row?.version ?? 0;
+}
+
+/** Brings the schema to SCHEMA_VERSION; refuses a database written by a newer registry. */
+function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const current = readSchemaVersion(db);
+    if (current > SCHEMA_VERSION) {
+      throw new Error(`registry database schema version ${current} is newer than this registry understands (${SCHEMA_VERSION}); upgrade the registry`);
+    }
+    for (let version = current; version < SCHEMA_VERSION; version += 1) db.exec(MIGRATIONS[version]!);
+    db.prepare('DELETE FROM schema_version').run();
+    db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
+  }).immediate();
+}

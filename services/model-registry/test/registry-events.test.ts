@@ -1,0 +1,56 @@
+/** Registry events on the real NATS at NATS_URL (default nats://127.0.0.1:4222), with a unique model per test. */
+import test from 'ava';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { messageCodec, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
+import { REGISTRY_STREAM, registrySubject } from '@maas/shared';
+import { rpc, packageMessages, startTestRegistry, uniqueModelName, until, upload, writeFakePackage } from './fake-package.js';
+
+const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const versionRegistered = messageCodec<VersionRegistered, VersionRegistered__Output>('maas.v1.VersionRegistered');
+const rolloutChanged = messageCodec<RolloutChanged, RolloutChanged__Output>('maas.v1.RolloutChanged');
+
+async function natsConnection(): Promise<NatsConnection> {
+  return connect({ servers: natsUrl, timeout: 2_000 });
+}
+
+test('registration and rollout changes are published with their subject, payload and revision', async (t) => {
+  const nc = await natsConnection();
+  t.teardown(() => nc.close());
+  const { client, registry, close } = await startTestRegistry({ natsUrl });
+  t.teardown(close);
+  t.true(await until(() => registry.eventBus.connected), 'the registry connects to NATS');
+
+  const model = uniqueModelName('events');
+  const received: Msg[] = [];
+  nc.subscribe(`maas.events.registry.${model}.>`, {
+    callback: (error, message) => {
+      if (!error) received.push(message);
+    },
+  });
+  await nc.flush();
+
+  const version = await upload(client, packageMessages(await writeFakePackage({ name: model, version: '1' })));
+  const rollout = await rpc(client).setRollout({ model, stable_version: '1' });
+  t.true(await until(() => received.length === 2));
+
+  t.is(received[0]!.subject, registrySubject(model, 'version-registered'));
+  t.deepEqual(versionRegistered.decode(received[0]!.data), { revision: version.revision, model, version: '1', occurred_at: version.created_at });
+  t.is(received[1]!.subject, registrySubject(model, 'rollout-changed'));
+  const change = rolloutChanged.decode(received[1]!.data);
+  t.is(change.revision, rollout.revision);
+  t.true(change.revision > version.revision);
+  t.deepEqual(change.rollout, rollout);
+
+  // Persisted in the registry's JetStream stream, so a consumer that was away catches up.
+  const jsm = await jetstreamManager(nc);
+  const stored = await jsm.streams.getMessage(REGISTRY_STREAM, { last_by_subj: registrySubject(model, 'rollout-changed') });
+  t.is(rolloutChanged.decode(stored!.data).revision, rollout.revision);
+
+  // A SetRollout that changes nothing publishes nothing.
+  await rpc(client).setRollout({ model, stable_version: '1' });
+  await nc.flush();
+  await upload(client, packageMessages(await writeFakePackage({ name: model, version: '2' })));
+  t.true(await until(() => received.length === 3));
+  t.is(received[2]!.subject, registrySubject(model, 'version-registered'));
+});
