@@ -1,0 +1,193 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { contracts, type ModelReadyResponse__Output } from '@maas/protos';
+import {
+  connectEventBus,
+  createClient,
+  createServiceMetrics,
+  startGrpcServer,
+  startMetricsServer,
+  unary,
+  unaryCall,
+  unavailable,
+  watchRegistry,
+  type Logger,
+} from '@maas/shared';
+import { createBatchExecutor, createClassifyHandler, type ClassifyMeta } from './classify-handler.js';
+import { Coalescer } from './coalescer.js';
+import type { GatewayConfig } from './config.js';
+import { createGatewayMetrics } from './gateway-metrics.js';
+import { createOipProxy } from './oip-proxy.js';
+import type { LabelScore } from './postprocess.js';
+import { ReadinessTracker } from './readiness.js';
+import { buildRoutingTable, referencedVersions } from './router.js';
+import { RoutingState } from './routing-state.js';
+
+export { loadConfig, type GatewayConfig } from './config.js';
+export { GATEWAY_SERVER_NAME, ROUTING_KEY_HEADER } from './oip-proxy.js';
+
+export interface StartGatewayOptions {
+  logger: Logger;
+}
+
+/** A running gateway. */
+export interface GatewayService {
+  /** The bound gRPC port (the real one when the config asked for 0). */
+  readonly port: number;
+  /** The bound /metrics port (the real one when the config asked for 0); -1 when metrics are off. */
+  readonly metricsPort: number;
+  /** Resolves once the first registry snapshot is applied (health turns SERVING then). */
+  readonly ready: Promise<void>;
+  /** Reads the registry now instead of waiting for an event or the resync timer. */
+  resyncNow(): Promise<void>;
+  /** Clean stop: NOT_SERVING, grace, in-flight calls finish, then everything is closed. */
+  stop(): Promise<void>;
+}
+
+/** Probes never wait longer than this for inference, so a snapshot is applied promptly even when it is down. */
+const MAX_PROBE_TIMEOUT_MS = 2_000;
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string }).version ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Starts the gateway: maas.v1.Gateway and the routed inference.GRPCInferenceService on one gRPC server, a
+ * registry watch that keeps the routing table current, readiness probes against inference, and /metrics.
+ * Health reads NOT_SERVING until the first registry snapshot has been applied.
+ */
+export async function startGatewayService(config: GatewayConfig, options: StartGatewayOptions): Promise<GatewayService> {
+  const logger = options.logger;
+  const grpcContracts = contracts();
+  const clients = {
+    tokenizer: createClient(grpcContracts.maas.v1.Tokenizer, config.tokenizerAddress),
+    inference: createClient(grpcContracts.inference.GRPCInferenceService, config.inferenceAddress),
+  };
+  const registry = createClient(grpcContracts.maas.v1.ModelRegistry, config.registryAddress);
+
+  const serviceMetrics = createServiceMetrics({ service: 'gateway' });
+  // The coalescer needs the metrics and the metrics read the coalescer's queues: tie the knot lazily.
+  let queueDepths: () => Array<{ model: string; version: string; texts: number }> = () => [];
+  const metrics = createGatewayMetrics({ metrics: serviceMetrics, queueDepths: () => queueDepths() });
+
+  const readiness = new ReadinessTracker({
+    logger: logger.child({ component: 'readiness' }),
+    pollIntervalMs: config.readinessPollMs,
+    probeTimeoutMs: Math.min(config.requestTimeoutMs, MAX_PROBE_TIMEOUT_MS),
+    probe: async (ref, deadline) => {
+      const response = await unaryCall<{ name: string; version: string }, ModelReadyResponse__Output>(
+        (request, metadata, callOptions, callback) => clients.inference.ModelReady(request, metadata, callOptions, callback),
+        { name: ref.model, version: ref.version },
+        { deadline },
+      );
+      return response.ready;
+    },
+  });
+  const routing = new RoutingState(readiness);
+
+  const coalescer = new Coalescer<ClassifyMeta, LabelScore>({
+    maxDelayMs: config.coalesceMaxDelayMs,
+    maxBatchTexts: config.coalesceMaxTexts,
+    maxQueueTexts: config.maxQueueTexts,
+    maxInFlight: config.coalesceMaxInFlight,
+    execute: createBatchExecutor({ clients, readiness, metrics }),
+    onBatch: (batch) => {
+      const labels = { model: batch.model, version: batch.version };
+      metrics.batchTexts.observe(labels, batch.texts);
+      metrics.batchRequests.observe(labels, batch.requests);
+      for (const seconds of batch.waitedSeconds) metrics.queueWait.observe(labels, seconds);
+    },
+  });
+  queueDepths = () => coalescer.queueDepths();
+
+  const handlerContext = { logger, metrics: serviceMetrics };
+  const server = await startGrpcServer({
+    host: config.grpcHost,
+    port: config.grpcPort,
+    logger,
+    services: [
+      {
+        name: 'maas.v1.Gateway',
+        definition: grpcContracts.maas.v1.Gateway.service,
+        implementation: {
+          Classify: unary(
+            'Classify',
+            createClassifyHandler({
+              limits: { maxBatchTexts: config.maxBatchTexts, maxTextBytes: config.maxTextBytes },
+              requestTimeoutMs: config.requestTimeoutMs,
+              routing,
+              coalescer,
+              metrics,
+            }),
+            handlerContext,
+          ),
+        },
+      },
+      {
+        name: 'inference.GRPCInferenceService',
+        definition: grpcContracts.inference.GRPCInferenceService.service,
+        implementation: createOipProxy({
+          clients,
+          routing,
+          readiness,
+          metrics,
+          requestTimeoutMs: config.requestTimeoutMs,
+          serverVersion: packageVersion(),
+          handlerContext,
+        }),
+      },
+    ],
+  });
+  const metricsServer = config.metricsPort >= 0 ? await startMetricsServer({ registry: serviceMetrics.registry, port: config.metricsPort, host: config.grpcHost }) : undefined;
+
+  const bus = connectEventBus({ url: config.natsUrl, name: 'maas-gateway', logger });
+  const watchLog = logger.child({ component: 'routing' });
+  const watch = watchRegistry({
+    bus,
+    registry,
+    logger,
+    resyncIntervalMs: config.resyncIntervalMs,
+    resyncIntervalNoNatsMs: config.resyncIntervalNoNatsMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    onSnapshot: async (snapshot) => {
+      const table = buildRoutingTable(snapshot);
+      if (!routing.loaded || table.revision !== routing.revision) {
+        const rollouts = [...table.models.values()].map((route) => ({ model: route.name, stable: route.stable, canary: route.canary, weight: route.canaryWeight }));
+        watchLog.info({ revision: table.revision, rollouts }, 'routing table updated');
+      }
+      routing.apply(table);
+      // Waiting for the probes makes "snapshot applied" mean "routable": the first SERVING has ready versions.
+      await readiness.track(referencedVersions(table));
+    },
+  });
+  const ready = watch.ready.then(() => {
+    server.setServing(true);
+    logger.info({ port: server.port, revision: routing.revision }, 'gateway serving');
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await server.stop({ graceMs: config.shutdownGraceMs, deadlineMs: config.shutdownDeadlineMs });
+      coalescer.close(unavailable('the gateway is stopping'));
+      watch.stop();
+      readiness.stop();
+      await bus.close();
+      for (const client of [clients.tokenizer, clients.inference, registry]) client.close();
+      await metricsServer?.close();
+    })();
+    return stopping;
+  };
+
+  return {
+    port: server.port,
+    metricsPort: metricsServer?.port ?? -1,
+    ready,
+    resyncNow: () => watch.resyncNow(),
+    stop,
+  };
+}

@@ -1,0 +1,152 @@
+import type { ListModelsResponse__Output, ModelManifest__Output } from '@maas/protos';
+import { failedPrecondition, notFound, unavailable } from '@maas/shared';
+
+/** One version of one model. */
+export interface VersionRef {
+  model: string;
+  version: string;
+}
+
+/** What the gateway knows about one model: its rollout and the manifest of each of its versions. */
+export interface ModelRoute {
+  name: string;
+  /** Version taking the traffic the canary does not; '' when the model has no rollout yet. */
+  stable: string;
+  /** Version under test; '' for none. */
+  canary: string;
+  /** Percent (0–100) of traffic for the canary. */
+  canaryWeight: number;
+  /** Manifest of every registered version, by version label. */
+  manifests: ReadonlyMap<string, ModelManifest__Output>;
+}
+
+/** The routing state of the gateway, rebuilt from each registry snapshot (never mutated). */
+export interface RoutingTable {
+  /** Registry revision of the snapshot it was built from. */
+  revision: number;
+  models: ReadonlyMap<string, ModelRoute>;
+}
+
+/** Builds the routing table from a ListModels snapshot (which carries every version's manifest). */
+export function buildRoutingTable(snapshot: ListModelsResponse__Output): RoutingTable {
+  const models = new Map<string, ModelRoute>();
+  for (const model of snapshot.models) {
+    const manifests = new Map<string, ModelManifest__Output>();
+    for (const version of model.versions) {
+      if (version.manifest) manifests.set(version.version, version.manifest);
+    }
+    const rollout = model.rollout;
+    const canary = rollout?.canary_version ?? '';
+    models.set(model.name, {
+      name: model.name,
+      stable: rollout?.stable_version ?? '',
+      canary,
+      canaryWeight: canary ? Math.min(100, Math.max(0, rollout?.canary_weight ?? 0)) : 0,
+      manifests,
+    });
+  }
+  return { revision: snapshot.revision, models };
+}
+
+/** Every version some rollout can send traffic to: the ones whose readiness the gateway tracks. */
+export function referencedVersions(table: RoutingTable): VersionRef[] {
+  const refs: VersionRef[] = [];
+  for (const route of table.models.values()) {
+    for (const version of [route.stable, route.canary]) {
+      if (version && route.manifests.has(version)) refs.push({ model: route.name, version });
+    }
+  }
+  return refs;
+}
+
+/**
+ * The sticky bucket (0–99) of a routing key for a model's canary: FNV-1a (32-bit) over the UTF-8 bytes of
+ * `model \0 canary \0 key`, then the murmur3 finalizer for avalanche, modulo 100. Deterministic across
+ * processes and restarts, so every gateway replica sends a key to the same version. The canary version is
+ * part of the input so that each new canary draws a fresh cohort, while raising the weight of one rollout
+ * only adds keys to the canary (bucket < weight), never moves a key back.
+ */
+export function stickyBucket(key: string, model: string, canaryVersion: string): number {
+  const bytes = Buffer.from(`${model}\u0000${canaryVersion}\u0000${key}`, 'utf8');
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return (hash >>> 0) % 100;
+}
+
+export interface RouteRequest {
+  model: string;
+  /** Sticky key; empty or absent: drawn at random by the canary weight. */
+  routingKey?: string;
+  /** Whether inference reports the version ready (see ReadinessTracker). */
+  isReady: (model: string, version: string) => boolean;
+  /** Uniform [0, 1) source for keyless requests (tests pass a fixed one). */
+  random?: () => number;
+}
+
+/** Where a request goes. */
+export interface RouteDecision {
+  version: string;
+  manifest: ModelManifest__Output;
+  /** Which side of the rollout answers. */
+  target: 'stable' | 'canary';
+  /** True when the drawn side was not ready and the other one answers instead. */
+  fallback: boolean;
+}
+
+/**
+ * Picks the version of `model` that answers a request, never one that is not ready: a canary that is not
+ * ready sends its share to the stable version, and a stable version that is not ready sends everything to a
+ * ready canary. NOT_FOUND for an unknown model, FAILED_PRECONDITION for a model without a rollout,
+ * UNAVAILABLE when no version of it is ready.
+ */
+export function pickVersion(table: RoutingTable, request: RouteRequest): RouteDecision {
+  const route = table.models.get(request.model);
+  if (!route) throw notFound(`model ${JSON.stringify(request.model)} not found`);
+  if (!route.stable) throw failedPrecondition(`model ${JSON.stringify(request.model)} has no rollout: set one with SetRollout`);
+
+  let wantCanary = false;
+  if (route.canary && route.canaryWeight > 0) {
+    wantCanary = request.routingKey
+      ? stickyBucket(request.routingKey, route.name, route.canary) < route.canaryWeight
+      : (request.random ?? Math.random)() * 100 < route.canaryWeight;
+  }
+  const sides: Array<{ target: 'stable' | 'canary'; version: string }> = [
+    { target: 'stable', version: route.stable },
+    ...(route.canary ? [{ target: 'canary' as const, version: route.canary }] : []),
+  ];
+  if (wantCanary) sides.reverse();
+
+  for (const [index, side] of sides.entries()) {
+    const manifest = route.manifests.get(side.version);
+    if (manifest && request.isReady(route.name, side.version)) {
+      return { version: side.version, manifest, target: side.target, fallback: index > 0 };
+    }
+  }
+  throw unavailable(`no ready version of model ${JSON.stringify(request.model)} (stable ${route.stable}${route.canary ? `, canary ${route.canary}` : ''} still loading or unloaded)`);
+}
+
+/**
+ * The manifest of an explicitly named version. NOT_FOUND for an unknown model or version: the registry is
+ * the source of truth for what exists.
+ */
+export function lookupVersion(table: RoutingTable, ref: VersionRef): ModelManifest__Output {
+  const route = table.models.get(ref.model);
+  if (!route) throw notFound(`model ${JSON.stringify(ref.model)} not found`);
+  const manifest = route.manifests.get(ref.version);
+  if (!manifest) throw notFound(`version ${JSON.stringify(ref.version)} of model ${JSON.stringify(ref.model)} not found`);
+  return manifest;
+}
+
+/** Whether a rollout of the table can send traffic to `ref` (so its readiness is tracked). */
+export function isReferenced(table: RoutingTable, ref: VersionRef): boolean {
+  const route = table.models.get(ref.model);
+  return !!route && (route.stable === ref.version || route.canary === ref.version);
+}

@@ -1,0 +1,177 @@
+import { Status } from '@maas/protos';
+import { invalidArgument, unavailable } from '@maas/shared';
+import test from 'ava';
+import { Coalescer, type Batch, type BatchInfo, type CoalescerOptions } from '../src/coalescer.js';
+
+type Meta = { caller: string };
+
+/** A coalescer whose executor echoes each text upper-cased and records every batch it ran. */
+function echoCoalescer(overrides: Partial<CoalescerOptions<Meta, string>> = {}) {
+  const batches: Array<Batch<Meta>> = [];
+  const infos: BatchInfo[] = [];
+  const coalescer = new Coalescer<Meta, string>({
+    maxDelayMs: 1,
+    maxBatchTexts: 256,
+    maxQueueTexts: 1_000,
+    maxInFlight: 4,
+    execute: async (batch) => {
+      batches.push(batch);
+      return batch.texts.map((text) => `${batch.version}:${text.toUpperCase()}`);
+    },
+    onBatch: (info) => infos.push(info),
+    ...overrides,
+  });
+  return { coalescer, batches, infos };
+}
+
+const soon = (ms = 10_000) => new Date(Date.now() + ms);
+const submit = (coalescer: Coalescer<Meta, string>, texts: string[], options: { version?: string; caller?: string; deadline?: Date; isCancelled?: () => boolean } = {}) =>
+  coalescer.submit({ model: 'm', version: options.version ?? '1', texts, meta: { caller: options.caller ?? texts.join() }, deadline: options.deadline ?? soon(), isCancelled: options.isCancelled });
+
+/** An executor that holds every batch until released, to pile requests up behind it. */
+function gate() {
+  const waiting: Array<() => void> = [];
+  return {
+    wait: () => new Promise<void>((resolve) => waiting.push(resolve)),
+    releaseAll: () => waiting.splice(0).forEach((release) => release()),
+    get pending() {
+      return waiting.length;
+    },
+  };
+}
+
+test('concurrent requests for the same version merge into one batch and split back in order', async (t) => {
+  const { coalescer, batches, infos } = echoCoalescer();
+  const results = await Promise.all([submit(coalescer, ['a']), submit(coalescer, ['b', 'c']), submit(coalescer, ['d'])]);
+  t.deepEqual(results, [['1:A'], ['1:B', '1:C'], ['1:D']]);
+  t.is(batches.length, 1);
+  t.deepEqual(batches[0]!.texts, ['a', 'b', 'c', 'd']);
+  t.deepEqual(batches[0]!.requests.map((request) => request.meta.caller), ['a', 'b,c', 'd']);
+  t.like(infos[0], { model: 'm', version: '1', texts: 4, requests: 3 });
+});
+
+test('different versions never share a batch', async (t) => {
+  const { coalescer, batches } = echoCoalescer();
+  const results = await Promise.all([submit(coalescer, ['a'], { version: '1' }), submit(coalescer, ['b'], { version: '2' }), submit(coalescer, ['c'], { version: '1' })]);
+  t.deepEqual(results, [['1:A'], ['2:B'], ['1:C']]);
+  t.is(batches.length, 2);
+  t.deepEqual(batches.map((batch) => [batch.version, batch.texts]).sort(), [['1', ['a', 'c']], ['2', ['b']]]);
+});
+
+test('a batch holds at most maxBatchTexts, but a single larger request goes whole', async (t) => {
+  const { coalescer, batches } = echoCoalescer({ maxBatchTexts: 3 });
+  await Promise.all([submit(coalescer, ['a', 'b']), submit(coalescer, ['c', 'd']), submit(coalescer, ['e', 'f', 'g', 'h']), submit(coalescer, ['i'])]);
+  const sizes = batches.map((batch) => batch.texts.length);
+  t.deepEqual(sizes.reduce((sum, size) => sum + size, 0), 9);
+  t.true(batches.every((batch) => batch.texts.length <= 3 || batch.requests.length === 1));
+  t.true(batches.some((batch) => batch.texts.length === 4 && batch.requests.length === 1));
+});
+
+test('while all slots are busy, requests queue and merge; a full queue answers RESOURCE_EXHAUSTED', async (t) => {
+  const hold = gate();
+  const { coalescer, batches } = echoCoalescer({
+    maxInFlight: 1,
+    maxQueueTexts: 3,
+    execute: async (batch) => {
+      batches.push(batch);
+      await hold.wait();
+      return batch.texts.map((text) => text.toUpperCase());
+    },
+  });
+  const first = submit(coalescer, ['a']);
+  while (hold.pending === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  const queued = [submit(coalescer, ['b']), submit(coalescer, ['c', 'd'])];
+  t.deepEqual(coalescer.queueDepths(), [{ model: 'm', version: '1', texts: 3 }]);
+  const error = await t.throwsAsync(submit(coalescer, ['e']));
+  t.is((error as { code?: number }).code, Status.RESOURCE_EXHAUSTED);
+  t.regex(error!.message, /queue for model m version 1 is full/);
+
+  hold.releaseAll();
+  t.deepEqual(await first, ['A']);
+  while (hold.pending === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  hold.releaseAll();
+  t.deepEqual(await Promise.all(queued), [['B'], ['C', 'D']]);
+  t.deepEqual(batches.map((batch) => batch.texts), [['a'], ['b', 'c', 'd']]);
+  t.deepEqual(coalescer.queueDepths(), []);
+});
+
+test('a downstream failure fails every caller of the batch with its status', async (t) => {
+  const { coalescer } = echoCoalescer({ execute: async () => Promise.reject(unavailable('tokenizer: connection refused')) });
+  const outcomes = await Promise.allSettled([submit(coalescer, ['a']), submit(coalescer, ['b'])]);
+  for (const outcome of outcomes) {
+    t.is(outcome.status, 'rejected');
+    t.is(((outcome as PromiseRejectedResult).reason as { code?: number }).code, Status.UNAVAILABLE);
+  }
+});
+
+test('a request refused for its own input fails alone; the others of its batch succeed', async (t) => {
+  const executed: string[][] = [];
+  const { coalescer } = echoCoalescer({
+    execute: async (batch) => {
+      executed.push(batch.texts);
+      const bad = batch.texts.indexOf('bad');
+      if (bad >= 0) throw invalidArgument(`texts[${bad}] is not acceptable`);
+      return batch.texts.map((text) => text.toUpperCase());
+    },
+  });
+  const [good, bad, other] = await Promise.allSettled([submit(coalescer, ['x']), submit(coalescer, ['y', 'bad']), submit(coalescer, ['z'])]);
+  t.deepEqual((good as PromiseFulfilledResult<string[]>).value, ['X']);
+  t.deepEqual((other as PromiseFulfilledResult<string[]>).value, ['Z']);
+  const reason = (bad as PromiseRejectedResult).reason as { code?: number; message: string };
+  t.is(reason.code, Status.INVALID_ARGUMENT);
+  // Re-run alone, the index in the message is the caller's own.
+  t.is(reason.message, 'texts[1] is not acceptable');
+  t.deepEqual(executed[0], ['x', 'y', 'bad', 'z']);
+});
+
+test('an executor answering the wrong number of results is an INTERNAL error, not a silent mix-up', async (t) => {
+  const { coalescer } = echoCoalescer({ execute: async () => ['only one'] });
+  const error = await t.throwsAsync(Promise.all([submit(coalescer, ['a']), submit(coalescer, ['b'])]));
+  t.is((error as { code?: number }).code, Status.INTERNAL);
+});
+
+test('requests whose caller gave up while queued are dropped before dispatch', async (t) => {
+  const { coalescer, batches } = echoCoalescer();
+  const outcomes = await Promise.allSettled([
+    submit(coalescer, ['late'], { deadline: new Date(Date.now() - 1) }),
+    submit(coalescer, ['gone'], { isCancelled: () => true }),
+    submit(coalescer, ['ok']),
+  ]);
+  t.is(((outcomes[0] as PromiseRejectedResult).reason as { code?: number }).code, Status.DEADLINE_EXCEEDED);
+  t.is(((outcomes[1] as PromiseRejectedResult).reason as { code?: number }).code, Status.CANCELLED);
+  t.deepEqual((outcomes[2] as PromiseFulfilledResult<string[]>).value, ['1:OK']);
+  t.deepEqual(batches.map((batch) => batch.texts), [['ok']]);
+});
+
+test('the batch deadline is the latest of its requests', async (t) => {
+  const { coalescer, batches } = echoCoalescer();
+  const early = soon(5_000);
+  const late = soon(60_000);
+  await Promise.all([submit(coalescer, ['a'], { deadline: early }), submit(coalescer, ['b'], { deadline: late })]);
+  t.is(batches[0]!.deadline.getTime(), late.getTime());
+});
+
+test('with maxDelayMs 0 the requests of one event-loop turn still merge', async (t) => {
+  const { coalescer, batches } = echoCoalescer({ maxDelayMs: 0 });
+  await Promise.all([submit(coalescer, ['a']), submit(coalescer, ['b'])]);
+  t.is(batches.length, 1);
+});
+
+test('close fails waiting requests and refuses new ones', async (t) => {
+  const hold = gate();
+  const { coalescer } = echoCoalescer({
+    maxInFlight: 1,
+    execute: async (batch) => {
+      await hold.wait();
+      return batch.texts;
+    },
+  });
+  const running = submit(coalescer, ['a']);
+  while (hold.pending === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  const waiting = submit(coalescer, ['b']);
+  coalescer.close(unavailable('stopping'));
+  t.is(((await t.throwsAsync(waiting)) as { code?: number }).code, Status.UNAVAILABLE);
+  t.is(((await t.throwsAsync(submit(coalescer, ['c']))) as { code?: number }).code, Status.UNAVAILABLE);
+  hold.releaseAll();
+  t.deepEqual(await running, ['a']);
+});

@@ -1,0 +1,57 @@
+import { createLogger } from '@maas/shared';
+import test from 'ava';
+import { ReadinessTracker } from '../src/readiness.js';
+import type { VersionRef } from '../src/router.js';
+
+const logger = createLogger({ service: 'gateway-test', level: 'silent' });
+
+/** Readiness as a test sets it; the tracker asks through the probe function as it would ask inference. */
+function world() {
+  const ready = new Set<string>();
+  const asked: string[] = [];
+  const probe = async (ref: VersionRef) => {
+    asked.push(`${ref.model}/${ref.version}`);
+    return ready.has(`${ref.model}/${ref.version}`);
+  };
+  return { ready, asked, probe };
+}
+
+test('a tracked version is not ready until inference says so, and is polled until it is', async (t) => {
+  const { ready, asked, probe } = world();
+  const tracker = new ReadinessTracker({ probe, pollIntervalMs: 50, probeTimeoutMs: 1_000, logger });
+  t.teardown(() => tracker.stop());
+  ready.add('m/1');
+  await tracker.track([{ model: 'm', version: '1' }, { model: 'm', version: '2' }]);
+  t.true(tracker.isReady('m', '1'));
+  t.false(tracker.isReady('m', '2'));
+  t.false(tracker.isReady('m', '3'));
+
+  ready.add('m/2');
+  const deadline = Date.now() + 5_000;
+  while (!tracker.isReady('m', '2') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.true(tracker.isReady('m', '2'));
+  t.true(asked.filter((entry) => entry === 'm/2').length >= 2);
+});
+
+test('a failing probe means not ready; untracked versions are forgotten', async (t) => {
+  const tracker = new ReadinessTracker({ probe: async () => Promise.reject(new Error('down')), pollIntervalMs: 10_000, probeTimeoutMs: 1_000, logger });
+  t.teardown(() => tracker.stop());
+  await tracker.track([{ model: 'm', version: '1' }]);
+  t.false(tracker.isReady('m', '1'));
+  t.true(tracker.isTracked('m', '1'));
+  await tracker.track([]);
+  t.false(tracker.isTracked('m', '1'));
+});
+
+test('markNotReady stops routing until a probe says ready again', async (t) => {
+  const { ready, probe } = world();
+  ready.add('m/1');
+  const tracker = new ReadinessTracker({ probe, pollIntervalMs: 10_000, probeTimeoutMs: 1_000, logger });
+  t.teardown(() => tracker.stop());
+  await tracker.track([{ model: 'm', version: '1' }]);
+  t.true(tracker.isReady('m', '1'));
+  tracker.markNotReady({ model: 'm', version: '1' }, 'inference: version not loaded');
+  t.false(tracker.isReady('m', '1'));
+  await tracker.track([{ model: 'm', version: '1' }]);
+  t.true(tracker.isReady('m', '1'));
+});

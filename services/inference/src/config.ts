@@ -1,0 +1,76 @@
+import { commonConfig, configReader, type CommonConfig } from '@maas/shared';
+
+/** Graph optimization levels ONNX Runtime accepts. */
+export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+export type GraphOptimizationLevel = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
+
+/** Everything the inference service reads from its environment. */
+export interface InferenceConfig extends CommonConfig {
+  /**
+   * EXECUTION_PROVIDERS: ONNX Runtime execution providers to try, in order (e.g. `cuda,cpu`). A session is
+   * created with the first one that works (later ones in the list serve as its fallback for unsupported
+   * nodes); a provider that fails is logged as a warning and the next is tried, CPU last of all.
+   */
+  executionProviders: string[];
+  /** INTRA_OP_THREADS: threads ONNX Runtime uses inside one operator, per session (0: ONNX Runtime's default, one per core). */
+  intraOpThreads: number;
+  /** INTER_OP_THREADS: threads running independent operators in parallel, per session (0: ONNX Runtime's default). */
+  interOpThreads: number;
+  /** GRAPH_OPTIMIZATION_LEVEL: ONNX Runtime graph optimizations applied when a session is created. */
+  graphOptimizationLevel: GraphOptimizationLevel;
+  /**
+   * SESSION_WORKERS: worker threads (each with its own session, so its own copy of the weights) per loaded
+   * model version. Batches of one version run on its workers in parallel, one batch per worker at a time. One
+   * suits small models (the gRPC thread is then the limit); compute-heavy models gain from more workers or
+   * from INTRA_OP_THREADS when cores allow (measured on 2 cores: the 4-layer encoder went from 42 to ~70
+   * requests/s with SESSION_WORKERS=2 or INTRA_OP_THREADS=0).
+   */
+  sessionWorkers: number;
+  /** MODEL_CACHE_DIR: directory where downloaded ONNX files are kept, named by their sha256. */
+  modelCacheDir: string;
+  /** MAX_BATCH_SIZE: most rows the batcher puts in one session run (a single larger request still runs, alone). */
+  maxBatchSize: number;
+  /** MAX_QUEUE_DELAY_MS: longest a request waits for others to join its batch (0: no waiting, only requests already queued join). */
+  maxQueueDelayMs: number;
+  /** MAX_QUEUE_ROWS: most rows waiting per (model, version) queue; beyond it requests get RESOURCE_EXHAUSTED. */
+  maxQueueRows: number;
+  /** MAX_TENSOR_BYTES: largest single input tensor accepted (INVALID_ARGUMENT above it). */
+  maxTensorBytes: number;
+  /**
+   * PAD_DYNAMIC_DIMS: batch requests whose inputs differ only in dimensions the model declares dynamic (-1) by
+   * padding them with 0 to the longest in the batch (on the side the manifest's tokenizer pads, else the end).
+   * Outputs come back at the padded size. When false such requests run in separate batches.
+   */
+  padDynamicDims: boolean;
+  /**
+   * MODEL_RETRY_BACKOFF_MS: a version that failed to load is retried on the first registry resync at least this
+   * long after the failure (so a broken package is not re-fetched and re-created on every event or tick).
+   */
+  modelRetryBackoffMs: number;
+  /** REGISTRY_TIMEOUT_MS: deadline of a registry call that reads a version's manifest. */
+  registryTimeoutMs: number;
+  /** MODEL_DOWNLOAD_TIMEOUT_MS: deadline of one model file download from the registry. */
+  modelDownloadTimeoutMs: number;
+}
+
+/** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Readonly<InferenceConfig> {
+  const reader = configReader(env);
+  return reader.done({
+    ...commonConfig(reader, { grpcPort: 50053, metricsPort: 9466 }),
+    executionProviders: reader.list('EXECUTION_PROVIDERS', { default: ['cpu'], doc: 'ONNX Runtime execution providers to try, in order, e.g. cuda,cpu' }),
+    intraOpThreads: reader.int('INTRA_OP_THREADS', { default: 1, min: 0, max: 1024, doc: 'ONNX Runtime intra-op threads per session (0: its default)' }),
+    interOpThreads: reader.int('INTER_OP_THREADS', { default: 1, min: 0, max: 1024, doc: 'ONNX Runtime inter-op threads per session (0: its default)' }),
+    graphOptimizationLevel: reader.oneOf('GRAPH_OPTIMIZATION_LEVEL', GRAPH_OPTIMIZATION_LEVELS, { default: 'all', doc: 'ONNX Runtime graph optimization level' }),
+    sessionWorkers: reader.int('SESSION_WORKERS', { default: 1, min: 1, max: 64, doc: 'worker threads (sessions) per loaded model version' }),
+    modelCacheDir: reader.string('MODEL_CACHE_DIR', { default: '.maas/inference-cache', doc: 'directory of downloaded ONNX files, named by sha256' }),
+    maxBatchSize: reader.int('MAX_BATCH_SIZE', { default: 64, min: 1, max: 65_536, doc: 'most rows per session run' }),
+    maxQueueDelayMs: reader.number('MAX_QUEUE_DELAY_MS', { default: 2, min: 0, max: 10_000, doc: 'longest wait for a batch to fill' }),
+    maxQueueRows: reader.int('MAX_QUEUE_ROWS', { default: 4096, min: 1, doc: 'most rows queued per model version before RESOURCE_EXHAUSTED' }),
+    maxTensorBytes: reader.int('MAX_TENSOR_BYTES', { default: 64 * 1024 * 1024, min: 1, doc: 'largest input tensor accepted, in bytes' }),
+    padDynamicDims: reader.bool('PAD_DYNAMIC_DIMS', { default: true, doc: 'batch requests differing in dynamic dims by padding with 0' }),
+    modelRetryBackoffMs: reader.int('MODEL_RETRY_BACKOFF_MS', { default: 5_000, min: 0, doc: 'least wait before a failed model load is retried' }),
+    registryTimeoutMs: reader.int('REGISTRY_TIMEOUT_MS', { default: 10_000, min: 100, doc: 'deadline of a registry call reading a manifest' }),
+    modelDownloadTimeoutMs: reader.int('MODEL_DOWNLOAD_TIMEOUT_MS', { default: 300_000, min: 1_000, doc: 'deadline of one model file download' }),
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The on-disk cache of model files, content-addressed: `<MODEL_CACHE_DIR>/<sha256>.onnx`. A file is fetched
+ * from the registry (DownloadArtifact stream) into a temporary name while it is hashed, checked against the
+ * expected sha256 and size, then renamed into place, so a half-written or corrupt file never carries a
+ * valid name. A cached file is re-hashed before use; one that does not match is fetched again. Entries stay
+ * after their version is unloaded (a rollback then loads without a download); clearing the directory is safe.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type * as grpc from '@grpc/grpc-js';
+import type { ArtifactChunk__Output, ModelRegistryClient } from '@maas/protos';
+
+/** What the file must be. */
+export interface ExpectedFile {
+  /** Path inside the package (for messages and the download request). */
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface FetchModelFileOptions {
+  registry: ModelRegistryClient;
+  model: string;
+  version: string;
+  file: ExpectedFile;
+  cacheDir: string;
+  /** Deadline of the download, in ms. */
+  timeoutMs: number;
+}
+
+async function sha256OfFile(file: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of fs.createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).byteLength;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** Path of the verified file in the cache, downloading it when needed. */
+export async function fetchModelFile(options: FetchModelFileOptions): Promise<{ path: string; downloaded: boolean }> {
+  const { file, cacheDir } = options;
+  if (!/^[0-9a-f]{64}$/.test(file.sha256)) throw new Error(`artifact ${file.path} has no valid sha256 ('${file.sha256}')`);
+  await fs.promises.mkdir(cacheDir, { recursive: true });
+  const target = path.join(cacheDir, `${file.sha256}.onnx`);
+
+  if (fs.existsSync(target)) {
+    const cached = await sha256OfFile(target);
+    if (cached.sha256 === file.sha256 && cached.size === file.size) return { path: target, downloaded: false };
+    await fs.promises.rm(target, { force: true });
+  }
+
+  const temporary = path.join(cacheDir, `.download-${file.sha256.slice(0, 16)}-${randomBytes(6).toString('hex')}`);
+  try {
+    const hash = createHash('sha256');
+    let size = 0;
+    let announced: { sha256: string; size: number } | undefined;
+    const stream = options.registry.DownloadArtifact(
+      { model: options.model, version: options.version, path: file.path },
+      { deadline: new Date(Date.now() + options.timeoutMs) },
+    ) as grpc.ClientReadableStream<ArtifactChunk__Output>;
+    await pipeline(
+      stream,
+      async function* (chunks: AsyncIterable<ArtifactChunk__Output>) {
+        for await (const chunk of chunks) {
+          if (!announced) announced = { sha256: chunk.sha256, size: chunk.size_bytes };
+          hash.update(chunk.data);
+          size += chunk.data.byteLength;
+          if (size > file.size) throw new Error(`artifact ${file.path} is larger than the ${file.size} bytes its manifest says`);
+          yield chunk.data;
+        }
+      },
+      fs.createWriteStream(temporary),
+    );
+    const sha256 = hash.digest('hex');
+    if (announced && (announced.sha256 !== file.sha256 || announced.size !== file.size)) {
+      throw new Error(`artifact ${file.path}: the registry announced sha256 ${announced.sha256} / ${announced.size} bytes, the manifest says ${file.sha256} / ${file.size}`);
+    }
+    if (size !== file.size) throw new Error(`artifact ${file.path} has ${size} bytes; expected ${file.size}`);
+    if (sha256 !== file.sha256) throw new Error(`artifact ${file.path} has sha256 ${sha256}; expected ${file.sha256}`);
+    await fs.promises.rename(temporary, target);
+    return { path: target, downloaded: true };
+  } finally {
+    await fs.promises.rm(temporary, { force: true });
+  }
+}

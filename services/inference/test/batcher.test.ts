@@ -1,0 +1,230 @@
+import test from 'ava';
+import { Status } from '@maas/protos';
+import { Batcher, type BatchRunner, type BatcherOptions, type BatchRequest } from '../src/batcher.js';
+import { type HostTensor, numericView, splitBytesElements } from '../src/datatypes.js';
+import type { ModelSignature } from '../src/tensor-codec.js';
+import { concatRows, splitRows } from '../src/tensor-ops.js';
+import { rawBytes } from './helpers/oip-messages.js';
+
+const i32 = (name: string, shape: number[], values: number[]): HostTensor => ({ name, datatype: 'INT32', shape, data: new Uint8Array(Int32Array.from(values).buffer) });
+const valuesOf = (tensor: HostTensor) => Array.from(numericView(tensor.datatype, tensor.data) as Int32Array);
+
+/** Model x INT32 [-1, seq] → y = x + 1000 (same shape), with seq dynamic or fixed. */
+const signature = (seq: number): ModelSignature => ({
+  model: 'm',
+  version: '1',
+  inputs: [{ name: 'x', datatype: 'INT32', shape: [-1, seq] }],
+  outputs: [
+    { name: 'y', datatype: 'INT32', shape: [-1, seq] },
+    { name: 'z', datatype: 'INT32', shape: [-1, seq] },
+  ],
+  batchable: true,
+});
+
+/** A runner that records every batch and can be held (to let the queue fill while "the worker" is busy). */
+class FakeRunner implements BatchRunner {
+  batches: Array<{ inputs: HostTensor[]; outputs: string[] }> = [];
+  private gate: Promise<void> = Promise.resolve();
+  private openGate: () => void = () => undefined;
+  fail: Error | undefined;
+  dropRow = false;
+
+  constructor(readonly concurrency = 1) {}
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  release(): void {
+    this.openGate();
+  }
+
+  async run(inputs: HostTensor[], outputs: string[]) {
+    this.batches.push({ inputs, outputs });
+    await this.gate;
+    if (this.fail) throw this.fail;
+    const x = inputs[0]!;
+    const rows = this.dropRow ? x.shape[0]! - 1 : x.shape[0]!;
+    const plus = (offset: number) => Int32Array.from(valuesOf(x).slice(0, (rows * x.data.byteLength) / 4 / x.shape[0]!), (value) => value + offset);
+    const tensors = { y: plus(1000), z: plus(2000) } as Record<string, Int32Array>;
+    return {
+      outputs: outputs.map((name) => ({ name, datatype: 'INT32' as const, shape: [rows, ...x.shape.slice(1)], data: new Uint8Array(tensors[name]!.buffer) })),
+      computeSeconds: 0.001,
+    };
+  }
+}
+
+function batcher(runner: FakeRunner, options: Partial<BatcherOptions> = {}) {
+  return new Batcher({ signature: signature(-1), runner, maxBatchSize: 64, maxQueueDelayMs: 20, maxQueueRows: 1000, padDynamicDims: true, padSide: 'post', ...options });
+}
+
+const request = (values: number[][], extra: Partial<BatchRequest> = {}): BatchRequest => ({
+  inputs: [i32('x', [values.length, values[0]!.length], values.flat())],
+  rows: values.length,
+  outputs: ['y'],
+  ...extra,
+});
+
+const codeOf = async (promise: Promise<unknown>) => ((await promise.then(() => undefined, (error: unknown) => error)) as { code?: number } | undefined)?.code;
+
+test('concurrent requests are coalesced into one run and each gets its own rows back', async (t) => {
+  const runner = new FakeRunner();
+  const stats: Array<{ rows: number; requests: number }> = [];
+  const b = batcher(runner, { observer: { batchRun: (s) => stats.push(s) } });
+  const results = await Promise.all([b.submit(request([[1, 2]])), b.submit(request([[3, 4], [5, 6]])), b.submit(request([[7, 8]], { outputs: ['z', 'y'] }))]);
+  t.is(runner.batches.length, 1);
+  t.deepEqual(runner.batches[0]!.inputs[0]!.shape, [4, 2]);
+  t.deepEqual(runner.batches[0]!.outputs, ['y', 'z']);
+  t.deepEqual(stats, [{ rows: 4, requests: 3, computeSeconds: 0.001 }]);
+  t.deepEqual(results[0]!.map((tensor) => [tensor.name, tensor.shape, valuesOf(tensor)]), [['y', [1, 2], [1001, 1002]]]);
+  t.deepEqual(results[1]!.map((tensor) => [tensor.name, tensor.shape, valuesOf(tensor)]), [['y', [2, 2], [1003, 1004, 1005, 1006]]]);
+  t.deepEqual(results[2]!.map((tensor) => [tensor.name, valuesOf(tensor)]), [['z', [2007, 2008]], ['y', [1007, 1008]]]);
+});
+
+test('batches hold at most MAX_BATCH_SIZE rows; the rest run next', async (t) => {
+  const runner = new FakeRunner();
+  const b = batcher(runner, { maxBatchSize: 4 });
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => b.submit(request([[i, i]]))));
+  t.deepEqual(runner.batches.map((batch) => batch.inputs[0]!.shape[0]), [4, 4, 2]);
+  results.forEach((outputs, i) => t.deepEqual(valuesOf(outputs[0]!), [1000 + i, 1000 + i]));
+});
+
+test('a full batch runs without waiting for the queue delay', async (t) => {
+  const runner = new FakeRunner();
+  const b = batcher(runner, { maxBatchSize: 2, maxQueueDelayMs: 60_000 });
+  const results = await Promise.all([b.submit(request([[1]])), b.submit(request([[2]]))]);
+  t.is(runner.batches.length, 1);
+  t.deepEqual(results.map((outputs) => valuesOf(outputs[0]!)), [[1001], [1002]]);
+});
+
+test('requests differing in a dynamic dim are padded with 0 to the longest (post and pre)', async (t) => {
+  for (const padSide of ['post', 'pre'] as const) {
+    const runner = new FakeRunner();
+    const b = batcher(runner, { padSide });
+    const [short, long] = await Promise.all([b.submit(request([[1, 2]])), b.submit(request([[3, 4, 5]]))]);
+    t.is(runner.batches.length, 1);
+    t.deepEqual(runner.batches[0]!.inputs[0]!.shape, [2, 3]);
+    t.deepEqual(valuesOf(runner.batches[0]!.inputs[0]!), padSide === 'post' ? [1, 2, 0, 3, 4, 5] : [0, 1, 2, 3, 4, 5]);
+    // Outputs come back at the padded size.
+    t.deepEqual(short![0]!.shape, [1, 3]);
+    t.deepEqual(valuesOf(short![0]!), padSide === 'post' ? [1001, 1002, 1000] : [1000, 1001, 1002]);
+    t.deepEqual(valuesOf(long![0]!), [1003, 1004, 1005]);
+  }
+});
+
+test('without padding, requests of different trailing shapes run in separate batches', async (t) => {
+  const runner = new FakeRunner();
+  const b = batcher(runner, { padDynamicDims: false });
+  await Promise.all([b.submit(request([[1, 2]])), b.submit(request([[3, 4, 5]])), b.submit(request([[6, 7]]))]);
+  t.deepEqual(runner.batches.map((batch) => batch.inputs[0]!.shape), [[2, 2], [1, 3]]);
+});
+
+test('a model whose dim 0 is fixed runs each request alone', async (t) => {
+  const runner = new FakeRunner();
+  const fixed: ModelSignature = { ...signature(2), batchable: false };
+  const b = batcher(runner, { signature: fixed });
+  await Promise.all([b.submit(request([[1, 2]])), b.submit(request([[3, 4]]))]);
+  t.is(runner.batches.length, 2);
+});
+
+test('a full queue answers RESOURCE_EXHAUSTED', async (t) => {
+  const runner = new FakeRunner();
+  runner.hold();
+  const b = batcher(runner, { maxQueueRows: 3, maxQueueDelayMs: 0, maxBatchSize: 1 });
+  const running = b.submit(request([[0]])); // taken by the busy worker
+  await new Promise((resolve) => setImmediate(resolve));
+  const queued = [b.submit(request([[1], [2]])), b.submit(request([[3]]))];
+  t.is(b.queuedRows, 3);
+  const refused = b.submit(request([[4]]));
+  t.is(await codeOf(refused), Status.RESOURCE_EXHAUSTED);
+  t.regex(String(await refused.catch((error: Error) => error.message)), /queue of model 'm' version '1' is full \(3 rows waiting, limit 3\)/);
+  runner.release();
+  t.is((await Promise.all([running, ...queued])).length, 3);
+});
+
+test('requests whose deadline passed or whose client cancelled are dropped before running', async (t) => {
+  const runner = new FakeRunner();
+  runner.hold();
+  const dropped: string[] = [];
+  const b = batcher(runner, { maxQueueDelayMs: 0, observer: { dropped: (reason) => dropped.push(reason) } });
+  const first = b.submit(request([[0]]));
+  await new Promise((resolve) => setImmediate(resolve));
+  let cancelled = false;
+  const late = b.submit(request([[1]], { deadline: Date.now() + 5 }));
+  const gone = b.submit(request([[2]], { isCancelled: () => cancelled }));
+  const fine = b.submit(request([[3]], { deadline: Date.now() + 60_000, isCancelled: () => false }));
+  cancelled = true;
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  runner.release();
+  t.is(await codeOf(late), Status.DEADLINE_EXCEEDED);
+  t.is(await codeOf(gone), Status.CANCELLED);
+  t.deepEqual(valuesOf((await fine)[0]!), [1003]);
+  await first;
+  t.deepEqual(dropped.sort(), ['cancelled', 'deadline']);
+  // The dropped requests never reached the runner.
+  t.deepEqual(runner.batches.map((batch) => valuesOf(batch.inputs[0]!)), [[0], [3]]);
+});
+
+test('a failed run rejects every request of the batch, and the batcher keeps serving', async (t) => {
+  const runner = new FakeRunner();
+  runner.fail = new Error('boom');
+  const b = batcher(runner);
+  const results = await Promise.allSettled([b.submit(request([[1]])), b.submit(request([[2]]))]);
+  t.deepEqual(results.map((result) => result.status), ['rejected', 'rejected']);
+  runner.fail = undefined;
+  t.deepEqual(valuesOf((await b.submit(request([[5]])))[0]!), [1005]);
+});
+
+test('an output without one row per input row is an INTERNAL error', async (t) => {
+  const runner = new FakeRunner();
+  runner.dropRow = true;
+  const b = batcher(runner);
+  const results = await Promise.allSettled([b.submit(request([[1]])), b.submit(request([[2]]))]);
+  for (const result of results) {
+    t.is(result.status, 'rejected');
+    t.is(((result as PromiseRejectedResult).reason as { code: number }).code, Status.INTERNAL);
+  }
+});
+
+test('close() lets queued requests finish and refuses new ones', async (t) => {
+  const runner = new FakeRunner();
+  runner.hold();
+  const b = batcher(runner, { maxQueueDelayMs: 60_000 });
+  const queued = b.submit(request([[1]]));
+  const closed = b.close();
+  t.is(await codeOf(b.submit(request([[2]]))), Status.UNAVAILABLE);
+  runner.release();
+  t.deepEqual(valuesOf((await queued)[0]!), [1001]);
+  await closed;
+});
+
+test('batches run on as many workers as the runner has', async (t) => {
+  const runner = new FakeRunner(2);
+  runner.hold();
+  const b = batcher(runner, { maxBatchSize: 1, maxQueueDelayMs: 0 });
+  const all = [b.submit(request([[1]])), b.submit(request([[2]])), b.submit(request([[3]]))];
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(runner.batches.length, 2);
+  runner.release();
+  await Promise.all(all);
+  t.is(runner.batches.length, 3);
+});
+
+test('BYTES tensors concatenate with empty-string padding and split back by rows', (t) => {
+  const a: HostTensor = { name: 's', datatype: 'BYTES', shape: [1, 1], data: rawBytes(['a']) };
+  const b: HostTensor = { name: 's', datatype: 'BYTES', shape: [2, 2], data: rawBytes(['b', 'cc', 'd', 'ee']) };
+  const batch = concatRows([a, b], [2], 'post');
+  t.deepEqual(batch.shape, [3, 2]);
+  const text = (tensor: HostTensor) => splitBytesElements(tensor.data).map((element) => Buffer.from(element).toString());
+  t.deepEqual(text(batch), ['a', '', 'b', 'cc', 'd', 'ee']);
+  const [first, second] = splitRows(batch, [1, 2]);
+  t.deepEqual([first!.shape, text(first!)], [[1, 2], ['a', '']]);
+  t.deepEqual([second!.shape, text(second!)], [[2, 2], ['b', 'cc', 'd', 'ee']]);
+});
+
+test('padding works on inner dims of rank-3 tensors', (t) => {
+  const a = i32('x', [1, 1, 2], [1, 2]);
+  const b = i32('x', [1, 2, 1], [3, 4]);
+  t.deepEqual(valuesOf(concatRows([a, b], [2, 2], 'post')), [1, 2, 0, 0, 3, 0, 4, 0]);
+  t.deepEqual(valuesOf(concatRows([a, b], [2, 2], 'pre')), [0, 0, 1, 2, 0, 3, 0, 4]);
+});
