@@ -89,6 +89,10 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     const child = spawn(process.execPath, ['--require', preload, path.join(options.rootDir, 'services', service, 'dist', 'main.js')], {
       cwd: options.rootDir,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops the services in
+      // order. (Sharing the group, each service would get SIGINT and then the launcher's SIGTERM, which the
+      // services read as "second signal: exit now".)
+      detached: true,
       env: {
         ...process.env,
         OTEL_SERVICE_NAME: `maas-${service}`,
@@ -100,6 +104,8 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
         INFERENCE_ADDRESS: addresses.inference,
         REGISTRY_DATA_DIR: path.join(options.dataDir, 'registry'),
         MODEL_CACHE_DIR: path.join(options.dataDir, 'model-cache'),
+        // No load balancer watches health here, so there is nothing to wait for between NOT_SERVING and stop.
+        SHUTDOWN_GRACE_MS: '0',
         ...options.env,
       },
     });
@@ -113,6 +119,10 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
       });
     }
     processes[service] = child;
+    // Detached children outlive a launcher that dies without stopping them: take them along.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.removeListener('exit', killOnExit));
     return child;
   };
 
