@@ -1,5 +1,5 @@
 /**
- * OpenTelemetry preload: `node --require services/shared/dist/telemetry-preload.js services/<svc>/dist/main.js`.
+ * OpenTelemetry preload: `node --require ./services/shared/dist/telemetry-preload.js services/<svc>/dist/main.js`.
  * It must run before the app loads @grpc/grpc-js so the gRPC instrumentation can patch it (services compile
  * to CommonJS for exactly this). Configured by the standard OTEL_* variables; maas only changes defaults:
  * traces go nowhere unless an exporter or OTLP endpoint is named (a laptop has no collector), and metrics are
