@@ -1,82 +1,35 @@
 /** maasctl against a real registry on port 0 (NATS deliberately unreachable: the registry works without it). */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import { contracts, type ClassifyRequest__Output, type GatewayHandlers } from '@maas/protos';
-import { createLogger } from '@maas/shared';
-import { loadConfig, startRegistryService, type RunningRegistry } from '@maas/model-registry';
 import { listModels, registerPackage, runCli } from '../src/index.js';
+import { sha256Hex, uniqueModelName, writeFakePackage } from '../../test/support/model-packages.js';
+import { closedPort, startTestRegistry, type TestRegistry } from '../../test/support/test-registry.js';
 
 const MAASCTL = path.resolve(__dirname, '../dist/maasctl.js');
 const run = promisify(execFile);
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-let registry: RunningRegistry;
+let testRegistry: TestRegistry;
 let registryAddress: string;
-let dataDir: string;
 
 test.before(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'maasctl-registry-'));
-  const config = loadConfig({
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    METRICS_PORT: '-1',
-    SHUTDOWN_GRACE_MS: '0',
-    REGISTRY_DATA_DIR: dataDir,
-    NATS_URL: `nats://127.0.0.1:${await freePort()}`,
-  });
-  registry = await startRegistryService(config, { logger: createLogger({ service: 'maasctl-test', level: 'silent' }) });
-  registryAddress = `127.0.0.1:${registry.port}`;
+  testRegistry = await startTestRegistry();
+  registryAddress = testRegistry.address;
 });
 
 test.after.always(async () => {
-  await registry?.stop();
-  if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+  await testRegistry?.stop();
 });
 
-let modelCounter = 0;
-function uniqueModel(): string {
-  modelCounter += 1;
-  return `cli-${process.pid}-${Date.now().toString(36)}-${modelCounter}`;
-}
+const uniqueModel = () => uniqueModelName('cli');
 
 /** A package directory as `npm run models` writes them: the files and a maas.json listing their digests. */
 async function writePackage(name: string, version: string, options: { modelBytes?: number } = {}): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maasctl-package-'));
-  const files: Record<string, Buffer> = {
-    'model.onnx': randomBytes(options.modelBytes ?? 2048),
-    'tokenizer.json': Buffer.from(JSON.stringify({ class_name: 'Tokenizer', config: { word_index: '{"good": 1}' } })),
-  };
-  for (const [file, data] of Object.entries(files)) await fs.writeFile(path.join(dir, file), data);
-  const manifest = {
-    format_version: 1,
-    name,
-    version,
-    task: 'text-classification',
-    platform: 'onnxruntime_onnx',
-    model_file: 'model.onnx',
-    inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [-1, 100], role: 'input_ids' }],
-    outputs: [{ name: 'probability', datatype: 'FP32', shape: [-1, 1] }],
-    tokenizer: { kind: 'keras', file: 'tokenizer.json', max_length: 100, padding_side: 'pre', truncation_side: 'pre', pad_id: 0 },
-    labels: ['negative', 'positive'],
-    output_activation: 'none',
-    files: Object.entries(files).map(([file, data]) => ({ path: file, sha256: createHash('sha256').update(data).digest('hex'), size_bytes: data.length })),
-  };
-  await fs.writeFile(path.join(dir, 'maas.json'), JSON.stringify(manifest, null, 2));
-  return dir;
+  return (await writeFakePackage({ name, version, modelBytes: options.modelBytes })).dir;
 }
 
 /** Runs maasctl in-process and captures what it prints. */
@@ -147,7 +100,7 @@ test('remote errors print the status name and message and exit 1', async (t) => 
   t.is(missing.code, 1);
   t.regex(missing.stderr, /^error: cannot read .*maas\.json: ENOENT/);
 
-  const unreachable = await maasctl(['models', '--registry', `127.0.0.1:${await freePort()}`, '--timeout', '2']);
+  const unreachable = await maasctl(['models', '--registry', `127.0.0.1:${await closedPort()}`, '--timeout', '2']);
   t.is(unreachable.code, 1);
   t.regex(unreachable.stderr, /^error: (UNAVAILABLE|DEADLINE_EXCEEDED): /);
 });
@@ -167,7 +120,7 @@ test('a package of many chunks uploads intact', async (t) => {
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   const version = await registerPackage({ registryAddress, packageDir: dir, chunkBytes: 64 * 1024 });
   const data = await fs.readFile(path.join(dir, 'model.onnx'));
-  t.like(version.artifacts.find((artifact) => artifact.path === 'model.onnx'), { sha256: createHash('sha256').update(data).digest('hex'), size_bytes: data.length });
+  t.like(version.artifacts.find((artifact) => artifact.path === 'model.onnx'), { sha256: sha256Hex(data), size_bytes: data.length });
 });
 
 test('usage errors exit 2 with a hint; --help exits 0', async (t) => {

@@ -18,7 +18,6 @@ export {
 export {
   MANIFEST_FILE,
   MANIFEST_FORMAT_VERSION,
-  manifestProblems,
   type MaasManifest,
   type ManifestFile,
   type ManifestTensor,

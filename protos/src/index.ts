@@ -1,5 +1,6 @@
-// Public surface of the contracts: loaders, the event codec and every generated message/service type.
+// Public surface of the contracts: loaders, the event codec, the manifest rules and every generated message/service type.
 export * from './load.js';
+export * from './manifest-validation.js';
 export * from './message-codec.js';
 export type * from './generated/inference/GRPCInferenceService.js';
 export type * from './generated/inference/InferParameter.js';

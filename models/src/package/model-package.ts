@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, normalize, isAbsolute, sep } from 'node:path';
-import { MANIFEST_FILE, manifestProblems, type MaasManifest, type ManifestFile } from './manifest.js';
+import { join } from 'node:path';
+import { validateManifest } from '@maas/protos';
+import { MANIFEST_FILE, type MaasManifest } from './manifest.js';
 
 export interface PackageFile {
   /** Path inside the package, "/"-separated. */
@@ -21,11 +22,6 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-function safeRelativePath(path: string): boolean {
-  const n = normalize(path);
-  return path.length > 0 && !isAbsolute(path) && !n.startsWith('..') && !n.split(sep).includes('..') && path !== MANIFEST_FILE;
-}
-
 /**
  * JSON as written into packages: two-space indent and a final newline, so files diff well, with
  * arrays of plain values (shapes, labels, matrix rows) kept on one line.
@@ -38,25 +34,11 @@ export function packageJson(value: unknown): string {
 
 /**
  * Writes a model package: the files, then `maas.json` listing each of them with its sha256 and
- * size. The folder is emptied first so that no stale file outlives a rebuild.
+ * size. The manifest is checked against the contract's rules first, so an invalid package never
+ * replaces a good one; the folder is emptied before writing so that no stale file outlives a rebuild.
  */
 export async function writeModelPackage(options: WritePackageOptions): Promise<MaasManifest> {
   const { dir, files } = options;
-  const listed: ManifestFile[] = [];
-  for (const f of files) {
-    if (!safeRelativePath(f.path)) throw new Error(`package file path not allowed: ${f.path}`);
-  }
-  if (!files.some((f) => f.path === options.manifest.model_file)) throw new Error(`model_file ${options.manifest.model_file} is not among the files`);
-  if (!files.some((f) => f.path === options.manifest.tokenizer.file)) throw new Error(`tokenizer file ${options.manifest.tokenizer.file} is not among the files`);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  for (const f of files) {
-    const target = join(dir, ...f.path.split('/'));
-    await mkdir(join(target, '..'), { recursive: true });
-    await writeFile(target, f.data);
-    const size = typeof f.data === 'string' ? Buffer.byteLength(f.data, 'utf8') : f.data.byteLength;
-    listed.push({ path: f.path, sha256: sha256Hex(f.data), size_bytes: size });
-  }
   // Spelled out key by key so that maas.json always has the documented key order.
   const m = options.manifest;
   const manifest: MaasManifest = {
@@ -72,11 +54,18 @@ export async function writeModelPackage(options: WritePackageOptions): Promise<M
     tokenizer: m.tokenizer,
     labels: m.labels,
     output_activation: m.output_activation,
-    files: listed,
+    files: files.map((f) => ({ path: f.path, sha256: sha256Hex(f.data), size_bytes: typeof f.data === 'string' ? Buffer.byteLength(f.data, 'utf8') : f.data.byteLength })),
     metrics: m.metrics,
   };
-  const problems = manifestProblems(manifest);
-  if (problems.length > 0) throw new Error(`invalid manifest for ${m.name}/${m.version}: ${problems.join('; ')}`);
+  const validation = validateManifest(manifest);
+  if (!validation.ok) throw new Error(`invalid manifest for ${m.name}/${m.version}: ${validation.problems.join('; ')}`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  for (const f of files) {
+    const target = join(dir, ...f.path.split('/'));
+    await mkdir(join(target, '..'), { recursive: true });
+    await writeFile(target, f.data);
+  }
   await writeFile(join(dir, MANIFEST_FILE), packageJson(manifest));
   return manifest;
 }
@@ -87,8 +76,9 @@ export interface PackageVerification {
 }
 
 /**
- * Reads a package folder and checks it: manifest fields, model and tokenizer files listed, and
- * every listed file present with the stated size and sha256.
+ * Reads a package folder and checks it: the manifest against the contract's rules (which include
+ * the model and tokenizer files being listed), then every listed file present with the stated size
+ * and sha256.
  */
 export async function verifyModelPackage(dir: string): Promise<PackageVerification> {
   let parsed: unknown;
@@ -97,18 +87,11 @@ export async function verifyModelPackage(dir: string): Promise<PackageVerificati
   } catch (err) {
     return { manifest: null, problems: [`cannot read ${MANIFEST_FILE}: ${(err as Error).message}`] };
   }
-  const problems = manifestProblems(parsed);
-  if (problems.length > 0) return { manifest: null, problems };
-  const manifest = parsed as MaasManifest;
-  const paths = new Set(manifest.files.map((f) => f.path));
-  if (paths.size !== manifest.files.length) problems.push('files lists a path twice');
-  if (!paths.has(manifest.model_file)) problems.push(`model_file ${manifest.model_file} is not listed in files`);
-  if (!paths.has(manifest.tokenizer.file)) problems.push(`tokenizer.file ${manifest.tokenizer.file} is not listed in files`);
-  for (const f of manifest.files) {
-    if (!safeRelativePath(f.path)) {
-      problems.push(`files: path not allowed: ${f.path}`);
-      continue;
-    }
+  const validation = validateManifest(parsed);
+  if (!validation.ok) return { manifest: null, problems: validation.problems };
+  const problems: string[] = [];
+  // The normalized files: sizes are numbers even where the JSON wrote them as proto3 int64 strings.
+  for (const f of validation.manifest.files) {
     let data: Buffer;
     try {
       data = await readFile(join(dir, ...f.path.split('/')));
@@ -119,5 +102,5 @@ export async function verifyModelPackage(dir: string): Promise<PackageVerificati
     if (data.byteLength !== f.size_bytes) problems.push(`files: ${f.path} has ${data.byteLength} bytes, manifest says ${f.size_bytes}`);
     if (sha256Hex(data) !== f.sha256) problems.push(`files: ${f.path} sha256 does not match`);
   }
-  return { manifest, problems };
+  return { manifest: parsed as MaasManifest, problems };
 }

@@ -1,5 +1,6 @@
 import { LATENCY_BUCKETS_SECONDS, type ServiceMetrics } from '@maas/shared';
 import * as client from 'prom-client';
+import type { RoutableVersion } from './routing-state.js';
 
 /** Texts (or requests) per merged batch: 1 to the coalescing limit. */
 const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
@@ -10,7 +11,7 @@ export interface GatewayMetrics {
   requests: client.Counter<'method' | 'model' | 'code'>;
   /** maas_gateway_request_duration_seconds{method, model}: end to end, validation to answer. */
   requestDuration: client.Histogram<'method' | 'model'>;
-  /** maas_gateway_routed_total{model, version, target}: requests routed to each version. */
+  /** maas_gateway_routed_total{model, version, target}: requests routed to each version (target stable, canary or draining). */
   routed: client.Counter<'model' | 'version' | 'target'>;
   /** maas_gateway_route_fallbacks_total{model, version}: the drawn version was not ready; `version` answered instead. */
   routeFallbacks: client.Counter<'model' | 'version'>;
@@ -31,6 +32,8 @@ export function createGatewayMetrics(options: {
   metrics: ServiceMetrics;
   /** Texts waiting per (model, version), read at scrape time. */
   queueDepths: () => Array<{ model: string; version: string; texts: number }>;
+  /** The versions the gateway may route to, by role, read at scrape time. */
+  routableVersions: () => RoutableVersion[];
 }): GatewayMetrics {
   const registers = [options.metrics.registry];
   new client.Gauge({
@@ -41,6 +44,16 @@ export function createGatewayMetrics(options: {
     collect() {
       this.reset();
       for (const depth of options.queueDepths()) this.set({ model: depth.model, version: depth.version }, depth.texts);
+    },
+  });
+  new client.Gauge({
+    name: 'maas_gateway_routable_versions',
+    help: 'Versions the gateway may route to, by role (stable, canary, or draining: an earlier stable still taking the stable share while the new one is not ready); 1 when ready, 0 while not',
+    labelNames: ['model', 'version', 'role'],
+    registers,
+    collect() {
+      this.reset();
+      for (const entry of options.routableVersions()) this.set({ model: entry.model, version: entry.version, role: entry.role }, entry.ready ? 1 : 0);
     },
   });
   return {

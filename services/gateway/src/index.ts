@@ -2,16 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { contracts, type ModelReadyResponse__Output } from '@maas/protos';
 import {
-  connectEventBus,
   createClient,
   createServiceMetrics,
+  followRegistry,
+  startConfiguredMetricsServer,
   startGrpcServer,
-  startMetricsServer,
   unary,
   unaryCall,
   unavailable,
-  watchRegistry,
-  type Logger,
+  type RunningService,
+  type StartServiceOptions,
 } from '@maas/shared';
 import { createBatchExecutor, createClassifyHandler, type ClassifyMeta } from './classify-handler.js';
 import { Coalescer } from './coalescer.js';
@@ -20,28 +20,18 @@ import { createGatewayMetrics } from './gateway-metrics.js';
 import { createOipProxy } from './oip-proxy.js';
 import type { LabelScore } from './postprocess.js';
 import { ReadinessTracker } from './readiness.js';
-import { buildRoutingTable, referencedVersions } from './router.js';
+import { buildRoutingTable } from './router.js';
 import { RoutingState } from './routing-state.js';
 
 export { loadConfig, type GatewayConfig } from './config.js';
 export { GATEWAY_SERVER_NAME, ROUTING_KEY_HEADER } from './oip-proxy.js';
 
-export interface StartGatewayOptions {
-  logger: Logger;
-}
-
 /** A running gateway. */
-export interface GatewayService {
-  /** The bound gRPC port (the real one when the config asked for 0). */
-  readonly port: number;
-  /** The bound /metrics port (the real one when the config asked for 0); -1 when metrics are off. */
-  readonly metricsPort: number;
-  /** Resolves once the first registry snapshot is applied (health turns SERVING then). */
+export interface GatewayService extends RunningService {
+  /** Resolves once the first registry snapshot is applied and its versions probed (health turns SERVING then). */
   readonly ready: Promise<void>;
   /** Reads the registry now instead of waiting for an event or the resync timer. */
   resyncNow(): Promise<void>;
-  /** Clean stop: NOT_SERVING, grace, in-flight calls finish, then everything is closed. */
-  stop(): Promise<void>;
 }
 
 /** Probes never wait longer than this for inference, so a snapshot is applied promptly even when it is down. */
@@ -60,7 +50,7 @@ function packageVersion(): string {
  * registry watch that keeps the routing table current, readiness probes against inference, and /metrics.
  * Health reads NOT_SERVING until the first registry snapshot has been applied.
  */
-export async function startGatewayService(config: GatewayConfig, options: StartGatewayOptions): Promise<GatewayService> {
+export async function startGatewayService(config: GatewayConfig, options: StartServiceOptions): Promise<GatewayService> {
   const logger = options.logger;
   const grpcContracts = contracts();
   const clients = {
@@ -70,9 +60,6 @@ export async function startGatewayService(config: GatewayConfig, options: StartG
   const registry = createClient(grpcContracts.maas.v1.ModelRegistry, config.registryAddress);
 
   const serviceMetrics = createServiceMetrics({ service: 'gateway' });
-  // The coalescer needs the metrics and the metrics read the coalescer's queues: tie the knot lazily.
-  let queueDepths: () => Array<{ model: string; version: string; texts: number }> = () => [];
-  const metrics = createGatewayMetrics({ metrics: serviceMetrics, queueDepths: () => queueDepths() });
 
   const readiness = new ReadinessTracker({
     logger: logger.child({ component: 'readiness' }),
@@ -87,7 +74,10 @@ export async function startGatewayService(config: GatewayConfig, options: StartG
       return response.ready;
     },
   });
-  const routing = new RoutingState(readiness);
+  const routing = new RoutingState({ readiness, logger: logger.child({ component: 'routing' }) });
+  // The coalescer needs the metrics and the metrics read the coalescer's queues: tie the knot lazily.
+  let queueDepths: () => Array<{ model: string; version: string; texts: number }> = () => [];
+  const metrics = createGatewayMetrics({ metrics: serviceMetrics, queueDepths: () => queueDepths(), routableVersions: () => routing.routableVersions() });
 
   const coalescer = new Coalescer<ClassifyMeta, LabelScore>({
     maxDelayMs: config.coalesceMaxDelayMs,
@@ -142,16 +132,14 @@ export async function startGatewayService(config: GatewayConfig, options: StartG
       },
     ],
   });
-  const metricsServer = config.metricsPort >= 0 ? await startMetricsServer({ registry: serviceMetrics.registry, port: config.metricsPort, host: config.grpcHost }) : undefined;
+  const metricsServer = await startConfiguredMetricsServer({ registry: serviceMetrics.registry, config });
 
-  const bus = connectEventBus({ url: config.natsUrl, name: 'maas-gateway', logger });
   const watchLog = logger.child({ component: 'routing' });
-  const watch = watchRegistry({
-    bus,
+  const watch = followRegistry({
+    config,
+    connectionName: 'maas-gateway',
     registry,
     logger,
-    resyncIntervalMs: config.resyncIntervalMs,
-    resyncIntervalNoNatsMs: config.resyncIntervalNoNatsMs,
     requestTimeoutMs: config.requestTimeoutMs,
     onSnapshot: async (snapshot) => {
       const table = buildRoutingTable(snapshot);
@@ -159,9 +147,8 @@ export async function startGatewayService(config: GatewayConfig, options: StartG
         const rollouts = [...table.models.values()].map((route) => ({ model: route.name, stable: route.stable, canary: route.canary, weight: route.canaryWeight }));
         watchLog.info({ revision: table.revision, rollouts }, 'routing table updated');
       }
-      routing.apply(table);
       // Waiting for the probes makes "snapshot applied" mean "routable": the first SERVING has ready versions.
-      await readiness.track(referencedVersions(table));
+      await routing.apply(table);
     },
   });
   const ready = watch.ready.then(() => {
@@ -176,7 +163,7 @@ export async function startGatewayService(config: GatewayConfig, options: StartG
       coalescer.close(unavailable('the gateway is stopping'));
       watch.stop();
       readiness.stop();
-      await bus.close();
+      await watch.close();
       for (const client of [clients.tokenizer, clients.inference, registry]) client.close();
       await metricsServer?.close();
     })();

@@ -1,9 +1,5 @@
-import type { ModelInferResponse__Output } from '@maas/protos';
+import { OUTPUT_ACTIVATIONS, type ModelInferResponse__Output, type OutputActivation } from '@maas/protos';
 import { failedPrecondition, internal } from '@maas/shared';
-
-/** Output activations a manifest may name (`output_activation`). */
-export const ACTIVATIONS = ['none', 'sigmoid', 'softmax'] as const;
-export type Activation = (typeof ACTIVATIONS)[number];
 
 /** One text's answer before it is tagged with its version. */
 export interface LabelScore {
@@ -49,7 +45,7 @@ export function readFirstOutput(response: ModelInferResponse__Output, expectedRo
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** Applies the activation to one row in place. */
-function activate(row: Float64Array, activation: Activation): void {
+function activate(row: Float64Array, activation: OutputActivation): void {
   if (activation === 'sigmoid') {
     for (let index = 0; index < row.length; index += 1) row[index] = sigmoid(row[index]!);
   } else if (activation === 'softmax') {
@@ -81,9 +77,9 @@ export interface LabelOptions {
  * argmax, scored by its activated value. Labels missing from the manifest fall back to the column index.
  */
 export function labelRows(matrix: Fp32Matrix, options: LabelOptions): LabelScore[] {
-  const activation = (options.activation || 'none') as Activation;
+  const activation = (options.activation || 'none') as OutputActivation;
   const where = `model ${options.model} version ${options.version}`;
-  if (!ACTIVATIONS.includes(activation)) throw failedPrecondition(`${where}: unknown output_activation ${JSON.stringify(options.activation)} (none, sigmoid or softmax)`);
+  if (!OUTPUT_ACTIVATIONS.includes(activation)) throw failedPrecondition(`${where}: unknown output_activation ${JSON.stringify(options.activation)} (none, sigmoid or softmax)`);
   const { labels } = options;
   const binary = matrix.columns === 1;
   if (binary && activation === 'softmax') throw failedPrecondition(`${where}: softmax over a single output column is always 1; use sigmoid or none`);

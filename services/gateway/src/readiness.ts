@@ -24,14 +24,24 @@ interface Tracked {
 
 const keyOf = (model: string, version: string) => `${model}\u0000${version}`;
 
+const refMap = (refs: readonly VersionRef[]) => new Map(refs.map((ref) => [keyOf(ref.model, ref.version), { model: ref.model, version: ref.version }]));
+
+/** Told when a tracked version turns ready or not ready. */
+export type ReadinessListener = (ref: VersionRef, ready: boolean) => void;
+
 /**
- * Readiness of every version a rollout references, as inference reports it (OIP ModelReady). The router reads
- * it synchronously on every request, so traffic never goes to a version that is not loaded. Each snapshot
- * re-asks about every referenced version (so a version that went away is noticed at the next resync), and a
- * timer keeps asking about those not ready until they are.
+ * Readiness of every version a rollout references, and of the draining versions the routing state retains, as
+ * inference reports it (OIP ModelReady). The router reads it synchronously on every request, so traffic never
+ * goes to a version that is not loaded. Each snapshot re-asks about every tracked version (so a version that
+ * went away is noticed at the next resync), and a timer keeps asking about those not ready until they are.
  */
 export class ReadinessTracker {
   private readonly tracked = new Map<string, Tracked>();
+  /** Keys of the versions the last snapshot references (set by track). */
+  private referenced = new Set<string>();
+  /** Versions tracked beyond the referenced ones (set by retain): those still draining traffic. */
+  private retained = new Map<string, VersionRef>();
+  private readonly listeners = new Set<ReadinessListener>();
   private readonly timer: NodeJS.Timeout;
   private stopped = false;
 
@@ -40,28 +50,42 @@ export class ReadinessTracker {
     this.timer.unref();
   }
 
-  /** Replaces the set of tracked versions (from a registry snapshot) and asks about each of them now. */
-  track(refs: readonly VersionRef[]): Promise<void> {
-    const wanted = new Set(refs.map((ref) => keyOf(ref.model, ref.version)));
-    for (const key of this.tracked.keys()) if (!wanted.has(key)) this.tracked.delete(key);
-    const probes: Array<Promise<void>> = [];
-    for (const ref of refs) {
-      const key = keyOf(ref.model, ref.version);
-      let entry = this.tracked.get(key);
-      if (!entry) {
-        entry = { ref: { model: ref.model, version: ref.version }, ready: false, pending: undefined, generation: 0 };
-        this.tracked.set(key, entry);
-      }
-      probes.push(this.probe(entry));
-    }
+  /**
+   * Replaces the set of referenced versions (from a registry snapshot) and, when given, the retained ones (see
+   * retain), then asks about every tracked version now. Versions neither referenced nor retained are forgotten.
+   * Both sets change in one step, so a version that moves from one to the other keeps its readiness.
+   */
+  track(refs: readonly VersionRef[], retained?: readonly VersionRef[]): Promise<void> {
+    this.referenced = new Set(refs.map((ref) => keyOf(ref.model, ref.version)));
+    if (retained) this.retained = refMap(retained);
+    this.forgetUnwanted();
+    const probes = [...refs, ...this.retained.values()].map((ref) => this.probe(this.entryFor(ref)));
     return Promise.all(probes).then(() => undefined);
+  }
+
+  /**
+   * Replaces the set of versions tracked beyond the referenced ones (the draining versions the router may
+   * still send traffic to). Versions already tracked keep their readiness; new ones are asked about now.
+   */
+  retain(refs: readonly VersionRef[]): void {
+    this.retained = refMap(refs);
+    this.forgetUnwanted();
+    for (const ref of this.retained.values()) {
+      if (!this.tracked.has(keyOf(ref.model, ref.version))) void this.probe(this.entryFor(ref));
+    }
+  }
+
+  /** Calls `listener` whenever a tracked version turns ready or not ready; returns the unsubscribe function. */
+  onChange(listener: ReadinessListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   isReady(model: string, version: string): boolean {
     return this.tracked.get(keyOf(model, version))?.ready ?? false;
   }
 
-  /** Whether `ref` is tracked at all (a rollout references it). */
+  /** Whether `ref` is tracked at all (a rollout references it, or it is retained). */
   isTracked(model: string, version: string): boolean {
     return this.tracked.has(keyOf(model, version));
   }
@@ -80,6 +104,20 @@ export class ReadinessTracker {
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
+  }
+
+  private entryFor(ref: VersionRef): Tracked {
+    const key = keyOf(ref.model, ref.version);
+    let entry = this.tracked.get(key);
+    if (!entry) {
+      entry = { ref: { model: ref.model, version: ref.version }, ready: false, pending: undefined, generation: 0 };
+      this.tracked.set(key, entry);
+    }
+    return entry;
+  }
+
+  private forgetUnwanted(): void {
+    for (const key of this.tracked.keys()) if (!this.referenced.has(key) && !this.retained.has(key)) this.tracked.delete(key);
   }
 
   private pollNotReady(): void {
@@ -112,5 +150,13 @@ export class ReadinessTracker {
     entry.ready = ready;
     if (ready) this.options.logger.info({ model: entry.ref.model, version: entry.ref.version }, 'version ready: routing to it');
     else this.options.logger.warn({ model: entry.ref.model, version: entry.ref.version, reason }, 'version not ready: not routing to it');
+    for (const listener of this.listeners) {
+      try {
+        listener(entry.ref, ready);
+      } catch (error) {
+        // A listener's bug must not leave the tracker (and so routing) half-updated.
+        this.options.logger.error({ err: error, model: entry.ref.model, version: entry.ref.version }, 'readiness listener failed');
+      }
+    }
   }
 }

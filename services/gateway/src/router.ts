@@ -48,7 +48,7 @@ export function buildRoutingTable(snapshot: ListModelsResponse__Output): Routing
   return { revision: snapshot.revision, models };
 }
 
-/** Every version some rollout can send traffic to: the ones whose readiness the gateway tracks. */
+/** Every version some rollout names (stable and canary): whose readiness the gateway tracks, beside the draining ones. */
 export function referencedVersions(table: RoutingTable): VersionRef[] {
   const refs: VersionRef[] = [];
   for (const route of table.models.values()) {
@@ -89,23 +89,31 @@ export interface RouteRequest {
   isReady: (model: string, version: string) => boolean;
   /** Uniform [0, 1) source for keyless requests (tests pass a fixed one). */
   random?: () => number;
+  /**
+   * Versions that served the stable share under earlier rollouts, most recent first (see drainingVersions):
+   * while the stable version is not ready, its share goes to the first ready one of them.
+   */
+  draining?: readonly string[];
 }
 
 /** Where a request goes. */
 export interface RouteDecision {
   version: string;
   manifest: ModelManifest__Output;
-  /** Which side of the rollout answers. */
-  target: 'stable' | 'canary';
-  /** True when the drawn side was not ready and the other one answers instead. */
+  /** Which side of the rollout answers; 'draining': a version of an earlier rollout, while the stable one is not ready. */
+  target: RouteTarget;
+  /** True when the drawn side was not ready and another version answers instead. */
   fallback: boolean;
 }
 
+export type RouteTarget = 'stable' | 'canary' | 'draining';
+
 /**
- * Picks the version of `model` that answers a request, never one that is not ready: a canary that is not
- * ready sends its share to the stable version, and a stable version that is not ready sends everything to a
- * ready canary. NOT_FOUND for an unknown model, FAILED_PRECONDITION for a model without a rollout,
- * UNAVAILABLE when no version of it is ready.
+ * Picks the version of `model` that answers a request, never one that is not ready. The stable share goes to
+ * the stable version, else (while it is not ready, e.g. just after a promote or a rollback) to the first
+ * ready draining version, else to a ready canary; the canary share goes to the canary, else it follows the
+ * stable share. NOT_FOUND for an unknown model, FAILED_PRECONDITION for a model without a rollout,
+ * UNAVAILABLE when none of those versions is ready.
  */
 export function pickVersion(table: RoutingTable, request: RouteRequest): RouteDecision {
   const route = table.models.get(request.model);
@@ -118,11 +126,13 @@ export function pickVersion(table: RoutingTable, request: RouteRequest): RouteDe
       ? stickyBucket(request.routingKey, route.name, route.canary) < route.canaryWeight
       : (request.random ?? Math.random)() * 100 < route.canaryWeight;
   }
-  const sides: Array<{ target: 'stable' | 'canary'; version: string }> = [
+  const draining = request.draining ?? [];
+  const stableShare: Array<{ target: RouteTarget; version: string }> = [
     { target: 'stable', version: route.stable },
-    ...(route.canary ? [{ target: 'canary' as const, version: route.canary }] : []),
+    ...draining.map((version) => ({ target: 'draining' as const, version })),
   ];
-  if (wantCanary) sides.reverse();
+  const canary = route.canary ? [{ target: 'canary' as const, version: route.canary }] : [];
+  const sides = wantCanary ? [...canary, ...stableShare] : [...stableShare, ...canary];
 
   for (const [index, side] of sides.entries()) {
     const manifest = route.manifests.get(side.version);
@@ -130,7 +140,38 @@ export function pickVersion(table: RoutingTable, request: RouteRequest): RouteDe
       return { version: side.version, manifest, target: side.target, fallback: index > 0 };
     }
   }
-  throw unavailable(`no ready version of model ${JSON.stringify(request.model)} (stable ${route.stable}${route.canary ? `, canary ${route.canary}` : ''} still loading or unloaded)`);
+  const waiting = [`stable ${route.stable}`, ...(route.canary ? [`canary ${route.canary}`] : []), ...(draining.length > 0 ? [`draining ${draining.join(', ')}`] : [])];
+  throw unavailable(`no ready version of model ${JSON.stringify(request.model)} (${waiting.join('; ')}: still loading or unloaded)`);
+}
+
+export interface DrainingInput {
+  /** The model's route in the table being replaced; undefined when the model is new to the gateway. */
+  previous: ModelRoute | undefined;
+  /** The draining versions in force with `previous` (most recent first). */
+  previousDraining: readonly string[];
+  /** The model's route in the new table. */
+  next: ModelRoute;
+  isReady: (model: string, version: string) => boolean;
+}
+
+/**
+ * Which versions keep the stable share of `next` while its stable version is not ready: the versions that
+ * served the stable share under `previous` (its stable, the versions draining then, its canary: the same
+ * order pickVersion tried them in), most recent first. None when the new stable version is ready already, and
+ * never a version `next` routes to by its own role or one the registry no longer lists. The list only keeps
+ * traffic where it was: pickVersion still skips any of them that is not ready. Inference keeps such versions
+ * loaded until the new stable version is ready, and then for its unload drain time.
+ */
+export function drainingVersions(input: DrainingInput): string[] {
+  const { previous, next } = input;
+  if (!previous || !next.stable || input.isReady(next.name, next.stable)) return [];
+  const candidates = [previous.stable, ...input.previousDraining, previous.canary];
+  const kept: string[] = [];
+  for (const version of candidates) {
+    if (!version || version === next.stable || version === next.canary || !next.manifests.has(version) || kept.includes(version)) continue;
+    kept.push(version);
+  }
+  return kept;
 }
 
 /**

@@ -1,20 +1,67 @@
 import type { ModelManifest__Output } from '@maas/protos';
-import { unavailable } from '@maas/shared';
+import { unavailable, type Logger } from '@maas/shared';
 import type { ReadinessTracker } from './readiness.js';
-import { isReferenced, lookupVersion, pickVersion, type RouteDecision, type RoutingTable, type VersionRef } from './router.js';
+import { drainingVersions, isReferenced, lookupVersion, pickVersion, referencedVersions, type RouteDecision, type RoutingTable, type VersionRef } from './router.js';
+
+/** A version the gateway may send traffic to, by the role it has: what maas_gateway_routable_versions shows. */
+export interface RoutableVersion {
+  model: string;
+  version: string;
+  role: 'stable' | 'canary' | 'draining';
+  /** Whether inference reports it ready, i.e. whether traffic can go to it right now. */
+  ready: boolean;
+}
+
+export interface RoutingStateOptions {
+  readiness: ReadinessTracker;
+  logger: Logger;
+}
 
 /**
  * The gateway's current routing table (swapped whole on each registry snapshot) joined with the readiness
  * inference reports: what the Classify and OIP handlers ask to route a request.
+ *
+ * It also remembers, per model, the versions that served the stable share before the last change of stable
+ * version (the draining ones): while the new stable version is not ready (a promote or rollback to a version
+ * inference is still loading), its share stays on them instead of failing. The first time the new stable
+ * version is reported ready they are dropped for good, and inference unloads them after its drain time.
  */
 export class RoutingState {
   private table: RoutingTable | undefined;
+  /** Draining versions by model, most recent first; a model is absent when it has none. */
+  private draining = new Map<string, readonly string[]>();
+  private readonly readiness: ReadinessTracker;
+  private readonly logger: Logger;
 
-  constructor(private readonly readiness: ReadinessTracker) {}
+  constructor(options: RoutingStateOptions) {
+    this.readiness = options.readiness;
+    this.logger = options.logger;
+    this.readiness.onChange((ref, ready) => {
+      if (ready) this.stableReady(ref);
+    });
+  }
 
-  /** Installs the table built from a new snapshot. */
-  apply(table: RoutingTable): void {
+  /**
+   * Installs the table built from a new snapshot (idempotent for a snapshot with the same rollouts), carries
+   * the draining versions over (see drainingVersions), and has the readiness tracker watch the versions the
+   * rollouts reference and the draining ones. Resolves once each of them has been asked about, so that
+   * "snapshot applied" means "routable".
+   */
+  apply(table: RoutingTable): Promise<void> {
+    const previous = this.table;
+    const isReady = (model: string, version: string) => this.readiness.isReady(model, version);
+    const draining = new Map<string, readonly string[]>();
+    for (const route of table.models.values()) {
+      const before = this.draining.get(route.name) ?? [];
+      const kept = drainingVersions({ previous: previous?.models.get(route.name), previousDraining: before, next: route, isReady });
+      if (kept.length > 0) draining.set(route.name, kept);
+      if (kept.join('\u0000') !== before.join('\u0000') && kept.length > 0) {
+        this.logger.info({ model: route.name, stable: route.stable, draining: kept }, 'new stable version not ready yet: its share stays on the draining versions');
+      }
+    }
     this.table = table;
+    this.draining = draining;
+    return this.readiness.track(referencedVersions(table), this.drainingRefs());
   }
 
   /** Whether a registry snapshot has been applied. */
@@ -34,13 +81,18 @@ export class RoutingState {
 
   /** Picks the version of `model` that answers (see pickVersion); UNAVAILABLE before the first snapshot. */
   route(model: string, routingKey: string): RouteDecision {
-    return pickVersion(this.current(), { model, routingKey, isReady: (m, v) => this.readiness.isReady(m, v) });
+    return pickVersion(this.current(), {
+      model,
+      routingKey,
+      isReady: (m, v) => this.readiness.isReady(m, v),
+      draining: this.draining.get(model),
+    });
   }
 
   /**
    * An explicitly named version: NOT_FOUND when the registry does not know it; UNAVAILABLE when a rollout
-   * references it and inference does not report it ready. A version no rollout references is not tracked,
-   * so inference, which knows what it has loaded, decides.
+   * references it and inference does not report it ready. A version no rollout references (a draining one
+   * included) is not checked here: inference, which knows what it has loaded, decides.
    */
   explicit(ref: VersionRef): ModelManifest__Output {
     const table = this.current();
@@ -49,6 +101,35 @@ export class RoutingState {
       throw unavailable(`version ${JSON.stringify(ref.version)} of model ${JSON.stringify(ref.model)} is not ready`);
     }
     return manifest;
+  }
+
+  /** Every version the gateway may route to, by role, with its readiness (for metrics). */
+  routableVersions(): RoutableVersion[] {
+    const versions: RoutableVersion[] = [];
+    for (const route of this.table?.models.values() ?? []) {
+      const roles: Array<[RoutableVersion['role'], string]> = [
+        ['stable', route.stable],
+        ['canary', route.canary],
+        ...(this.draining.get(route.name) ?? []).map((version): [RoutableVersion['role'], string] => ['draining', version]),
+      ];
+      for (const [role, version] of roles) {
+        if (version) versions.push({ model: route.name, version, role, ready: this.readiness.isReady(route.name, version) });
+      }
+    }
+    return versions;
+  }
+
+  /** A version turned ready: when it is its model's stable version, the model's draining versions are done. */
+  private stableReady(ref: VersionRef): void {
+    const drained = this.draining.get(ref.model);
+    if (!drained || this.table?.models.get(ref.model)?.stable !== ref.version) return;
+    this.draining.delete(ref.model);
+    this.logger.info({ model: ref.model, stable: ref.version, drained }, 'new stable version ready: traffic moves to it');
+    this.readiness.retain(this.drainingRefs());
+  }
+
+  private drainingRefs(): VersionRef[] {
+    return [...this.draining].flatMap(([model, versions]) => versions.map((version) => ({ model, version })));
   }
 
   private current(): RoutingTable {

@@ -55,3 +55,30 @@ test('markNotReady stops routing until a probe says ready again', async (t) => {
   await tracker.track([{ model: 'm', version: '1' }]);
   t.true(tracker.isReady('m', '1'));
 });
+
+test('retained versions are tracked beside the referenced ones, keep their readiness, and listeners hear every change', async (t) => {
+  const { ready, asked, probe } = world();
+  const tracker = new ReadinessTracker({ probe, pollIntervalMs: 10_000, probeTimeoutMs: 1_000, logger });
+  t.teardown(() => tracker.stop());
+  const changes: string[] = [];
+  tracker.onChange((ref, isReady) => changes.push(`${ref.model}/${ref.version}=${isReady}`));
+  ready.add('m/1');
+  await tracker.track([{ model: 'm', version: '1' }]);
+  t.deepEqual(changes, ['m/1=true']);
+
+  // The snapshot moves on to version 2, while version 1 is retained (draining): it stays tracked and ready.
+  const askedBefore = asked.length;
+  tracker.retain([{ model: 'm', version: '1' }]);
+  t.is(asked.length, askedBefore, 'a version already tracked is not asked again on retain');
+  await tracker.track([{ model: 'm', version: '2' }]);
+  t.true(tracker.isReady('m', '1'));
+  t.true(tracker.isTracked('m', '2'));
+
+  tracker.retain([]);
+  t.false(tracker.isTracked('m', '1'));
+  t.true(tracker.isTracked('m', '2'));
+  t.deepEqual(changes, ['m/1=true'], 'version 2 was never ready: no change yet');
+  ready.add('m/2');
+  await tracker.track([{ model: 'm', version: '2' }]);
+  t.deepEqual(changes, ['m/1=true', 'm/2=true']);
+});

@@ -1,37 +1,7 @@
-import type { ListModelsResponse__Output, ModelManifest__Output } from '@maas/protos';
 import { Status } from '@maas/protos';
 import test from 'ava';
-import { buildRoutingTable, isReferenced, lookupVersion, pickVersion, referencedVersions, stickyBucket, type RoutingTable } from '../src/router.js';
-
-function manifest(name: string, version: string): ModelManifest__Output {
-  return {
-    format_version: 1,
-    name,
-    version,
-    task: 'text-classification',
-    platform: 'onnxruntime_onnx',
-    description: '',
-    model_file: 'model.onnx',
-    inputs: [],
-    outputs: [{ name: 'probability', datatype: 'FP32', shape: [-1, 1], role: '' }],
-    tokenizer: null,
-    labels: ['negative', 'positive'],
-    output_activation: 'none',
-    files: [],
-    metrics: {},
-  };
-}
-
-function snapshot(rollouts: Array<{ model: string; versions: string[]; stable?: string; canary?: string; weight?: number }>): ListModelsResponse__Output {
-  return {
-    revision: 7,
-    models: rollouts.map((entry) => ({
-      name: entry.model,
-      versions: entry.versions.map((version) => ({ model: entry.model, version, manifest: manifest(entry.model, version), artifacts: [], created_at: '', revision: 1 })),
-      rollout: { model: entry.model, stable_version: entry.stable ?? '', canary_version: entry.canary ?? '', canary_weight: entry.weight ?? 0, revision: 1, updated_at: '' },
-    })),
-  };
-}
+import { buildRoutingTable, drainingVersions, isReferenced, lookupVersion, pickVersion, referencedVersions, stickyBucket, type RoutingTable } from '../src/router.js';
+import { snapshot } from './helpers/routing-snapshots.js';
 
 const canaryTable = (weight: number): RoutingTable => buildRoutingTable(snapshot([{ model: 'sentiment', versions: ['1', '2'], stable: '1', canary: '2', weight }]));
 const allReady = () => true;
@@ -132,4 +102,77 @@ test('lookupVersion answers the manifest or NOT_FOUND', (t) => {
   t.is(lookupVersion(table, { model: 'sentiment', version: '2' }).version, '2');
   t.is((t.throws(() => lookupVersion(table, { model: 'sentiment', version: '9' })) as { code?: number }).code, Status.NOT_FOUND);
   t.is((t.throws(() => lookupVersion(table, { model: 'other', version: '1' })) as { code?: number }).code, Status.NOT_FOUND);
+});
+
+/** sentiment with versions 1–4 and the given rollout. */
+const rolloutTable = (stable: string, canary = '', weight = 0): RoutingTable =>
+  buildRoutingTable(snapshot([{ model: 'sentiment', versions: ['1', '2', '3', '4'], stable, canary, weight }]));
+const readyOnly = (...versions: string[]) => (_model: string, version: string) => versions.includes(version);
+
+test('while the new stable version is not ready, its share stays on the first ready draining version', (t) => {
+  const table = rolloutTable('2');
+  const decide = (isReady: (model: string, version: string) => boolean) => pickVersion(table, { model: 'sentiment', routingKey: 'k', isReady, draining: ['3', '1'] });
+  t.like(decide(readyOnly('1')), { version: '1', target: 'draining', fallback: true });
+  t.like(decide(readyOnly('1', '3')), { version: '3', target: 'draining', fallback: true });
+  t.like(decide(readyOnly('1', '2', '3')), { version: '2', target: 'stable', fallback: false });
+  const error = t.throws(() => decide(readyOnly('4')));
+  t.is((error as { code?: number }).code, Status.UNAVAILABLE);
+  t.regex(error!.message, /draining 3, 1/);
+});
+
+test('a canary that is not ready sends its share where the stable share goes, draining versions included', (t) => {
+  const table = rolloutTable('2', '3', 50);
+  for (const key of keys(200)) {
+    const toCanary = stickyBucket(key, 'sentiment', '3') < 50;
+    t.is(pickVersion(table, { model: 'sentiment', routingKey: key, isReady: readyOnly('1'), draining: ['1'] }).version, '1');
+    t.is(pickVersion(table, { model: 'sentiment', routingKey: key, isReady: readyOnly('1', '3'), draining: ['1'] }).version, toCanary ? '3' : '1');
+  }
+});
+
+test('no routing decision ever names a version that is not ready', (t) => {
+  const versions = ['1', '2', '3', '4'];
+  const tables = [rolloutTable('2'), rolloutTable('2', '3', 30), rolloutTable('2', '3', 100), rolloutTable('1', '2', 0)];
+  const drainingLists = [[], ['1'], ['4', '1']];
+  // Every subset of ready versions, for every rollout and draining list.
+  for (let mask = 0; mask < 1 << versions.length; mask += 1) {
+    const ready = versions.filter((_, index) => mask & (1 << index));
+    for (const table of tables) {
+      const route = table.models.get('sentiment')!;
+      for (const draining of drainingLists) {
+        const candidates = [route.stable, route.canary, ...draining].filter(Boolean);
+        for (const key of keys(20)) {
+          const request = { model: 'sentiment', routingKey: key, isReady: readyOnly(...ready), draining };
+          if (candidates.some((version) => ready.includes(version))) {
+            const decision = pickVersion(table, request);
+            t.true(ready.includes(decision.version), `routed to ${decision.version}, ready: ${ready.join(',')}`);
+          } else {
+            t.is((t.throws(() => pickVersion(table, request)) as { code?: number }).code, Status.UNAVAILABLE);
+          }
+        }
+      }
+    }
+  }
+});
+
+test('drainingVersions keeps what served the stable share until the new stable version is ready', (t) => {
+  const route = (table: RoutingTable) => table.models.get('sentiment')!;
+  const carry = (previous: RoutingTable | undefined, next: RoutingTable, options: { previousDraining?: string[]; ready?: string[] } = {}) =>
+    drainingVersions({ previous: previous && route(previous), previousDraining: options.previousDraining ?? [], next: route(next), isReady: readyOnly(...(options.ready ?? [])) });
+
+  // Promote 1 → 2 while 2 loads: 1 keeps the traffic; once 2 is ready there is nothing to carry.
+  t.deepEqual(carry(rolloutTable('1'), rolloutTable('2'), { ready: ['1'] }), ['1']);
+  t.deepEqual(carry(rolloutTable('1'), rolloutTable('2'), { ready: ['1', '2'] }), []);
+  // A gateway that just started has no earlier rollout to carry.
+  t.deepEqual(carry(undefined, rolloutTable('2')), []);
+  // Most recent first: the old stable, the versions draining then, then the old canary (pickVersion's order).
+  t.deepEqual(carry(rolloutTable('1', '2', 10), rolloutTable('3'), { previousDraining: ['4'] }), ['1', '4', '2']);
+  // A resync of the same rollout, or a canary change, keeps the list while the stable version is not ready.
+  t.deepEqual(carry(rolloutTable('2'), rolloutTable('2'), { previousDraining: ['1'] }), ['1']);
+  t.deepEqual(carry(rolloutTable('2'), rolloutTable('2', '3', 5), { previousDraining: ['1'] }), ['1']);
+  // Never a version the new rollout routes to by its own role, nor one listed twice.
+  t.deepEqual(carry(rolloutTable('1', '2', 10), rolloutTable('2', '1', 10)), []);
+  t.deepEqual(carry(rolloutTable('1'), rolloutTable('3'), { previousDraining: ['1'] }), ['1']);
+  // Nor one the registry no longer lists.
+  const gone = buildRoutingTable(snapshot([{ model: 'sentiment', versions: ['2', '3'], stable: '3' }]));
+  t.deepEqual(carry(rolloutTable('1'), gone, { previousDraining: ['2'] }), ['2']);
 });

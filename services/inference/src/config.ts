@@ -47,6 +47,14 @@ export interface InferenceConfig extends CommonConfig {
    * long after the failure (so a broken package is not re-fetched and re-created on every event or tick).
    */
   modelRetryBackoffMs: number;
+  /**
+   * UNLOAD_DRAIN_MS: how long a loaded version no rollout references any more keeps serving after its model's
+   * new stable version is ready, before it is unloaded (until that version is ready it is kept anyway, so a
+   * promote or rollback to a version still loading never leaves the model without a ready version). It covers
+   * gateways that learn of the switch late (by event, or by resync when NATS is down) and calls in flight; a
+   * gateway that missed the event learns at its next resync (RESYNC_INTERVAL_MS), so keep it at least that long.
+   */
+  unloadDrainMs: number;
   /** REGISTRY_TIMEOUT_MS: deadline of a registry call that reads a version's manifest. */
   registryTimeoutMs: number;
   /** MODEL_DOWNLOAD_TIMEOUT_MS: deadline of one model file download from the registry. */
@@ -70,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<InferenceConfig> {
     maxTensorBytes: reader.int('MAX_TENSOR_BYTES', { default: 64 * 1024 * 1024, min: 1, doc: 'largest input tensor accepted, in bytes' }),
     padDynamicDims: reader.bool('PAD_DYNAMIC_DIMS', { default: true, doc: 'batch requests differing in dynamic dims by padding with 0' }),
     modelRetryBackoffMs: reader.int('MODEL_RETRY_BACKOFF_MS', { default: 5_000, min: 0, doc: 'least wait before a failed model load is retried' }),
+    unloadDrainMs: reader.int('UNLOAD_DRAIN_MS', { default: 30_000, min: 0, doc: 'how long a version no rollout references keeps serving after the new stable version is ready, before it is unloaded (ms)' }),
     registryTimeoutMs: reader.int('REGISTRY_TIMEOUT_MS', { default: 10_000, min: 100, doc: 'deadline of a registry call reading a manifest' }),
     modelDownloadTimeoutMs: reader.int('MODEL_DOWNLOAD_TIMEOUT_MS', { default: 300_000, min: 1_000, doc: 'deadline of one model file download' }),
   });

@@ -4,13 +4,13 @@
  */
 import { contracts } from '@maas/protos';
 import {
-  connectEventBus,
   createClient,
   createServiceMetrics,
-  type Logger,
+  followRegistry,
+  type RunningService,
+  type StartServiceOptions,
+  startConfiguredMetricsServer,
   startGrpcServer,
-  startMetricsServer,
-  watchRegistry,
 } from '@maas/shared';
 import type { InferenceConfig } from './config.js';
 import { createInferenceMetrics } from './metrics.js';
@@ -20,11 +20,7 @@ import { createOipHandlers } from './oip-handlers.js';
 export { loadConfig, type InferenceConfig } from './config.js';
 export { SERVER_NAME } from './oip-handlers.js';
 
-export interface RunningInferenceService {
-  /** The gRPC port (the real one when config.grpcPort was 0). */
-  readonly port: number;
-  /** The /metrics port (-1 when off). */
-  readonly metricsPort: number;
+export interface RunningInferenceService extends RunningService {
   /**
    * Resolves when the versions of the first registry snapshot have each loaded or failed; health turns
    * SERVING and ServerReady true at that moment. It stays pending while the registry cannot be reached.
@@ -32,8 +28,6 @@ export interface RunningInferenceService {
   readonly ready: Promise<void>;
   /** Reads the registry now instead of waiting for an event or the resync timer. */
   resyncNow(): Promise<void>;
-  /** Clean stop: NOT_SERVING, grace, in-flight calls finish, models unloaded, NATS drained. */
-  stop(): Promise<void>;
 }
 
 /** The version reported by ServerMetadata: this package's. */
@@ -45,8 +39,8 @@ function packageVersion(): string {
   }
 }
 
-export async function startInferenceService(config: Readonly<InferenceConfig>, deps: { logger: Logger }): Promise<RunningInferenceService> {
-  const { logger } = deps;
+export async function startInferenceService(config: Readonly<InferenceConfig>, options: StartServiceOptions): Promise<RunningInferenceService> {
+  const { logger } = options;
   const serviceMetrics = createServiceMetrics({ service: 'inference' });
   const metrics = createInferenceMetrics(serviceMetrics.registry);
   const registry = createClient(contracts().maas.v1.ModelRegistry, config.registryAddress);
@@ -72,15 +66,13 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, d
       },
     ],
   });
-  const metricsServer = config.metricsPort >= 0 ? await startMetricsServer({ registry: serviceMetrics.registry, port: config.metricsPort, host: config.grpcHost }) : undefined;
+  const metricsServer = await startConfiguredMetricsServer({ registry: serviceMetrics.registry, config });
 
-  const bus = connectEventBus({ url: config.natsUrl, name: 'inference', logger });
-  const watch = watchRegistry({
-    bus,
+  const watch = followRegistry({
+    config,
+    connectionName: 'inference',
     registry,
     logger,
-    resyncIntervalMs: config.resyncIntervalMs,
-    resyncIntervalNoNatsMs: config.resyncIntervalNoNatsMs,
     onSnapshot: async (snapshot) => models.applySnapshot(snapshot),
   });
 
@@ -107,7 +99,7 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, d
         watch.stop();
         await grpcServer.stop({ graceMs: config.shutdownGraceMs, deadlineMs: config.shutdownDeadlineMs });
         await models.close();
-        await bus.close();
+        await watch.close();
         await metricsServer?.close();
         registry.close();
       })();

@@ -26,6 +26,8 @@ export interface InferenceMetrics {
   modelLoads: client.Counter<VersionLabels | 'result'>;
   /** 1 while a version is loaded and serving. */
   modelReady: client.Gauge<VersionLabels>;
+  /** 1 while a loaded version no rollout references is kept for traffic that may still come (draining). */
+  modelDraining: client.Gauge<VersionLabels>;
   /** Metrics hooks for one version's batcher. */
   observerFor(model: string, version: string): BatcherObserver;
 }
@@ -46,6 +48,7 @@ export function createInferenceMetrics(registry: client.Registry): InferenceMetr
     modelLoad: new client.Histogram({ name: 'maas_inference_model_load_seconds', help: 'Time to load a model version (fetch, sessions, warm-up)', labelNames, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300], registers }),
     modelLoads: new client.Counter({ name: 'maas_inference_model_loads_total', help: 'Model version load attempts by result', labelNames: [...labelNames, 'result'], registers }),
     modelReady: new client.Gauge({ name: 'maas_inference_model_ready', help: '1 while a model version is loaded and serving', labelNames, registers }),
+    modelDraining: new client.Gauge({ name: 'maas_inference_model_draining', help: '1 while a loaded model version no rollout references is kept until its model\'s new stable version is ready and drained', labelNames, registers }),
   };
   return {
     ...metrics,

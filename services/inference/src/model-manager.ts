@@ -4,15 +4,19 @@
  *   download never holds up the reconcile loop;
  * - a version that failed to load is logged, not ready, and retried on the next snapshot (every resync) that
  *   comes at least MODEL_RETRY_BACKOFF_MS after the failure;
- * - a version nothing references any more is taken out of routing at once (new requests for it get
- *   FAILED_PRECONDITION) and unloaded after its queued and running requests finish;
- * - a registered version no rollout references is not loaded: requests for it get FAILED_PRECONDITION
- *   ("not loaded; not referenced by a rollout"); an unknown model or version is NOT_FOUND.
+ * - a loaded version no rollout references any more drains: it keeps serving (gateways still route to it
+ *   while the model's new stable version is not ready) until the model's stable version is ready, then for
+ *   UNLOAD_DRAIN_MS more (gateways learn of the switch by event or resync, in-flight calls finish), and is
+ *   then unloaded after its queued and running requests finish. A rollout that references it again while it
+ *   drains keeps it, without a reload;
+ * - a registered version no rollout references and not loaded is not loaded: requests for it get
+ *   FAILED_PRECONDITION ("not loaded; not referenced by a rollout"); an unknown model or version is NOT_FOUND.
  */
 import type { ListModelsResponse__Output, ModelRegistryClient } from '@maas/protos';
 import { failedPrecondition, type Logger, notFound, unavailable } from '@maas/shared';
 import { performance } from 'node:perf_hooks';
 import { type LoadedVersion, type LoaderConfig, loadModelVersion } from './model-loader.js';
+import type { InferenceConfig } from './config.js';
 import type { InferenceMetrics } from './metrics.js';
 
 interface ModelState {
@@ -21,14 +25,21 @@ interface ModelState {
   canary: string;
 }
 
+/** A loaded version no rollout references, kept while traffic may still come to it. */
+interface Drain {
+  /** Unloads the version UNLOAD_DRAIN_MS after its model's stable version is ready; unset until then. */
+  timer: NodeJS.Timeout | undefined;
+}
+
 type Entry =
   | { state: 'loading'; done: Promise<void> }
-  | { state: 'ready'; loaded: LoadedVersion }
+  | { state: 'ready'; loaded: LoadedVersion; drain?: Drain }
   | { state: 'failed'; error: string; at: number };
+type ReadyEntry = Extract<Entry, { state: 'ready' }>;
 
 export interface ModelManagerOptions {
   registry: ModelRegistryClient;
-  config: LoaderConfig;
+  config: LoaderConfig & Pick<InferenceConfig, 'unloadDrainMs'>;
   logger: Logger;
   metrics: InferenceMetrics;
 }
@@ -51,7 +62,7 @@ export class ModelManager {
     this.log = options.logger.child({ component: 'model-manager' });
   }
 
-  /** Applies the registry's current state (idempotent): starts loads, unloads what is no longer referenced. */
+  /** Applies the registry's current state (idempotent): starts loads, drains what is no longer referenced. */
   applySnapshot(snapshot: ListModelsResponse__Output): void {
     if (this.closed) return;
     this.models = new Map(
@@ -78,11 +89,12 @@ export class ModelManager {
       else if (entry.state === 'loading') loads.push(entry.done);
     }
     for (const [key, entry] of [...this.entries]) {
-      if (wanted.has(key)) continue;
-      if (entry.state === 'ready') this.unload(key, entry.loaded, 'no rollout references it');
-      else if (entry.state === 'failed') this.entries.delete(key);
+      if (entry.state === 'ready' && wanted.has(key)) this.stopDraining(entry, 'a rollout references it again');
+      else if (entry.state === 'ready') this.startDraining(entry);
+      else if (entry.state === 'failed' && !wanted.has(key)) this.entries.delete(key);
       // 'loading': the load checks `wanted` when it finishes.
     }
+    this.settleDrains();
     this.firstSettled ??= Promise.allSettled(loads).then(() => this.markFirstSettled());
   }
 
@@ -95,7 +107,8 @@ export class ModelManager {
     if (!state.versions.has(name)) throw notFound(`model '${model}' has no version '${name}'`);
     const key = keyOf(model, name);
     const entry = this.entries.get(key);
-    if (!this.wanted.has(key) || !entry) throw failedPrecondition(`model '${model}' version '${name}' is not loaded; not referenced by a rollout`);
+    // A draining version (loaded, no longer referenced) still serves: gateways may route to it a while longer.
+    if (!entry || (!this.wanted.has(key) && entry.state !== 'ready')) throw failedPrecondition(`model '${model}' version '${name}' is not loaded; not referenced by a rollout`);
     if (entry.state === 'loading') throw unavailable(`model '${model}' version '${name}' is still loading`);
     if (entry.state === 'failed') throw unavailable(`model '${model}' version '${name}' failed to load (${entry.error}); it is retried on the next registry resync`);
     return entry.loaded;
@@ -117,7 +130,7 @@ export class ModelManager {
   async close(): Promise<void> {
     this.closed = true;
     this.wanted = new Set();
-    for (const [key, entry] of [...this.entries]) if (entry.state === 'ready') this.unload(key, entry.loaded, 'shutting down');
+    for (const [key, entry] of [...this.entries]) if (entry.state === 'ready') this.unload(key, entry, 'shutting down');
     const loading = [...this.entries.values()].flatMap((entry) => (entry.state === 'loading' ? [entry.done] : []));
     await Promise.allSettled(loading);
     await Promise.allSettled([...this.unloading]);
@@ -141,6 +154,7 @@ export class ModelManager {
         if (entry?.state !== 'ready') return;
         this.entries.set(key, { state: 'failed', error: `session worker stopped: ${reason}`, at: 0 });
         metrics.modelReady.set(labels, 0);
+        this.stopDraining(entry);
         void entry.loaded.unload().catch(() => undefined);
       },
     }).then(
@@ -148,13 +162,16 @@ export class ModelManager {
         const seconds = (performance.now() - startedAt) / 1000;
         metrics.modelLoad.observe(labels, seconds);
         metrics.modelLoads.inc({ ...labels, result: 'ok' });
+        // Never ready while referenced, so no gateway routed to it: nothing to drain.
         if (this.closed || !this.wanted.has(key)) {
-          this.unload(key, loaded, 'no rollout references it any more');
+          this.unload(key, { state: 'ready', loaded }, 'no rollout references it any more');
           return;
         }
         this.entries.set(key, { state: 'ready', loaded });
         metrics.modelReady.set(labels, 1);
         this.log.info({ ...labels, provider: loaded.provider, seconds: Number(seconds.toFixed(3)), batchable: loaded.signature.batchable }, 'model version ready');
+        // A new stable version being ready starts the drain of the versions it replaces.
+        this.settleDrains();
       },
       (error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
@@ -168,7 +185,48 @@ export class ModelManager {
     return done;
   }
 
-  private unload(key: string, loaded: LoadedVersion, reason: string): void {
+  /** Marks a loaded version no rollout references as draining (it keeps serving; settleDrains times it). */
+  private startDraining(entry: ReadyEntry): void {
+    if (entry.drain) return;
+    entry.drain = { timer: undefined };
+    const labels = { model: entry.loaded.model, version: entry.loaded.version };
+    this.options.metrics.modelDraining.set(labels, 1);
+    this.log.info(labels, 'no rollout references this version any more: it keeps serving until the new stable version is ready and drained');
+  }
+
+  private stopDraining(entry: ReadyEntry, reason?: string): void {
+    if (!entry.drain) return;
+    clearTimeout(entry.drain.timer);
+    entry.drain = undefined;
+    const labels = { model: entry.loaded.model, version: entry.loaded.version };
+    this.options.metrics.modelDraining.set(labels, 0);
+    if (reason) this.log.info({ ...labels, reason }, 'version no longer draining');
+  }
+
+  /**
+   * Starts the drain timer of each draining version whose model no longer needs it as a fallback: its stable
+   * version is ready (or it has none, or the registry no longer lists the model or the version).
+   */
+  private settleDrains(): void {
+    for (const [key, entry] of this.entries) {
+      if (entry.state !== 'ready' || !entry.drain || entry.drain.timer) continue;
+      const { model, version } = entry.loaded;
+      const state = this.models.get(model);
+      const stableKey = state?.stable ? keyOf(model, state.stable) : '';
+      const stillNeeded = !!state && state.versions.has(version) && !!stableKey && this.entries.get(stableKey)?.state !== 'ready';
+      if (stillNeeded) continue;
+      const drain = entry.drain;
+      drain.timer = setTimeout(() => {
+        if (this.entries.get(key) === entry && entry.drain === drain) this.unload(key, entry, 'drained: no rollout references it');
+      }, this.options.config.unloadDrainMs);
+      drain.timer.unref();
+      this.log.info({ model, version, drainMs: this.options.config.unloadDrainMs }, 'not needed as a fallback any more: unloading this version after the drain time');
+    }
+  }
+
+  private unload(key: string, entry: ReadyEntry, reason: string): void {
+    const { loaded } = entry;
+    this.stopDraining(entry);
     if (this.entries.get(key)?.state === 'ready' || this.entries.get(key)?.state === 'loading') this.entries.delete(key);
     this.options.metrics.modelReady.set({ model: loaded.model, version: loaded.version }, 0);
     this.log.info({ model: loaded.model, version: loaded.version, reason }, 'unloading model version');

@@ -127,6 +127,8 @@ test.before(async () => {
     METRICS_PORT: '0',
     REGISTRY_ADDRESS: registry.address,
     MODEL_CACHE_DIR: path.join(tmp, 'cache'),
+    // A version dropped from the rollout unloads this long after the stable version is ready (30 s by default).
+    UNLOAD_DRAIN_MS: '200',
     RESYNC_INTERVAL_MS: '500',
     RESYNC_INTERVAL_NO_NATS_MS: '200',
     // A generous wait, so requests sent together reliably share a batch.

@@ -3,10 +3,9 @@
  * files and hashed while they arrive. Nothing here touches the blob store's final paths or the database: a
  * failed or cancelled upload leaves only its staging area, which the caller discards.
  */
-import type { FileDigest__Output, ModelManifest__Output, RegisterVersionRequest__Output } from '@maas/protos';
+import { canonicalManifestJson, MANIFEST_FILE, validateManifest, type FileDigest__Output, type ModelManifest__Output, type RegisterVersionRequest__Output } from '@maas/protos';
 import { invalidArgument } from '@maas/shared';
 import type { BlobWriter, StagedFile, StagingArea } from './blob-store.js';
-import { canonicalManifestJson, MANIFEST_FILE, validateManifest } from './manifest-validation.js';
 
 /** sha256 of zero bytes: an empty file needs no chunk to arrive. */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

@@ -1,7 +1,7 @@
 /** Assembles the registry: storage, events, handlers, gRPC and metrics servers. */
 import path from 'node:path';
 import { contracts } from '@maas/protos';
-import { connectEventBus, createServiceMetrics, startGrpcServer, startMetricsServer, type EventBus, type Logger } from '@maas/shared';
+import { connectEventBus, createServiceMetrics, startConfiguredMetricsServer, startGrpcServer, type EventBus, type RunningService, type StartServiceOptions } from '@maas/shared';
 import { BlobStore } from './blob-store.js';
 import type { RegistryConfig } from './config.js';
 import { createRegistryEvents } from './registry-events.js';
@@ -13,23 +13,17 @@ import { createVersionCommitter, removeUnreferencedBlobs } from './version-commi
 /** Name of the SQLite database file inside the data folder. */
 export const DATABASE_FILE = 'registry.db';
 
-export interface StartRegistryOptions {
-  logger: Logger;
+export interface StartRegistryOptions extends StartServiceOptions {
   /** An event bus to publish on instead of connecting one to `config.natsUrl` (it is then not closed at stop). */
   eventBus?: EventBus;
 }
 
-export interface RunningRegistry {
-  /** The bound gRPC port (useful with GRPC_PORT=0). */
-  readonly port: number;
-  /** The bound /metrics port; undefined when METRICS_PORT=-1. */
-  readonly metricsPort: number | undefined;
+/** A running registry; it is SERVING (and `ready` resolved) as soon as it has started. */
+export interface RunningRegistry extends RunningService {
   /** The bus events go out on (tests wait for `connected`). */
   readonly eventBus: EventBus;
   /** The current registry revision. */
   revision(): number;
-  /** Clean stop: NOT_SERVING, grace, in-flight calls finish, then NATS drains and the database closes. */
-  stop(): Promise<void>;
 }
 
 /**
@@ -64,14 +58,16 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
       services: [{ name: 'maas.v1.ModelRegistry', definition: contracts().maas.v1.ModelRegistry.service, implementation: handlers }],
       logger,
     });
-    const metricsServer = config.metricsPort >= 0 ? await startMetricsServer({ registry: serviceMetrics.registry, port: config.metricsPort, host: config.grpcHost }) : undefined;
+    const metricsServer = await startConfiguredMetricsServer({ registry: serviceMetrics.registry, config });
     // Nothing to warm up: the database is open and serves from the first call.
     server.setServing(true);
+    logger.info({ port: server.port, metricsPort: metricsServer?.port ?? -1 }, 'model registry serving');
 
     let stopping: Promise<void> | undefined;
     return {
       port: server.port,
-      metricsPort: metricsServer?.port,
+      metricsPort: metricsServer?.port ?? -1,
+      ready: Promise.resolve(),
       eventBus,
       revision: () => store.revision,
       stop: () =>

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import { BlobStore } from '../src/blob-store.js';
-import { makeTempDir, sha256Hex } from './fake-package.js';
+import { makeTempDir, sha256Hex } from '../../../test/support/model-packages.js';
 
 test('a staged file is hashed while written and committed to its content address', async (t) => {
   const blobs = await BlobStore.open({ dataDir: await makeTempDir() });

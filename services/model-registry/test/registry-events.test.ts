@@ -4,7 +4,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { messageCodec, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
 import { REGISTRY_STREAM, registrySubject } from '@maas/shared';
-import { rpc, packageMessages, startTestRegistry, uniqueModelName, until, upload, writeFakePackage } from './fake-package.js';
+import { registerPackage, uniqueModelName } from '../../../test/support/model-packages.js';
+import { registryCalls, startTestRegistry } from '../../../test/support/test-registry.js';
+import { nestedFakePackage, until } from './registry-helpers.js';
 
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const versionRegistered = messageCodec<VersionRegistered, VersionRegistered__Output>('maas.v1.VersionRegistered');
@@ -17,8 +19,8 @@ async function natsConnection(): Promise<NatsConnection> {
 test('registration and rollout changes are published with their subject, payload and revision', async (t) => {
   const nc = await natsConnection();
   t.teardown(() => nc.close());
-  const { client, registry, close } = await startTestRegistry({ natsUrl });
-  t.teardown(close);
+  const { client, registry, stop } = await startTestRegistry({ natsUrl });
+  t.teardown(stop);
   t.true(await until(() => registry.eventBus.connected), 'the registry connects to NATS');
 
   const model = uniqueModelName('events');
@@ -30,8 +32,8 @@ test('registration and rollout changes are published with their subject, payload
   });
   await nc.flush();
 
-  const version = await upload(client, packageMessages(await writeFakePackage({ name: model, version: '1' })));
-  const rollout = await rpc(client).setRollout({ model, stable_version: '1' });
+  const version = await registerPackage(client, nestedFakePackage({ name: model, version: '1' }));
+  const rollout = await registryCalls(client).setRollout({ model, stable_version: '1' });
   t.true(await until(() => received.length === 2));
 
   t.is(received[0]!.subject, registrySubject(model, 'version-registered'));
@@ -48,9 +50,9 @@ test('registration and rollout changes are published with their subject, payload
   t.is(rolloutChanged.decode(stored!.data).revision, rollout.revision);
 
   // A SetRollout that changes nothing publishes nothing.
-  await rpc(client).setRollout({ model, stable_version: '1' });
+  await registryCalls(client).setRollout({ model, stable_version: '1' });
   await nc.flush();
-  await upload(client, packageMessages(await writeFakePackage({ name: model, version: '2' })));
+  await registerPackage(client, nestedFakePackage({ name: model, version: '2' }));
   t.true(await until(() => received.length === 3));
   t.is(received[2]!.subject, registrySubject(model, 'version-registered'));
 });

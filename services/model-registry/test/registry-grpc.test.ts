@@ -7,13 +7,15 @@ import path from 'node:path';
 import test from 'ava';
 import type * as grpc from '@grpc/grpc-js';
 import { Status, type ModelRegistryClient, type ModelVersion__Output, type SetRolloutRequest } from '@maas/protos';
-import { rpc, download, makeTempDir, packageMessages, sha256Hex, startTestRegistry, uniqueModelName, until, upload, writeFakePackage } from './fake-package.js';
+import { makeTempDir, modelPackage, registerPackage, registerVersionMessages, sha256Hex, uniqueModelName, uploadPackage } from '../../../test/support/model-packages.js';
+import { registryCalls, startTestRegistry } from '../../../test/support/test-registry.js';
+import { download, nestedFakePackage, until } from './registry-helpers.js';
 
 const codeOf = (error: unknown) => (error as grpc.ServiceError).code;
 const detailsOf = (error: unknown) => (error as grpc.ServiceError).details;
 
 async function registerFake(client: ModelRegistryClient, options: { name: string; version: string; modelBytes?: number }): Promise<ModelVersion__Output> {
-  return upload(client, packageMessages(await writeFakePackage(options)));
+  return registerPackage(client, nestedFakePackage(options));
 }
 
 /** Every file below `dir`; folders the registry removes while we look count as empty. */
@@ -27,10 +29,10 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 test('register a package, then read it back with GetVersion, GetModel and ListModels', async (t) => {
-  const { client, close } = await startTestRegistry();
-  t.teardown(close);
-  const pkg = await writeFakePackage({ name: uniqueModelName(), version: '1', modelBytes: 5000 });
-  const registered = await upload(client, packageMessages(pkg, 700));
+  const { client, stop } = await startTestRegistry();
+  t.teardown(stop);
+  const pkg = nestedFakePackage({ name: uniqueModelName(), version: '1', modelBytes: 5000 });
+  const registered = await uploadPackage(client, registerVersionMessages(pkg, 700));
   t.is(registered.model, pkg.manifest.name!);
   t.is(registered.version, '1');
   t.is(registered.revision, 1);
@@ -44,21 +46,21 @@ test('register a package, then read it back with GetVersion, GetModel and ListMo
   }
   t.is(registered.manifest?.tokenizer?.file, 'tokenizer.json');
 
-  t.deepEqual(await rpc(client).getVersion(pkg.manifest.name!, '1'), registered);
-  const model = await rpc(client).getModel(pkg.manifest.name!);
+  t.deepEqual(await registryCalls(client).getVersion(pkg.manifest.name!, '1'), registered);
+  const model = await registryCalls(client).getModel(pkg.manifest.name!);
   t.deepEqual(model.versions, [registered]);
   t.is(model.rollout?.stable_version, '');
-  const snapshot = await rpc(client).listModels();
+  const snapshot = await registryCalls(client).listModels();
   t.is(snapshot.revision, 1);
   t.deepEqual(snapshot.models, [model]);
 });
 
 test('download round trip: many chunks, the first with sha256 and size; maas.json is the canonical manifest', async (t) => {
-  const { client, close } = await startTestRegistry({ env: { DOWNLOAD_CHUNK_BYTES: '65536' } });
-  t.teardown(close);
+  const { client, stop } = await startTestRegistry({ env: { DOWNLOAD_CHUNK_BYTES: '65536' } });
+  t.teardown(stop);
   const name = uniqueModelName();
-  const pkg = await writeFakePackage({ name, version: '1', modelBytes: 200_000 });
-  const registered = await upload(client, packageMessages(pkg, 64 * 1024));
+  const pkg = nestedFakePackage({ name, version: '1', modelBytes: 200_000 });
+  const registered = await uploadPackage(client, registerVersionMessages(pkg, 64 * 1024));
   const model = pkg.files.find((file) => file.path === 'model.onnx')!;
 
   const { chunks, data } = await download(client, { model: name, version: '1', path: 'model.onnx' });
@@ -75,8 +77,8 @@ test('download round trip: many chunks, the first with sha256 and size; maas.jso
 });
 
 test('downloads of an unknown model, version or file are NOT_FOUND saying which; a lost blob is DATA_LOSS', async (t) => {
-  const { client, dataDir, close } = await startTestRegistry();
-  t.teardown(close);
+  const { client, dataDir, stop } = await startTestRegistry();
+  t.teardown(stop);
   const name = uniqueModelName();
   const registered = await registerFake(client, { name, version: '1' });
   for (const [request, message] of [
@@ -95,44 +97,43 @@ test('downloads of an unknown model, version or file are NOT_FOUND saying which;
 });
 
 test('equal files of two versions share one blob', async (t) => {
-  const { client, dataDir, close } = await startTestRegistry();
-  t.teardown(close);
+  const { client, dataDir, stop } = await startTestRegistry();
+  t.teardown(stop);
   const name = uniqueModelName();
-  const pkg = await writeFakePackage({ name, version: '1' });
-  await upload(client, packageMessages(pkg));
+  const pkg = nestedFakePackage({ name, version: '1' });
+  await uploadPackage(client, registerVersionMessages(pkg));
   const before = await filesUnder(path.join(dataDir, 'blobs'));
   // Version 2: same model and tokenizer bytes; only notes.txt and the manifest differ.
   const files = pkg.files.map((file) => (file.path === 'extra/notes.txt' ? { ...file, data: Buffer.from('v2\n') } : file));
-  const manifest = { ...pkg.manifest, version: '2', files: files.map((file) => ({ path: file.path, sha256: sha256Hex(file.data), size_bytes: file.data.length })) };
-  await upload(client, packageMessages({ manifest, files }));
+  await uploadPackage(client, registerVersionMessages(modelPackage({ ...pkg.manifest, version: '2' }, files)));
   const after = await filesUnder(path.join(dataDir, 'blobs'));
   t.is(before.length, 4);
   t.is(after.length, 6);
 });
 
 test('a corrupt file is INVALID_ARGUMENT naming it, and nothing is stored', async (t) => {
-  const { client, dataDir, close } = await startTestRegistry();
-  t.teardown(close);
-  const pkg = await writeFakePackage({ name: uniqueModelName(), version: '1' });
-  const messages = packageMessages(pkg);
+  const { client, dataDir, stop } = await startTestRegistry();
+  t.teardown(stop);
+  const pkg = nestedFakePackage({ name: uniqueModelName(), version: '1' });
+  const messages = registerVersionMessages(pkg);
   const last = messages.filter((message) => message.chunk?.path === 'tokenizer.json').pop()!;
   const corrupted = Buffer.from(last.chunk!.data as Buffer);
   corrupted[0] = corrupted[0]! ^ 0xff;
   last.chunk = { path: 'tokenizer.json', data: corrupted };
 
-  const error = await t.throwsAsync(() => upload(client, messages));
+  const error = await t.throwsAsync(() => uploadPackage(client, messages));
   t.is(codeOf(error), Status.INVALID_ARGUMENT);
   t.true(detailsOf(error).includes('"tokenizer.json"') && detailsOf(error).includes('sha256'), detailsOf(error));
   t.deepEqual(await filesUnder(path.join(dataDir, 'blobs')), []);
   t.deepEqual(await filesUnder(path.join(dataDir, 'tmp')), []);
-  t.deepEqual((await rpc(client).listModels()).models, []);
+  t.deepEqual((await registryCalls(client).listModels()).models, []);
 });
 
 test('malformed streams are INVALID_ARGUMENT with what is wrong', async (t) => {
-  const { client, close } = await startTestRegistry();
-  t.teardown(close);
-  const pkg = await writeFakePackage({ name: uniqueModelName(), version: '1' });
-  const normal = packageMessages(pkg);
+  const { client, stop } = await startTestRegistry();
+  t.teardown(stop);
+  const pkg = nestedFakePackage({ name: uniqueModelName(), version: '1' });
+  const normal = registerVersionMessages(pkg);
   const [manifest, ...chunks] = normal;
   const cases: Array<[string, typeof normal, string]> = [
     ['no manifest first', chunks, 'first message must carry the manifest'],
@@ -145,52 +146,52 @@ test('malformed streams are INVALID_ARGUMENT with what is wrong', async (t) => {
     ['invalid manifest', [{ manifest: { ...pkg.manifest, name: 'Bad Name', task: 'chat', labels: [] } }, ...chunks], 'name:'],
   ];
   for (const [label, messages, expected] of cases) {
-    const error = await t.throwsAsync(() => upload(client, messages), undefined, label);
+    const error = await t.throwsAsync(() => uploadPackage(client, messages), undefined, label);
     t.is(codeOf(error), Status.INVALID_ARGUMENT, label);
     t.true(detailsOf(error)?.includes(expected), `${label}: ${detailsOf(error)}`);
   }
-  const invalid = await t.throwsAsync(() => upload(client, [{ manifest: { ...pkg.manifest, name: 'Bad Name', task: 'chat', labels: [] } }]));
+  const invalid = await t.throwsAsync(() => uploadPackage(client, [{ manifest: { ...pkg.manifest, name: 'Bad Name', task: 'chat', labels: [] } }]));
   for (const field of ['name:', 'task:', 'labels:']) t.true(detailsOf(invalid).includes(field), detailsOf(invalid));
 
-  const oversized = packageMessages(pkg);
+  const oversized = registerVersionMessages(pkg);
   const notes = oversized.find((message) => message.chunk?.path === 'extra/notes.txt')!;
   notes.chunk = { path: 'extra/notes.txt', data: Buffer.concat([notes.chunk!.data as Buffer, Buffer.from('more')]) };
-  const error = await t.throwsAsync(() => upload(client, oversized));
+  const error = await t.throwsAsync(() => uploadPackage(client, oversized));
   t.true(detailsOf(error).includes('larger than the'), detailsOf(error));
-  t.deepEqual((await rpc(client).listModels()).models, []);
+  t.deepEqual((await registryCalls(client).listModels()).models, []);
 });
 
 test('a package over the size limits is refused from its manifest', async (t) => {
-  const { client, close } = await startTestRegistry({ env: { MAX_PACKAGE_BYTES: '10000', MAX_FILE_BYTES: '8000' } });
-  t.teardown(close);
-  const pkg = await writeFakePackage({ name: uniqueModelName(), version: '1', modelBytes: 9000 });
-  const error = await t.throwsAsync(() => upload(client, packageMessages(pkg)));
+  const { client, stop } = await startTestRegistry({ env: { MAX_PACKAGE_BYTES: '10000', MAX_FILE_BYTES: '8000' } });
+  t.teardown(stop);
+  const pkg = nestedFakePackage({ name: uniqueModelName(), version: '1', modelBytes: 9000 });
+  const error = await t.throwsAsync(() => uploadPackage(client, registerVersionMessages(pkg)));
   t.is(codeOf(error), Status.INVALID_ARGUMENT);
   t.true(detailsOf(error).includes('"model.onnx" is 9000 bytes, over the registry\'s limit of 8000'), detailsOf(error));
-  const fits = await writeFakePackage({ name: uniqueModelName(), version: '1', modelBytes: 7000 });
-  t.is((await upload(client, packageMessages(fits))).version, '1');
+  const fits = nestedFakePackage({ name: uniqueModelName(), version: '1', modelBytes: 7000 });
+  t.is((await uploadPackage(client, registerVersionMessages(fits))).version, '1');
 });
 
 test('a duplicate version is ALREADY_EXISTS, refused before its files are sent', async (t) => {
-  const { client, close } = await startTestRegistry();
-  t.teardown(close);
+  const { client, stop } = await startTestRegistry();
+  t.teardown(stop);
   const name = uniqueModelName();
   await registerFake(client, { name, version: '1' });
-  const pkg = await writeFakePackage({ name, version: '1' });
-  const error = await t.throwsAsync(() => upload(client, [{ manifest: pkg.manifest }]));
+  const pkg = nestedFakePackage({ name, version: '1' });
+  const error = await t.throwsAsync(() => uploadPackage(client, [{ manifest: pkg.manifest }]));
   t.is(codeOf(error), Status.ALREADY_EXISTS);
   t.is(detailsOf(error), `model "${name}" version "1" is already registered`);
-  const full = await t.throwsAsync(() => upload(client, packageMessages(pkg)));
+  const full = await t.throwsAsync(() => uploadPackage(client, registerVersionMessages(pkg)));
   t.is(codeOf(full), Status.ALREADY_EXISTS);
 });
 
 test('an empty file needs no chunk', async (t) => {
-  const { client, close } = await startTestRegistry();
-  t.teardown(close);
-  const pkg = await writeFakePackage({ name: uniqueModelName(), version: '1' });
+  const { client, stop } = await startTestRegistry();
+  t.teardown(stop);
+  const pkg = nestedFakePackage({ name: uniqueModelName(), version: '1' });
   const empty = Buffer.alloc(0);
   pkg.manifest.files!.push({ path: 'empty.txt', sha256: sha256Hex(empty), size_bytes: 0 });
-  const registered = await upload(client, packageMessages(pkg));
+  const registered = await uploadPackage(client, registerVersionMessages(pkg));
   t.like(registered.artifacts.find((artifact) => artifact.path === 'empty.txt'), { size_bytes: 0 });
   const { chunks } = await download(client, { model: pkg.manifest.name!, version: '1', path: 'empty.txt' });
   t.is(chunks.length, 1);
@@ -198,18 +199,18 @@ test('an empty file needs no chunk', async (t) => {
 });
 
 test('rollouts: validation, NOT_FOUND, expected_revision and increasing revisions', async (t) => {
-  const { client, close } = await startTestRegistry();
-  t.teardown(close);
+  const { client, stop } = await startTestRegistry();
+  t.teardown(stop);
   const name = uniqueModelName();
   await registerFake(client, { name, version: '1' });
   const v2 = await registerFake(client, { name, version: '2' });
   t.is(v2.revision, 2);
-  const setRollout = (request: Omit<SetRolloutRequest, 'model'>) => rpc(client).setRollout({ model: name, ...request });
+  const setRollout = (request: Omit<SetRolloutRequest, 'model'>) => registryCalls(client).setRollout({ model: name, ...request });
 
   const unknownVersion = await t.throwsAsync(() => setRollout({ stable_version: '1', canary_version: '3', canary_weight: 10 }));
   t.is(codeOf(unknownVersion), Status.NOT_FOUND);
   t.is(detailsOf(unknownVersion), `model "${name}" has no version "3"`);
-  t.is(codeOf(await t.throwsAsync(() => rpc(client).setRollout({ model: 'ghost', stable_version: '1' }))), Status.NOT_FOUND);
+  t.is(codeOf(await t.throwsAsync(() => registryCalls(client).setRollout({ model: 'ghost', stable_version: '1' }))), Status.NOT_FOUND);
   const tooHeavy = await t.throwsAsync(() => setRollout({ stable_version: '1', canary_version: '2', canary_weight: 101 }));
   t.is(codeOf(tooHeavy), Status.INVALID_ARGUMENT);
   t.true(detailsOf(tooHeavy).includes('canary_weight'));
@@ -222,23 +223,23 @@ test('rollouts: validation, NOT_FOUND, expected_revision and increasing revision
   t.is(codeOf(stale), Status.ABORTED);
   const promoted = await setRollout({ stable_version: '2', expected_revision: 3 });
   t.like(promoted, { stable_version: '2', canary_version: '', canary_weight: 0, revision: 4 });
-  t.deepEqual((await rpc(client).getModel(name)).rollout, promoted);
-  t.is((await rpc(client).listModels()).revision, 4);
+  t.deepEqual((await registryCalls(client).getModel(name)).rollout, promoted);
+  t.is((await registryCalls(client).listModels()).revision, 4);
 });
 
 test('a restart over the same data folder keeps models, rollouts, revision and artifacts', async (t) => {
   const dataDir = await makeTempDir();
   const first = await startTestRegistry({ dataDir });
   const name = uniqueModelName();
-  const pkg = await writeFakePackage({ name, version: '1', modelBytes: 3000 });
-  await upload(first.client, packageMessages(pkg));
-  await rpc(first.client).setRollout({ model: name, stable_version: '1' });
-  const before = await rpc(first.client).listModels();
-  await first.close();
+  const pkg = nestedFakePackage({ name, version: '1', modelBytes: 3000 });
+  await uploadPackage(first.client, registerVersionMessages(pkg));
+  await registryCalls(first.client).setRollout({ model: name, stable_version: '1' });
+  const before = await registryCalls(first.client).listModels();
+  await first.stop();
 
   const second = await startTestRegistry({ dataDir });
-  t.teardown(second.close);
-  t.deepEqual(await rpc(second.client).listModels(), before);
+  t.teardown(second.stop);
+  t.deepEqual(await registryCalls(second.client).listModels(), before);
   const { data } = await download(second.client, { model: name, version: '1', path: 'model.onnx' });
   t.true(data.equals(pkg.files[0]!.data));
   const next = await registerFake(second.client, { name, version: '2' });
@@ -246,10 +247,10 @@ test('a restart over the same data folder keeps models, rollouts, revision and a
 });
 
 test('a client that cancels mid-upload leaves nothing behind', async (t) => {
-  const { client, dataDir, close } = await startTestRegistry();
-  t.teardown(close);
-  const pkg = await writeFakePackage({ name: uniqueModelName(), version: '1', modelBytes: 100_000 });
-  const messages = packageMessages(pkg, 10_000);
+  const { client, dataDir, stop } = await startTestRegistry();
+  t.teardown(stop);
+  const pkg = nestedFakePackage({ name: uniqueModelName(), version: '1', modelBytes: 100_000 });
+  const messages = registerVersionMessages(pkg, 10_000);
   const result = new Promise<grpc.ServiceError | null>((resolve) => {
     const stream = client.RegisterVersion((error) => resolve(error));
     for (const message of messages.slice(0, 4)) stream.write(message);
@@ -259,14 +260,14 @@ test('a client that cancels mid-upload leaves nothing behind', async (t) => {
   t.true(await until(async () => (await filesUnder(path.join(dataDir, 'tmp'))).length === 0), 'the staging files are removed');
   t.deepEqual(await filesUnder(path.join(dataDir, 'blobs')), []);
   // The same version registers cleanly afterwards.
-  t.is((await upload(client, messages)).version, '1');
+  t.is((await uploadPackage(client, messages)).version, '1');
 });
 
 test('an upload still open at its deadline fails with DEADLINE_EXCEEDED and stores nothing', async (t) => {
-  const { client, dataDir, close } = await startTestRegistry();
-  t.teardown(close);
-  const pkg = await writeFakePackage({ name: uniqueModelName(), version: '1' });
-  const messages = packageMessages(pkg);
+  const { client, dataDir, stop } = await startTestRegistry();
+  t.teardown(stop);
+  const pkg = nestedFakePackage({ name: uniqueModelName(), version: '1' });
+  const messages = registerVersionMessages(pkg);
   const error = await new Promise<grpc.ServiceError | null>((resolve) => {
     const stream = client.RegisterVersion({ deadline: Date.now() + 300 }, (failure) => resolve(failure));
     // Everything but the end of the stream: the registry must not commit what the client never finished.
@@ -274,17 +275,17 @@ test('an upload still open at its deadline fails with DEADLINE_EXCEEDED and stor
   });
   t.is(error?.code, Status.DEADLINE_EXCEEDED);
   t.true(await until(async () => (await filesUnder(path.join(dataDir, 'tmp'))).length === 0));
-  t.deepEqual((await rpc(client).listModels()).models, []);
+  t.deepEqual((await registryCalls(client).listModels()).models, []);
 });
 
 test('with NATS unreachable writes succeed and the metrics count them and the unpublished events', async (t) => {
-  const { client, registry, close } = await startTestRegistry();
-  t.teardown(close);
+  const { client, registry, stop } = await startTestRegistry();
+  t.teardown(stop);
   t.false(registry.eventBus.connected);
   const name = uniqueModelName();
-  const pkg = await writeFakePackage({ name, version: '1', modelBytes: 1000 });
-  await upload(client, packageMessages(pkg));
-  await rpc(client).setRollout({ model: name, stable_version: '1' });
+  const pkg = nestedFakePackage({ name, version: '1', modelBytes: 1000 });
+  await uploadPackage(client, registerVersionMessages(pkg));
+  await registryCalls(client).setRollout({ model: name, stable_version: '1' });
   await download(client, { model: name, version: '1', path: 'model.onnx' });
 
   const text = await (await fetch(`http://127.0.0.1:${registry.metricsPort}/metrics`)).text();

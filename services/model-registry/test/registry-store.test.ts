@@ -2,19 +2,19 @@ import path from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import type { Artifact__Output, ModelManifest__Output } from '@maas/protos';
-import { Status } from '@maas/protos';
-import { validateManifest } from '../src/manifest-validation.js';
+import { Status, validateManifest } from '@maas/protos';
 import { RegistryStore, SCHEMA_VERSION, type RolloutChange } from '../src/registry-store.js';
-import { makeTempDir, writeFakePackage } from './fake-package.js';
+import { makeTempDir } from '../../../test/support/model-packages.js';
+import { nestedFakePackage } from './registry-helpers.js';
 
-async function manifestFor(name: string, version: string): Promise<ModelManifest__Output> {
-  const result = validateManifest((await writeFakePackage({ name, version, modelBytes: 16 })).manifest);
+function manifestFor(name: string, version: string): ModelManifest__Output {
+  const result = validateManifest(nestedFakePackage({ name, version, modelBytes: 16 }).manifest);
   if (!result.ok) throw new Error(result.problems.join('; '));
   return result.manifest;
 }
 
 async function addVersion(store: RegistryStore, name: string, version: string) {
-  const manifest = await manifestFor(name, version);
+  const manifest = manifestFor(name, version);
   const artifacts: Artifact__Output[] = manifest.files.map((file) => ({ path: file.path, sha256: file.sha256, size_bytes: file.size_bytes }));
   return store.insertVersion({ manifest, manifestJson: JSON.stringify(manifest), artifacts, createdAt: '2025-01-01T00:00:00.000Z' });
 }

@@ -24,22 +24,25 @@ function finish(ctx: HandlerContext, method: string, startedAt: bigint, error: u
   return { code: status.code, details: status.details, metadata: new grpc.Metadata() };
 }
 
+/** Runs a call that answers once (unary, client-streaming) and sends its response or its error's status. */
+function answer<Res>(ctx: HandlerContext, method: string, run: () => Promise<Res>, callback: grpc.sendUnaryData<Res>): void {
+  const startedAt = process.hrtime.bigint();
+  run().then(
+    (response) => {
+      finish(ctx, method, startedAt, undefined);
+      callback(null, response);
+    },
+    (error: unknown) => callback(finish(ctx, method, startedAt, error)),
+  );
+}
+
 /** Wraps an async unary implementation: metrics, logging and error → status mapping. */
 export function unary<Req, Res>(
   method: string,
   implementation: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
   ctx: HandlerContext,
 ): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    const startedAt = process.hrtime.bigint();
-    implementation(call.request, call).then(
-      (response) => {
-        finish(ctx, method, startedAt, undefined);
-        callback(null, response);
-      },
-      (error: unknown) => callback(finish(ctx, method, startedAt, error)),
-    );
-  };
+  return (call, callback) => answer(ctx, method, () => implementation(call.request, call), callback);
 }
 
 /** Wraps an async client-streaming implementation. */
@@ -48,16 +51,7 @@ export function clientStream<Req, Res>(
   implementation: (call: grpc.ServerReadableStream<Req, Res>) => Promise<Res>,
   ctx: HandlerContext,
 ): grpc.handleClientStreamingCall<Req, Res> {
-  return (call, callback) => {
-    const startedAt = process.hrtime.bigint();
-    implementation(call).then(
-      (response) => {
-        finish(ctx, method, startedAt, undefined);
-        callback(null, response);
-      },
-      (error: unknown) => callback(finish(ctx, method, startedAt, error)),
-    );
-  };
+  return (call, callback) => answer(ctx, method, () => implementation(call), callback);
 }
 
 /** Wraps an async server-streaming implementation; it writes to `call` and resolves when done. */

@@ -8,5 +8,6 @@ export * from './handlers.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './registry-watch.js';
+export * from './service-main.js';
 export * from './shutdown.js';
 export * from './telemetry.js';

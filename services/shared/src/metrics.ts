@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as client from 'prom-client';
+import type { CommonConfig } from './config.js';
 
 /** Latency buckets in seconds, from sub-millisecond hops to multi-second model loads. */
 export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -36,8 +37,15 @@ export function createServiceMetrics(options: { service: string }): ServiceMetri
   };
 }
 
+/** A running /metrics endpoint. */
+export interface MetricsServer {
+  /** The bound port (the real one when 0 was asked for). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
 /** Serves GET /metrics in the Prometheus text format. */
-export async function startMetricsServer(options: { registry: client.Registry; port: number; host?: string }): Promise<{ port: number; close(): Promise<void> }> {
+export async function startMetricsServer(options: { registry: client.Registry; port: number; host?: string }): Promise<MetricsServer> {
   const server = http.createServer((request, response) => {
     if (request.method !== 'GET' || !request.url?.startsWith('/metrics')) {
       response.writeHead(404).end('not found\n');
@@ -57,4 +65,10 @@ export async function startMetricsServer(options: { registry: client.Registry; p
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** /metrics as every service's common config asks for it: METRICS_PORT on GRPC_HOST; none when METRICS_PORT is -1. */
+export function startConfiguredMetricsServer(options: { registry: client.Registry; config: Pick<CommonConfig, 'metricsPort' | 'grpcHost'> }): Promise<MetricsServer | undefined> {
+  const { metricsPort, grpcHost } = options.config;
+  return metricsPort < 0 ? Promise.resolve(undefined) : startMetricsServer({ registry: options.registry, port: metricsPort, host: grpcHost });
 }

@@ -1,5 +1,6 @@
 import { messageCodec, type ListModelsResponse__Output, type ModelRegistryClient, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
-import type { EventBus, RegistryEventKind } from './events.js';
+import type { CommonConfig } from './config.js';
+import { connectEventBus, type EventBus, type RegistryEventKind } from './events.js';
 import { unaryCall } from './grpc-client.js';
 import type { Logger } from './logger.js';
 
@@ -108,6 +109,48 @@ export function watchRegistry(options: WatchRegistryOptions): RegistryWatch {
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+export interface FollowRegistryOptions extends Pick<WatchRegistryOptions, 'registry' | 'logger' | 'requestTimeoutMs' | 'onSnapshot'> {
+  /** Where NATS is and how often to resync: every consumer's common config. */
+  config: Pick<CommonConfig, 'natsUrl' | 'resyncIntervalMs' | 'resyncIntervalNoNatsMs'>;
+  /** Name of this service's NATS connection. */
+  connectionName: string;
+}
+
+/** A registry watch with the NATS connection it owns. */
+export interface RegistryFollower extends RegistryWatch {
+  readonly bus: EventBus;
+  /** Stops the watch (when `stop` has not already) and closes the NATS connection. */
+  close(): Promise<void>;
+}
+
+/** What every registry consumer runs: a NATS connection for registry events and `watchRegistry` on it, as its config says. */
+export function followRegistry(options: FollowRegistryOptions): RegistryFollower {
+  const { config, logger } = options;
+  const bus = connectEventBus({ url: config.natsUrl, name: options.connectionName, logger });
+  const watch = watchRegistry({
+    bus,
+    registry: options.registry,
+    logger,
+    resyncIntervalMs: config.resyncIntervalMs,
+    resyncIntervalNoNatsMs: config.resyncIntervalNoNatsMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    onSnapshot: options.onSnapshot,
+  });
+  return {
+    bus,
+    ready: watch.ready,
+    get revision() {
+      return watch.revision;
+    },
+    resyncNow: () => watch.resyncNow(),
+    stop: () => watch.stop(),
+    async close() {
+      watch.stop();
+      await bus.close();
     },
   };
 }

@@ -1,12 +1,12 @@
 import os from 'node:os';
-import type { EncodedTensor, ModelManifest__Output } from '@maas/protos';
+import { inputProblems, tokenizerProblems, type EncodedTensor, type InputRole, type ModelManifest__Output, type SequenceSide, type TokenizerKind } from '@maas/protos';
 
 /**
  * What a tokenizer kind contributes: the token ids of one text. Padding, truncation and tensor layout are
  * the same for every kind and live here, so the two kinds cannot drift apart in how they fill a batch.
  */
 export interface TextTokenizer {
-  readonly kind: 'keras' | 'huggingface';
+  readonly kind: TokenizerKind;
   /** Ids of the text's own tokens, without any special token. */
   contentIds(text: string): ArrayLike<number>;
   /** Special tokens the model expects before the content (e.g. [CLS]); kept when a text is truncated. */
@@ -15,9 +15,9 @@ export interface TextTokenizer {
   readonly suffixIds: readonly number[];
 }
 
-export type InputRole = 'input_ids' | 'attention_mask' | 'token_type_ids';
+export type { InputRole } from '@maas/protos';
 export type IntDatatype = 'INT64' | 'INT32';
-export type Side = 'pre' | 'post';
+export type Side = SequenceSide;
 
 /** One model input the tokenizer fills. */
 export interface InputPlan {
@@ -50,39 +50,26 @@ export class TokenizerFileError extends Error {
   override readonly name = 'TokenizerFileError';
 }
 
-const ROLES: readonly InputRole[] = ['input_ids', 'attention_mask', 'token_type_ids'];
-const DATATYPES: readonly IntDatatype[] = ['INT64', 'INT32'];
-const SIDES: readonly Side[] = ['pre', 'post'];
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const TWO_POW_32 = 2 ** 32;
 
-/** Reads the encoding layout from a manifest, rejecting anything this service cannot write. */
+/**
+ * Reads the encoding layout from a manifest, rejecting anything this service cannot write. The tokenizer and
+ * input rules are the contract's (the registry enforced them at registration; a served manifest that breaks
+ * them is a contract gap); on top of them this service needs rows of exactly [batch, max_length] and an INT32
+ * input_ids that can hold pad_id.
+ */
 export function layoutFromManifest(manifest: ModelManifest__Output): EncodingLayout {
   const spec = manifest.tokenizer;
   if (!spec) throw new ManifestError('manifest has no tokenizer section');
-  const problems: string[] = [];
-  if (!Number.isInteger(spec.max_length) || spec.max_length < 1) problems.push(`tokenizer.max_length must be at least 1, got ${spec.max_length}`);
-  if (!SIDES.includes(spec.padding_side as Side)) problems.push(`tokenizer.padding_side must be "pre" or "post", got ${JSON.stringify(spec.padding_side)}`);
-  if (!SIDES.includes(spec.truncation_side as Side)) {
-    problems.push(`tokenizer.truncation_side must be "pre" or "post", got ${JSON.stringify(spec.truncation_side)}`);
-  }
-  if (!Number.isSafeInteger(spec.pad_id)) problems.push(`tokenizer.pad_id must be an integer, got ${spec.pad_id}`);
-  if (manifest.inputs.length === 0) problems.push('manifest has no inputs');
+  const problems = [...tokenizerProblems(spec), ...inputProblems(manifest)];
   manifest.inputs.forEach((input, index) => {
-    const where = `inputs[${index}] (${JSON.stringify(input.name)})`;
-    if (!ROLES.includes(input.role as InputRole)) problems.push(`${where} has role ${JSON.stringify(input.role)}; expected one of ${ROLES.join(', ')}`);
-    if (!DATATYPES.includes(input.datatype as IntDatatype)) {
-      problems.push(`${where} has datatype ${JSON.stringify(input.datatype)}; the tokenizer writes INT64 or INT32`);
-    } else if (input.datatype === 'INT32' && input.role === 'input_ids' && (spec.pad_id < INT32_MIN || spec.pad_id > INT32_MAX)) {
-      problems.push(`${where} is INT32 but tokenizer.pad_id ${spec.pad_id} does not fit in it`);
-    }
-    const length = input.shape[1];
-    if (input.shape.length !== 2 || (length !== -1 && length !== spec.max_length)) {
-      problems.push(`${where} has shape [${input.shape.join(', ')}]; expected [-1, ${spec.max_length}] (tokenizer.max_length)`);
+    if (input.shape.length !== 2) problems.push(`inputs[${index}].shape: the tokenizer writes [-1, ${spec.max_length}] (got [${input.shape.join(', ')}])`);
+    if (input.datatype === 'INT32' && input.role === 'input_ids' && (spec.pad_id < INT32_MIN || spec.pad_id > INT32_MAX)) {
+      problems.push(`inputs[${index}].datatype: INT32 cannot hold tokenizer.pad_id ${spec.pad_id}`);
     }
   });
-  if (!manifest.inputs.some((input) => input.role === 'input_ids')) problems.push('no manifest input has role "input_ids"');
   if (problems.length > 0) throw new ManifestError(`manifest of ${manifest.name} version ${manifest.version} cannot be encoded for: ${problems.join('; ')}`);
   return {
     maxLength: spec.max_length,

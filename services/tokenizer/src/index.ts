@@ -1,12 +1,12 @@
 import { contracts } from '@maas/protos';
 import {
-  connectEventBus,
   createClient,
   createServiceMetrics,
+  followRegistry,
+  startConfiguredMetricsServer,
   startGrpcServer,
-  startMetricsServer,
-  watchRegistry,
-  type Logger,
+  type RunningService,
+  type StartServiceOptions,
 } from '@maas/shared';
 import type { TokenizerConfig } from './config.js';
 import { TokenizerCache, versionsInRollouts } from './tokenizer-cache.js';
@@ -19,24 +19,16 @@ export { encodeBatch, layoutFromManifest, type EncodedBatch, type EncodingLayout
 export { huggingfaceTokenizer } from './huggingface-encoder.js';
 export { kerasTokenizer } from './keras-encoder.js';
 
-export interface RunningTokenizerService {
-  /** gRPC port (the real one when config asked for 0). */
-  readonly port: number;
-  /** /metrics port, or -1 when metrics are off. */
-  readonly metricsPort: number;
-  /** Resolves when the first registry snapshot's tokenizers are loaded and health reports SERVING. */
-  readonly ready: Promise<void>;
-  /** Clean stop: NOT_SERVING, grace, in-flight calls finish, then NATS and registry connections close. */
-  stop(): Promise<void>;
-}
+/** A running tokenizer service; `ready` resolves once the first registry snapshot's tokenizers are loaded. */
+export type RunningTokenizerService = RunningService;
 
 /**
  * Starts the tokenizer service: gRPC server (health NOT_SERVING), /metrics, and the registry watch that
  * preloads every version a rollout references. Health turns SERVING once the first snapshot's tokenizers
  * are loaded. Encode works before that too: a version not loaded yet is loaded on first use.
  */
-export async function startTokenizerService(config: TokenizerConfig, deps: { logger: Logger }): Promise<RunningTokenizerService> {
-  const logger = deps.logger;
+export async function startTokenizerService(config: TokenizerConfig, options: StartServiceOptions): Promise<RunningTokenizerService> {
+  const logger = options.logger;
   const serviceMetrics = createServiceMetrics({ service: 'tokenizer' });
   const metrics = createTokenizerMetrics(serviceMetrics.registry);
   const protos = contracts();
@@ -72,15 +64,13 @@ export async function startTokenizerService(config: TokenizerConfig, deps: { log
       },
     ],
   });
-  const metricsServer = config.metricsPort >= 0 ? await startMetricsServer({ registry: serviceMetrics.registry, port: config.metricsPort, host: config.grpcHost }) : undefined;
+  const metricsServer = await startConfiguredMetricsServer({ registry: serviceMetrics.registry, config });
 
-  const bus = connectEventBus({ url: config.natsUrl, name: 'tokenizer', logger });
-  const watch = watchRegistry({
-    bus,
+  const watch = followRegistry({
+    config,
+    connectionName: 'tokenizer',
     registry,
     logger,
-    resyncIntervalMs: config.resyncIntervalMs,
-    resyncIntervalNoNatsMs: config.resyncIntervalNoNatsMs,
     onSnapshot: async (snapshot) => {
       const { loaded, failed } = await cache.pin(versionsInRollouts(snapshot));
       logger.debug({ revision: snapshot.revision, loaded, failed }, 'registry snapshot applied');
@@ -96,7 +86,7 @@ export async function startTokenizerService(config: TokenizerConfig, deps: { log
     stopping ??= (async () => {
       watch.stop();
       await server.stop({ graceMs: config.shutdownGraceMs, deadlineMs: config.shutdownDeadlineMs });
-      await bus.close();
+      await watch.close();
       cache.close();
       registry.close();
       await metricsServer?.close();

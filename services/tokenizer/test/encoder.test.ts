@@ -6,6 +6,7 @@ import type { EncodedTensor, ModelManifest__Output } from '@maas/protos';
 import { checkLayoutFits, encodeBatch, layoutFromManifest, ManifestError, TokenizerFileError, type EncodingLayout, type InputPlan } from '../src/encoder.js';
 import { huggingfaceTokenizer } from '../src/huggingface-encoder.js';
 import { kerasTokenizer } from '../src/keras-encoder.js';
+import { testManifest } from '../../../test/support/model-packages.js';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');
 const kerasJson = fixture('keras-tokenizer.json');
@@ -183,26 +184,16 @@ test('an INT64 pad_id beyond 32 bits is written whole', (t) => {
   t.deepEqual(rows(batch.tensors[0]!), [[2, 6, 3, padId]]);
 });
 
-const manifest = (overrides: Partial<ModelManifest__Output> = {}): ModelManifest__Output => ({
-  format_version: 1,
-  name: 'm',
-  version: '1',
-  task: 'text-classification',
-  platform: 'onnxruntime_onnx',
-  description: '',
-  model_file: 'model.onnx',
-  inputs: [
-    { name: 'input_ids', datatype: 'INT64', shape: [-1, 8], role: 'input_ids' },
-    { name: 'attention_mask', datatype: 'INT32', shape: [-1, 8], role: 'attention_mask' },
-  ],
-  outputs: [{ name: 'logits', datatype: 'FP32', shape: [-1, 2], role: '' }],
-  tokenizer: { kind: 'huggingface', file: 'tokenizer.json', max_length: 8, padding_side: 'post', truncation_side: 'post', pad_id: 0 },
-  labels: ['a', 'b'],
-  output_activation: 'softmax',
-  files: [],
-  metrics: {},
-  ...overrides,
-});
+/** A manifest with two inputs of 8 for a WordPiece tokenizer, post/post. */
+const manifest = (overrides: Partial<ModelManifest__Output> = {}): ModelManifest__Output =>
+  testManifest({
+    inputs: [
+      { name: 'input_ids', datatype: 'INT64', shape: [-1, 8], role: 'input_ids' },
+      { name: 'attention_mask', datatype: 'INT32', shape: [-1, 8], role: 'attention_mask' },
+    ],
+    tokenizer: { kind: 'huggingface', file: 'tokenizer.json', max_length: 8, padding_side: 'post', truncation_side: 'post', pad_id: 0 },
+    ...overrides,
+  });
 
 test('layoutFromManifest reads sides, pad id and inputs in order', (t) => {
   t.deepEqual(layoutFromManifest(manifest()), {
@@ -230,9 +221,26 @@ test('layoutFromManifest rejects inputs the tokenizer cannot fill, naming each',
       ),
     { instanceOf: ManifestError },
   );
-  t.regex(error!.message, /inputs\[0\] \("x"\) has datatype "FP32"/);
-  t.regex(error!.message, /inputs\[1\] \("y"\) has role "pixels"/);
-  t.regex(error!.message, /inputs\[1\] \("y"\) has shape \[-1, 16\]; expected \[-1, 8\]/);
+  t.regex(error!.message, /^manifest of test-model version 1 cannot be encoded for: /);
+  t.regex(error!.message, /inputs\[0\]\.datatype: token inputs must be INT32 or INT64 \(got FP32\)/);
+  t.regex(error!.message, /inputs\[1\]\.role: "pixels" must be one of input_ids, attention_mask, token_type_ids/);
+  t.regex(error!.message, /inputs\[1\]\.shape: sequence dimension 16 differs from tokenizer\.max_length 8/);
+});
+
+test('layoutFromManifest also needs rows of rank 2 and an INT32 input_ids that holds pad_id', (t) => {
+  const error = t.throws(
+    () =>
+      layoutFromManifest(
+        manifest({
+          inputs: [{ name: 'input_ids', datatype: 'INT32', shape: [-1, 8, 1], role: 'input_ids' }],
+          tokenizer: { kind: 'huggingface', file: 'tokenizer.json', max_length: 8, padding_side: 'post', truncation_side: 'post', pad_id: 2 ** 31 },
+        }),
+      ),
+    { instanceOf: ManifestError },
+  );
+  t.regex(error!.message, /inputs\[0\]\.shape: the tokenizer writes \[-1, 8\] \(got \[-1, 8, 1\]\)/);
+  t.regex(error!.message, /inputs\[0\]\.datatype: INT32 cannot hold tokenizer\.pad_id 2147483648/);
+  t.throws(() => layoutFromManifest(manifest({ tokenizer: null })), { instanceOf: ManifestError, message: 'manifest has no tokenizer section' });
 });
 
 test('a max_length with no room besides the special tokens fails the load', (t) => {

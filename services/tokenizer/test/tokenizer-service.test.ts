@@ -3,118 +3,73 @@
  * packages are registered over gRPC, then Encode is called over gRPC. NATS is deliberately unreachable, so
  * the services follow the registry by resync alone (on a short interval here).
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { KerasTokenizer, padSequences } from '@maas/keras-tokenizer';
-import { loadConfig as loadRegistryConfig, startRegistryService, type RunningRegistry } from '@maas/model-registry';
 import {
   contracts,
   Status,
   type EncodeRequest,
   type EncodeResponse__Output,
   type EncodedTensor__Output,
-  type ModelManifest,
-  type ModelRegistryClient,
+  type ModelManifest__Output,
   type ModelVersion__Output,
-  type Rollout__Output,
   type SetRolloutRequest,
   type TokenizerClient,
 } from '@maas/protos';
 import { createClient, createLogger, unaryCall } from '@maas/shared';
 import { loadConfig, startTokenizerService, type RunningTokenizerService } from '../src/index.js';
+import { modelPackage, registerPackage as registerModelPackage, testManifest } from '../../../test/support/model-packages.js';
+import { closedPort, registryCalls, startTestRegistry, type TestRegistry } from '../../../test/support/test-registry.js';
 
 const logger = createLogger({ service: 'tokenizer-test', level: 'silent' });
 const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', name));
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** A TCP port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-let registry: RunningRegistry;
-let registryClient: ModelRegistryClient;
-let registryDataDir: string;
+let registry: TestRegistry;
 let noNatsUrl: string;
 const cleanups: Array<() => Promise<void> | void> = [];
 
 test.before(async () => {
-  registryDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'maas-tokenizer-test-'));
   noNatsUrl = `nats://127.0.0.1:${await closedPort()}`;
-  registry = await startRegistryService(
-    loadRegistryConfig({
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: '0',
-      METRICS_PORT: '-1',
-      REGISTRY_DATA_DIR: registryDataDir,
-      NATS_URL: noNatsUrl,
-      SHUTDOWN_GRACE_MS: '0',
-      SHUTDOWN_DEADLINE_MS: '2000',
-      LOG_LEVEL: 'silent',
-    }),
-    { logger },
-  );
-  registryClient = createClient(contracts().maas.v1.ModelRegistry, `127.0.0.1:${registry.port}`);
+  registry = await startTestRegistry({ natsUrl: noNatsUrl, env: { METRICS_PORT: '-1' } });
 });
 
 test.after.always(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
-  registryClient?.close();
   await registry?.stop();
-  await fs.rm(registryDataDir, { recursive: true, force: true });
 });
 
 let modelCounter = 0;
 const uniqueModel = (prefix: string) => `${prefix}-${++modelCounter}`;
 
-/** Registers a package over gRPC: the manifest first, then each file in chunks. */
-async function registerPackage(options: {
+/** Registers a package over gRPC: a model file the tokenizer never reads and the given tokenizer file. */
+function registerPackage(options: {
   model: string;
   version: string;
   tokenizerKind: 'keras' | 'huggingface';
   tokenizerFile: Buffer;
-  inputs: ModelManifest['inputs'];
+  inputs: ModelManifest__Output['inputs'];
   maxLength: number;
   sides: 'pre' | 'post';
 }): Promise<ModelVersion__Output> {
+  const manifest = testManifest({
+    name: options.model,
+    version: options.version,
+    description: 'tokenizer service test package',
+    inputs: options.inputs,
+    outputs: [{ name: 'logits', datatype: 'FP32', shape: [-1, 2], role: '' }],
+    tokenizer: { kind: options.tokenizerKind, file: 'tokenizer.json', max_length: options.maxLength, padding_side: options.sides, truncation_side: options.sides, pad_id: 0 },
+    output_activation: 'softmax',
+  });
   const files = [
     { path: 'model.onnx', data: Buffer.from('not a real model: the tokenizer never reads it') },
     { path: 'tokenizer.json', data: options.tokenizerFile },
   ];
-  const manifest: ModelManifest = {
-    format_version: 1,
-    name: options.model,
-    version: options.version,
-    task: 'text-classification',
-    platform: 'onnxruntime_onnx',
-    description: 'tokenizer service test package',
-    model_file: 'model.onnx',
-    inputs: options.inputs,
-    outputs: [{ name: 'logits', datatype: 'FP32', shape: [-1, 2] }],
-    tokenizer: { kind: options.tokenizerKind, file: 'tokenizer.json', max_length: options.maxLength, padding_side: options.sides, truncation_side: options.sides, pad_id: 0 },
-    labels: ['negative', 'positive'],
-    output_activation: 'softmax',
-    files: files.map((file) => ({ path: file.path, sha256: sha256(file.data), size_bytes: file.data.length })),
-  };
-  return new Promise((resolve, reject) => {
-    const call = registryClient.RegisterVersion({ deadline: Date.now() + 10_000 }, (error, version) => (error ? reject(error) : resolve(version!)));
-    call.write({ manifest });
-    for (const file of files) {
-      for (let offset = 0; offset < file.data.length; offset += 1000) call.write({ chunk: { path: file.path, data: file.data.subarray(offset, offset + 1000) } });
-    }
-    call.end();
-  });
+  return registerModelPackage(registry.client, modelPackage(manifest, files), { chunkBytes: 1000 });
 }
 
 /** `tokenizerSuffix` makes the file's bytes (and so its registry blob, which is content-addressed) unique. */
@@ -132,9 +87,7 @@ const wordpiecePackage = (model: string, tokenizerSuffix = '') =>
     sides: 'post',
   });
 
-function setRollout(request: SetRolloutRequest): Promise<Rollout__Output> {
-  return unaryCall((r, md, o, cb) => registryClient.SetRollout(r, md, o, cb), request, { deadline: 5_000 });
-}
+const setRollout = (request: SetRolloutRequest) => registryCalls(registry.client).setRollout(request);
 
 /** Starts a tokenizer service on port 0 against `registryAddress` (the shared test registry by default). */
 async function startTokenizer(env: Record<string, string> = {}): Promise<{ service: RunningTokenizerService; client: TokenizerClient; health: grpc.Client }> {
@@ -142,7 +95,7 @@ async function startTokenizer(env: Record<string, string> = {}): Promise<{ servi
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',
     METRICS_PORT: '0',
-    REGISTRY_ADDRESS: `127.0.0.1:${registry.port}`,
+    REGISTRY_ADDRESS: registry.address,
     NATS_URL: noNatsUrl,
     RESYNC_INTERVAL_MS: '200',
     RESYNC_INTERVAL_NO_NATS_MS: '200',
@@ -262,15 +215,9 @@ test('Encode errors: unknown model and version are NOT_FOUND; limits are INVALID
 test('versions a rollout references are loaded before SERVING; Keras pre/pre into INT32 matches padSequences', async (t) => {
   const model = uniqueModel('keras');
   const kerasFile = fixture('keras-tokenizer.json');
-  await registerPackage({
-    model,
-    version: '1',
-    tokenizerKind: 'keras',
-    tokenizerFile: kerasFile,
-    inputs: [{ name: 'input_ids', datatype: 'INT32', shape: [-1, 5], role: 'input_ids' }],
-    maxLength: 5,
-    sides: 'pre',
-  });
+  const kerasPackage = (version: string) =>
+    registerPackage({ model, version, tokenizerKind: 'keras', tokenizerFile: kerasFile, inputs: [{ name: 'input_ids', datatype: 'INT32', shape: [-1, 5], role: 'input_ids' }], maxLength: 5, sides: 'pre' });
+  await kerasPackage('1');
   await setRollout({ model, stable_version: '1' });
   const { service, client, health } = await startTokenizer();
   await service.ready;
@@ -287,15 +234,7 @@ test('versions a rollout references are loaded before SERVING; Keras pre/pre int
   t.deepEqual(response.truncated, [true, false, false]);
 
   // A canary appears while the service runs: the resync picks it up and preloads it too.
-  await registerPackage({
-    model,
-    version: '2',
-    tokenizerKind: 'keras',
-    tokenizerFile: kerasFile,
-    inputs: [{ name: 'input_ids', datatype: 'INT32', shape: [-1, 5], role: 'input_ids' }],
-    maxLength: 5,
-    sides: 'pre',
-  });
+  await kerasPackage('2');
   await setRollout({ model, stable_version: '1', canary_version: '2', canary_weight: 10 });
   const loadedTwo = /maas_tokenizer_loaded_tokenizers\{[^}]*\} 2\n/;
   for (let attempt = 0; attempt < 100 && !loadedTwo.test(await metricsText(service)); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -309,7 +248,7 @@ test('an artifact whose bytes do not match its sha256 is rejected (DATA_LOSS), n
   const artifact = version.artifacts.find((candidate) => candidate.path === 'tokenizer.json')!;
   // The registry's content-addressed layout: blobs/sha256/<first two hex digits>/<digest>. Same size, one byte
   // flipped: the registry's own size check passes, so only the tokenizer's sha256 check can catch it.
-  const blob = path.join(registryDataDir, 'blobs', 'sha256', artifact.sha256.slice(0, 2), artifact.sha256);
+  const blob = path.join(registry.dataDir, 'blobs', 'sha256', artifact.sha256.slice(0, 2), artifact.sha256);
   const bytes = await fs.readFile(blob);
   bytes[10] = bytes[10]! ^ 0x20;
   await fs.chmod(blob, 0o644);

@@ -1,26 +1,37 @@
 /**
  * The rules a model package manifest (maas.json, message maas.v1.ModelManifest) must follow.
  *
- * Pure functions with no I/O, so the gateway, tokenizer, inference or maasctl can apply exactly the same rules
- * (the registry is the one that enforces them, at registration). Validation never stops at the first problem:
- * a package author fixes everything in one round trip.
+ * They live with the contract so that every side applies the same ones: the registry enforces them at
+ * registration, the models pipeline before it writes or verifies a package, and the tokenizer reuses the
+ * tokenizer and input rules when it reads a served manifest. Pure functions with no I/O. Validation never
+ * stops at the first problem: a package author fixes everything in one round trip.
  */
-import type { ModelManifest, ModelManifest__Output, TensorSpec__Output } from '@maas/protos';
+import type { ModelManifest, ModelManifest__Output } from './generated/maas/v1/ModelManifest.js';
+import type { TensorSpec__Output } from './generated/maas/v1/TensorSpec.js';
+import type { TokenizerSpec__Output } from './generated/maas/v1/TokenizerSpec.js';
 
 /** The manifest's own file name inside a package; the registry stores it as an artifact of every version. */
 export const MANIFEST_FILE = 'maas.json';
-/** The manifest format this registry understands. */
+/** The manifest format this contract describes. */
 export const MANIFEST_FORMAT_VERSION = 1;
 /** Tasks the gateway serves. */
 export const SUPPORTED_TASKS = ['text-classification'] as const;
 /** Runtimes the inference service loads. */
 export const SUPPORTED_PLATFORMS = ['onnxruntime_onnx'] as const;
+/** What the gateway applies to the first output before reading labels. */
 export const OUTPUT_ACTIVATIONS = ['none', 'sigmoid', 'softmax'] as const;
+export type OutputActivation = (typeof OUTPUT_ACTIVATIONS)[number];
 export const TOKENIZER_KINDS = ['keras', 'huggingface'] as const;
+export type TokenizerKind = (typeof TOKENIZER_KINDS)[number];
+/** Where padding goes and which end a long sequence loses. */
 export const SEQUENCE_SIDES = ['pre', 'post'] as const;
+export type SequenceSide = (typeof SEQUENCE_SIDES)[number];
+/** What the tokenizer fills an input with. */
 export const INPUT_ROLES = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
+export type InputRole = (typeof INPUT_ROLES)[number];
 /** Open Inference Protocol datatype strings. */
 export const OIP_DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES', 'BF16'] as const;
+export type OipDatatype = (typeof OIP_DATATYPES)[number];
 /** Token ids are integers; the tokenizer writes them as INT64 or INT32. */
 const TOKEN_DATATYPES = ['INT32', 'INT64'];
 /** Classify reads scores from the first output. */
@@ -99,8 +110,9 @@ export function validateManifest(input: unknown, limits: ManifestLimits = {}): M
 
   const filePaths = checkFiles(problems, manifest, limits);
   checkPackageFileReference(problems, 'model_file', manifest.model_file, filePaths);
-  checkTokenizer(problems, manifest, filePaths);
-  checkTensors(problems, manifest);
+  problems.push(...tokenizerProblems(manifest.tokenizer, filePaths));
+  problems.push(...inputProblems(manifest));
+  checkOutputs(problems, manifest);
   checkLabels(problems, manifest);
   for (const [key, value] of Object.entries(manifest.metrics)) {
     if (key.length === 0) problems.push('metrics: keys must not be empty');
@@ -161,67 +173,86 @@ function checkFiles(problems: string[], manifest: ModelManifest__Output, limits:
   return paths;
 }
 
-function checkPackageFileReference(problems: string[], field: string, path: string, listed: Set<string>): void {
+function checkPackageFileReference(problems: string[], field: string, path: string, listed: ReadonlySet<string>): void {
   if (path.length === 0) problems.push(`${field}: is required`);
   else if (!listed.has(path)) problems.push(`${field}: ${JSON.stringify(path)} is not listed in files`);
 }
 
-function checkTokenizer(problems: string[], manifest: ModelManifest__Output, listed: Set<string>): void {
-  const tokenizer = manifest.tokenizer;
-  if (!tokenizer) {
-    problems.push('tokenizer: is required');
-    return;
-  }
+/**
+ * Problems of the tokenizer section: kind, max_length, sides and pad_id, and, when `listedFiles` is given, that
+ * its file is one of the package's files.
+ */
+export function tokenizerProblems(tokenizer: TokenizerSpec__Output | null | undefined, listedFiles?: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  if (!tokenizer) return ['tokenizer: is required'];
   checkOneOf(problems, 'tokenizer.kind', tokenizer.kind, TOKENIZER_KINDS);
-  checkPackageFileReference(problems, 'tokenizer.file', tokenizer.file, listed);
+  if (listedFiles) checkPackageFileReference(problems, 'tokenizer.file', tokenizer.file, listedFiles);
   if (!Number.isInteger(tokenizer.max_length) || tokenizer.max_length < 1 || tokenizer.max_length > MAX_SEQUENCE_LENGTH) {
     problems.push(`tokenizer.max_length: must be an integer from 1 to ${MAX_SEQUENCE_LENGTH} (got ${tokenizer.max_length})`);
   }
   checkOneOf(problems, 'tokenizer.padding_side', tokenizer.padding_side, SEQUENCE_SIDES);
   checkOneOf(problems, 'tokenizer.truncation_side', tokenizer.truncation_side, SEQUENCE_SIDES);
   if (!Number.isSafeInteger(tokenizer.pad_id) || tokenizer.pad_id < 0) problems.push(`tokenizer.pad_id: must be a non-negative integer (got ${tokenizer.pad_id})`);
+  return problems;
 }
 
-function checkTensors(problems: string[], manifest: ModelManifest__Output): void {
+/**
+ * Problems of the inputs, which the tokenizer fills: names, datatypes (token ids are INT32 or INT64), shapes
+ * (a fixed sequence dimension equals tokenizer.max_length), roles (each once, one of them input_ids).
+ */
+export function inputProblems(manifest: Pick<ModelManifest__Output, 'inputs' | 'tokenizer'>): string[] {
+  const problems: string[] = [];
   const sequenceLength = manifest.tokenizer?.max_length;
-  for (const [group, tensors] of [['inputs', manifest.inputs], ['outputs', manifest.outputs]] as const) {
-    if (tensors.length === 0) problems.push(`${group}: must not be empty`);
-    const names = new Set<string>();
-    const roles = new Set<string>();
-    tensors.forEach((tensor, index) => {
-      const field = `${group}[${index}]`;
-      if (tensor.name.length === 0) problems.push(`${field}.name: is required`);
-      else if (names.has(tensor.name)) problems.push(`${field}.name: ${JSON.stringify(tensor.name)} is used twice`);
-      names.add(tensor.name);
-      if (!(OIP_DATATYPES as readonly string[]).includes(tensor.datatype)) {
-        problems.push(`${field}.datatype: ${JSON.stringify(tensor.datatype)} must be an Open Inference Protocol datatype (${OIP_DATATYPES.join(', ')})`);
-      }
-      checkShape(problems, field, tensor);
-      if (group === 'inputs') {
-        if (!(INPUT_ROLES as readonly string[]).includes(tensor.role)) {
-          problems.push(`${field}.role: ${JSON.stringify(tensor.role)} must be one of ${INPUT_ROLES.join(', ')}`);
-        } else if (roles.has(tensor.role)) {
-          problems.push(`${field}.role: ${JSON.stringify(tensor.role)} is given to two inputs`);
-        }
-        roles.add(tensor.role);
-        if ((OIP_DATATYPES as readonly string[]).includes(tensor.datatype) && !TOKEN_DATATYPES.includes(tensor.datatype)) {
-          problems.push(`${field}.datatype: token inputs must be ${TOKEN_DATATYPES.join(' or ')} (got ${tensor.datatype})`);
-        }
-        // The tokenizer pads every row to max_length, so a fixed sequence dimension must agree with it.
-        const sequenceDim = tensor.shape[1];
-        if (sequenceLength !== undefined && sequenceDim !== undefined && sequenceDim !== -1 && sequenceDim !== sequenceLength) {
-          problems.push(`${field}.shape: sequence dimension ${sequenceDim} differs from tokenizer.max_length ${sequenceLength}`);
-        }
-      } else if (tensor.role.length > 0) {
-        problems.push(`${field}.role: roles are for inputs; must be empty (got ${JSON.stringify(tensor.role)})`);
-      }
-    });
-    if (group === 'inputs' && tensors.length > 0 && !roles.has('input_ids')) problems.push('inputs: one input must have role input_ids');
-  }
+  const roles = new Set<string>();
+  checkTensorList(problems, 'inputs', manifest.inputs, (field, tensor) => {
+    if (!(INPUT_ROLES as readonly string[]).includes(tensor.role)) {
+      problems.push(`${field}.role: ${JSON.stringify(tensor.role)} must be one of ${INPUT_ROLES.join(', ')}`);
+    } else if (roles.has(tensor.role)) {
+      problems.push(`${field}.role: ${JSON.stringify(tensor.role)} is given to two inputs`);
+    }
+    roles.add(tensor.role);
+    if (isOipDatatype(tensor.datatype) && !TOKEN_DATATYPES.includes(tensor.datatype)) {
+      problems.push(`${field}.datatype: token inputs must be ${TOKEN_DATATYPES.join(' or ')} (got ${tensor.datatype})`);
+    }
+    // The tokenizer pads every row to max_length, so a fixed sequence dimension must agree with it.
+    const sequenceDim = tensor.shape[1];
+    if (sequenceLength !== undefined && sequenceDim !== undefined && sequenceDim !== -1 && sequenceDim !== sequenceLength) {
+      problems.push(`${field}.shape: sequence dimension ${sequenceDim} differs from tokenizer.max_length ${sequenceLength}`);
+    }
+  });
+  if (manifest.inputs.length > 0 && !roles.has('input_ids')) problems.push('inputs: one input must have role input_ids');
+  return problems;
+}
+
+function checkOutputs(problems: string[], manifest: ModelManifest__Output): void {
+  checkTensorList(problems, 'outputs', manifest.outputs, (field, tensor) => {
+    if (tensor.role.length > 0) problems.push(`${field}.role: roles are for inputs; must be empty (got ${JSON.stringify(tensor.role)})`);
+  });
   const scores = manifest.outputs[0];
-  if (scores && (OIP_DATATYPES as readonly string[]).includes(scores.datatype) && !SCORE_DATATYPES.includes(scores.datatype)) {
+  if (scores && isOipDatatype(scores.datatype) && !SCORE_DATATYPES.includes(scores.datatype)) {
     problems.push(`outputs[0].datatype: Classify reads scores from the first output, which must be ${SCORE_DATATYPES.join(', ')} (got ${scores.datatype})`);
   }
+}
+
+function isOipDatatype(datatype: string): boolean {
+  return (OIP_DATATYPES as readonly string[]).includes(datatype);
+}
+
+/** The rules every tensor list shares (non-empty, unique names, OIP datatypes, shapes); `each` adds the list's own. */
+function checkTensorList(problems: string[], group: 'inputs' | 'outputs', tensors: readonly TensorSpec__Output[], each: (field: string, tensor: TensorSpec__Output) => void): void {
+  if (tensors.length === 0) problems.push(`${group}: must not be empty`);
+  const names = new Set<string>();
+  tensors.forEach((tensor, index) => {
+    const field = `${group}[${index}]`;
+    if (tensor.name.length === 0) problems.push(`${field}.name: is required`);
+    else if (names.has(tensor.name)) problems.push(`${field}.name: ${JSON.stringify(tensor.name)} is used twice`);
+    names.add(tensor.name);
+    if (!isOipDatatype(tensor.datatype)) {
+      problems.push(`${field}.datatype: ${JSON.stringify(tensor.datatype)} must be an Open Inference Protocol datatype (${OIP_DATATYPES.join(', ')})`);
+    }
+    checkShape(problems, field, tensor);
+    each(field, tensor);
+  });
 }
 
 function checkShape(problems: string[], field: string, tensor: TensorSpec__Output): void {

@@ -1,32 +1,23 @@
 import test from 'ava';
-import type { ModelManifest } from '@maas/protos';
-import { canonicalManifestJson, packagePathProblem, validateManifest } from '../src/manifest-validation.js';
-import { summarizeProblems } from '../src/package-receiver.js';
+import type { ModelManifest } from '../src/index.js';
+import { canonicalManifestJson, inputProblems, packagePathProblem, tokenizerProblems, validateManifest } from '../src/manifest-validation.js';
+import { EXAMPLE_MANIFESTS, testManifest } from '../../test/support/model-packages.js';
 
 const sha = (digit: string) => digit.repeat(64);
 
+/** An encoder-bench-like manifest with a nested tokenizer file and sizes the limits test below relies on. */
 function validManifest(): ModelManifest {
-  return {
-    format_version: 1,
+  return testManifest({
+    ...EXAMPLE_MANIFESTS.encoderBench,
     name: 'sentiment',
     version: '2024-05-01',
-    task: 'text-classification',
-    platform: 'onnxruntime_onnx',
-    model_file: 'model.onnx',
-    inputs: [
-      { name: 'input_ids', datatype: 'INT64', shape: [-1, 128], role: 'input_ids' },
-      { name: 'attention_mask', datatype: 'INT64', shape: [-1, 128], role: 'attention_mask' },
-    ],
-    outputs: [{ name: 'logits', datatype: 'FP32', shape: [-1, 2] }],
-    tokenizer: { kind: 'huggingface', file: 'tok/tokenizer.json', max_length: 128, padding_side: 'post', truncation_side: 'post', pad_id: 0 },
-    labels: ['negative', 'positive'],
-    output_activation: 'softmax',
+    tokenizer: { ...EXAMPLE_MANIFESTS.encoderBench.tokenizer, file: 'tok/tokenizer.json' },
     files: [
       { path: 'model.onnx', sha256: sha('a'), size_bytes: 1000 },
       { path: 'tok/tokenizer.json', sha256: sha('b'), size_bytes: 20 },
     ],
     metrics: { accuracy: 0.9 },
-  };
+  });
 }
 
 function problemsOf(input: unknown, limits = {}): string[] {
@@ -34,8 +25,11 @@ function problemsOf(input: unknown, limits = {}): string[] {
   return result.ok ? [] : result.problems;
 }
 
-test('a complete manifest is valid and comes back normalized', (t) => {
-  const result = validateManifest(validManifest());
+test('a complete manifest is valid and comes back normalized, defaults filled', (t) => {
+  const { description, ...input } = validManifest();
+  t.is(description, '');
+  input.outputs = [{ name: 'logits', datatype: 'FP32', shape: [-1, 2] }];
+  const result = validateManifest(input);
   if (!result.ok) return t.fail(result.problems.join('\n'));
   t.is(result.manifest.name, 'sentiment');
   t.is(result.manifest.description, '');
@@ -44,6 +38,7 @@ test('a complete manifest is valid and comes back normalized', (t) => {
 
 test('every problem is reported at once, each naming its field', (t) => {
   const manifest = validManifest();
+  manifest.format_version = 2;
   manifest.name = 'Sentiment_Model';
   manifest.version = '..';
   manifest.task = 'translation';
@@ -52,9 +47,11 @@ test('every problem is reported at once, each naming its field', (t) => {
   manifest.inputs = [{ name: 'x', datatype: 'FLOAT', shape: [1, 128], role: 'pixels' }];
   manifest.outputs = [];
   manifest.labels = ['a', 'a'];
-  manifest.files = [{ path: '../escape.bin', sha256: 'ABC', size_bytes: 1 }];
+  manifest.files = [{ path: '../escape.bin', sha256: 'ABC', size_bytes: -1 }];
+  manifest.metrics = { accuracy: 'high' as unknown as number };
   const problems = problemsOf(manifest);
   for (const field of [
+    'format_version:',
     'name:',
     'version:',
     'task:',
@@ -63,11 +60,14 @@ test('every problem is reported at once, each naming its field', (t) => {
     'inputs[0].datatype:',
     'inputs[0].shape:',
     'inputs[0].role:',
+    'inputs: one input must have role input_ids',
     'outputs:',
     'labels[1]:',
     'files[0].path:',
     'files[0].sha256:',
+    'files[0].size_bytes:',
     'tokenizer.file:',
+    'metrics["accuracy"]:',
   ]) {
     t.true(
       problems.some((problem) => problem.startsWith(field)),
@@ -95,11 +95,26 @@ test('the tokenizer is required and checked', (t) => {
   for (const field of ['tokenizer.kind:', 'tokenizer.max_length:', 'tokenizer.padding_side:', 'tokenizer.pad_id:']) t.true(problems.some((problem) => problem.startsWith(field)), field);
 });
 
+test('the tokenizer and input rules apply on their own, as the tokenizer service uses them', (t) => {
+  const manifest = testManifest();
+  t.deepEqual(tokenizerProblems(manifest.tokenizer), []);
+  t.deepEqual(inputProblems(manifest), []);
+  t.deepEqual(tokenizerProblems(null), ['tokenizer: is required']);
+  // Without the package's file list the tokenizer file is not looked up; with it, it must be listed.
+  t.deepEqual(tokenizerProblems(manifest.tokenizer, new Set(['model.onnx'])), ['tokenizer.file: "tokenizer.json" is not listed in files']);
+  t.deepEqual(inputProblems({ ...manifest, inputs: [{ name: 'mask', datatype: 'FP32', shape: [-1, 64], role: 'attention_mask' }] }), [
+    'inputs[0].datatype: token inputs must be INT32 or INT64 (got FP32)',
+    'inputs[0].shape: sequence dimension 64 differs from tokenizer.max_length 100',
+    'inputs: one input must have role input_ids',
+  ]);
+});
+
 test('labels must match a fixed score width, and a single score needs two labels', (t) => {
   t.true(problemsOf({ ...validManifest(), labels: ['a', 'b', 'c'] }).some((problem) => problem.includes('2 scores per row but 3 labels')));
   const single = { ...validManifest(), outputs: [{ name: 'p', datatype: 'FP32', shape: [-1, 1] }], labels: ['yes'], output_activation: 'sigmoid' };
   t.true(problemsOf(single).some((problem) => problem.startsWith('labels:') && problem.includes('exactly 2')));
   t.deepEqual(problemsOf({ ...single, labels: ['no', 'yes'] }), []);
+  t.true(problemsOf({ ...single, labels: ['no', 'yes'], output_activation: 'softmax' }).some((problem) => problem.startsWith('output_activation:')));
 });
 
 test('the sequence dimension of an input must agree with tokenizer.max_length', (t) => {
@@ -121,6 +136,7 @@ test('proto3 JSON (int64 as strings) is accepted, wrong types are reported', (t)
   t.deepEqual(problemsOf(json), []);
   t.true(problemsOf({ ...validManifest(), name: 42 }).some((problem) => problem.startsWith('name: must be a string')));
   t.deepEqual(problemsOf('not an object'), ['manifest: must be an object']);
+  t.deepEqual(problemsOf([]), ['manifest: must be an object']);
 });
 
 test('canonical JSON has sorted keys at every level and is stable', (t) => {
@@ -131,13 +147,4 @@ test('canonical JSON has sorted keys at every level and is stable', (t) => {
   t.true(text.startsWith('{"description":"","files":[{"path":"model.onnx","sha256":'));
   t.false(text.includes(' '));
   t.deepEqual(JSON.parse(text), result.manifest);
-});
-
-test('a long list of problems is cut to fit a status message, saying how many were left out', (t) => {
-  const problems = Array.from({ length: 1000 }, (_, index) => `files[${index}].sha256: must be 64 lowercase hex digits`);
-  const text = summarizeProblems(problems);
-  t.true(text.length < 4_100);
-  t.true(text.startsWith('files[0].sha256'));
-  t.regex(text, /… and \d+ more problems$/);
-  t.is(summarizeProblems(['a', 'b']), 'a; b');
 });
