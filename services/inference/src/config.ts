@@ -78,7 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<InferenceConfig> {
     maxTensorBytes: reader.int('MAX_TENSOR_BYTES', { default: 64 * 1024 * 1024, min: 1, doc: 'largest input tensor accepted, in bytes' }),
     padDynamicDims: reader.bool('PAD_DYNAMIC_DIMS', { default: true, doc: 'batch requests differing in dynamic dims by padding with 0' }),
     modelRetryBackoffMs: reader.int('MODEL_RETRY_BACKOFF_MS', { default: 5_000, min: 0, doc: 'least wait before a failed model load is retried' }),
-    unloadDrainMs: reader.int('UNLOAD_DRAIN_MS', { default: 30_000, min: 0, doc: 'how long a version no rollout references keeps serving after the new stable version is ready, before it is unloaded (ms)' }),
+    unloadDrainMs: reader.int('UNLOAD_DRAIN_MS', { default: 60_000, min: 0, doc: 'how long a version no rollout references keeps serving after the new stable version is ready, before it is unloaded (ms)' }),
     registryTimeoutMs: reader.int('REGISTRY_TIMEOUT_MS', { default: 10_000, min: 100, doc: 'deadline of a registry call reading a manifest' }),
     modelDownloadTimeoutMs: reader.int('MODEL_DOWNLOAD_TIMEOUT_MS', { default: 300_000, min: 1_000, doc: 'deadline of one model file download' }),
   });
