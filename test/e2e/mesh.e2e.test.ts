@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { startLocalMesh, type LocalMesh } from '@maas/cli/dist/local-mesh.js';
-import { registerPackage } from '@maas/cli';
+import { registerPackage, runCli } from '@maas/cli';
 import { KerasTokenizer, padSequences } from '@maas/keras-tokenizer';
 import {
   contracts,
@@ -74,8 +74,16 @@ test.after.always(async (t) => {
 
 const classify = (client: GatewayClient, request: ClassifyRequest, metadata?: grpc.Metadata) =>
   unaryCall<ClassifyRequest, ClassifyResponse__Output>((r, md, o, cb) => client.Classify(r, md, o, cb), request, { deadline: 10_000, metadata });
-const setRollout = (client: ModelRegistryClient, request: SetRolloutRequest) =>
-  unaryCall<SetRolloutRequest, Rollout__Output>((r, md, o, cb) => client.SetRollout(r, md, o, cb), request, { deadline: 10_000 });
+const setRollout = (client: ModelRegistryClient, request: SetRolloutRequest, metadata?: grpc.Metadata) =>
+  unaryCall<SetRolloutRequest, Rollout__Output>((r, md, o, cb) => client.SetRollout(r, md, o, cb), request, { deadline: 10_000, metadata });
+
+/** gRPC metadata that starts a trace with a fresh id the test knows. */
+function tracedMetadata(): { traceId: string; metadata: grpc.Metadata } {
+  const traceId = randomBytes(16).toString('hex');
+  const metadata = new grpc.Metadata();
+  metadata.set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
+  return { traceId, metadata };
+}
 const modelInfer = (client: GRPCInferenceServiceClient, request: ModelInferRequest) =>
   unaryCall<ModelInferRequest, ModelInferResponse__Output>((r, md, o, cb) => client.ModelInfer(r, md, o, cb), request, { deadline: 10_000 });
 
@@ -123,9 +131,7 @@ test.serial('Classify through the gateway answers as the ONNX model does, in one
   });
 
   // One request with a trace id the test chose: every hop must report spans in that trace, linked parent → child.
-  const traceId = randomBytes(16).toString('hex');
-  const metadata = new grpc.Metadata();
-  metadata.set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
+  const { traceId, metadata } = tracedMetadata();
   await classify(gateway, { model: 'sentiment', texts: ['tracing this one request'] }, metadata);
   const inTrace = await eventually(async () => {
     const spans = t.context.spans.filter((span) => span.traceId === traceId);
@@ -148,7 +154,8 @@ test.serial('Classify through the gateway answers as the ONNX model does, in one
 test.serial('a 50% canary: both versions answer, a routing key always gets the same one', async (t) => {
   const { gateway, registry } = t.context;
   await registerPackage({ registryAddress: t.context.mesh.addresses['model-registry'], packageDir: examplePackage('sentiment', '2') });
-  await setRollout(registry, { model: 'sentiment', stable_version: '1', canary_version: '2', canary_weight: 50 });
+  const rolloutTrace = tracedMetadata();
+  await setRollout(registry, { model: 'sentiment', stable_version: '1', canary_version: '2', canary_weight: 50 }, rolloutTrace.metadata);
 
   const seen = await eventually(async () => {
     const versions = new Set<string>();
@@ -157,6 +164,16 @@ test.serial('a 50% canary: both versions answer, a routing key always gets the s
     return versions;
   });
   t.deepEqual([...seen].sort(), ['1', '2']);
+
+  // The rollout change travelled as a NATS event in the same trace: registry producer span → consumer spans.
+  const consumers = await eventually(async () => {
+    const spans = t.context.spans.filter((span) => span.traceId === rolloutTrace.traceId);
+    const producer = spans.find((span) => span.service === 'maas-model-registry' && span.kind === 4 /* PRODUCER */);
+    const found = spans.filter((span) => span.kind === 5 /* CONSUMER */ && span.parentSpanId === producer?.spanId);
+    if (found.length < 3) throw new Error(`consumer spans so far: ${found.map((span) => span.service).join(', ')}`);
+    return found;
+  }, 15_000);
+  t.deepEqual([...new Set(consumers.map((span) => span.service))].sort(), ['maas-gateway', 'maas-inference', 'maas-tokenizer']);
 
   for (const key of ['user-17', 'user-42', 'session-abc']) {
     const versions = new Set<string>();
@@ -219,6 +236,27 @@ test.serial('an OIP client gets correct outputs from the gateway and from infere
   const wrongShape = (await t.throwsAsync(modelInfer(t.context.inferenceOip, { ...inferRequest(rows, 'typed', '1'), inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 7], contents: { int64_contents: rows.flat() } }] }))) as grpc.ServiceError;
   t.is(wrongShape.code, grpc.status.INVALID_ARGUMENT);
   t.regex(wrongShape.details, /input_ids/);
+});
+
+test.serial('maasctl classify prints label, score and version per text, and NOT_FOUND for an unknown model', async (t) => {
+  const run = async (argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(argv, { env: {}, stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
+    return { code, stdout, stderr };
+  };
+  const gateway = ['--gateway', t.context.mesh.addresses.gateway];
+  const ok = await run(['classify', 'sentiment', 'What a wonderful film, I loved it', 'Never again. Cold food and rude staff.', '--routing-key', 'user-17', ...gateway]);
+  t.is(ok.code, 0, ok.stderr);
+  const lines = ok.stdout.trim().split('\n').map((line) => line.split('\t'));
+  t.deepEqual(lines.map(([label]) => label), ['positive', 'negative']);
+  for (const [, score, version] of lines) {
+    t.true(Number(score) > 0.5 && Number(score) <= 1, `score ${score}`);
+    t.true(['1', '2'].includes(version!));
+  }
+  const unknown = await run(['classify', 'no-such-model', 'text', ...gateway]);
+  t.is(unknown.code, 1);
+  t.regex(unknown.stderr, /^error: NOT_FOUND: .*no-such-model/);
 });
 
 test.serial('services stop cleanly on SIGTERM', async (t) => {
