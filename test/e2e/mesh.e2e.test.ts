@@ -4,8 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { startLocalMesh, type LocalMesh } from '@maas/cli/dist/local-mesh.js';
-import { registerPackage, runCli } from '@maas/cli';
+import { registerPackage, runCli, startLocalMesh, type LocalMesh } from '@maas/cli';
 import { KerasTokenizer, padSequences } from '@maas/keras-tokenizer';
 import {
   contracts,

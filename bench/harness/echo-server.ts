@@ -1,0 +1,34 @@
+/**
+ * The baseline's server, run as its own process (as each service is): bare grpc-js, one unary method that
+ * answers with the bytes it received. No protobuf decoding, no interceptors, no telemetry — what is left is
+ * the transport every service pays, so its rate is the most any unary service can reach on this machine.
+ * Prints "listening <port>" once bound; exits on SIGTERM.
+ */
+import * as grpc from '@grpc/grpc-js';
+
+/** The method's path; requests and answers are raw bytes. */
+export const ECHO_PATH = '/maas.bench.Echo/Echo';
+
+const identity = (bytes: Buffer) => bytes;
+
+function main(): void {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  const definition: grpc.ServiceDefinition = {
+    Echo: { path: ECHO_PATH, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
+  };
+  server.addService(definition, { Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, call.request) });
+  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
+    if (error) {
+      console.error(`echo server: ${error.message}`);
+      process.exit(1);
+    }
+    console.log(`listening ${port}`);
+  });
+  process.once('SIGTERM', () => {
+    server.forceShutdown();
+    // An explicit exit, so --cpu-prof writes its profile.
+    process.exit(0);
+  });
+}
+
+if (require.main === module) main();
