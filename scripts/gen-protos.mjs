@@ -24,7 +24,8 @@ function protoFiles(dir, base = dir) {
 
 function generate(outDir) {
   const bin = path.join(root, 'node_modules', '.bin', 'proto-loader-gen-types');
-  execFileSync(bin, [...loaderFlags, `--includeDirs=${protoDir}`, `--outDir=${outDir}`, ...protoFiles(protoDir)], { cwd: protoDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Relative include dir: the generated headers then name the .proto by its path in the repo, not this machine's.
+  execFileSync(bin, [...loaderFlags, '--includeDirs=.', `--outDir=${outDir}`, ...protoFiles(protoDir)], { cwd: protoDir, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 function listFiles(dir, base = dir) {

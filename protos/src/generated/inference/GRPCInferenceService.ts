@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/inference/grpc_service.proto
+// Original file: inference/grpc_service.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'

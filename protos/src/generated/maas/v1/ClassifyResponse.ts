@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/maas/v1/gateway.proto
+// Original file: maas/v1/gateway.proto
 
 import type { Prediction as _maas_v1_Prediction, Prediction__Output as _maas_v1_Prediction__Output } from '../../maas/v1/Prediction.js';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/maas/v1/tokenizer.proto
+// Original file: maas/v1/tokenizer.proto
 
 import type { EncodedTensor as _maas_v1_EncodedTensor, EncodedTensor__Output as _maas_v1_EncodedTensor__Output } from '../../maas/v1/EncodedTensor.js';
 

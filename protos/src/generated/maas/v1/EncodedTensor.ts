@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/maas/v1/tokenizer.proto
+// Original file: maas/v1/tokenizer.proto
 
 import type { Long } from '@grpc/proto-loader';
 

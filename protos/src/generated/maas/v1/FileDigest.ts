@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/maas/v1/manifest.proto
+// Original file: maas/v1/manifest.proto
 
 import type { Long } from '@grpc/proto-loader';
 

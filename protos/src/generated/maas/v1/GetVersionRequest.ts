@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/maas/v1/registry.proto
+// Original file: maas/v1/registry.proto
 
 
 export interface GetVersionRequest {

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/maas/v1/registry.proto
+// Original file: maas/v1/registry.proto
 
 import type { Model as _maas_v1_Model, Model__Output as _maas_v1_Model__Output } from '../../maas/v1/Model.js';
 import type { Long } from '@grpc/proto-loader';

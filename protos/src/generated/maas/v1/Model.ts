@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/maas/v1/registry.proto
+// Original file: maas/v1/registry.proto
 
 import type { ModelVersion as _maas_v1_ModelVersion, ModelVersion__Output as _maas_v1_ModelVersion__Output } from '../../maas/v1/ModelVersion.js';
 import type { Rollout as _maas_v1_Rollout, Rollout__Output as _maas_v1_Rollout__Output } from '../../maas/v1/Rollout.js';

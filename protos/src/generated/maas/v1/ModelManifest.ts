@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/maas/v1/manifest.proto
+// Original file: maas/v1/manifest.proto
 
 import type { TensorSpec as _maas_v1_TensorSpec, TensorSpec__Output as _maas_v1_TensorSpec__Output } from '../../maas/v1/TensorSpec.js';
 import type { TokenizerSpec as _maas_v1_TokenizerSpec, TokenizerSpec__Output as _maas_v1_TokenizerSpec__Output } from '../../maas/v1/TokenizerSpec.js';

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/maas/v1/gateway.proto
+// Original file: maas/v1/gateway.proto
 
 
 export interface Prediction {

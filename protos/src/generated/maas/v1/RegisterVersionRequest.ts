@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/maas/v1/registry.proto
+// Original file: maas/v1/registry.proto
 
 import type { ModelManifest as _maas_v1_ModelManifest, ModelManifest__Output as _maas_v1_ModelManifest__Output } from '../../maas/v1/ModelManifest.js';
 import type { FileChunk as _maas_v1_FileChunk, FileChunk__Output as _maas_v1_FileChunk__Output } from '../../maas/v1/FileChunk.js';

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/maas/v1/events.proto
+// Original file: maas/v1/events.proto
 
 import type { Rollout as _maas_v1_Rollout, Rollout__Output as _maas_v1_Rollout__Output } from '../../maas/v1/Rollout.js';
 import type { Long } from '@grpc/proto-loader';
