@@ -4,10 +4,8 @@
  * registered and downloaded once and every later start finds them. Each variant starts its own mesh because
  * the knobs it turns are environment variables read at start.
  */
-import net from 'node:net';
 import path from 'node:path';
-import { listModels, registerPackage, setRollout } from '@maas/cli';
-import { MESH_SERVICES, startLocalMesh, type MeshService } from '@maas/cli';
+import { freePort, listModels, MESH_SERVICES, registerPackage, setRollout, startLocalMesh, type MeshService } from '@maas/cli';
 import { contracts, type ModelReadyRequest, type ModelReadyResponse__Output } from '@maas/protos';
 import { createClient, unaryCall } from '@maas/shared';
 import { examplePackage } from '../../test/support/example-models.js';
@@ -53,17 +51,6 @@ export function cpuProfileEnv(dir: string): Record<string, string> {
   return { NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile-preload.cjs')}`, MAAS_BENCH_CPU_PROFILE_DIR: dir };
 }
 
-/** A port nothing listens on: the services find no NATS there and run on registry resync alone. */
-async function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Retries `attempt` until it resolves or `timeoutMs` passes (the mesh loads rollouts asynchronously). */
 export async function eventually<T>(what: string, attempt: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
@@ -107,7 +94,8 @@ export async function startBenchMesh(options: BenchMeshOptions): Promise<BenchMe
   const env: Record<string, string> = {
     LOG_LEVEL: 'warn',
     // Not the machine's NATS: a benchmark must not publish into (or react to) a stream that tests share.
-    NATS_URL: `nats://127.0.0.1:${await unusedPort()}`,
+    // A port nothing listens on: the services find no NATS there and run on registry resync alone.
+    NATS_URL: `nats://127.0.0.1:${await freePort()}`,
     ...(options.profileDir ? cpuProfileEnv(options.profileDir) : {}),
     ...options.env,
   };
