@@ -1,13 +1,14 @@
 import type * as grpc from '@grpc/grpc-js';
-import { Status, type ClassifyRequest__Output, type ClassifyResponse, type EncodeResponse__Output, type ModelInferResponse__Output, type ModelManifest__Output } from '@maas/protos';
-import { deadlineFromCall, failedPrecondition, invalidArgument, toStatusObject, unaryCall } from '@maas/shared';
+import { type ClassifyRequest__Output, type ClassifyResponse, type EncodeResponse__Output, type ModelInferResponse__Output, type ModelManifest__Output } from '@maas/protos';
+import { checkTextLimits, deadlineFromCall, failedPrecondition, invalidArgument, toStatusObject, unaryCall } from '@maas/shared';
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Link } from '@opentelemetry/api';
 import type { Batch, Coalescer } from './coalescer.js';
 import { callHop, noteInferenceFailure, type DownstreamClients } from './downstream.js';
-import { UNKNOWN_MODEL_LABEL, type GatewayMetrics } from './gateway-metrics.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
 import { labelRows, readFirstOutput, type LabelScore } from './postprocess.js';
 import type { ReadinessTracker } from './readiness.js';
 import type { RoutingState } from './routing-state.js';
+import { countRoute, modelLabel, recordTraffic } from './traffic-metrics.js';
 
 /** The task Classify serves; a manifest naming another one is refused. */
 export const CLASSIFY_TASK = 'text-classification';
@@ -32,16 +33,7 @@ export interface ClassifyLimits {
 /** Checks a Classify request before it is queued, so that one caller's bad input never fails a merged batch. */
 export function validateClassifyRequest(request: ClassifyRequest__Output, limits: ClassifyLimits): void {
   if (!request.model) throw invalidArgument('model is required');
-  const count = request.texts.length;
-  if (count === 0) throw invalidArgument(`texts is empty: send 1 to ${limits.maxBatchTexts} texts`);
-  if (count > limits.maxBatchTexts) throw invalidArgument(`too many texts: ${count}, at most ${limits.maxBatchTexts} per call`);
-  for (let index = 0; index < count; index += 1) {
-    const text = request.texts[index]!;
-    // Each UTF-16 unit is at most 3 UTF-8 bytes: most texts are cleared without counting.
-    if (text.length * 3 <= limits.maxTextBytes) continue;
-    const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > limits.maxTextBytes) throw invalidArgument(`texts[${index}] is ${bytes} bytes of UTF-8, over the limit of ${limits.maxTextBytes}`);
-  }
+  checkTextLimits(request.texts, { maxTexts: limits.maxBatchTexts, maxTextBytes: limits.maxTextBytes });
 }
 
 const tracer = trace.getTracer('maas-gateway');
@@ -145,15 +137,12 @@ export interface ClassifyHandlerOptions {
 /** maas.v1.Gateway/Classify: validate, route, queue for a merged batch, answer per text with the version. */
 export function createClassifyHandler(options: ClassifyHandlerOptions) {
   const { routing, coalescer, metrics } = options;
-  return async (request: ClassifyRequest__Output, call: grpc.ServerUnaryCall<ClassifyRequest__Output, ClassifyResponse>): Promise<ClassifyResponse> => {
-    const startedAt = performance.now();
-    const model = routing.knowsModel(request.model) ? request.model : UNKNOWN_MODEL_LABEL;
-    let code: string = 'OK';
-    try {
+  return (request: ClassifyRequest__Output, call: grpc.ServerUnaryCall<ClassifyRequest__Output, ClassifyResponse>): Promise<ClassifyResponse> => {
+    const model = modelLabel(routing, request.model);
+    return recordTraffic({ metrics, method: 'Classify', model }, async () => {
       validateClassifyRequest(request, options.limits);
       const decision = routing.route(request.model, request.routing_key);
-      metrics.routed.inc({ model, version: decision.version, target: decision.target });
-      if (decision.fallback) metrics.routeFallbacks.inc({ model, version: decision.version });
+      countRoute(metrics, model, decision);
       if (decision.manifest.task && decision.manifest.task !== CLASSIFY_TASK) {
         throw failedPrecondition(`model ${request.model} version ${decision.version} serves task ${JSON.stringify(decision.manifest.task)}, not ${CLASSIFY_TASK}`);
       }
@@ -166,12 +155,6 @@ export function createClassifyHandler(options: ClassifyHandlerOptions) {
         isCancelled: () => call.cancelled,
       });
       return { predictions: results.map((result) => ({ label: result.label, score: result.score, model_version: decision.version })) };
-    } catch (error) {
-      code = Status[toStatusObject(error).code] ?? 'UNKNOWN';
-      throw error;
-    } finally {
-      metrics.requests.inc({ method: 'Classify', model, code });
-      metrics.requestDuration.observe({ method: 'Classify', model }, (performance.now() - startedAt) / 1000);
-    }
+    });
   };
 }

@@ -184,16 +184,25 @@ export class Coalescer<M, R> {
       if (entries.length > 0 && texts + next.texts.length > this.options.maxBatchTexts) break;
       queue.waiting.shift();
       queue.waitingTexts -= next.texts.length;
-      if (next.isCancelled?.()) {
-        next.reject(cancelled('the call was cancelled before it was sent downstream'));
-      } else if (next.deadline.getTime() <= now) {
-        next.reject(deadlineExceeded('deadline exceeded while queued at the gateway'));
-      } else {
+      if (!this.rejectIfGone(next, now)) {
         entries.push(next);
         texts += next.texts.length;
       }
     }
     return entries;
+  }
+
+  /** Fails a request whose caller went away or whose deadline passed (nobody's work is spent on it); says whether it did. */
+  private rejectIfGone(entry: Entry<M, R>, now: number): boolean {
+    if (entry.isCancelled?.()) {
+      entry.reject(cancelled('the call was cancelled before it was sent downstream'));
+      return true;
+    }
+    if (entry.deadline.getTime() <= now) {
+      entry.reject(deadlineExceeded('deadline exceeded while queued at the gateway'));
+      return true;
+    }
+    return false;
   }
 
   private async run(key: string, queue: Queue<M, R>, entries: Array<Entry<M, R>>): Promise<void> {
@@ -229,8 +238,12 @@ export class Coalescer<M, R> {
       }
     } catch (error) {
       if (entries.length > 1 && this.isolate(error)) {
-        // One request's input may be what was refused: give each its own answer.
-        await Promise.all(entries.map((entry) => this.execute(queue, [entry])));
+        // One request's input may be what was refused: give each its own answer. One after another, inside
+        // this batch's slot, so that a refused batch never turns into more concurrent downstream calls than
+        // maxInFlight allows; a caller that gave up meanwhile is skipped.
+        for (const entry of entries) {
+          if (!this.rejectIfGone(entry, Date.now())) await this.execute(queue, [entry]);
+        }
       } else {
         for (const entry of entries) entry.reject(error);
       }

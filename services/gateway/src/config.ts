@@ -1,4 +1,4 @@
-import { commonConfig, ConfigError, configReader, type CommonConfig } from '@maas/shared';
+import { commonConfig, configReader, type CommonConfig } from '@maas/shared';
 
 /** Everything the gateway reads from its environment. */
 export interface GatewayConfig extends CommonConfig {
@@ -45,17 +45,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   };
 
   // Relations between variables: a call the gateway accepts must fit in its queue.
-  const relations: string[] = [];
   if (config.maxQueueTexts < config.maxBatchTexts) {
-    relations.push(`MAX_QUEUE_TEXTS=${config.maxQueueTexts} is below MAX_BATCH_TEXTS=${config.maxBatchTexts}: a full Classify call could never be queued`);
+    reader.problem(`MAX_QUEUE_TEXTS=${config.maxQueueTexts} is below MAX_BATCH_TEXTS=${config.maxBatchTexts}: a full Classify call could never be queued`);
   }
-  let frozen: Readonly<GatewayConfig>;
-  try {
-    frozen = reader.done(config);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError([...error.problems, ...relations]);
-    throw error;
-  }
-  if (relations.length > 0) throw new ConfigError(relations);
-  return frozen;
+  return reader.done(config);
 }

@@ -8,11 +8,12 @@ import {
   type ModelMetadataResponse__Output,
   type ModelReadyResponse__Output,
 } from '@maas/protos';
-import { deadlineFromCall, hasStatus, invalidArgument, toStatusObject, unary, unaryCall, type HandlerContext } from '@maas/shared';
+import { deadlineFromCall, hasStatus, invalidArgument, unary, unaryCall, type HandlerContext } from '@maas/shared';
 import { callHop, noteInferenceFailure, type DownstreamClients } from './downstream.js';
-import { UNKNOWN_MODEL_LABEL, type GatewayMetrics } from './gateway-metrics.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
 import type { ReadinessTracker } from './readiness.js';
 import type { RoutingState } from './routing-state.js';
+import { countRoute, modelLabel, recordTraffic } from './traffic-metrics.js';
 
 /** Name the gateway gives in OIP ServerMetadata. */
 export const GATEWAY_SERVER_NAME = 'maas-gateway';
@@ -64,17 +65,12 @@ export function createOipProxy(options: OipProxyOptions): GRPCInferenceServiceHa
     }
     const decision = routing.route(model, routingKeyOf(request.call));
     if (!request.traffic) return decision.version;
-    const label = routing.knowsModel(model) ? model : UNKNOWN_MODEL_LABEL;
-    metrics.routed.inc({ model: label, version: decision.version, target: decision.target });
-    if (decision.fallback) metrics.routeFallbacks.inc({ model: label, version: decision.version });
+    countRoute(metrics, modelLabel(routing, model), decision);
     return decision.version;
   };
 
-  const modelInfer = async (request: ModelInferRequest__Output, call: grpc.ServerUnaryCall<ModelInferRequest__Output, ModelInferResponse>): Promise<ModelInferResponse> => {
-    const startedAt = performance.now();
-    const model = routing.knowsModel(request.model_name) ? request.model_name : UNKNOWN_MODEL_LABEL;
-    let code = 'OK';
-    try {
+  const modelInfer = (request: ModelInferRequest__Output, call: grpc.ServerUnaryCall<ModelInferRequest__Output, ModelInferResponse>): Promise<ModelInferResponse> =>
+    recordTraffic({ metrics, method: 'ModelInfer', model: modelLabel(routing, request.model_name) }, async () => {
       const version = target({ model: request.model_name, version: request.model_version, call, traffic: true });
       let response: ModelInferResponse__Output;
       try {
@@ -92,14 +88,7 @@ export function createOipProxy(options: OipProxyOptions): GRPCInferenceServiceHa
       }
       // Callers learn which version answered a routed call from this field.
       return { ...response, model_version: response.model_version || version };
-    } catch (error) {
-      code = Status[toStatusObject(error).code] ?? 'UNKNOWN';
-      throw error;
-    } finally {
-      metrics.requests.inc({ method: 'ModelInfer', model, code });
-      metrics.requestDuration.observe({ method: 'ModelInfer', model }, (performance.now() - startedAt) / 1000);
-    }
-  };
+    });
 
   return {
     ServerLive: unary('ServerLive', async () => ({ live: true }), ctx),

@@ -16,6 +16,17 @@ export interface Fp32Matrix {
 }
 
 /**
+ * The FP32 values of raw tensor bytes: a view over them, or over a copy when they are not aligned for one (a
+ * Float32Array must start at a multiple of 4; received Buffers often sit at any offset of a shared pool). The
+ * wire is little-endian, as are the hosts we run on (x86-64, arm64), so a view reads the values as sent.
+ */
+function fp32View(bytes: Uint8Array): Float32Array {
+  const length = bytes.byteLength / 4;
+  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, length);
+  return new Float32Array(new Uint8Array(bytes).buffer, 0, length);
+}
+
+/**
  * Reads the first output of a ModelInfer response as FP32 rows: from `raw_output_contents` when the server
  * answered raw (ours does for raw requests), else from the typed `fp32_contents`. The first dimension is the
  * batch; the remaining ones are flattened into columns.
@@ -30,9 +41,7 @@ export function readFirstOutput(response: ModelInferResponse__Output, expectedRo
   const raw = response.raw_output_contents[0];
   if (raw) {
     if (raw.byteLength % 4 !== 0) throw internal(`output ${output.name}: ${raw.byteLength} raw bytes is not a whole number of FP32 values`);
-    values = new Float32Array(raw.byteLength / 4);
-    // Explicit little-endian reads: the wire is little-endian whatever the host, and the Buffer may be unaligned.
-    for (let index = 0; index < values.length; index += 1) values[index] = raw.readFloatLE(index * 4);
+    values = fp32View(raw);
   } else {
     values = Float32Array.from(output.contents?.fp32_contents ?? []);
   }

@@ -124,6 +124,35 @@ test('a request refused for its own input fails alone; the others of its batch s
   t.deepEqual(executed[0], ['x', 'y', 'bad', 'z']);
 });
 
+test('re-running a refused batch request by request stays within maxInFlight', async (t) => {
+  let running = 0;
+  let most = 0;
+  const executed: string[][] = [];
+  const { coalescer } = echoCoalescer({
+    maxInFlight: 1,
+    execute: async (batch) => {
+      executed.push(batch.texts);
+      running += 1;
+      most = Math.max(most, running);
+      try {
+        // Stay busy across a timer turn, so calls started together would overlap.
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        if (batch.texts.includes('bad')) throw invalidArgument('bad is not acceptable');
+        return batch.texts.map((text) => text.toUpperCase());
+      } finally {
+        running -= 1;
+      }
+    },
+  });
+  const texts = ['a', 'b', 'bad', 'c', 'd', 'e'];
+  const outcomes = await Promise.allSettled(texts.map((text) => submit(coalescer, [text])));
+  t.deepEqual(outcomes.map((outcome) => outcome.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+  t.deepEqual((outcomes[5] as PromiseFulfilledResult<string[]>).value, ['E']);
+  // The merged batch, then each request alone: never more than one downstream call at a time.
+  t.deepEqual(executed, [texts, ...texts.map((text) => [text])]);
+  t.is(most, 1);
+});
+
 test('an executor answering the wrong number of results is an INTERNAL error, not a silent mix-up', async (t) => {
   const { coalescer } = echoCoalescer({ execute: async () => ['only one'] });
   const error = await t.throwsAsync(Promise.all([submit(coalescer, ['a']), submit(coalescer, ['b'])]));

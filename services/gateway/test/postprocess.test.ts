@@ -69,6 +69,8 @@ test('readFirstOutput reads raw little-endian FP32, even from an unaligned buffe
   t.deepEqual([...result.values], [0.25, 0.75, -1.5, 8]);
   t.is(result.rows, 2);
   t.is(result.columns, 2);
+  const aligned = readFirstOutput(response({ raw: Buffer.from(bytes.subarray(1)), shape: [2, 2] }), 2);
+  t.deepEqual([...aligned.values], [0.25, 0.75, -1.5, 8]);
 });
 
 test('readFirstOutput falls back to typed fp32_contents', (t) => {

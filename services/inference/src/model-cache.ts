@@ -1,16 +1,16 @@
 /**
  * The on-disk cache of model files, content-addressed: `<MODEL_CACHE_DIR>/<sha256>.onnx`. A file is fetched
- * from the registry (DownloadArtifact stream) into a temporary name while it is hashed, checked against the
- * expected sha256 and size, then renamed into place, so a half-written or corrupt file never carries a
- * valid name. A cached file is re-hashed before use; one that does not match is fetched again. Entries stay
- * after their version is unloaded (a rollback then loads without a download); clearing the directory is safe.
+ * from the registry (DownloadArtifact stream, through the shared `downloadArtifact`) into a temporary name
+ * while it is hashed, checked against the expected sha256 and size (DATA_LOSS when it differs), then renamed
+ * into place, so a half-written or corrupt file never carries a valid name. A cached file is re-hashed before
+ * use; one that does not match is fetched again. Entries stay after their version is unloaded (a rollback then
+ * loads without a download); clearing the directory is safe.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import type * as grpc from '@grpc/grpc-js';
-import type { ArtifactChunk__Output, ModelRegistryClient } from '@maas/protos';
+import type { ModelRegistryClient } from '@maas/protos';
+import { downloadArtifact } from '@maas/shared';
 
 /** What the file must be. */
 export interface ExpectedFile {
@@ -55,32 +55,15 @@ export async function fetchModelFile(options: FetchModelFileOptions): Promise<{ 
 
   const temporary = path.join(cacheDir, `.download-${file.sha256.slice(0, 16)}-${randomBytes(6).toString('hex')}`);
   try {
-    const hash = createHash('sha256');
-    let size = 0;
-    let announced: { sha256: string; size: number } | undefined;
-    const stream = options.registry.DownloadArtifact(
-      { model: options.model, version: options.version, path: file.path },
-      { deadline: new Date(Date.now() + options.timeoutMs) },
-    ) as grpc.ClientReadableStream<ArtifactChunk__Output>;
-    await pipeline(
-      stream,
-      async function* (chunks: AsyncIterable<ArtifactChunk__Output>) {
-        for await (const chunk of chunks) {
-          if (!announced) announced = { sha256: chunk.sha256, size: chunk.size_bytes };
-          hash.update(chunk.data);
-          size += chunk.data.byteLength;
-          if (size > file.size) throw new Error(`artifact ${file.path} is larger than the ${file.size} bytes its manifest says`);
-          yield chunk.data;
-        }
-      },
-      fs.createWriteStream(temporary),
-    );
-    const sha256 = hash.digest('hex');
-    if (announced && (announced.sha256 !== file.sha256 || announced.size !== file.size)) {
-      throw new Error(`artifact ${file.path}: the registry announced sha256 ${announced.sha256} / ${announced.size} bytes, the manifest says ${file.sha256} / ${file.size}`);
-    }
-    if (size !== file.size) throw new Error(`artifact ${file.path} has ${size} bytes; expected ${file.size}`);
-    if (sha256 !== file.sha256) throw new Error(`artifact ${file.path} has sha256 ${sha256}; expected ${file.sha256}`);
+    await downloadArtifact({
+      registry: options.registry,
+      request: { model: options.model, version: options.version, path: file.path },
+      deadline: options.timeoutMs,
+      maxBytes: file.size,
+      expected: { sha256: file.sha256, size_bytes: file.size },
+      sink: { file: temporary },
+      what: 'model file',
+    });
     await fs.promises.rename(temporary, target);
     return { path: target, downloaded: true };
   } finally {

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { GRPCInferenceServiceHandlers, ModelInferRequest__Output, ModelInferResponse } from '@maas/protos';
-import { type HandlerContext, toStatusObject, unary } from '@maas/shared';
+import { deadlineFromCall, type HandlerContext, toStatusObject, unary } from '@maas/shared';
 import type { InferenceConfig } from './config.js';
 import type { InferenceMetrics } from './metrics.js';
 import type { ModelManager } from './model-manager.js';
@@ -26,12 +26,6 @@ export interface OipHandlerOptions {
   serverVersion: string;
 }
 
-function deadlineOf(call: grpc.ServerUnaryCall<unknown, unknown>): number | undefined {
-  const deadline = call.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() : Number(deadline);
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
 export function createOipHandlers(options: OipHandlerOptions): GRPCInferenceServiceHandlers {
   const { models, metrics, ctx } = options;
 
@@ -45,7 +39,7 @@ export function createOipHandlers(options: OipHandlerOptions): GRPCInferenceServ
         inputs: decoded.inputs,
         rows: decoded.rows,
         outputs: decoded.outputs,
-        deadline: deadlineOf(call),
+        deadline: deadlineFromCall(call)?.getTime(),
         isCancelled: () => call.cancelled,
       });
       const response = encodeInferResponse({ modelName: loaded.model, modelVersion: loaded.version, id: request.id, outputs, raw: decoded.raw });

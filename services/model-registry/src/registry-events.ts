@@ -3,17 +3,14 @@
  * EventBus on connect). Events are the fast path only: a change is committed before its event goes out, and a
  * failed publish is logged and counted, never turned into a failed write (consumers resync from ListModels).
  */
-import { messageCodec, type ModelVersion__Output, type Rollout__Output, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
-import { registrySubject, type EventBus, type Logger, type RegistryEventKind } from '@maas/shared';
+import type { ModelVersion__Output, Rollout__Output } from '@maas/protos';
+import { registrySubject, rolloutChangedCodec, versionRegisteredCodec, type EventBus, type Logger, type RegistryEventKind } from '@maas/shared';
 import type { RegistryMetrics } from './registry-metrics.js';
 
 export interface RegistryEvents {
   versionRegistered(version: ModelVersion__Output): Promise<void>;
   rolloutChanged(rollout: Rollout__Output): Promise<void>;
 }
-
-const versionRegisteredCodec = messageCodec<VersionRegistered, VersionRegistered__Output>('maas.v1.VersionRegistered');
-const rolloutChangedCodec = messageCodec<RolloutChanged, RolloutChanged__Output>('maas.v1.RolloutChanged');
 
 export function createRegistryEvents(deps: { bus: EventBus; logger: Logger; metrics: RegistryMetrics }): RegistryEvents {
   const publish = async (model: string, kind: RegistryEventKind, revision: number, payload: Uint8Array) => {

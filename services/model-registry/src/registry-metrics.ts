@@ -17,13 +17,22 @@ export interface RegistryMetrics {
 
 export function createRegistryMetrics(options: { registry: Registry; store: RegistryStore }): RegistryMetrics {
   const registers = [options.registry];
-  // Read from the database at scrape time, so the values are right after a restart too.
+  // Read from the database at scrape time, so the values are right after a restart too. A scrape runs every
+  // gauge's collect() in the same tick, so one query, kept until the tick ends, serves both blob gauges.
+  let blobs: { bytes: number; count: number } | undefined;
+  const storedBlobs = () => {
+    if (!blobs) {
+      blobs = options.store.storedBlobs();
+      queueMicrotask(() => (blobs = undefined));
+    }
+    return blobs;
+  };
   new Gauge({
     name: 'maas_registry_blob_stored_bytes',
     help: 'Bytes of artifact blobs stored (each distinct content once, however many versions share it)',
     registers,
     collect() {
-      this.set(options.store.storedBlobs().bytes);
+      this.set(storedBlobs().bytes);
     },
   });
   new Gauge({
@@ -31,7 +40,7 @@ export function createRegistryMetrics(options: { registry: Registry; store: Regi
     help: 'Distinct artifact blobs stored',
     registers,
     collect() {
-      this.set(options.store.storedBlobs().count);
+      this.set(storedBlobs().count);
     },
   });
   new Gauge({

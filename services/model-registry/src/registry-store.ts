@@ -108,11 +108,48 @@ interface RolloutRow {
   updated_at: string;
 }
 
-export class RegistryStore {
-  /** Parsed manifests by version id: versions never change, and ListModels runs on every consumer's resync. */
-  private readonly manifests = new Map<number, ModelManifest__Output>();
+const VERSION_COLUMNS = 'id, model, version, manifest_json, created_at, revision';
 
-  private constructor(private readonly db: Database.Database) {}
+/** Every statement the store runs, prepared once per database (after migration: they need the tables). */
+function prepareStatements(db: Database.Database) {
+  return {
+    hasModel: db.prepare('SELECT 1 FROM models WHERE name = ?'),
+    hasVersion: db.prepare('SELECT 1 FROM versions WHERE model = ? AND version = ?'),
+    insertModel: db.prepare('INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)'),
+    insertVersion: db.prepare('INSERT INTO versions (model, version, manifest_json, created_at, revision) VALUES (?, ?, ?, ?, ?)'),
+    insertArtifact: db.prepare('INSERT INTO artifacts (version_id, position, path, sha256, size_bytes) VALUES (?, ?, ?, ?, ?)'),
+    allVersions: db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions ORDER BY id`),
+    versionsOf: db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE model = ? ORDER BY id`),
+    version: db.prepare(`SELECT ${VERSION_COLUMNS} FROM versions WHERE model = ? AND version = ?`),
+    allArtifacts: db.prepare('SELECT version_id, path, sha256, size_bytes FROM artifacts ORDER BY version_id, position'),
+    artifactsOf: db.prepare('SELECT version_id, path, sha256, size_bytes FROM artifacts WHERE version_id = ? ORDER BY position'),
+    allRollouts: db.prepare('SELECT * FROM rollouts'),
+    rolloutOf: db.prepare('SELECT * FROM rollouts WHERE model = ?'),
+    modelNames: db.prepare('SELECT name FROM models ORDER BY name'),
+    upsertRollout: db.prepare(
+      `INSERT INTO rollouts (model, stable_version, canary_version, canary_weight, revision, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (model) DO UPDATE SET stable_version = excluded.stable_version, canary_version = excluded.canary_version,
+         canary_weight = excluded.canary_weight, revision = excluded.revision, updated_at = excluded.updated_at`,
+    ),
+    referencedDigests: db.prepare('SELECT DISTINCT sha256 FROM artifacts'),
+    storedBlobs: db.prepare('SELECT COALESCE(SUM(size_bytes), 0) AS bytes, COUNT(*) AS count FROM (SELECT sha256, MAX(size_bytes) AS size_bytes FROM artifacts GROUP BY sha256)'),
+    readRevision: db.prepare('SELECT revision FROM registry_revision WHERE id = 1'),
+    bumpRevision: db.prepare('UPDATE registry_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision'),
+  };
+}
+
+export class RegistryStore {
+  /**
+   * Parsed manifests by version id, deeply frozen: versions never change, and ListModels runs on every
+   * consumer's resync, so every read hands out the same objects instead of parsing or copying them again.
+   * Callers only serialize them; freezing makes any attempt to alter one throw rather than corrupt the cache.
+   */
+  private readonly manifests = new Map<number, ModelManifest__Output>();
+  private readonly sql: ReturnType<typeof prepareStatements>;
+
+  private constructor(private readonly db: Database.Database) {
+    this.sql = prepareStatements(db);
+  }
 
   /** Opens (creating if needed) the database at `file` and brings its schema up to date. */
   static open(options: { file: string }): RegistryStore {
@@ -147,11 +184,11 @@ export class RegistryStore {
   }
 
   hasModel(name: string): boolean {
-    return this.db.prepare('SELECT 1 FROM models WHERE name = ?').get(name) !== undefined;
+    return this.sql.hasModel.get(name) !== undefined;
   }
 
   hasVersion(model: string, version: string): boolean {
-    return this.db.prepare('SELECT 1 FROM versions WHERE model = ? AND version = ?').get(model, version) !== undefined;
+    return this.sql.hasVersion.get(model, version) !== undefined;
   }
 
   /** Records a version (and its model, the first time). ALREADY_EXISTS when the version is registered. */
@@ -160,12 +197,9 @@ export class RegistryStore {
     return this.db.transaction((): ModelVersion__Output => {
       if (this.hasVersion(model, version)) throw versionExists(model, version);
       const revision = this.bumpRevision();
-      this.db.prepare('INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)').run(model, entry.createdAt);
-      const { lastInsertRowid } = this.db
-        .prepare('INSERT INTO versions (model, version, manifest_json, created_at, revision) VALUES (?, ?, ?, ?, ?)')
-        .run(model, version, entry.manifestJson, entry.createdAt, revision);
-      const insertArtifact = this.db.prepare('INSERT INTO artifacts (version_id, position, path, sha256, size_bytes) VALUES (?, ?, ?, ?, ?)');
-      entry.artifacts.forEach((artifact, position) => insertArtifact.run(lastInsertRowid, position, artifact.path, artifact.sha256, artifact.size_bytes));
+      this.sql.insertModel.run(model, entry.createdAt);
+      const { lastInsertRowid } = this.sql.insertVersion.run(model, version, entry.manifestJson, entry.createdAt, revision);
+      entry.artifacts.forEach((artifact, position) => this.sql.insertArtifact.run(lastInsertRowid, position, artifact.path, artifact.sha256, artifact.size_bytes));
       return { model, version, manifest: entry.manifest, artifacts: entry.artifacts.map((artifact) => ({ ...artifact })), created_at: entry.createdAt, revision };
     }).immediate();
   }
@@ -174,10 +208,10 @@ export class RegistryStore {
   listModels(): ListModelsResponse__Output {
     return this.db.transaction((): ListModelsResponse__Output => {
       const revision = this.readRevision();
-      const versionRows = this.db.prepare('SELECT id, model, version, manifest_json, created_at, revision FROM versions ORDER BY id').all() as VersionRow[];
-      const artifactRows = this.db.prepare('SELECT version_id, path, sha256, size_bytes FROM artifacts ORDER BY version_id, position').all() as ArtifactRow[];
-      const rolloutRows = this.db.prepare('SELECT * FROM rollouts').all() as RolloutRow[];
-      const names = (this.db.prepare('SELECT name FROM models ORDER BY name').all() as Array<{ name: string }>).map((row) => row.name);
+      const versionRows = this.sql.allVersions.all() as VersionRow[];
+      const artifactRows = this.sql.allArtifacts.all() as ArtifactRow[];
+      const rolloutRows = this.sql.allRollouts.all() as RolloutRow[];
+      const names = (this.sql.modelNames.all() as Array<{ name: string }>).map((row) => row.name);
       const artifactsByVersion = groupBy(artifactRows, (row) => row.version_id);
       const versionsByModel = groupBy(versionRows, (row) => row.model);
       const rollouts = new Map(rolloutRows.map((row) => [row.model, row]));
@@ -194,15 +228,15 @@ export class RegistryStore {
   getModel(name: string): Model__Output | undefined {
     return this.db.transaction((): Model__Output | undefined => {
       if (!this.hasModel(name)) return undefined;
-      const versionRows = this.db.prepare('SELECT id, model, version, manifest_json, created_at, revision FROM versions WHERE model = ? ORDER BY id').all(name) as VersionRow[];
-      const rollout = this.db.prepare('SELECT * FROM rollouts WHERE model = ?').get(name) as RolloutRow | undefined;
+      const versionRows = this.sql.versionsOf.all(name) as VersionRow[];
+      const rollout = this.sql.rolloutOf.get(name) as RolloutRow | undefined;
       return { name, versions: versionRows.map((row) => this.toVersion(row, this.artifactsOf(row.id))), rollout: toRollout(name, rollout) };
     })();
   }
 
   /** One version, or undefined when it is not registered. */
   getVersion(model: string, version: string): ModelVersion__Output | undefined {
-    const row = this.db.prepare('SELECT id, model, version, manifest_json, created_at, revision FROM versions WHERE model = ? AND version = ?').get(model, version) as VersionRow | undefined;
+    const row = this.sql.version.get(model, version) as VersionRow | undefined;
     return row && this.toVersion(row, this.artifactsOf(row.id));
   }
 
@@ -217,7 +251,7 @@ export class RegistryStore {
     return this.db.transaction(() => {
       const { model } = change;
       if (!this.hasModel(model)) throw notFound(`model "${model}" is not registered`);
-      const current = toRollout(model, this.db.prepare('SELECT * FROM rollouts WHERE model = ?').get(model) as RolloutRow | undefined);
+      const current = toRollout(model, this.sql.rolloutOf.get(model) as RolloutRow | undefined);
       if (change.expectedRevision !== 0 && change.expectedRevision !== current.revision) {
         throw aborted(`rollout of model "${model}" is at revision ${current.revision}, not the expected ${change.expectedRevision}; read it again and retry`);
       }
@@ -228,13 +262,7 @@ export class RegistryStore {
         return { rollout: current, changed: false };
       }
       const revision = this.bumpRevision();
-      this.db
-        .prepare(
-          `INSERT INTO rollouts (model, stable_version, canary_version, canary_weight, revision, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (model) DO UPDATE SET stable_version = excluded.stable_version, canary_version = excluded.canary_version,
-             canary_weight = excluded.canary_weight, revision = excluded.revision, updated_at = excluded.updated_at`,
-        )
-        .run(model, change.stableVersion, change.canaryVersion, change.canaryWeight, revision, change.updatedAt);
+      this.sql.upsertRollout.run(model, change.stableVersion, change.canaryVersion, change.canaryWeight, revision, change.updatedAt);
       const rollout: Rollout__Output = {
         model,
         stable_version: change.stableVersion,
@@ -249,42 +277,37 @@ export class RegistryStore {
 
   /** Every digest some version references (what the blob store must keep). */
   referencedDigests(): Set<string> {
-    const rows = this.db.prepare('SELECT DISTINCT sha256 FROM artifacts').all() as Array<{ sha256: string }>;
+    const rows = this.sql.referencedDigests.all() as Array<{ sha256: string }>;
     return new Set(rows.map((row) => row.sha256));
   }
 
   /** Bytes and count of distinct blobs referenced (each stored once, however many versions share it). */
   storedBlobs(): { bytes: number; count: number } {
-    const row = this.db.prepare('SELECT COALESCE(SUM(size_bytes), 0) AS bytes, COUNT(*) AS count FROM (SELECT sha256, MAX(size_bytes) AS size_bytes FROM artifacts GROUP BY sha256)').get() as {
-      bytes: number;
-      count: number;
-    };
-    return row;
+    return this.sql.storedBlobs.get() as { bytes: number; count: number };
   }
 
   private readRevision(): number {
-    return (this.db.prepare('SELECT revision FROM registry_revision WHERE id = 1').get() as { revision: number }).revision;
+    return (this.sql.readRevision.get() as { revision: number }).revision;
   }
 
   private bumpRevision(): number {
-    return (this.db.prepare('UPDATE registry_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision').get() as { revision: number }).revision;
+    return (this.sql.bumpRevision.get() as { revision: number }).revision;
   }
 
   private artifactsOf(versionId: number): ArtifactRow[] {
-    return this.db.prepare('SELECT version_id, path, sha256, size_bytes FROM artifacts WHERE version_id = ? ORDER BY position').all(versionId) as ArtifactRow[];
+    return this.sql.artifactsOf.all(versionId) as ArtifactRow[];
   }
 
   private toVersion(row: VersionRow, artifacts: ArtifactRow[]): ModelVersion__Output {
     let manifest = this.manifests.get(row.id);
     if (!manifest) {
-      manifest = JSON.parse(row.manifest_json) as ModelManifest__Output;
+      manifest = deepFreeze(JSON.parse(row.manifest_json) as ModelManifest__Output);
       this.manifests.set(row.id, manifest);
     }
     return {
       model: row.model,
       version: row.version,
-      // A copy each time: callers (gRPC serialization, tests) must not be able to alter the cached one.
-      manifest: structuredClone(manifest),
+      manifest,
       artifacts: artifacts.map((artifact) => ({ path: artifact.path, sha256: artifact.sha256, size_bytes: artifact.size_bytes })),
       created_at: row.created_at,
       revision: row.revision,
@@ -320,6 +343,15 @@ function toRollout(model: string, row: RolloutRow | undefined): Rollout__Output 
     revision: row.revision,
     updated_at: row.updated_at,
   };
+}
+
+/** Freezes a parsed JSON value and everything in it. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function groupBy<T, K>(rows: T[], key: (row: T) => K): Map<K, T[]> {

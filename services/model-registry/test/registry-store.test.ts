@@ -126,3 +126,16 @@ test('state survives reopening, and a database from a newer registry is refused'
   db.close();
   t.throws(() => RegistryStore.open({ file }), { message: /newer than this registry understands/ });
 });
+
+test('reads share one frozen manifest per version: altering it fails and later reads are unaffected', async (t) => {
+  const store = RegistryStore.open({ file: path.join(await makeTempDir(), 'registry.db') });
+  await addVersion(store, 'm', '1');
+  const listed = store.listModels().models[0]!.versions[0]!.manifest!;
+  const before = structuredClone(listed);
+  t.is(store.getVersion('m', '1')!.manifest, listed);
+  t.is(store.getModel('m')!.versions[0]!.manifest, listed);
+  t.false(Reflect.set(listed, 'version', '2'));
+  t.throws(() => listed.files.push({ path: 'x', sha256: 'y', size_bytes: 1 }), { instanceOf: TypeError });
+  t.deepEqual(store.getVersion('m', '1')!.manifest, before);
+  store.close();
+});

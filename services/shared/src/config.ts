@@ -27,6 +27,8 @@ export interface ConfigReader {
   list(name: string, options: VariableOptions<string[]>): string[];
   /** One of a fixed set of values. */
   oneOf<T extends string>(name: string, values: readonly T[], options: VariableOptions<T>): T;
+  /** Records a problem the typed reads cannot see (a relation between variables); reported by done() with the rest. */
+  problem(message: string): void;
   /** Returns the config deep-frozen, or throws ConfigError listing every problem seen by this reader. */
   done<T extends object>(config: T): Readonly<T>;
 }
@@ -93,6 +95,9 @@ export function configReader(env: NodeJS.ProcessEnv): ConfigReader {
         return options.default ?? values[0]!;
       }
       return found.text as (typeof values)[number];
+    },
+    problem(message) {
+      problems.push(message);
     },
     done(config) {
       if (problems.length > 0) throw new ConfigError(problems);

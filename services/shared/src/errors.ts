@@ -1,10 +1,23 @@
 import * as grpc from '@grpc/grpc-js';
 
+export interface GrpcErrorOptions {
+  /** What led to it (kept for the log, never sent). */
+  cause?: unknown;
+  /**
+   * Whether `message` may reach the caller (default true: our own messages are written for the caller). When
+   * false the caller gets the code with a generic message and the handler logs this error as unexpected.
+   */
+  exposed?: boolean;
+}
+
 /** An error that means something to the caller: sent as this gRPC status and message. */
 export class GrpcError extends Error {
-  constructor(readonly code: grpc.status, message: string) {
-    super(message);
+  readonly exposed: boolean;
+
+  constructor(readonly code: grpc.status, message: string, options: GrpcErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GrpcError';
+    this.exposed = options.exposed ?? true;
   }
 }
 
@@ -30,12 +43,62 @@ export function hasStatus(error: unknown, code: grpc.status): boolean {
 }
 
 /**
- * What a handler's failure becomes on the wire. Our own GrpcErrors and downstream status errors keep their
- * code and message (a NOT_FOUND from the registry is a NOT_FOUND for the caller too); anything else is a bug:
- * INTERNAL with a generic message, so no stack trace or internal detail reaches a client.
+ * Downstream codes whose message is written for whoever made the call (the input, the thing asked for, a
+ * limit, the deadline): passed on to our caller as they came.
+ */
+const CALLER_FACING_CODES: ReadonlySet<number> = new Set([
+  grpc.status.CANCELLED,
+  grpc.status.INVALID_ARGUMENT,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.NOT_FOUND,
+  grpc.status.ALREADY_EXISTS,
+  grpc.status.PERMISSION_DENIED,
+  grpc.status.RESOURCE_EXHAUSTED,
+  grpc.status.FAILED_PRECONDITION,
+  grpc.status.ABORTED,
+  grpc.status.OUT_OF_RANGE,
+  grpc.status.DATA_LOSS,
+  grpc.status.UNAUTHENTICATED,
+]);
+
+/** Downstream codes that mean a bug or crash there: the code is passed on, the text only to our log. */
+const HIDDEN_CODES: ReadonlySet<number> = new Set([grpc.status.INTERNAL, grpc.status.UNKNOWN, grpc.status.UNIMPLEMENTED]);
+
+/** The generic messages that replace downstream text not meant for our caller. */
+export const INTERNAL_ERROR_MESSAGE = 'internal error';
+export const DEPENDENCY_UNAVAILABLE_MESSAGE = 'a dependency is unavailable';
+
+/**
+ * Passes on a status error received from `source` (a service we called; named in the message) as our own:
+ * a caller-facing code keeps its message, prefixed `source: `; UNAVAILABLE reads `source is unavailable`
+ * (grpc-js writes connection failures there, with addresses); INTERNAL, UNKNOWN and UNIMPLEMENTED keep their
+ * code but their text goes only to the log. The original is the `cause` either way.
+ */
+export function relayError(error: grpc.ServiceError, source: string): GrpcError {
+  const details = error.details || error.message;
+  if (CALLER_FACING_CODES.has(error.code)) return new GrpcError(error.code, `${source}: ${details}`, { cause: error });
+  if (error.code === grpc.status.UNAVAILABLE) return new GrpcError(error.code, `${source} is unavailable`, { cause: error });
+  const code = HIDDEN_CODES.has(error.code) ? error.code : grpc.status.INTERNAL;
+  return new GrpcError(code, `${source} failed: ${grpc.status[error.code] ?? error.code} ${details}`, { cause: error, exposed: false });
+}
+
+/**
+ * What a handler's failure becomes on the wire. Our own GrpcErrors keep their code and message (deliberate
+ * text), unless made with `exposed: false`. A downstream status error passed through unwrapped keeps its code;
+ * its message only when the code is caller-facing (a NOT_FOUND from the registry is a NOT_FOUND for the caller
+ * too): an UNAVAILABLE reads 'a dependency is unavailable', an INTERNAL, UNKNOWN or UNIMPLEMENTED 'internal
+ * error' and is logged. Anything else is a bug: INTERNAL with a generic message, so no stack trace or internal
+ * detail reaches a client. `unexpected` asks the handler to log the error.
  */
 export function toStatusObject(error: unknown): { code: grpc.status; details: string; unexpected: boolean } {
-  if (error instanceof GrpcError) return { code: error.code, details: error.message, unexpected: false };
-  if (isServiceError(error)) return { code: error.code, details: error.details || error.message, unexpected: false };
-  return { code: grpc.status.INTERNAL, details: 'internal error', unexpected: true };
+  if (error instanceof GrpcError) {
+    if (error.exposed) return { code: error.code, details: error.message, unexpected: false };
+    return { code: error.code, details: INTERNAL_ERROR_MESSAGE, unexpected: true };
+  }
+  if (isServiceError(error)) {
+    if (CALLER_FACING_CODES.has(error.code)) return { code: error.code, details: error.details || error.message, unexpected: false };
+    if (error.code === grpc.status.UNAVAILABLE) return { code: error.code, details: DEPENDENCY_UNAVAILABLE_MESSAGE, unexpected: false };
+    return { code: HIDDEN_CODES.has(error.code) ? error.code : grpc.status.INTERNAL, details: INTERNAL_ERROR_MESSAGE, unexpected: true };
+  }
+  return { code: grpc.status.INTERNAL, details: INTERNAL_ERROR_MESSAGE, unexpected: true };
 }

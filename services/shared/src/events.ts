@@ -115,13 +115,15 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
 
   const attempt = async () => {
     if (closed) return;
+    let connection: NatsConnection | undefined;
     try {
-      const connection = await connect({ servers: options.url, name: options.name, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, timeout: 2_000 });
+      connection = await connect({ servers: options.url, name: options.name, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, timeout: 2_000 });
+      await ensureRegistryStream(connection);
+      // close() may have run while connecting; it could not see this connection yet.
       if (closed) {
         await connection.close();
         return;
       }
-      await ensureRegistryStream(connection);
       nc = connection;
       js = jetstream(connection);
       warnedUnreachable = false;
@@ -141,6 +143,10 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
       })();
       void connection.closed().then(() => setConnected(false));
     } catch (error) {
+      // A server that accepted the connection but failed the stream setup (e.g. no JetStream): drop this
+      // connection, or every retry would leave one more open (each one reconnecting forever).
+      if (connection && !connection.isClosed()) await connection.close().catch(() => undefined);
+      if (closed) return;
       if (!warnedUnreachable) {
         log.warn({ url: options.url, err: String(error), retryMs }, 'NATS unreachable: running on registry resync alone; retrying in the background');
         warnedUnreachable = true;

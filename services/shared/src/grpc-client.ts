@@ -42,13 +42,17 @@ export function unaryCall<Req, Res>(
   });
 }
 
-/** The deadline the caller of `call` set, to pass on to the next hop; `fallbackMs` from now when none was set. */
-export function deadlineFromCall(call: { getDeadline(): grpc.Deadline }, fallbackMs: number): Date {
+/**
+ * The deadline the caller of `call` set, to pass on to the next hop; when none was set, `fallbackMs` from now,
+ * or undefined without a fallback.
+ */
+export function deadlineFromCall(call: { getDeadline(): grpc.Deadline }, fallbackMs: number): Date;
+export function deadlineFromCall(call: { getDeadline(): grpc.Deadline }, fallbackMs?: number): Date | undefined;
+export function deadlineFromCall(call: { getDeadline(): grpc.Deadline }, fallbackMs?: number): Date | undefined {
   const deadline = call.getDeadline();
-  const fallback = Date.now() + fallbackMs;
   if (deadline instanceof Date) return deadline;
   if (typeof deadline === 'number' && Number.isFinite(deadline)) return new Date(deadline);
-  return new Date(fallback);
+  return fallbackMs === undefined ? undefined : new Date(Date.now() + fallbackMs);
 }
 
 /** Whether a deadline has already passed (no point starting work for it). */

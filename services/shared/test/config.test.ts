@@ -26,3 +26,19 @@ test('lists and booleans parse', (t) => {
   reader.bool('BAD', { default: false, doc: 'flag' });
   t.throws(() => reader.done({}), { message: /BAD="maybe" is not a boolean/ });
 });
+
+test('problem() adds a relation the typed reads cannot see to the same error', (t) => {
+  const reader = configReader({ LOW: '10', HIGH: '5', PORT: 'x' });
+  const low = reader.int('LOW', { default: 0, doc: 'low' });
+  const high = reader.int('HIGH', { default: 0, doc: 'high' });
+  reader.int('PORT', { default: 1, doc: 'port' });
+  if (low > high) reader.problem(`LOW=${low} is above HIGH=${high}`);
+  const error = t.throws(() => reader.done({ low, high }), { instanceOf: ConfigError });
+  t.deepEqual((error as ConfigError).problems.length, 2);
+  t.is((error as ConfigError).problems[1], 'LOW=10 is above HIGH=5');
+  t.throws(() => {
+    const alone = configReader({});
+    alone.problem('only this');
+    alone.done({});
+  }, { instanceOf: ConfigError, message: /only this/ });
+});

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
 import test from 'ava';
 import { connectEventBus, registrySubject, type ReceivedRegistryEvent } from '../src/events.js';
 import { createLogger } from '../src/logger.js';
@@ -38,4 +41,71 @@ test('with NATS unreachable the bus reports disconnected and publish resolves fa
   t.false(bus.connected);
   t.false(await bus.publish(registrySubject('m', 'version-registered'), new Uint8Array()));
   await bus.close();
+});
+
+/** Starts a nats-server without JetStream (monitoring on too) on free ports; undefined when it is not installed. */
+async function startNatsWithoutJetStream(): Promise<{ url: string; monitorUrl: string; stop: () => Promise<void> } | undefined> {
+  const binary = '/usr/sbin/nats-server';
+  if (!fs.existsSync(binary)) return undefined;
+  const [port, monitorPort] = [await freePort(), await freePort()];
+  const server = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort)], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  const monitorUrl = `http://127.0.0.1:${monitorPort}`;
+  let up = false;
+  const end = Date.now() + 5_000;
+  while (!up && Date.now() < end) {
+    up = await fetch(`${monitorUrl}/healthz`).then((response) => response.ok, () => false);
+    if (!up) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const stop = async () => {
+    server.kill();
+    await exited;
+  };
+  if (!up) {
+    await stop();
+    throw new Error('nats-server did not start');
+  }
+  return { url: `nats://127.0.0.1:${port}`, monitorUrl, stop };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Connections the server lists in `state` (open or closed) under the given connection name. */
+async function connectionsNamed(monitorUrl: string, name: string, state: 'open' | 'closed'): Promise<number> {
+  const response = await fetch(`${monitorUrl}/connz?state=${state}&limit=1024`);
+  const body = (await response.json()) as { connections?: Array<{ name?: string }> };
+  return (body.connections ?? []).filter((connection) => connection.name === name).length;
+}
+
+test('a server without JetStream: each failed attempt closes its connection instead of leaking it', async (t) => {
+  const nats = await startNatsWithoutJetStream();
+  if (!nats) {
+    t.log('nats-server is not installed; skipped');
+    t.pass();
+    return;
+  }
+  const name = 'test-no-jetstream';
+  const bus = connectEventBus({ url: nats.url, name, logger, retryMs: 50 });
+  try {
+    // Several attempts must have reached the server (and been closed) ...
+    let closedCount = 0;
+    const end = Date.now() + 10_000;
+    while (closedCount < 3 && Date.now() < end) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      closedCount = await connectionsNamed(nats.monitorUrl, name, 'closed');
+    }
+    t.true(closedCount >= 3, `attempts closed: ${closedCount}`);
+    // ... while at most the attempt in flight holds a connection open.
+    t.true((await connectionsNamed(nats.monitorUrl, name, 'open')) <= 1);
+    t.false(bus.connected);
+  } finally {
+    await bus.close();
+    await nats.stop();
+  }
 });

@@ -1,5 +1,5 @@
 import type { EncodeRequest__Output, EncodeResponse, TokenizerHandlers } from '@maas/protos';
-import { invalidArgument, unary, type HandlerContext } from '@maas/shared';
+import { checkTextLimits, invalidArgument, unary, type HandlerContext } from '@maas/shared';
 import { encodeBatch } from './encoder.js';
 import type { TokenizerCache } from './tokenizer-cache.js';
 import type { TokenizerMetrics } from './tokenizer-metrics.js';
@@ -14,17 +14,7 @@ export interface EncodeLimits {
 export function validateEncodeRequest(request: EncodeRequest__Output, limits: EncodeLimits): void {
   if (!request.model) throw invalidArgument('model is required');
   if (!request.version) throw invalidArgument('version is required (the caller picks the version before encoding)');
-  const count = request.texts.length;
-  if (count === 0) throw invalidArgument('texts is empty; send at least one text');
-  if (count > limits.maxBatchTexts) throw invalidArgument(`texts has ${count} entries; the limit is ${limits.maxBatchTexts}`);
-  // A UTF-16 code unit is at most 3 UTF-8 bytes, so most texts need no byte count at all.
-  const surelyFits = Math.floor(limits.maxTextBytes / 3);
-  for (let index = 0; index < count; index++) {
-    const text = request.texts[index]!;
-    if (text.length <= surelyFits) continue;
-    const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > limits.maxTextBytes) throw invalidArgument(`texts[${index}] is ${bytes} bytes; the limit is ${limits.maxTextBytes}`);
-  }
+  checkTextLimits(request.texts, { maxTexts: limits.maxBatchTexts, maxTextBytes: limits.maxTextBytes });
 }
 
 export interface TokenizerHandlerDeps {

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import type { ArtifactChunk__Output, ModelRegistryClient, ModelVersion__Output } from '@maas/protos';
-import { failedPrecondition, GrpcError, isServiceError, unaryCall, unavailable } from '@maas/shared';
+import type { ModelRegistryClient, ModelVersion__Output } from '@maas/protos';
+import { downloadArtifact, failedPrecondition, GrpcError, isServiceError, unaryCall, unavailable, type ArtifactDigest } from '@maas/shared';
 import { checkLayoutFits, layoutFromManifest, ManifestError, TokenizerFileError, type EncodingLayout, type TextTokenizer } from './encoder.js';
 import { huggingfaceTokenizer } from './huggingface-encoder.js';
 import { kerasTokenizer } from './keras-encoder.js';
@@ -41,39 +40,14 @@ function registryFailure(error: unknown, options: TokenizerLoaderOptions, what: 
 }
 
 /** Streams one artifact and checks it against the digest the registry lists for it and the one it streams. */
-async function downloadVerified(
-  options: TokenizerLoaderOptions,
-  request: { model: string; version: string; path: string },
-  expected: { sha256: string; size_bytes: number },
-): Promise<Buffer> {
-  const where = `${request.model} version ${request.version} file ${JSON.stringify(request.path)}`;
-  const corrupt = (why: string) => new GrpcError(grpc.status.DATA_LOSS, `tokenizer ${where} rejected: ${why}`);
-  const stream = options.registry.DownloadArtifact(request, { deadline: new Date(Date.now() + options.timeoutMs) });
-  const chunks: Buffer[] = [];
-  let received = 0;
-  let first = true;
-  const hash = createHash('sha256');
+async function downloadVerified(options: TokenizerLoaderOptions, request: { model: string; version: string; path: string }, expected: ArtifactDigest): Promise<Buffer> {
   try {
-    for await (const chunk of stream as AsyncIterable<ArtifactChunk__Output>) {
-      if (first) {
-        first = false;
-        if (chunk.sha256 !== expected.sha256 || chunk.size_bytes !== expected.size_bytes) {
-          throw corrupt(`the registry streams sha256 ${chunk.sha256} (${chunk.size_bytes} bytes), its version lists ${expected.sha256} (${expected.size_bytes} bytes)`);
-        }
-      }
-      received += chunk.data.length;
-      if (received > expected.size_bytes) throw corrupt(`more than the ${expected.size_bytes} bytes announced arrived`);
-      hash.update(chunk.data);
-      chunks.push(chunk.data);
-    }
+    const downloaded = await downloadArtifact({ registry: options.registry, request, deadline: options.timeoutMs, maxBytes: options.maxFileBytes, expected, sink: 'buffer', what: 'tokenizer' });
+    return downloaded.data;
   } catch (error) {
-    stream.cancel();
-    throw error instanceof GrpcError ? error : registryFailure(error, options, `download ${where}`);
+    // Our own verdicts (DATA_LOSS for a mismatch) stand; a failed call says something about the registry.
+    throw error instanceof GrpcError ? error : registryFailure(error, options, `download ${request.model} version ${request.version} file ${JSON.stringify(request.path)}`);
   }
-  if (received !== expected.size_bytes) throw corrupt(`${received} bytes arrived, ${expected.size_bytes} were announced`);
-  const digest = hash.digest('hex');
-  if (digest !== expected.sha256) throw corrupt(`its sha256 is ${digest}, expected ${expected.sha256}`);
-  return Buffer.concat(chunks, received);
 }
 
 /** Builds the tokenizer of one kind from its file's text. */
