@@ -1,8 +1,17 @@
 /**
- * Dynamic batching for one (model, version): requests wait in a bounded queue until MAX_BATCH_SIZE rows are
- * waiting or the oldest has waited MAX_QUEUE_DELAY_MS, and a session worker is free; then compatible requests
- * are stacked along dim 0 into one tensor per input, run once, and the outputs are cut back into each
- * request's rows. While every worker is busy the queue keeps filling, so batches grow with load by themselves.
+ * Dynamic batching for one (model, version): requests wait in a bounded queue until a session worker is free
+ * and either enough rows wait to fill every free worker (MAX_BATCH_SIZE each) or the oldest has waited
+ * MAX_QUEUE_DELAY_MS; then compatible requests are stacked along dim 0 into one tensor per input, run once, and
+ * the outputs are cut back into each request's rows. While every worker is busy the queue keeps filling, so
+ * batches grow with load by themselves.
+ *
+ * One free worker takes as much as fits (for a small model the per-run overhead is what batching saves). When
+ * several are free, the queued requests are split across them, balanced by rows (whole requests, in arrival
+ * order, each batch at most MAX_BATCH_SIZE): given to the first free worker, rows that fit in one batch would
+ * leave the others idle, which costs a compute-heavy model most of what its extra workers bring. For the same
+ * reason a full batch does not start at once while other workers are free and the queue could fill them too
+ * (a burst of two batches would otherwise run as a half, a half and then a whole one); it waits for them at
+ * most MAX_QUEUE_DELAY_MS, as any request does.
  *
  * Compatible: same trailing shape per input; with padding on, inputs differing only in dims the model declares
  * dynamic are padded with 0 (empty strings for BYTES) to the longest in the batch, and the outputs come back at
@@ -140,7 +149,8 @@ export class Batcher {
     }
     while (this.running < this.options.runner.concurrency && this.queue.length > 0) {
       const head = this.queue[0]!;
-      const full = this.queuedRowCount >= this.options.maxBatchSize || head.key === null || this.closing;
+      const freeWorkers = this.options.runner.concurrency - this.running;
+      const full = this.queuedRowCount >= freeWorkers * this.options.maxBatchSize || head.key === null || this.closing;
       if (!full) {
         const waitLeft = head.enqueuedAt + this.options.maxQueueDelayMs - performance.now();
         if (waitLeft > 0) {
@@ -151,8 +161,9 @@ export class Batcher {
           return;
         }
       }
-      const batch = this.take();
-      if (batch.length > 0) this.dispatch(batch);
+      // All of the split's batches start now: a later one does not wait out the queue delay again (that would
+      // let it grow past its share while its worker sits idle).
+      for (const batch of this.take(freeWorkers)) this.dispatch(batch);
     }
     this.checkClosed();
   }
@@ -177,30 +188,39 @@ export class Batcher {
     this.queue = kept;
   }
 
-  /** Takes the head request and the following compatible ones that fit in one batch (FIFO). */
-  private take(): QueuedRequest[] {
+  /**
+   * Takes the batches to start on `freeWorkers` workers: the head request and the following compatible ones
+   * (FIFO), as one batch when one worker is free, else split across the head's share of the free workers.
+   */
+  private take(freeWorkers: number): QueuedRequest[][] {
     this.purge();
     const head = this.queue[0];
     if (!head) {
       this.options.observer?.queueDepth?.(this.queuedRowCount);
       return [];
     }
-    const taken: QueuedRequest[] = [head];
-    let rows = head.request.rows;
-    if (head.key !== null) {
-      for (let i = 1; i < this.queue.length; i++) {
-        const item = this.queue[i]!;
-        if (item.key !== head.key) continue;
-        if (rows + item.request.rows > this.options.maxBatchSize) break;
-        taken.push(item);
-        rows += item.request.rows;
-      }
-    }
-    const takenSet = new Set(taken);
-    this.queue = this.queue.filter((item) => !takenSet.has(item));
-    this.queuedRowCount -= rows;
+    const batches =
+      head.key === null
+        ? [[head]]
+        : balancedBatches(
+            this.queue.filter((item) => item.key === head.key),
+            { workers: this.workersFor(head.key, freeWorkers), maxRows: this.options.maxBatchSize },
+          );
+    const taken = new Set(batches.flat());
+    this.queue = this.queue.filter((item) => !taken.has(item));
+    for (const item of taken) this.queuedRowCount -= item.request.rows;
     this.options.observer?.queueDepth?.(this.queuedRowCount);
-    return taken;
+    return batches;
+  }
+
+  /**
+   * How many of the free workers the head's requests may use: one is left for each other input shape waiting
+   * (only without padding do shapes keep requests apart), so those do not wait behind a split.
+   */
+  private workersFor(key: string, freeWorkers: number): number {
+    if (freeWorkers <= 1) return 1;
+    const otherKeys = new Set(this.queue.map((item) => item.key).filter((other) => other !== key));
+    return Math.max(1, freeWorkers - otherKeys.size);
   }
 
   private dispatch(items: QueuedRequest[]): void {
@@ -272,4 +292,31 @@ export class Batcher {
       for (const item of items) item.reject(error);
     }
   }
+}
+
+/**
+ * Cuts compatible queued requests (FIFO) into at most `workers` consecutive batches of whole requests, each at
+ * most `maxRows` rows (a lone larger request still forms one), balanced by rows: each batch aims at an equal
+ * share of the rows not yet taken, and a request joins while its middle row falls short of that share, so the
+ * batch ends as close to it as whole requests allow. With one worker, a batch takes as much as fits. Requests
+ * beyond the last batch stay queued.
+ */
+export function balancedBatches<T extends { request: { rows: number } }>(items: readonly T[], options: { workers: number; maxRows: number }): T[][] {
+  const batches: T[][] = [];
+  let rowsLeft = items.reduce((sum, item) => sum + item.request.rows, 0);
+  let next = 0;
+  for (let workers = options.workers; workers > 0 && next < items.length; workers--) {
+    const share = rowsLeft / workers;
+    const batch = [items[next]!];
+    let rows = items[next]!.request.rows;
+    for (next++; next < items.length; next++) {
+      const itemRows = items[next]!.request.rows;
+      if (rows + itemRows > options.maxRows || (workers > 1 && rows + itemRows / 2 >= share)) break;
+      batch.push(items[next]!);
+      rows += itemRows;
+    }
+    rowsLeft -= rows;
+    batches.push(batch);
+  }
+  return batches;
 }

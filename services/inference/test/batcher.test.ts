@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Status } from '@maas/protos';
-import { Batcher, type BatchRunner, type BatcherOptions, type BatchRequest } from '../src/batcher.js';
+import { balancedBatches, Batcher, type BatchRunner, type BatcherOptions, type BatchRequest } from '../src/batcher.js';
 import { type HostTensor, numericView, splitBytesElements } from '../src/datatypes.js';
 import type { ModelSignature } from '../src/tensor-codec.js';
 import { concatRows, splitRows } from '../src/tensor-ops.js';
@@ -208,6 +208,76 @@ test('batches run on as many workers as the runner has', async (t) => {
   runner.release();
   await Promise.all(all);
   t.is(runner.batches.length, 3);
+});
+
+const rowsOf = (runner: FakeRunner) => runner.batches.map((batch) => batch.inputs[0]!.shape[0]);
+const untilBatches = async (runner: FakeRunner, count: number) => {
+  while (runner.batches.length < count) await new Promise((resolve) => setTimeout(resolve, 1));
+};
+
+test('two free workers split the queued requests between them, balanced by rows, and each gets its rows back', async (t) => {
+  const runner = new FakeRunner(2);
+  const stats: Array<{ rows: number; requests: number }> = [];
+  const depths: number[] = [];
+  const b = batcher(runner, { observer: { batchRun: (s) => stats.push(s), queueDepth: (rows) => depths.push(rows) } });
+  const results = await Promise.all(Array.from({ length: 6 }, (_, i) => b.submit(request([[i, i]]))));
+  // Arrival order is kept: the first three in one batch, the last three in the other.
+  t.deepEqual(runner.batches.map((batch) => valuesOf(batch.inputs[0]!)), [[0, 0, 1, 1, 2, 2], [3, 3, 4, 4, 5, 5]]);
+  t.deepEqual(stats, [{ rows: 3, requests: 3, computeSeconds: 0.001 }, { rows: 3, requests: 3, computeSeconds: 0.001 }]);
+  t.is(depths.at(-1), 0);
+  results.forEach((outputs, i) => t.deepEqual(valuesOf(outputs[0]!), [1000 + i, 1000 + i]));
+});
+
+test('a split keeps each request whole and balances by rows, not by requests', async (t) => {
+  const runner = new FakeRunner(2);
+  const b = batcher(runner);
+  const sizes = [4, 1, 1, 1, 1];
+  const results = await Promise.all(sizes.map((rows, i) => b.submit(request(Array.from({ length: rows }, () => [i])))));
+  t.deepEqual(runner.batches.map((batch) => valuesOf(batch.inputs[0]!)), [[0, 0, 0, 0], [1, 2, 3, 4]]);
+  results.forEach((outputs, i) => t.deepEqual(valuesOf(outputs[0]!), Array(sizes[i]).fill(1000 + i)));
+});
+
+test('one free worker takes every queued request that fits, even when the runner has more workers', async (t) => {
+  const runner = new FakeRunner(2);
+  runner.hold();
+  const b = batcher(runner);
+  const first = b.submit(request([[0]]));
+  await untilBatches(runner, 1); // the first request now occupies one of the two workers
+  const queued = Array.from({ length: 4 }, (_, i) => b.submit(request([[i + 1]])));
+  await untilBatches(runner, 2);
+  runner.release();
+  await Promise.all([first, ...queued]);
+  t.deepEqual(rowsOf(runner), [1, 4]);
+});
+
+test('enough rows for every free worker start at once as full batches, without waiting for the delay', async (t) => {
+  const runner = new FakeRunner(2);
+  const b = batcher(runner, { maxBatchSize: 4, maxQueueDelayMs: 60_000 });
+  await Promise.all(Array.from({ length: 8 }, (_, i) => b.submit(request([[i]]))));
+  t.deepEqual(rowsOf(runner), [4, 4]);
+});
+
+test('without padding, each input shape waiting keeps a free worker for itself', async (t) => {
+  const runner = new FakeRunner(3);
+  const b = batcher(runner, { padDynamicDims: false });
+  await Promise.all([b.submit(request([[1, 2]])), b.submit(request([[3, 4]])), b.submit(request([[5, 6]])), b.submit(request([[7, 8, 9]])), b.submit(request([[10, 11]]))]);
+  // Three free workers: two share the first shape's requests, the third runs the other shape.
+  t.deepEqual(runner.batches.map((batch) => batch.inputs[0]!.shape), [[2, 2], [2, 2], [1, 3]]);
+});
+
+test('balancedBatches: equal shares of whole requests, each within the most rows, one larger request alone', (t) => {
+  const items = (sizes: number[]) => sizes.map((rows) => ({ request: { rows } }));
+  const sizesOf = (batches: Array<Array<{ request: { rows: number } }>>) => batches.map((batch) => batch.map((item) => item.request.rows));
+  t.deepEqual(sizesOf(balancedBatches(items([8, 8, 8, 8]), { workers: 2, maxRows: 64 })), [[8, 8], [8, 8]]);
+  t.deepEqual(sizesOf(balancedBatches(items([1, 1, 1, 1, 1, 1, 1, 1, 1]), { workers: 3, maxRows: 64 })), [[1, 1, 1], [1, 1, 1], [1, 1, 1]]);
+  t.deepEqual(sizesOf(balancedBatches(items([5, 5, 5]), { workers: 2, maxRows: 64 })), [[5], [5, 5]]);
+  t.deepEqual(sizesOf(balancedBatches(items([1, 1, 1, 1, 60]), { workers: 2, maxRows: 64 })), [[1, 1, 1, 1], [60]]);
+  t.deepEqual(sizesOf(balancedBatches(items([100, 1]), { workers: 2, maxRows: 64 })), [[100], [1]]);
+  // More rows than the workers hold: full batches, the rest stays queued.
+  t.deepEqual(sizesOf(balancedBatches(items(Array(10).fill(30)), { workers: 2, maxRows: 64 })), [[30, 30], [30, 30]]);
+  // One worker: as much as fits.
+  t.deepEqual(sizesOf(balancedBatches(items([8, 8, 8, 8]), { workers: 1, maxRows: 64 })), [[8, 8, 8, 8]]);
+  t.deepEqual(sizesOf(balancedBatches(items([8, 8, 8, 8]), { workers: 1, maxRows: 20 })), [[8, 8]]);
 });
 
 test('BYTES tensors concatenate with empty-string padding and split back by rows', (t) => {
