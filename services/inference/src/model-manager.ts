@@ -39,7 +39,7 @@ type ReadyEntry = Extract<Entry, { state: 'ready' }>;
 
 export interface ModelManagerOptions {
   registry: ModelRegistryClient;
-  config: LoaderConfig & Pick<InferenceConfig, 'unloadDrainMs'>;
+  config: LoaderConfig & Pick<InferenceConfig, 'unloadDrainMs' | 'shutdownDeadlineMs'>;
   logger: Logger;
   metrics: InferenceMetrics;
 }
@@ -132,7 +132,12 @@ export class ModelManager {
     this.wanted = new Set();
     for (const [key, entry] of [...this.entries]) if (entry.state === 'ready') this.unload(key, entry, 'shutting down');
     const loading = [...this.entries.values()].flatMap((entry) => (entry.state === 'loading' ? [entry.done] : []));
-    await Promise.allSettled(loading);
+    // A load in progress may be a download with a deadline of minutes: the stop waits for it no longer than
+    // in-flight calls get (SHUTDOWN_DEADLINE_MS); the process exit ends whatever is left of it.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.config.shutdownDeadlineMs)));
+    await Promise.race([Promise.allSettled(loading), deadline]);
+    clearTimeout(timer);
     await Promise.allSettled([...this.unloading]);
   }
 
