@@ -8,7 +8,7 @@ import { contracts, type ClassifyResponse__Output } from '@maas/protos';
 import { BASELINE_CONCURRENCY as CONCURRENCY, singleTextClassifyRequests } from './harness/echo-baseline.js';
 import { eventually } from './harness/bench-mesh.js';
 import { measureVariant, meshTarget, withMesh, type Benchmark, type VariantResult } from './harness/benchmark.js';
-import { callOnce, createRawUnaryClient, prepareRequests } from './harness/raw-unary-client.js';
+import { callOnceAt, prepareRequests } from './harness/raw-unary-client.js';
 
 export const CLASSIFY_VARIANTS: ReadonlyArray<{ variant: string; env: Record<string, string> }> = [
   { variant: 'coalescing on (defaults)', env: {} },
@@ -34,12 +34,7 @@ export const classify: Benchmark = {
       results.push(
         ...(await withMesh(context, `classify ${variant}`, env, async (mesh) => {
           // The gateway routes only to versions inference has reported ready: wait for its first answer.
-          const client = createRawUnaryClient(mesh.addresses.gateway);
-          try {
-            checkClassify(await eventually('a first Classify', () => callOnce(client, requests), 60_000));
-          } finally {
-            client.close();
-          }
+          checkClassify(await eventually('a first Classify', () => callOnceAt(mesh.addresses.gateway, requests), 60_000));
           return [
             await measureVariant(context, {
               benchmark: 'classify',

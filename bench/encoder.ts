@@ -8,7 +8,7 @@ import { contracts } from '@maas/protos';
 import { benchTexts, textsAt } from './harness/bench-texts.js';
 import { measureVariant, meshTarget, withMesh, type Benchmark, type VariantResult } from './harness/benchmark.js';
 import { checkInferResponse, encodeWithTokenizer, modelInferRequests } from './harness/model-inputs.js';
-import { callOnce, createRawUnaryClient, prepareRequests } from './harness/raw-unary-client.js';
+import { callOnceAt, prepareRequests } from './harness/raw-unary-client.js';
 
 const ROWS_PER_REQUEST = 8;
 const CONCURRENCY = 16;
@@ -32,12 +32,7 @@ export const encoder: Benchmark = {
         ...(await withMesh(context, `encoder ${variant}`, env, async (mesh) => {
           const encoded = await encodeWithTokenizer(mesh.addresses.tokenizer, { model: 'encoder-bench', version: '1', texts: textsAt(texts, 0, DISTINCT_ROWS) });
           const requests = prepareRequests(contracts().inference.GRPCInferenceService.service.ModelInfer, modelInferRequests(encoded, ROWS_PER_REQUEST));
-          const client = createRawUnaryClient(mesh.addresses.inference);
-          try {
-            checkInferResponse(await callOnce(client, requests), { output: 'logits', rows: ROWS_PER_REQUEST, valuesPerRow: 2 });
-          } finally {
-            client.close();
-          }
+          checkInferResponse(await callOnceAt(mesh.addresses.inference, requests), { output: 'logits', rows: ROWS_PER_REQUEST, valuesPerRow: 2 });
           return [
             await measureVariant(context, {
               benchmark: 'encoder',

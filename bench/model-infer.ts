@@ -8,7 +8,7 @@ import { BASELINE_CONCURRENCY as CONCURRENCY } from './harness/echo-baseline.js'
 import { benchTexts, textsAt } from './harness/bench-texts.js';
 import { measureVariant, meshTarget, withMesh, type Benchmark, type VariantResult } from './harness/benchmark.js';
 import { checkInferResponse, encodeWithTokenizer, modelInferRequests } from './harness/model-inputs.js';
-import { callOnce, createRawUnaryClient, prepareRequests } from './harness/raw-unary-client.js';
+import { callOnceAt, prepareRequests } from './harness/raw-unary-client.js';
 
 const VARIANTS: ReadonlyArray<{ variant: string; env: Record<string, string> }> = [
   { variant: 'batching on (defaults)', env: {} },
@@ -28,12 +28,7 @@ export const modelInfer: Benchmark = {
         ...(await withMesh(context, `model-infer ${variant}`, env, async (mesh) => {
           const encoded = await encodeWithTokenizer(mesh.addresses.tokenizer, { model: 'sentiment', version: '1', texts: textsAt(texts, 0, DISTINCT_ROWS) });
           const requests = prepareRequests(contracts().inference.GRPCInferenceService.service.ModelInfer, modelInferRequests(encoded, 1));
-          const client = createRawUnaryClient(mesh.addresses.inference);
-          try {
-            checkInferResponse(await callOnce(client, requests), { output: 'probability', rows: 1, valuesPerRow: 1 });
-          } finally {
-            client.close();
-          }
+          checkInferResponse(await callOnceAt(mesh.addresses.inference, requests), { output: 'probability', rows: 1, valuesPerRow: 1 });
           return [
             await measureVariant(context, {
               benchmark: 'model-infer',

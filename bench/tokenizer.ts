@@ -6,7 +6,7 @@
 import { contracts, type EncodeRequest, type EncodeResponse__Output } from '@maas/protos';
 import { benchTexts, textsAt } from './harness/bench-texts.js';
 import { measureVariant, meshTarget, withMesh, type Benchmark } from './harness/benchmark.js';
-import { callOnce, createRawUnaryClient, prepareRequests } from './harness/raw-unary-client.js';
+import { callOnceAt, prepareRequests } from './harness/raw-unary-client.js';
 
 const TEXTS_PER_REQUEST = 256;
 const CONCURRENCY = 4;
@@ -35,12 +35,7 @@ export const tokenizer: Benchmark = {
       for (const { variant, model, version, inputs } of VARIANTS) {
         const batches: EncodeRequest[] = Array.from({ length: DISTINCT_BATCHES }, (_, index) => ({ model, version, texts: textsAt(texts, index * step, TEXTS_PER_REQUEST) }));
         const requests = prepareRequests(contracts().maas.v1.Tokenizer.service.Encode, batches);
-        const client = createRawUnaryClient(mesh.addresses.tokenizer);
-        try {
-          checkEncode(await callOnce(client, requests), inputs);
-        } finally {
-          client.close();
-        }
+        checkEncode(await callOnceAt(mesh.addresses.tokenizer, requests), inputs);
         results.push(
           await measureVariant(context, {
             benchmark: 'tokenizer',

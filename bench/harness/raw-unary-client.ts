@@ -64,3 +64,13 @@ export function callOnce<Res>(client: RawUnaryClient, prepared: PreparedRequests
     });
   });
 }
+
+/** One call on a client of its own (the set-up check each benchmark makes before it measures). */
+export async function callOnceAt<Res>(address: string, prepared: PreparedRequests<Res>): Promise<Res> {
+  const client = createRawUnaryClient(address);
+  try {
+    return await callOnce(client, prepared);
+  } finally {
+    client.close();
+  }
+}
