@@ -60,9 +60,10 @@ export function deadlinePassed(deadline: Date): boolean {
   return deadline.getTime() <= Date.now();
 }
 
+const HealthClient = grpc.makeGenericClientConstructor(healthService as unknown as grpc.ServiceDefinition, 'Health');
+
 /** grpc.health.v1 status of `service` ('' = the whole server) at `address`; rejects when unreachable. */
 export function checkHealth(address: string, options: { service?: string; timeoutMs?: number } = {}): Promise<string> {
-  const HealthClient = grpc.makeGenericClientConstructor(healthService as unknown as grpc.ServiceDefinition, 'Health');
   const client = new HealthClient(address, grpc.credentials.createInsecure());
   return new Promise<string>((resolve, reject) => {
     const check = (client as unknown as Record<string, (req: object, opts: grpc.CallOptions, cb: grpc.requestCallback<{ status: string | number }>) => void>).Check!;
