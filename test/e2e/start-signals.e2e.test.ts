@@ -20,9 +20,9 @@ interface Launch {
 }
 
 /** Starts `command` with free ports and its own data folder; everything is killed at the test's end whatever happens. */
-function launch(t: ExecutionContext, command: string, args: string[]): Launch {
+function launch(t: ExecutionContext, command: string, args: string[], options: { ownProcessGroup?: boolean } = {}): Launch {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'maas-start-'));
-  const child = spawn(command, [...args, '--ports', 'free', '--data-dir', dataDir], { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, [...args, '--ports', 'free', '--data-dir', dataDir], { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup ?? false });
   let output = '';
   for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   // "maas: services SERVING: model-registry 127.0.0.1:41234 (pid 123), tokenizer ..."
@@ -89,5 +89,19 @@ test('SIGINT to the launcher PID while the mesh is still starting stops the serv
   t.deepEqual(await exitOf(run.child), { code: 0, signal: null }, run.output());
   t.true(run.output().includes(STOPPED_CLEANLY), run.output());
   t.false(run.output().includes('start failed'), run.output());
+  t.deepEqual(pids.filter(isAlive), [], 'service processes still running');
+});
+
+test('Ctrl-C (SIGINT to the whole foreground process group) stops every service cleanly, as one request', async (t) => {
+  // A terminal's Ctrl-C signals npm and the launcher at once, and npm forwards its copy to the launcher.
+  const run = launch(t, 'npm', ['start', '--'], { ownProcessGroup: true });
+  await run.waitFor(/^maas: ready/m, 150_000);
+  const pids = run.servicePids();
+  t.is(pids.length, 4, run.output());
+
+  process.kill(-run.child.pid!, 'SIGINT');
+  t.deepEqual(await exitOf(run.child), { code: 0, signal: null }, run.output());
+  t.true(run.output().includes(STOPPED_CLEANLY), run.output());
+  t.false(run.output().includes('exiting now'), run.output());
   t.deepEqual(pids.filter(isAlive), [], 'service processes still running');
 });
