@@ -107,7 +107,8 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
         TOKENIZER_ADDRESS: addresses.tokenizer,
         INFERENCE_ADDRESS: addresses.inference,
         REGISTRY_DATA_DIR: path.join(options.dataDir, 'registry'),
-        MODEL_CACHE_DIR: path.join(options.dataDir, 'model-cache'),
+        // The inference default (.maas/inference-cache) below the mesh's data folder.
+        MODEL_CACHE_DIR: path.join(options.dataDir, 'inference-cache'),
         // No load balancer watches health here, so there is nothing to wait for between NOT_SERVING and stop.
         SHUTDOWN_GRACE_MS: '0',
         ...options.env,
