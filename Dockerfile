@@ -25,14 +25,16 @@ ARG RUNTIME_BASE=debian:bookworm-slim
 # The full (non-slim) image carries python3, make and g++ for better-sqlite3's fallback build from
 # source when no prebuilt binary matches.
 FROM node:${NODE_VERSION}-bookworm AS build
-# onnxruntime-node's install script: `skip` (default, as .npmrc says: the package ships the CPU provider)
-# or `cuda12` (downloads the CUDA provider libraries). The environment variable wins over .npmrc.
+# onnxruntime-node's install script only downloads the CUDA provider libraries (the package ships the CPU
+# provider), so package.json's allowScripts denies it and `npm ci` never runs it. `cuda12` runs it on
+# purpose after the install; `skip` (default) does not. The variable is also passed to `npm ci` so that an
+# npm older than 11.16, which runs every install script, skips the download too.
 ARG ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /app
 
 # Manifests first, so the dependency layer is rebuilt only when they change. npm ci needs every
 # workspace's package.json, including those the image does not ship (models, cli).
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 COPY protos/package.json protos/
 COPY services/shared/package.json services/shared/
 COPY libs/keras-tokenizer/package.json libs/keras-tokenizer/
@@ -43,7 +45,10 @@ COPY services/gateway/package.json services/gateway/
 COPY models/package.json models/
 COPY cli/package.json cli/
 RUN --mount=type=cache,target=/root/.npm \
-    ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL}" npm ci --no-audit --no-fund
+    ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund \
+ && if [ "${ONNXRUNTIME_NODE_INSTALL}" != skip ]; then \
+      ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL}" node node_modules/onnxruntime-node/script/install.js; \
+    fi
 
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund

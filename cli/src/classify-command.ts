@@ -1,5 +1,6 @@
 import { contracts, type ClassifyResponse__Output } from '@maas/protos';
 import { createClient, unaryCall } from '@maas/shared';
+import { unreachableAs } from './cli-errors.js';
 import { DEFAULT_TIMEOUT_MS } from './registry-commands.js';
 
 /** The gateway's default address (its standard port on this machine). */
@@ -21,7 +22,31 @@ export async function classify(options: ClassifyOptions): Promise<ClassifyRespon
   try {
     const request = { model: options.model, texts: options.texts, routing_key: options.routingKey ?? '' };
     return await unaryCall((r, md, o, cb) => client.Classify(r, md, o, cb), request, { deadline: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  } catch (error) {
+    throw unreachableAs(error, { client, what: 'gateway', address: options.gatewayAddress });
   } finally {
     client.close();
   }
+}
+
+/**
+ * What `maasctl classify` prints, and `npm start` as its sample: one line per text, tab-separated
+ * `label score version text`, so that people read it as columns and `cut -f2` or `awk -F'\t'` take it apart.
+ * The text is JSON-quoted: a tab or a newline inside it cannot break the line into more columns or rows.
+ */
+export function formatPredictions(texts: readonly string[], response: ClassifyResponse__Output): string {
+  return response.predictions
+    .map((prediction, index) => [prediction.label, prediction.score.toFixed(4), prediction.model_version, JSON.stringify(texts[index] ?? '')].join('\t'))
+    .join('\n');
+}
+
+/** `maasctl classify --output json`: the texts beside the gateway's answer, every score at full precision. */
+export function predictionsAsJson(model: string, texts: readonly string[], response: ClassifyResponse__Output): string {
+  const predictions = response.predictions.map((prediction, index) => ({
+    text: texts[index] ?? '',
+    label: prediction.label,
+    score: prediction.score,
+    model_version: prediction.model_version,
+  }));
+  return JSON.stringify({ model, predictions }, null, 2);
 }

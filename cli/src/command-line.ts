@@ -5,25 +5,29 @@ export const USAGE = `usage: maasctl <command> [arguments] [options]
 
 commands:
   register <package-dir>        register the model package in <package-dir> (maas.json and the files it lists)
-  models                        list models: versions, stable, canary, canary weight
+  models [--output json]        list models: versions, stable, canary, canary weight, and REVISION, the rollout's
+                                revision (what --expected-revision takes)
   rollout <model> --stable V [--canary V --weight W] [--expected-revision N]
-                                set which versions of <model> take traffic
+                                set which versions of <model> take traffic; with --expected-revision, only if
+                                the rollout is still at revision N (else ABORTED: read it again and retry)
   rollout <model> --promote     make the canary the stable version (one guarded call)
   rollout <model> --rollback    drop the canary, keep the stable version (one guarded call)
-  classify <model> <text>... [--routing-key K]
-                                classify texts through the gateway; one line per text: label, score, version
+  classify <model> <text>... [--routing-key K] [--output json]
+                                classify texts through the gateway; one tab-separated line per text:
+                                label, score, version, the text (JSON-quoted)
 
 options:
   --registry host:port          model registry (env MAAS_REGISTRY, default 127.0.0.1:50054)
   --gateway host:port           gateway (env MAAS_GATEWAY, default 127.0.0.1:50051)
   --timeout seconds             deadline of the command (default 60)
+  --output text|json            models and classify: columns for people and cut/awk (default), or JSON
   -h, --help                    show this help
   --                            end of options (for texts starting with '-')
 
 exit codes: 0 ok, 1 error (the registry's or gateway's status, or a local failure), 2 usage`;
 
 /** Options that take a value, and flags that do not. */
-const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'expected-revision', 'routing-key'] as const;
+const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'expected-revision', 'routing-key', 'output'] as const;
 const FLAG_OPTIONS = ['promote', 'rollback', 'help'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 type FlagOption = (typeof FLAG_OPTIONS)[number];
@@ -34,9 +38,9 @@ export type CommandName = (typeof COMMANDS)[number];
 /** Options each command accepts besides the global ones. */
 const COMMAND_OPTIONS: Record<CommandName, readonly string[]> = {
   register: [],
-  models: [],
+  models: ['output'],
   rollout: ['stable', 'canary', 'weight', 'expected-revision', 'promote', 'rollback'],
-  classify: ['routing-key'],
+  classify: ['routing-key', 'output'],
 };
 const GLOBAL_OPTIONS = ['registry', 'gateway', 'timeout', 'help'];
 
@@ -115,4 +119,13 @@ export function parseTimeoutMs(text: string | undefined, fallbackMs: number): nu
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a positive number of seconds (got ${JSON.stringify(text)})`);
   return Math.round(seconds * 1000);
+}
+
+export type OutputFormat = 'text' | 'json';
+
+/** --output: `text` (default) or `json`. */
+export function parseOutputFormat(text: string | undefined): OutputFormat {
+  if (text === undefined || text === 'text') return 'text';
+  if (text === 'json') return 'json';
+  throw new UsageError(`--output must be text or json (got ${JSON.stringify(text)})`);
 }

@@ -28,6 +28,8 @@ export interface LocalMeshOptions {
   onLine?: (service: MeshService, line: string) => void;
   /** How long one service may take to report SERVING. */
   startTimeoutMs?: number;
+  /** Aborting it during the start stops the services started so far and rejects (a signal to the launcher). */
+  signal?: AbortSignal;
 }
 
 export interface LocalMesh {
@@ -50,9 +52,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForServing(service: MeshService, address: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitForServing(service: MeshService, address: string, child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
+    signal?.throwIfAborted();
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${service} exited (code ${child.exitCode ?? child.signalCode}) before it was SERVING`);
     const status = await checkHealth(address).catch(() => 'UNREACHABLE');
     if (status === 'SERVING') return;
@@ -104,7 +107,8 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
         TOKENIZER_ADDRESS: addresses.tokenizer,
         INFERENCE_ADDRESS: addresses.inference,
         REGISTRY_DATA_DIR: path.join(options.dataDir, 'registry'),
-        MODEL_CACHE_DIR: path.join(options.dataDir, 'model-cache'),
+        // The inference default (.maas/inference-cache) below the mesh's data folder.
+        MODEL_CACHE_DIR: path.join(options.dataDir, 'inference-cache'),
         // No load balancer watches health here, so there is nothing to wait for between NOT_SERVING and stop.
         SHUTDOWN_GRACE_MS: '0',
         ...options.env,
@@ -134,8 +138,9 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   try {
     const timeout = options.startTimeoutMs ?? 60_000;
     const [first, ...rest] = MESH_SERVICES;
-    await waitForServing(first, addresses[first], launch(first), timeout);
-    await Promise.all(rest.map((service) => waitForServing(service, addresses[service], launch(service), timeout)));
+    options.signal?.throwIfAborted();
+    await waitForServing(first, addresses[first], launch(first), timeout, options.signal);
+    await Promise.all(rest.map((service) => waitForServing(service, addresses[service], launch(service), timeout, options.signal)));
   } catch (error) {
     await stop();
     throw error;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import {
   contracts,
+  Status,
   type GetModelRequest,
   type ListModelsResponse__Output,
   type Model__Output,
@@ -16,7 +17,7 @@ import {
   type Rollout__Output,
 } from '@maas/protos';
 import { createClient, unaryCall } from '@maas/shared';
-import { CliError } from './cli-errors.js';
+import { CliError, unreachableAs } from './cli-errors.js';
 
 /** The registry's default address (its standard port on this machine). */
 export const DEFAULT_REGISTRY_ADDRESS = '127.0.0.1:50054';
@@ -36,6 +37,8 @@ async function withRegistry<T>(options: RegistryCallOptions, use: (client: Model
   const client = createClient(contracts().maas.v1.ModelRegistry, options.registryAddress);
   try {
     return await use(client, new Date(Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
+  } catch (error) {
+    throw unreachableAs(error, { client, what: 'registry', address: options.registryAddress });
   } finally {
     client.close();
   }
@@ -154,7 +157,7 @@ function changeCanary(options: RegistryCallOptions & { model: string }, action: 
   return withRegistry(options, async (client, deadline) => {
     const model = await unaryCall<GetModelRequest, Model__Output>((r, md, o, cb) => client.GetModel(r, md, o, cb), { name: options.model }, { deadline });
     const current = model.rollout;
-    if (!current?.canary_version) throw new CliError(`model "${options.model}" has no canary to ${action === 'promote' ? 'promote' : 'roll back'}`);
+    if (!current?.canary_version) throw new CliError(`model "${options.model}" has no canary to ${action === 'promote' ? 'promote' : 'roll back'}`, { code: Status.FAILED_PRECONDITION });
     return setRolloutWith(client, deadline, {
       ...options,
       stableVersion: action === 'promote' ? current.canary_version : current.stable_version,

@@ -1,8 +1,8 @@
 /** maasctl: parse argv, run one command, print its result; returns the exit code (0 ok, 1 error, 2 usage). */
-import type { ModelVersion__Output, Rollout__Output } from '@maas/protos';
-import { classify, DEFAULT_GATEWAY_ADDRESS } from './classify-command.js';
+import type { ListModelsResponse__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
+import { classify, DEFAULT_GATEWAY_ADDRESS, formatPredictions, predictionsAsJson } from './classify-command.js';
 import { describeError, UsageError } from './cli-errors.js';
-import { parseCommandLine, parseInteger, parseTimeoutMs, USAGE, type CommandLine } from './command-line.js';
+import { parseCommandLine, parseInteger, parseOutputFormat, parseTimeoutMs, USAGE, type CommandLine } from './command-line.js';
 import { formatBytes, formatTable } from './output-format.js';
 import { DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setRollout } from './registry-commands.js';
 
@@ -56,6 +56,7 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
   const registryAddress = line.values.registry ?? (env.MAAS_REGISTRY?.trim() || DEFAULT_REGISTRY_ADDRESS);
   const gatewayAddress = line.values.gateway ?? (env.MAAS_GATEWAY?.trim() || DEFAULT_GATEWAY_ADDRESS);
   const registry = { registryAddress, timeoutMs };
+  const output = parseOutputFormat(line.values.output);
 
   switch (line.command) {
     case 'register': {
@@ -66,15 +67,18 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
     case 'models': {
       expectPositionals(line, []);
       const snapshot = await listModels(registry);
-      if (snapshot.models.length === 0) return `no models registered (revision ${snapshot.revision})`;
+      if (output === 'json') return JSON.stringify(describeSnapshot(snapshot), null, 2);
+      if (snapshot.models.length === 0) return `no models registered (registry revision ${snapshot.revision})`;
       const rows = snapshot.models.map((model) => [
         model.name,
         model.versions.map((version) => version.version).join(','),
         model.rollout?.stable_version || '-',
         model.rollout?.canary_version || '-',
         model.rollout?.canary_version ? `${model.rollout.canary_weight}%` : '-',
+        // The rollout's own revision: what SetRollout's expected_revision (--expected-revision) compares with.
+        model.rollout?.revision ? String(model.rollout.revision) : '-',
       ]);
-      return formatTable(['MODEL', 'VERSIONS', 'STABLE', 'CANARY', 'WEIGHT'], rows);
+      return formatTable(['MODEL', 'VERSIONS', 'STABLE', 'CANARY', 'WEIGHT', 'REVISION'], rows);
     }
     case 'rollout': {
       expectPositionals(line, ['model']);
@@ -84,7 +88,7 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
       expectPositionals(line, ['model', 'text'], { variadic: true });
       const [model, ...texts] = line.positionals as [string, ...string[]];
       const response = await classify({ gatewayAddress, model, texts, routingKey: line.values['routing-key'], timeoutMs });
-      return response.predictions.map((prediction) => `${prediction.label}\t${prediction.score.toFixed(4)}\t${prediction.model_version}`).join('\n');
+      return output === 'json' ? predictionsAsJson(model, texts, response) : formatPredictions(texts, response);
     }
     default:
       throw new UsageError('no command given');
@@ -122,4 +126,18 @@ function describeRegistration(version: ModelVersion__Output): string {
 function describeRollout(rollout: Rollout__Output): string {
   const canary = rollout.canary_version ? `canary ${rollout.canary_version} at ${rollout.canary_weight}%` : 'no canary';
   return `${rollout.model}: stable ${rollout.stable_version}, ${canary} (revision ${rollout.revision})`;
+}
+
+/** `maasctl models --output json`: names, versions and rollouts (manifests and artifacts left out). */
+function describeSnapshot(snapshot: ListModelsResponse__Output) {
+  return {
+    registry_revision: snapshot.revision,
+    models: snapshot.models.map((model) => ({
+      name: model.name,
+      versions: model.versions.map((version) => version.version),
+      rollout: model.rollout?.revision
+        ? { stable_version: model.rollout.stable_version, canary_version: model.rollout.canary_version, canary_weight: model.rollout.canary_weight, revision: model.rollout.revision }
+        : null,
+    })),
+  };
 }

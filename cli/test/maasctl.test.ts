@@ -54,8 +54,26 @@ test('register, models and rollout (set, promote, rollback) work against the reg
   const models = await maasctl(['models']);
   t.is(models.code, 0);
   const [header, ...rows] = models.stdout.trimEnd().split('\n');
-  t.deepEqual(header!.split(/\s+/), ['MODEL', 'VERSIONS', 'STABLE', 'CANARY', 'WEIGHT']);
-  t.true(rows.some((row) => row.split(/\s+/).join(' ') === `${model} 1,2 1 2 10%`), models.stdout);
+  t.deepEqual(header!.split(/\s+/), ['MODEL', 'VERSIONS', 'STABLE', 'CANARY', 'WEIGHT', 'REVISION']);
+  const rolloutRevision = Number(/\(revision (\d+)\)/.exec(canary.stdout)![1]);
+  t.true(rows.some((row) => row.split(/\s+/).join(' ') === `${model} 1,2 1 2 10% ${rolloutRevision}`), models.stdout);
+  const asJson = JSON.parse((await maasctl(['models', '--output', 'json'])).stdout) as { registry_revision: number; models: Array<{ name: string; versions: string[]; rollout: unknown }> };
+  t.true(asJson.registry_revision >= rolloutRevision);
+  t.deepEqual(asJson.models.find((entry) => entry.name === model), {
+    name: model,
+    versions: ['1', '2'],
+    rollout: { stable_version: '1', canary_version: '2', canary_weight: 10, revision: rolloutRevision },
+  });
+
+  // The REVISION column is what --expected-revision takes: the guarded change goes through with it and is
+  // refused (ABORTED) with anything else, here the registry's revision after another model changed.
+  const other = uniqueModel();
+  await maasctl(['register', await writePackage(other, '1')]);
+  const stale = await maasctl(['rollout', model, '--stable', '1', '--canary', '2', '--weight', '20', '--expected-revision', String(rolloutRevision + 1)]);
+  t.is(stale.code, 1);
+  t.true(stale.stderr.startsWith(`error: ABORTED: rollout of model "${model}" is at revision ${rolloutRevision}`), stale.stderr);
+  const guarded = await maasctl(['rollout', model, '--stable', '1', '--canary', '2', '--weight', '10', '--expected-revision', String(rolloutRevision)]);
+  t.is(guarded.code, 0, guarded.stderr);
 
   const promoted = await maasctl(['rollout', model, '--promote']);
   t.is(promoted.code, 0, promoted.stderr);
@@ -63,7 +81,7 @@ test('register, models and rollout (set, promote, rollback) work against the reg
 
   const nothingToRollBack = await maasctl(['rollout', model, '--rollback']);
   t.is(nothingToRollBack.code, 1);
-  t.is(nothingToRollBack.stderr, `error: model "${model}" has no canary to roll back\n`);
+  t.is(nothingToRollBack.stderr, `error: FAILED_PRECONDITION: model "${model}" has no canary to roll back\n`);
 
   await maasctl(['rollout', model, '--stable', '2', '--canary', '1', '--weight', '50']);
   const rolledBack = await maasctl(['rollout', model, '--rollback']);
@@ -100,9 +118,13 @@ test('remote errors print the status name and message and exit 1', async (t) => 
   t.is(missing.code, 1);
   t.regex(missing.stderr, /^error: cannot read .*maas\.json: ENOENT/);
 
-  const unreachable = await maasctl(['models', '--registry', `127.0.0.1:${await closedPort()}`, '--timeout', '2']);
+  const closed = `127.0.0.1:${await closedPort()}`;
+  const unreachable = await maasctl(['models', '--registry', closed, '--timeout', '2']);
   t.is(unreachable.code, 1);
-  t.regex(unreachable.stderr, /^error: (UNAVAILABLE|DEADLINE_EXCEEDED): /);
+  t.is(unreachable.stderr, `error: UNAVAILABLE: cannot reach the registry at ${closed} (connection refused)\n`);
+  const noGateway = await maasctl(['classify', 'sentiment', 'text', '--gateway', closed, '--timeout', '2']);
+  t.is(noGateway.code, 1);
+  t.is(noGateway.stderr, `error: UNAVAILABLE: cannot reach the gateway at ${closed} (connection refused)\n`);
 });
 
 test('a corrupt file is reported by the registry naming it', async (t) => {
@@ -140,6 +162,8 @@ test('usage errors exit 2 with a hint; --help exits 0', async (t) => {
     ['models', '--timeout', '0'],
     ['classify', 'm'],
     ['models', '--registry'],
+    ['models', '--output', 'yaml'],
+    ['rollout', 'm', '--stable', '1', '--output', 'json'],
   ]) {
     const result = await maasctl(args);
     t.is(result.code, 2, `maasctl ${args.join(' ')}: ${result.stderr}`);

@@ -237,7 +237,7 @@ test.serial('an OIP client gets correct outputs from the gateway and from infere
   t.regex(wrongShape.details, /input_ids/);
 });
 
-test.serial('maasctl classify prints label, score and version per text, and NOT_FOUND for an unknown model', async (t) => {
+test.serial('maasctl classify prints label, score, version and text per line (or JSON), and NOT_FOUND for an unknown model', async (t) => {
   const run = async (argv: string[]) => {
     let stdout = '';
     let stderr = '';
@@ -245,14 +245,27 @@ test.serial('maasctl classify prints label, score and version per text, and NOT_
     return { code, stdout, stderr };
   };
   const gateway = ['--gateway', t.context.mesh.addresses.gateway];
-  const ok = await run(['classify', 'sentiment', 'What a wonderful film, I loved it', 'Never again. Cold food and rude staff.', '--routing-key', 'user-17', ...gateway]);
+  const texts = ['What a wonderful film, I loved it', 'Never again.\tCold food and rude staff.'];
+  const ok = await run(['classify', 'sentiment', ...texts, '--routing-key', 'user-17', ...gateway]);
   t.is(ok.code, 0, ok.stderr);
+  // What `cut -f` and `awk -F'\t'` see: four columns, even for a text with a tab in it.
   const lines = ok.stdout.trim().split('\n').map((line) => line.split('\t'));
   t.deepEqual(lines.map(([label]) => label), ['positive', 'negative']);
+  t.deepEqual(lines.map((columns) => columns.length), [4, 4]);
+  t.deepEqual(lines.map(([, , , text]) => JSON.parse(text!)), texts);
   for (const [, score, version] of lines) {
+    t.regex(score!, /^[01]\.\d{4}$/);
     t.true(Number(score) > 0.5 && Number(score) <= 1, `score ${score}`);
     t.true(['1', '2'].includes(version!));
   }
+
+  const json = await run(['classify', 'sentiment', ...texts, '--routing-key', 'user-17', '--output', 'json', ...gateway]);
+  t.is(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as { model: string; predictions: Array<{ text: string; label: string; score: number; model_version: string }> };
+  t.is(parsed.model, 'sentiment');
+  t.deepEqual(parsed.predictions.map(({ text, label, model_version }) => [text, label, model_version]), lines.map(([label, , version], index) => [texts[index], label, version]));
+  parsed.predictions.forEach((prediction, index) => t.is(prediction.score.toFixed(4), lines[index]![1]));
+
   const unknown = await run(['classify', 'no-such-model', 'text', ...gateway]);
   t.is(unknown.code, 1);
   t.regex(unknown.stderr, /^error: NOT_FOUND: .*no-such-model/);

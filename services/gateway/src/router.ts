@@ -118,7 +118,7 @@ export type RouteTarget = 'stable' | 'canary' | 'draining';
 export function pickVersion(table: RoutingTable, request: RouteRequest): RouteDecision {
   const route = table.models.get(request.model);
   if (!route) throw notFound(`model ${JSON.stringify(request.model)} not found`);
-  if (!route.stable) throw failedPrecondition(`model ${JSON.stringify(request.model)} has no rollout: set one with SetRollout`);
+  if (!route.stable) throw failedPrecondition(`model ${JSON.stringify(request.model)} has no rollout; set one with: maasctl rollout ${request.model} --stable VERSION`);
 
   let wantCanary = false;
   if (route.canary && route.canaryWeight > 0) {

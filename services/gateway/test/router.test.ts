@@ -94,7 +94,10 @@ test('a canary at weight 0 gets no traffic but still backs a stable that is not 
 test('unknown model is NOT_FOUND, a model without rollout FAILED_PRECONDITION', (t) => {
   const table = buildRoutingTable(snapshot([{ model: 'spam', versions: ['1'] }]));
   t.is((t.throws(() => pickVersion(table, { model: 'nope', isReady: allReady })) as { code?: number }).code, Status.NOT_FOUND);
-  t.is((t.throws(() => pickVersion(table, { model: 'spam', isReady: allReady })) as { code?: number }).code, Status.FAILED_PRECONDITION);
+  const noRollout = t.throws(() => pickVersion(table, { model: 'spam', isReady: allReady })) as { code?: number; message?: string };
+  t.is(noRollout.code, Status.FAILED_PRECONDITION);
+  // The user's next step is a command, not an RPC name.
+  t.is(noRollout.message, 'model "spam" has no rollout; set one with: maasctl rollout spam --stable VERSION');
 });
 
 test('lookupVersion answers the manifest or NOT_FOUND', (t) => {

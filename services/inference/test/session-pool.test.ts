@@ -1,43 +1,11 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import test from 'ava';
-import pino from 'pino';
 import { DATATYPES, type Datatype, type HostTensor, numericView, packBytesElements, splitBytesElements } from '../src/datatypes.js';
 import { SessionPool, sessionWorkerEntry } from '../src/session-pool.js';
-import type { SessionWorkerData } from '../src/session-protocol.js';
+import { capturingLogger, session, writeModel } from './helpers/session-fixtures.js';
 import { echoModel, type ElementType, tinyClassifier } from './helpers/tiny-onnx.js';
 
 const ALL: ElementType[] = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'];
-
-/** A logger whose lines the test can read. */
-function capturingLogger() {
-  const lines: Array<{ level: number; msg: string }> = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
-
-function writeModel(bytes: Uint8Array): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maas-pool-'));
-  const file = path.join(dir, 'model.onnx');
-  fs.writeFileSync(file, bytes);
-  return file;
-}
-
-const session = (modelPath: string, extra: Partial<SessionWorkerData> = {}): SessionWorkerData => ({
-  modelPath,
-  executionProviders: ['cpu'],
-  intraOpThreads: 1,
-  interOpThreads: 1,
-  graphOptimizationLevel: 'all',
-  ...extra,
-});
 
 /** Two rows × two columns of sample data per datatype, as host bytes. */
 function sample(datatype: Datatype): Uint8Array {
@@ -92,18 +60,6 @@ test('batches spread over the workers of a pool and all answer', async (t) => {
     const score = (index: number) => (numericView('FP32', results[index]!.outputs[0]!.data) as Float32Array)[0]!;
     t.is(score(0), score(2));
     t.true(score(1) > score(0));
-  } finally {
-    await pool.close();
-  }
-});
-
-test('an unavailable execution provider falls back to CPU with a warning', async (t) => {
-  const { logger, lines } = capturingLogger();
-  const pool = await SessionPool.create({ session: session(writeModel(tinyClassifier()), { executionProviders: ['tensorrt'] }), size: 1, logger });
-  try {
-    t.is(pool.provider, 'cpu');
-    t.true(lines.some((line) => line.level === 40 && /execution provider 'tensorrt' failed/.test(line.msg) && /falling back to 'cpu'/.test(line.msg)));
-    t.true(lines.some((line) => line.level === 40 && /'tensorrt' is unavailable; running on 'cpu'/.test(line.msg)));
   } finally {
     await pool.close();
   }
