@@ -1,6 +1,6 @@
 /**
  * The on-disk cache of model files, content-addressed: `<MODEL_CACHE_DIR>/<sha256>.onnx`. A file is fetched
- * from the registry (DownloadArtifact stream, through the shared `downloadArtifact`) into a temporary name
+ * from the registry (DownloadArtifact stream, through the registry client's `downloadArtifact`) into a temporary name
  * while it is hashed, checked against the expected sha256 and size (DATA_LOSS when it differs), then renamed
  * into place, so a half-written or corrupt file never carries a valid name. A cached file is re-hashed before
  * use; one that does not match is fetched again. Entries stay after their version is unloaded (a rollback then
@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelRegistryClient } from '@maas/protos';
-import { downloadArtifact } from '@maas/shared';
+import { downloadArtifact } from '@maas/registry-client';
 
 /** What the file must be. */
 export interface ExpectedFile {

@@ -5,6 +5,7 @@
  * having released whatever it started.
  */
 import type { ModelManifest__Output, ModelRegistryClient, ModelVersion__Output } from '@maas/protos';
+import { versionFileDigest, VersionFileError, type ArtifactDigest } from '@maas/registry-client';
 import { type Logger, unaryCall } from '@maas/shared';
 import { Batcher, type BatcherObserver } from './batcher.js';
 import type { InferenceConfig } from './config.js';
@@ -120,13 +121,12 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
   const manifest = described.manifest;
   if (!manifest) throw new Error('the registry returned no manifest');
   const declared = signatureFromManifest({ ...manifest, name: model, version });
-  const digest = manifest.files.find((file) => file.path === manifest.model_file);
-  const artifact = described.artifacts.find((file) => file.path === manifest.model_file);
-  if (!digest && !artifact) throw new Error(`model file '${manifest.model_file}' is not among the version's artifacts`);
-  if (digest && artifact && digest.sha256 !== artifact.sha256) {
-    throw new Error(`model file '${manifest.model_file}': manifest sha256 ${digest.sha256} differs from the registry's ${artifact.sha256}`);
+  let expected: ArtifactDigest;
+  try {
+    expected = versionFileDigest(described, manifest.model_file);
+  } catch (error) {
+    throw error instanceof VersionFileError ? new Error(`model ${error.message}`) : error;
   }
-  const expected = (digest ?? artifact)!;
   const file = await fetchModelFile({
     registry,
     model,

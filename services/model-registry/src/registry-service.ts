@@ -1,7 +1,8 @@
 /** Assembles the registry: storage, events, handlers, gRPC and metrics servers. */
 import path from 'node:path';
 import { contracts } from '@maas/protos';
-import { connectEventBus, createServiceMetrics, startConfiguredMetricsServer, startGrpcServer, type EventBus, type RunningService, type StartServiceOptions } from '@maas/shared';
+import { connectRegistryEventBus } from '@maas/registry-client';
+import { createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type EventBus, type RunningService, type StartServiceOptions } from '@maas/shared';
 import { BlobStore } from './blob-store.js';
 import type { RegistryConfig } from './config.js';
 import { createRegistryEvents } from './registry-events.js';
@@ -40,7 +41,7 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
 
     const serviceMetrics = createServiceMetrics({ service: 'model-registry' });
     const metrics = createRegistryMetrics({ registry: serviceMetrics.registry, store });
-    const eventBus = options.eventBus ?? connectEventBus({ url: config.natsUrl, name: 'model-registry', logger });
+    const eventBus = options.eventBus ?? connectRegistryEventBus({ url: config.natsUrl, name: 'model-registry', logger });
     const handlers = createRegistryHandlers({
       store,
       blobs,
@@ -59,24 +60,27 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
       logger,
     });
     const metricsServer = await startConfiguredMetricsServer({ registry: serviceMetrics.registry, config });
-    // Nothing to warm up: the database is open and serves from the first call.
-    server.setServing(true);
-    logger.info({ port: server.port, metricsPort: metricsServer?.port ?? -1 }, 'model registry serving');
+    const lifecycle = serviceLifecycle({
+      logger,
+      server,
+      metricsServer,
+      shutdown: config,
+      // Nothing to warm up: the database is open and serves from the first call.
+      warmUp: Promise.resolve(),
+      onServing: () => logger.info({ port: server.port, metricsPort: metricsServer?.port ?? -1 }, 'model registry serving'),
+      eventBuses: options.eventBus ? [] : [eventBus],
+      storage: [() => store.close()],
+    });
+    // SERVING before start resolves, as before: the registry is ready the moment it listens.
+    await lifecycle.ready;
 
-    let stopping: Promise<void> | undefined;
     return {
-      port: server.port,
-      metricsPort: metricsServer?.port ?? -1,
-      ready: Promise.resolve(),
+      port: lifecycle.port,
+      metricsPort: lifecycle.metricsPort,
+      ready: lifecycle.ready,
       eventBus,
       revision: () => store.revision,
-      stop: () =>
-        (stopping ??= (async () => {
-          await server.stop({ graceMs: config.shutdownGraceMs, deadlineMs: config.shutdownDeadlineMs });
-          await metricsServer?.close();
-          if (!options.eventBus) await eventBus.close();
-          store.close();
-        })()),
+      stop: lifecycle.stop,
     };
   } catch (error) {
     store.close();

@@ -3,7 +3,7 @@ import test from 'ava';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { messageCodec, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
-import { REGISTRY_STREAM, registrySubject } from '@maas/shared';
+import { REGISTRY_STREAM, registrySubject } from '@maas/registry-client';
 import { registerPackage, uniqueModelName } from '../../../test/support/model-packages.js';
 import { registryCalls, startTestRegistry } from '../../../test/support/test-registry.js';
 import { nestedFakePackage, until } from './registry-helpers.js';

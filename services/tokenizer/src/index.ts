@@ -1,13 +1,6 @@
 import { contracts } from '@maas/protos';
-import {
-  createClient,
-  createServiceMetrics,
-  followRegistry,
-  startConfiguredMetricsServer,
-  startGrpcServer,
-  type RunningService,
-  type StartServiceOptions,
-} from '@maas/shared';
+import { followRegistry } from '@maas/registry-client';
+import { createClient, createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type RunningService, type StartServiceOptions } from '@maas/shared';
 import type { TokenizerConfig } from './config.js';
 import { TokenizerCache, versionsInRollouts } from './tokenizer-cache.js';
 import { tokenizerHandlers } from './tokenizer-handlers.js';
@@ -76,23 +69,18 @@ export async function startTokenizerService(config: TokenizerConfig, options: St
       logger.debug({ revision: snapshot.revision, loaded, failed }, 'registry snapshot applied');
     },
   });
-  const ready = watch.ready.then(() => {
-    server.setServing(true);
-    logger.info({ port: server.port, tokenizers: cache.loadedCount }, 'tokenizer service ready');
+  const lifecycle = serviceLifecycle({
+    logger,
+    server,
+    metricsServer,
+    shutdown: config,
+    warmUp: watch.ready,
+    onServing: () => logger.info({ port: server.port, tokenizers: cache.loadedCount }, 'tokenizer service ready'),
+    watches: [watch],
+    work: [() => cache.close()],
+    eventBuses: [watch.bus],
+    clients: [registry],
   });
 
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      watch.stop();
-      await server.stop({ graceMs: config.shutdownGraceMs, deadlineMs: config.shutdownDeadlineMs });
-      await watch.close();
-      cache.close();
-      registry.close();
-      await metricsServer?.close();
-    })();
-    return stopping;
-  };
-
-  return { port: server.port, metricsPort: metricsServer?.port ?? -1, ready, stop };
+  return { port: lifecycle.port, metricsPort: lifecycle.metricsPort, ready: lifecycle.ready, stop: lifecycle.stop };
 }
