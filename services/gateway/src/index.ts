@@ -145,10 +145,8 @@ export async function startGatewayService(config: GatewayConfig, options: StartS
     },
   });
   const lifecycle = serviceLifecycle({
-    logger,
-    server,
-    metricsServer,
-    shutdown: config,
+    // The parts every service has; then its own, which the lifecycle stops in its one order.
+    logger, server, metricsServer, shutdown: config,
     warmUp: watch.ready,
     onServing: () => logger.info({ port: server.port, revision: routing.revision }, 'gateway serving'),
     watches: [watch, readiness],

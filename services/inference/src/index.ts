@@ -73,10 +73,8 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
   });
 
   lifecycle = serviceLifecycle({
-    logger,
-    server: grpcServer,
-    metricsServer,
-    shutdown: config,
+    // The parts every service has; then its own, which the lifecycle stops in its one order.
+    logger, server: grpcServer, metricsServer, shutdown: config,
     warmUp: watch.ready.then(() => models.firstSnapshotSettled),
     onServing: () => logger.info({ port: grpcServer.port }, 'inference service ready'),
     watches: [watch],

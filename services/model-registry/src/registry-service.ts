@@ -61,10 +61,8 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
     });
     const metricsServer = await startConfiguredMetricsServer({ registry: serviceMetrics.registry, config });
     const lifecycle = serviceLifecycle({
-      logger,
-      server,
-      metricsServer,
-      shutdown: config,
+      // The parts every service has; then its own, which the lifecycle stops in its one order.
+      logger, server, metricsServer, shutdown: config,
       // Nothing to warm up: the database is open and serves from the first call.
       warmUp: Promise.resolve(),
       onServing: () => logger.info({ port: server.port, metricsPort: metricsServer?.port ?? -1 }, 'model registry serving'),

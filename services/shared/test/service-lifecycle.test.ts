@@ -15,15 +15,19 @@ function recordingServer(steps: string[]): RunningGrpcServer {
   };
 }
 
+/** A lifecycle over the recording server whose warm-up ends when the test calls `warmedUp`. */
+function recordedLifecycle(steps: string[], more: Partial<Parameters<typeof serviceLifecycle>[0]> = {}) {
+  let warmedUp!: () => void;
+  const warmUp = new Promise<void>((resolve) => (warmedUp = resolve));
+  const lifecycle = serviceLifecycle({ logger, server: recordingServer(steps), metricsServer: undefined, shutdown: { shutdownGraceMs: 0, shutdownDeadlineMs: 0 }, warmUp, ...more });
+  return { lifecycle, warmedUp };
+}
+
 test('health turns SERVING after warm-up, and stop runs every part once, in the one order', async (t) => {
   const steps: string[] = [];
-  let warmedUp!: () => void;
-  const lifecycle = serviceLifecycle({
-    logger,
-    server: recordingServer(steps),
+  const { lifecycle, warmedUp } = recordedLifecycle(steps, {
     metricsServer: { port: 5678, close: async () => void steps.push('metrics') },
     shutdown: { shutdownGraceMs: 10, shutdownDeadlineMs: 20 },
-    warmUp: new Promise<void>((resolve) => (warmedUp = resolve)),
     onServing: () => steps.push('ready'),
     // Given in another order than they run: the lifecycle, not the service, decides the order.
     storage: [() => void steps.push('storage')],
@@ -43,14 +47,7 @@ test('health turns SERVING after warm-up, and stop runs every part once, in the 
 
 test('a service stopped during warm-up never turns SERVING', async (t) => {
   const steps: string[] = [];
-  let warmedUp!: () => void;
-  const lifecycle = serviceLifecycle({
-    logger,
-    server: recordingServer(steps),
-    metricsServer: undefined,
-    shutdown: { shutdownGraceMs: 0, shutdownDeadlineMs: 0 },
-    warmUp: new Promise<void>((resolve) => (warmedUp = resolve)),
-  });
+  const { lifecycle, warmedUp } = recordedLifecycle(steps);
   t.is(lifecycle.metricsPort, -1);
   await lifecycle.stop();
   warmedUp();

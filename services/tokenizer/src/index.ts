@@ -70,10 +70,8 @@ export async function startTokenizerService(config: TokenizerConfig, options: St
     },
   });
   const lifecycle = serviceLifecycle({
-    logger,
-    server,
-    metricsServer,
-    shutdown: config,
+    // The parts every service has; then its own, which the lifecycle stops in its one order.
+    logger, server, metricsServer, shutdown: config,
     warmUp: watch.ready,
     onServing: () => logger.info({ port: server.port, tokenizers: cache.loadedCount }, 'tokenizer service ready'),
     watches: [watch],
