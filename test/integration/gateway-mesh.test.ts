@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Metadata as grpcMetadata, type ServiceError } from '@grpc/grpc-js';
 import { registerPackage, setRollout } from '@maas/cli';
-import { ROUTING_KEY_HEADER, type GatewayService } from '@maas/gateway';
+import { ROUTING_KEY_HEADER, type RunningGatewayService } from '@maas/gateway';
 import {
   contracts,
   Status,
@@ -27,7 +27,7 @@ import { startInProcessMesh, type InProcessMesh } from '../support/in-process-me
 interface Context {
   tmp: string;
   registryAddress: string;
-  gatewayService: GatewayService;
+  gatewayService: RunningGatewayService;
   gateway: GatewayClient;
   oip: GRPCInferenceServiceClient;
   tokenizer: TokenizerClient;

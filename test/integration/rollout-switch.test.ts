@@ -3,7 +3,7 @@
 // in a loop while the stable version of `sentiment` moves 1 → 2 (promote) and back (rollback). The version
 // switched to is not loaded when the switch happens, so until it is, its traffic must stay on the old one.
 import { registerPackage, setRollout } from '@maas/cli';
-import type { GatewayService } from '@maas/gateway';
+import type { RunningGatewayService } from '@maas/gateway';
 import type { RunningInferenceService } from '@maas/inference';
 import { contracts, Status, type ClassifyResponse__Output, type GatewayClient, type GRPCInferenceServiceClient } from '@maas/protos';
 import { createClient, unaryCall } from '@maas/shared';
@@ -14,7 +14,7 @@ import { startInProcessMesh, type InProcessMesh } from '../support/in-process-me
 
 interface Context {
   registryAddress: string;
-  gatewayService: GatewayService;
+  gatewayService: RunningGatewayService;
   inferenceService: RunningInferenceService;
   gateway: GatewayClient;
   /** Inference itself (not through the gateway): to see what it has loaded. */

@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig as gatewayConfig, startGatewayService, type GatewayService } from '@maas/gateway';
+import { loadConfig as gatewayConfig, startGatewayService, type RunningGatewayService } from '@maas/gateway';
 import { loadConfig as inferenceConfig, startInferenceService, type RunningInferenceService } from '@maas/inference';
-import { loadConfig as registryConfig, startRegistryService, type RunningRegistry } from '@maas/model-registry';
+import { loadConfig as registryConfig, startRegistryService, type RunningRegistryService } from '@maas/model-registry';
 import { createLogger, type RunningService } from '@maas/shared';
 import { loadConfig as tokenizerConfig, startTokenizerService } from '@maas/tokenizer';
 
@@ -28,7 +28,7 @@ export interface InProcessMeshOptions {
 
 export interface InProcessMesh {
   addresses: Record<InProcessService, string>;
-  services: { registry: RunningRegistry; tokenizer: RunningService; inference: RunningInferenceService; gateway: GatewayService };
+  services: { registry: RunningRegistryService; tokenizer: RunningService; inference: RunningInferenceService; gateway: RunningGatewayService };
   /** The temp folder holding the registry's data and the model cache (removed at stop). */
   dataDir: string;
   /** Stops the gateway, then tokenizer and inference, then the registry; removes the data folder. */

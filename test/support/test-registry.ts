@@ -6,12 +6,12 @@
 import fs from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { contracts, type ListModelsResponse__Output, type Model__Output, type ModelRegistryClient, type ModelVersion__Output, type Rollout__Output, type SetRolloutRequest } from '@maas/protos';
-import { loadConfig, startRegistryService, type RunningRegistry } from '@maas/model-registry';
+import { loadConfig, startRegistryService, type RunningRegistryService } from '@maas/model-registry';
 import { createClient, createLogger, freePort, type Logger } from '@maas/shared';
 import { makeTempDir } from './model-packages.js';
 
 export interface TestRegistry {
-  registry: RunningRegistry;
+  registry: RunningRegistryService;
   client: ModelRegistryClient;
   /** host:port of the registry's gRPC server. */
   address: string;

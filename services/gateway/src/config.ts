@@ -29,7 +29,7 @@ export interface GatewayConfig extends ServerConfig, RegistryConsumerConfig {
 }
 
 /** Reads and checks the gateway's configuration; throws ConfigError naming every bad variable at once. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<GatewayConfig> {
   const reader = configReader(env);
   const config: GatewayConfig = {
     ...serverConfig(reader, SERVICE_PORTS.gateway),

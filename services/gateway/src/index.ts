@@ -28,7 +28,7 @@ export { loadConfig, type GatewayConfig } from './config.js';
 export { GATEWAY_SERVER_NAME, ROUTING_KEY_HEADER } from './oip-proxy.js';
 
 /** A running gateway. */
-export interface GatewayService extends RunningService {
+export interface RunningGatewayService extends RunningService {
   /** Resolves once the first registry snapshot is applied and its versions probed (health turns SERVING then). */
   readonly ready: Promise<void>;
   /** Reads the registry now instead of waiting for an event or the resync timer. */
@@ -43,7 +43,7 @@ const MAX_PROBE_TIMEOUT_MS = 2_000;
  * registry watch that keeps the routing table current, readiness probes against inference, and /metrics.
  * Health reads NOT_SERVING until the first registry snapshot has been applied.
  */
-export async function startGatewayService(config: GatewayConfig, options: StartServiceOptions): Promise<GatewayService> {
+export async function startGatewayService(config: Readonly<GatewayConfig>, options: StartServiceOptions): Promise<RunningGatewayService> {
   const logger = options.logger;
   const grpcContracts = contracts();
   const clients = {

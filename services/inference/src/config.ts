@@ -63,7 +63,7 @@ export interface InferenceConfig extends ServerConfig, RegistryConsumerConfig {
 }
 
 /** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv): Readonly<InferenceConfig> {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<InferenceConfig> {
   const reader = configReader(env);
   return reader.done({
     ...serverConfig(reader, SERVICE_PORTS.inference),

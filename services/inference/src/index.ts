@@ -17,7 +17,7 @@ import {
   type StartServiceOptions,
 } from '@maas/shared';
 import type { InferenceConfig } from './config.js';
-import { createInferenceMetrics } from './metrics.js';
+import { createInferenceMetrics } from './inference-metrics.js';
 import { ModelManager } from './model-manager.js';
 import { createOipHandlers } from './oip-handlers.js';
 
@@ -43,7 +43,7 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
 
   // ServerReady answers what health says: SERVING from the end of warm-up until stop begins.
   let lifecycle: ServiceLifecycle | undefined;
-  const grpcServer = await startGrpcServer({
+  const server = await startGrpcServer({
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
@@ -74,9 +74,9 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
 
   lifecycle = serviceLifecycle({
     // The parts every service has; then its own, which the lifecycle stops in its one order.
-    logger, server: grpcServer, metricsServer, shutdown: config,
+    logger, server, metricsServer, shutdown: config,
     warmUp: watch.ready.then(() => models.firstSnapshotSettled),
-    onServing: () => logger.info({ port: grpcServer.port }, 'inference service ready'),
+    onServing: () => logger.info({ port: server.port }, 'inference service ready'),
     watches: [watch],
     work: [() => models.close()],
     eventBuses: [watch.bus],

@@ -17,7 +17,7 @@ import { failedPrecondition, type Logger, notFound, unavailable } from '@maas/sh
 import { performance } from 'node:perf_hooks';
 import { type LoadedVersion, type LoaderConfig, loadModelVersion } from './model-loader.js';
 import type { InferenceConfig } from './config.js';
-import type { InferenceMetrics } from './metrics.js';
+import type { InferenceMetrics } from './inference-metrics.js';
 
 interface ModelState {
   versions: Set<string>;

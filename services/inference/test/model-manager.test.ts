@@ -13,7 +13,7 @@ import { eventually } from '../../../test/support/eventually.js';
 import pino from 'pino';
 import * as client from 'prom-client';
 import { loadConfig } from '../src/config.js';
-import { createInferenceMetrics, type InferenceMetrics } from '../src/metrics.js';
+import { createInferenceMetrics, type InferenceMetrics } from '../src/inference-metrics.js';
 import { ModelManager } from '../src/model-manager.js';
 import { classifierManifest, registerPackage, setRollout, startRegistry, TOKENIZER_FILE, type RegistryFixture } from './helpers/registry-fixture.js';
 import { tinyClassifier } from './helpers/tiny-onnx.js';

@@ -20,7 +20,7 @@ export interface StartRegistryOptions extends StartServiceOptions {
 }
 
 /** A running registry; it is SERVING (and `ready` resolved) as soon as it has started. */
-export interface RunningRegistry extends RunningService {
+export interface RunningRegistryService extends RunningService {
   /** The bus events go out on (tests wait for `connected`). */
   readonly eventBus: EventBus;
   /** The current registry revision. */
@@ -31,7 +31,7 @@ export interface RunningRegistry extends RunningService {
  * Starts the model registry. One registry process per data folder: it owns the database and the blobs (at start
  * it deletes temp files and blobs nothing references).
  */
-export async function startRegistryService(config: Readonly<RegistryConfig>, options: StartRegistryOptions): Promise<RunningRegistry> {
+export async function startRegistryService(config: Readonly<RegistryConfig>, options: StartRegistryOptions): Promise<RunningRegistryService> {
   const logger = options.logger;
   const store = RegistryStore.open({ file: path.join(config.dataDir, DATABASE_FILE) });
   try {

@@ -21,7 +21,7 @@ export interface TokenizerConfig extends ServerConfig, RegistryConsumerConfig {
 }
 
 /** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv): Readonly<TokenizerConfig> {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<TokenizerConfig> {
   const reader = configReader(env);
   return reader.done({
     ...serverConfig(reader, SERVICE_PORTS.tokenizer),

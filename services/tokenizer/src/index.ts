@@ -3,7 +3,7 @@ import { followRegistry } from '@maas/registry-client';
 import { createClient, createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type RunningService, type StartServiceOptions } from '@maas/shared';
 import type { TokenizerConfig } from './config.js';
 import { TokenizerCache, versionsInRollouts } from './tokenizer-cache.js';
-import { tokenizerHandlers } from './tokenizer-handlers.js';
+import { createTokenizerHandlers } from './tokenizer-handlers.js';
 import { loadTokenizer } from './tokenizer-loader.js';
 import { createTokenizerMetrics } from './tokenizer-metrics.js';
 
@@ -20,7 +20,7 @@ export type RunningTokenizerService = RunningService;
  * preloads every version a rollout references. Health turns SERVING once the first snapshot's tokenizers
  * are loaded. Encode works before that too: a version not loaded yet is loaded on first use.
  */
-export async function startTokenizerService(config: TokenizerConfig, options: StartServiceOptions): Promise<RunningTokenizerService> {
+export async function startTokenizerService(config: Readonly<TokenizerConfig>, options: StartServiceOptions): Promise<RunningTokenizerService> {
   const logger = options.logger;
   const serviceMetrics = createServiceMetrics({ service: 'tokenizer' });
   const metrics = createTokenizerMetrics(serviceMetrics.registry);
@@ -48,7 +48,7 @@ export async function startTokenizerService(config: TokenizerConfig, options: St
       {
         name: 'maas.v1.Tokenizer',
         definition: protos.maas.v1.Tokenizer.service,
-        implementation: tokenizerHandlers({
+        implementation: createTokenizerHandlers({
           cache,
           limits: { maxBatchTexts: config.maxBatchTexts, maxTextBytes: config.maxTextBytes },
           metrics,
