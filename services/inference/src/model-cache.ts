@@ -43,7 +43,7 @@ async function sha256OfFile(file: string): Promise<{ sha256: string; size: numbe
 /** Path of the verified file in the cache, downloading it when needed. */
 export async function fetchModelFile(options: FetchModelFileOptions): Promise<{ path: string; downloaded: boolean }> {
   const { file, cacheDir } = options;
-  if (!/^[0-9a-f]{64}$/.test(file.sha256)) throw new Error(`artifact ${file.path} has no valid sha256 ('${file.sha256}')`);
+  if (!/^[0-9a-f]{64}$/.test(file.sha256)) throw new Error(`artifact ${file.path} has no valid sha256 (${JSON.stringify(file.sha256)})`);
   await fs.promises.mkdir(cacheDir, { recursive: true });
   const target = path.join(cacheDir, `${file.sha256}.onnx`);
 

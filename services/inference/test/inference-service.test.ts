@@ -229,11 +229,11 @@ test.serial('requests of a dynamic-length model are padded on the manifest side 
 test.serial('bad inputs are INVALID_ARGUMENT naming the input, and the service answers after', async (t) => {
   const seq = classifier.seq;
   const cases: Array<[ModelInferRequest, RegExp]> = [
-    [{ inputs: [{ name: 'ids', datatype: 'INT64', shape: [1, seq], contents: { int64_contents: idsFor(0, seq) } }] }, /unknown input 'ids'/],
-    [{ inputs: [{ name: classifier.input, datatype: 'FP32', shape: [1, seq], contents: { fp32_contents: idsFor(0, seq) } }] }, new RegExp(`input '${classifier.input}' has datatype 'FP32'; the model expects INT64`)],
-    [{ inputs: [{ name: classifier.input, datatype: 'INT64', shape: [1, seq + 1], contents: { int64_contents: idsFor(0, seq + 1) } }] }, new RegExp(`input '${classifier.input}' has shape \\[1,${seq + 1}\\]; dimension 1 must be ${seq}`)],
-    [{ inputs: [{ name: classifier.input, datatype: 'INT64', shape: [2, seq], contents: { int64_contents: idsFor(0, seq) } }] }, new RegExp(`input '${classifier.input}' has shape \\[2,${seq}\\] \\(${2 * seq} elements\\)`)],
-    [{ inputs: [{ name: classifier.input, datatype: 'INT64', shape: [1, seq] }], raw_input_contents: [Buffer.alloc(10)] }, new RegExp(`input '${classifier.input}' raw_input_contents\\[0\\] has 10 bytes`)],
+    [{ inputs: [{ name: 'ids', datatype: 'INT64', shape: [1, seq], contents: { int64_contents: idsFor(0, seq) } }] }, /unknown input "ids"/],
+    [{ inputs: [{ name: classifier.input, datatype: 'FP32', shape: [1, seq], contents: { fp32_contents: idsFor(0, seq) } }] }, new RegExp(`input "${classifier.input}" has datatype "FP32"; the model expects INT64`)],
+    [{ inputs: [{ name: classifier.input, datatype: 'INT64', shape: [1, seq + 1], contents: { int64_contents: idsFor(0, seq + 1) } }] }, new RegExp(`input "${classifier.input}" has shape \\[1,${seq + 1}\\]; dimension 1 must be ${seq}`)],
+    [{ inputs: [{ name: classifier.input, datatype: 'INT64', shape: [2, seq], contents: { int64_contents: idsFor(0, seq) } }] }, new RegExp(`input "${classifier.input}" has shape \\[2,${seq}\\] \\(${2 * seq} elements\\)`)],
+    [{ inputs: [{ name: classifier.input, datatype: 'INT64', shape: [1, seq] }], raw_input_contents: [Buffer.alloc(10)] }, new RegExp(`input "${classifier.input}" raw_input_contents\\[0\\] has 10 bytes`)],
     [{ inputs: [], raw_input_contents: [] }, new RegExp(`no inputs; .*${classifier.input}`)],
   ];
   for (const [request, pattern] of cases) {
