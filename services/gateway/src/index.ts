@@ -155,11 +155,5 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
     clients: [clients.tokenizer, clients.inference, registry],
   });
 
-  return {
-    port: lifecycle.port,
-    metricsPort: lifecycle.metricsPort,
-    ready: lifecycle.ready,
-    resyncNow: () => watch.resyncNow(),
-    stop: lifecycle.stop,
-  };
+  return Object.assign(lifecycle, { resyncNow: () => watch.resyncNow() });
 }

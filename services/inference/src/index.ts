@@ -5,17 +5,8 @@
 import path from 'node:path';
 import { contracts } from '@maas/protos';
 import { followRegistry } from '@maas/registry-client';
-import {
-  createClient,
-  createServiceMetrics,
-  packageVersion,
-  serviceLifecycle,
-  startConfiguredMetricsServer,
-  startGrpcServer,
-  type RunningService,
-  type ServiceLifecycle,
-  type StartServiceOptions,
-} from '@maas/shared';
+import { createClient, createServiceMetrics, packageVersion, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer } from '@maas/shared';
+import type { RunningService, ServiceLifecycle, StartServiceOptions } from '@maas/shared';
 import type { InferenceConfig } from './config.js';
 import { createInferenceMetrics } from './inference-metrics.js';
 import { ModelManager } from './model-manager.js';
@@ -83,11 +74,5 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
     clients: [registry],
   });
 
-  return {
-    port: lifecycle.port,
-    metricsPort: lifecycle.metricsPort,
-    ready: lifecycle.ready,
-    resyncNow: () => watch.resyncNow(),
-    stop: lifecycle.stop,
-  };
+  return Object.assign(lifecycle, { resyncNow: () => watch.resyncNow() });
 }

@@ -72,14 +72,7 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
     // SERVING before start resolves, as before: the registry is ready the moment it listens.
     await lifecycle.ready;
 
-    return {
-      port: lifecycle.port,
-      metricsPort: lifecycle.metricsPort,
-      ready: lifecycle.ready,
-      eventBus,
-      revision: () => store.revision,
-      stop: lifecycle.stop,
-    };
+    return Object.assign(lifecycle, { eventBus, revision: () => store.revision });
   } catch (error) {
     store.close();
     throw error;

@@ -80,5 +80,5 @@ export async function startTokenizerService(config: Readonly<TokenizerConfig>, o
     clients: [registry],
   });
 
-  return { port: lifecycle.port, metricsPort: lifecycle.metricsPort, ready: lifecycle.ready, stop: lifecycle.stop };
+  return lifecycle;
 }
