@@ -200,9 +200,11 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
       if (nc && !nc.isClosed()) {
-        // drain() flushes pending publishes and closes; closed() is when the connection's work has ended.
-        await nc.drain().catch(() => undefined);
-        await nc.closed();
+        // drain() flushes pending publishes and closes; closed() is when the connection's work has ended. A
+        // drain that fails (the server went away meanwhile) still must end in a closed connection.
+        const connection = nc;
+        await connection.drain().catch(() => connection.close());
+        await connection.closed();
       }
       setConnected(false);
     },
