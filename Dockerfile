@@ -38,6 +38,7 @@ COPY package.json package-lock.json ./
 COPY protos/package.json protos/
 COPY services/shared/package.json services/shared/
 COPY libs/keras-tokenizer/package.json libs/keras-tokenizer/
+COPY libs/registry-client/package.json libs/registry-client/
 COPY services/model-registry/package.json services/model-registry/
 COPY services/tokenizer/package.json services/tokenizer/
 COPY services/inference/package.json services/inference/
@@ -60,7 +61,7 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 RUN set -eux; \
     mkdir -p /out; \
     cp -a package.json node_modules /out/; \
-    for ws in protos services/shared libs/keras-tokenizer services/model-registry services/tokenizer services/inference services/gateway; do \
+    for ws in protos services/shared libs/keras-tokenizer libs/registry-client services/model-registry services/tokenizer services/inference services/gateway; do \
       mkdir -p "/out/$ws"; \
       cp -a "$ws/package.json" "$ws/dist" "/out/$ws/"; \
       if [ -d "$ws/node_modules" ]; then cp -a "$ws/node_modules" "/out/$ws/"; fi; \

@@ -6,7 +6,7 @@
  */
 import { contracts, type ClassifyResponse__Output } from '@maas/protos';
 import { BASELINE_CONCURRENCY as CONCURRENCY, singleTextClassifyRequests } from './harness/echo-baseline.js';
-import { eventually } from './harness/bench-mesh.js';
+import { eventually } from '../test/support/eventually.js';
 import { measureVariant, meshTarget, withMesh, type Benchmark, type VariantResult } from './harness/benchmark.js';
 import { callOnceAt, prepareRequests } from './harness/raw-unary-client.js';
 
@@ -34,7 +34,7 @@ export const classify: Benchmark = {
       results.push(
         ...(await withMesh(context, `classify ${variant}`, env, async (mesh) => {
           // The gateway routes only to versions inference has reported ready: wait for its first answer.
-          checkClassify(await eventually('a first Classify', () => callOnceAt(mesh.addresses.gateway, requests), 60_000));
+          checkClassify(await eventually('a first Classify', () => callOnceAt(mesh.addresses.gateway, requests), { timeoutMs: 60_000, intervalMs: 200 }));
           return [
             await measureVariant(context, {
               benchmark: 'classify',

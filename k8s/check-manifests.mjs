@@ -20,7 +20,11 @@ const SERVICES = {
   inference: { kind: 'Deployment', grpcPort: 50053, metricsPort: 9466, env: ['EXECUTION_PROVIDERS', 'MODEL_CACHE_DIR'], pdb: true, startupProbe: true },
   'model-registry': { kind: 'StatefulSet', grpcPort: 50054, metricsPort: 9467, env: ['REGISTRY_DATA_DIR'], pdb: false, replicas: 1 },
 };
-/** Read by every service (services/shared commonConfig); addresses must be explicit in Kubernetes. */
+/**
+ * Set for every service (the shared config map): NATS_URL and the ports are server settings (services/shared
+ * serverConfig); REGISTRY_ADDRESS is read by the registry's consumers only (libs/registry-client) and ignored by
+ * the registry. Addresses must be explicit in Kubernetes.
+ */
 const COMMON_ENV = ['REGISTRY_ADDRESS', 'NATS_URL', 'GRPC_PORT', 'METRICS_PORT'];
 /** Variables holding a host:port of one of our own services. */
 const ADDRESS_ENV = { REGISTRY_ADDRESS: 'model-registry', TOKENIZER_ADDRESS: 'tokenizer', INFERENCE_ADDRESS: 'inference' };

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { freePort, listModels, MESH_SERVICES, registerPackage, setRollout, startLocalMesh, type MeshService } from '@maas/cli';
 import { contracts, type ModelReadyRequest, type ModelReadyResponse__Output } from '@maas/protos';
 import { createClient, unaryCall } from '@maas/shared';
+import { eventually } from '../../test/support/eventually.js';
 import { examplePackage } from '../../test/support/example-models.js';
 
 /** A registered example package and the rollout that makes the services load it. */
@@ -52,19 +53,6 @@ export function cpuProfileEnv(dir: string): Record<string, string> {
 }
 
 
-/** Retries `attempt` until it resolves or `timeoutMs` passes (the mesh loads rollouts asynchronously). */
-export async function eventually<T>(what: string, attempt: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > end) throw new Error(`${what}: not done after ${timeoutMs} ms: ${(error as Error).message}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
-
 async function ensureRolledOut(registryAddress: string): Promise<void> {
   const { models } = await listModels({ registryAddress });
   for (const { model, version } of BENCH_MODELS) {
@@ -81,7 +69,8 @@ async function waitForModelsReady(inferenceAddress: string): Promise<void> {
       await eventually(`${model} ${version} ready at inference`, async () => {
         const response = await unaryCall<ModelReadyRequest, ModelReadyResponse__Output>((r, md, o, cb) => client.ModelReady(r, md, o, cb), { name: model, version }, { deadline: 2_000 });
         if (!response.ready) throw new Error('not ready yet');
-      });
+        return true;
+      }, { timeoutMs: 120_000, intervalMs: 200 });
     }
   } finally {
     client.close();

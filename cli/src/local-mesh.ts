@@ -1,19 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
-import { checkHealth } from '@maas/shared';
+import { checkHealth, freePort, SERVICE_NAMES, SERVICE_PORTS, type ServiceName } from '@maas/shared';
+
+export { freePort };
 
 /** The four services, in start order: the registry first, since the others read it at start. */
-export const MESH_SERVICES = ['model-registry', 'tokenizer', 'inference', 'gateway'] as const;
-export type MeshService = (typeof MESH_SERVICES)[number];
+export const MESH_SERVICES = SERVICE_NAMES;
+export type MeshService = ServiceName;
 
 /** The ports of the plan (DESIGN.md): gRPC 50051–50054, metrics 9464–9467. */
-export const STANDARD_PORTS: Record<MeshService, { grpc: number; metrics: number }> = {
-  gateway: { grpc: 50051, metrics: 9464 },
-  tokenizer: { grpc: 50052, metrics: 9465 },
-  inference: { grpc: 50053, metrics: 9466 },
-  'model-registry': { grpc: 50054, metrics: 9467 },
-};
+export const STANDARD_PORTS: Readonly<Record<MeshService, Readonly<{ grpc: number; metrics: number }>>> = SERVICE_PORTS;
 
 export interface LocalMeshOptions {
   /** Repository root (holds services/<name>/dist/main.js). */
@@ -38,18 +34,6 @@ export interface LocalMesh {
   readonly processes: Record<MeshService, ChildProcess>;
   /** SIGTERM in reverse start order (gateway first), each given time to drain; SIGKILL after that. */
   stop(): Promise<void>;
-}
-
-/** A loopback port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForServing(service: MeshService, address: string, child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {

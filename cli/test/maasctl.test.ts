@@ -8,7 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import { contracts, type ClassifyRequest__Output, type GatewayHandlers } from '@maas/protos';
 import { listModels, registerPackage, runCli } from '../src/index.js';
 import { sha256Hex, uniqueModelName, writeFakePackage } from '../../test/support/model-packages.js';
-import { closedPort, startTestRegistry, type TestRegistry } from '../../test/support/test-registry.js';
+import { freePort } from '@maas/shared';
+import { startTestRegistry, type TestRegistry } from '../../test/support/test-registry.js';
 
 const MAASCTL = path.resolve(__dirname, '../dist/maasctl.js');
 const run = promisify(execFile);
@@ -118,7 +119,7 @@ test('remote errors print the status name and message and exit 1', async (t) => 
   t.is(missing.code, 1);
   t.regex(missing.stderr, /^error: cannot read .*maas\.json: ENOENT/);
 
-  const closed = `127.0.0.1:${await closedPort()}`;
+  const closed = `127.0.0.1:${await freePort()}`;
   const unreachable = await maasctl(['models', '--registry', closed, '--timeout', '2']);
   t.is(unreachable.code, 1);
   t.is(unreachable.stderr, `error: UNAVAILABLE: cannot reach the registry at ${closed} (connection refused)\n`);

@@ -21,6 +21,7 @@ import {
 import { createClient, unaryCall } from '@maas/shared';
 import anyTest, { type TestFn } from 'ava';
 import * as ort from 'onnxruntime-node';
+import { eventually } from '../support/eventually.js';
 import { examplePackage, ROOT_DIR } from '../support/example-models.js';
 import { otlpEnvironment, startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
 
@@ -86,18 +87,6 @@ function tracedMetadata(): { traceId: string; metadata: grpc.Metadata } {
 const modelInfer = (client: GRPCInferenceServiceClient, request: ModelInferRequest) =>
   unaryCall<ModelInferRequest, ModelInferResponse__Output>((r, md, o, cb) => client.ModelInfer(r, md, o, cb), request, { deadline: 10_000 });
 
-/** Retries `attempt` until it passes: the mesh converges on a rollout asynchronously (events, then loads). */
-async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
 
 /** What the ONNX model itself says for these texts, tokenized as Keras would (the reference for the mesh). */
 async function directScores(packageDir: string, texts: string[]): Promise<number[]> {
@@ -119,7 +108,8 @@ test.serial('Classify through the gateway answers as the ONNX model does, in one
   await registerPackage({ registryAddress: t.context.mesh.addresses['model-registry'], packageDir: sentiment1 });
   await setRollout(registry, { model: 'sentiment', stable_version: '1' });
 
-  const response = await eventually(() => classify(gateway, { model: 'sentiment', texts: TEXTS }));
+  // The mesh converges on a rollout asynchronously (events, then loads): retried until it answers.
+  const response = await eventually('Classify answered by version 1', () => classify(gateway, { model: 'sentiment', texts: TEXTS }), { timeoutMs: 30_000, intervalMs: 200 });
   const expected = await directScores(sentiment1, TEXTS);
   t.is(response.predictions.length, TEXTS.length);
   response.predictions.forEach((prediction, index) => {
@@ -132,12 +122,12 @@ test.serial('Classify through the gateway answers as the ONNX model does, in one
   // One request with a trace id the test chose: every hop must report spans in that trace, linked parent → child.
   const { traceId, metadata } = tracedMetadata();
   await classify(gateway, { model: 'sentiment', texts: ['tracing this one request'] }, metadata);
-  const inTrace = await eventually(async () => {
+  const inTrace = await eventually('spans from all three hops', async () => {
     const spans = t.context.spans.filter((span) => span.traceId === traceId);
     const services = new Set(spans.map((span) => span.service));
     if (!['maas-gateway', 'maas-tokenizer', 'maas-inference'].every((service) => services.has(service))) throw new Error(`spans so far from ${[...services].join(', ')}`);
     return spans;
-  }, 15_000);
+  }, { timeoutMs: 15_000, intervalMs: 200 });
   const byId = new Map(inTrace.map((span) => [span.spanId, span]));
   const serverSpan = (service: string) => inTrace.find((span) => span.service === service && span.kind === 2 /* SERVER */);
   for (const service of ['maas-tokenizer', 'maas-inference']) {
@@ -156,22 +146,22 @@ test.serial('a 50% canary: both versions answer, a routing key always gets the s
   const rolloutTrace = tracedMetadata();
   await setRollout(registry, { model: 'sentiment', stable_version: '1', canary_version: '2', canary_weight: 50 }, rolloutTrace.metadata);
 
-  const seen = await eventually(async () => {
+  const seen = await eventually('both versions answering', async () => {
     const versions = new Set<string>();
     for (let i = 0; i < 40; i += 1) versions.add((await classify(gateway, { model: 'sentiment', texts: ['good enough'] })).predictions[0]!.model_version);
     if (versions.size < 2) throw new Error(`only ${[...versions].join(', ')} answered`);
     return versions;
-  });
+  }, { timeoutMs: 30_000, intervalMs: 200 });
   t.deepEqual([...seen].sort(), ['1', '2']);
 
   // The rollout change travelled as a NATS event in the same trace: registry producer span → consumer spans.
-  const consumers = await eventually(async () => {
+  const consumers = await eventually('consumer spans of the rollout event', async () => {
     const spans = t.context.spans.filter((span) => span.traceId === rolloutTrace.traceId);
     const producer = spans.find((span) => span.service === 'maas-model-registry' && span.kind === 4 /* PRODUCER */);
     const found = spans.filter((span) => span.kind === 5 /* CONSUMER */ && span.parentSpanId === producer?.spanId);
     if (found.length < 3) throw new Error(`consumer spans so far: ${found.map((span) => span.service).join(', ')}`);
     return found;
-  }, 15_000);
+  }, { timeoutMs: 15_000, intervalMs: 200 });
   t.deepEqual([...new Set(consumers.map((span) => span.service))].sort(), ['maas-gateway', 'maas-inference', 'maas-tokenizer']);
 
   for (const key of ['user-17', 'user-42', 'session-abc']) {

@@ -1,27 +1,17 @@
 /**
  * The real model registry for tests: started in this process on port 0 over a temp data folder, with a client
- * and promise forms of its unary calls. It runs from the registry's sources (as the registry's own tests do),
- * so every workspace's tests use the same code.
+ * and promise forms of its unary calls. It is imported as the package (`@maas/model-registry`, its build), as
+ * any other service would use it.
  */
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import { contracts, type ListModelsResponse__Output, type Model__Output, type ModelRegistryClient, type ModelVersion__Output, type Rollout__Output, type SetRolloutRequest } from '@maas/protos';
-import { createClient, createLogger, type Logger } from '@maas/shared';
-import { loadConfig, startRegistryService, type RunningRegistry } from '../../services/model-registry/src/index.js';
+import { loadConfig, startRegistryService, type RunningRegistryService } from '@maas/model-registry';
+import { createClient, createLogger, freePort, type Logger } from '@maas/shared';
 import { makeTempDir } from './model-packages.js';
 
-/** A TCP port nothing listens on (bound, then released): an address for a service that is down. */
-export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 export interface TestRegistry {
-  registry: RunningRegistry;
+  registry: RunningRegistryService;
   client: ModelRegistryClient;
   /** host:port of the registry's gRPC server. */
   address: string;
@@ -48,7 +38,7 @@ export interface TestRegistryOptions {
 export async function startTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await makeTempDir('maas-registry-'));
-  const natsUrl = options.natsUrl === undefined ? `nats://127.0.0.1:${await closedPort()}` : options.natsUrl;
+  const natsUrl = options.natsUrl === undefined ? `nats://127.0.0.1:${await freePort()}` : options.natsUrl;
   const config = loadConfig({
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',

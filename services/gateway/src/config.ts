@@ -1,7 +1,8 @@
-import { commonConfig, configReader, type CommonConfig } from '@maas/shared';
+import { registryConsumerConfig, type RegistryConsumerConfig } from '@maas/registry-client';
+import { configReader, defaultServiceAddress, SERVICE_PORTS, serverConfig, type ServerConfig } from '@maas/shared';
 
 /** Everything the gateway reads from its environment. */
-export interface GatewayConfig extends CommonConfig {
+export interface GatewayConfig extends ServerConfig, RegistryConsumerConfig {
   /** TOKENIZER_ADDRESS: tokenizer service gRPC address (host:port). */
   tokenizerAddress: string;
   /** INFERENCE_ADDRESS: inference service gRPC address (host:port). */
@@ -28,12 +29,13 @@ export interface GatewayConfig extends CommonConfig {
 }
 
 /** Reads and checks the gateway's configuration; throws ConfigError naming every bad variable at once. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<GatewayConfig> {
   const reader = configReader(env);
   const config: GatewayConfig = {
-    ...commonConfig(reader, { grpcPort: 50051, metricsPort: 9464 }),
-    tokenizerAddress: reader.string('TOKENIZER_ADDRESS', { default: '127.0.0.1:50052', doc: 'tokenizer service gRPC address (host:port)' }),
-    inferenceAddress: reader.string('INFERENCE_ADDRESS', { default: '127.0.0.1:50053', doc: 'inference service gRPC address (host:port)' }),
+    ...serverConfig(reader, SERVICE_PORTS.gateway),
+    ...registryConsumerConfig(reader),
+    tokenizerAddress: reader.string('TOKENIZER_ADDRESS', { default: defaultServiceAddress('tokenizer'), doc: 'tokenizer service gRPC address (host:port)' }),
+    inferenceAddress: reader.string('INFERENCE_ADDRESS', { default: defaultServiceAddress('inference'), doc: 'inference service gRPC address (host:port)' }),
     requestTimeoutMs: reader.int('REQUEST_TIMEOUT_MS', { default: 10_000, min: 1, doc: 'deadline for downstream calls when the caller set none (ms)' }),
     maxBatchTexts: reader.int('MAX_BATCH_TEXTS', { default: 256, min: 1, doc: 'most texts per Classify call' }),
     maxTextBytes: reader.int('MAX_TEXT_BYTES', { default: 16_384, min: 1, doc: 'longest text accepted, in UTF-8 bytes' }),

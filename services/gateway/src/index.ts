@@ -1,10 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { contracts, type ModelReadyResponse__Output } from '@maas/protos';
+import { followRegistry } from '@maas/registry-client';
 import {
   createClient,
   createServiceMetrics,
-  followRegistry,
+  packageVersion,
+  serviceLifecycle,
   startConfiguredMetricsServer,
   startGrpcServer,
   unary,
@@ -27,7 +28,7 @@ export { loadConfig, type GatewayConfig } from './config.js';
 export { GATEWAY_SERVER_NAME, ROUTING_KEY_HEADER } from './oip-proxy.js';
 
 /** A running gateway. */
-export interface GatewayService extends RunningService {
+export interface RunningGatewayService extends RunningService {
   /** Resolves once the first registry snapshot is applied and its versions probed (health turns SERVING then). */
   readonly ready: Promise<void>;
   /** Reads the registry now instead of waiting for an event or the resync timer. */
@@ -37,20 +38,12 @@ export interface GatewayService extends RunningService {
 /** Probes never wait longer than this for inference, so a snapshot is applied promptly even when it is down. */
 const MAX_PROBE_TIMEOUT_MS = 2_000;
 
-function packageVersion(): string {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string }).version ?? '';
-  } catch {
-    return '';
-  }
-}
-
 /**
  * Starts the gateway: maas.v1.Gateway and the routed inference.GRPCInferenceService on one gRPC server, a
  * registry watch that keeps the routing table current, readiness probes against inference, and /metrics.
  * Health reads NOT_SERVING until the first registry snapshot has been applied.
  */
-export async function startGatewayService(config: GatewayConfig, options: StartServiceOptions): Promise<GatewayService> {
+export async function startGatewayService(config: Readonly<GatewayConfig>, options: StartServiceOptions): Promise<RunningGatewayService> {
   const logger = options.logger;
   const grpcContracts = contracts();
   const clients = {
@@ -126,7 +119,7 @@ export async function startGatewayService(config: GatewayConfig, options: StartS
           readiness,
           metrics,
           requestTimeoutMs: config.requestTimeoutMs,
-          serverVersion: packageVersion(),
+          serverVersion: packageVersion(path.join(__dirname, '..')),
           handlerContext,
         }),
       },
@@ -137,7 +130,7 @@ export async function startGatewayService(config: GatewayConfig, options: StartS
   const watchLog = logger.child({ component: 'routing' });
   const watch = followRegistry({
     config,
-    connectionName: 'maas-gateway',
+    connectionName: 'gateway',
     registry,
     logger,
     requestTimeoutMs: config.requestTimeoutMs,
@@ -151,30 +144,16 @@ export async function startGatewayService(config: GatewayConfig, options: StartS
       await routing.apply(table);
     },
   });
-  const ready = watch.ready.then(() => {
-    server.setServing(true);
-    logger.info({ port: server.port, revision: routing.revision }, 'gateway serving');
+  const lifecycle = serviceLifecycle({
+    // The parts every service has; then its own, which the lifecycle stops in its one order.
+    logger, server, metricsServer, shutdown: config,
+    warmUp: watch.ready,
+    onServing: () => logger.info({ port: server.port, revision: routing.revision }, 'gateway serving'),
+    watches: [watch, readiness],
+    work: [() => coalescer.close(unavailable('the gateway is stopping'))],
+    eventBuses: [watch.bus],
+    clients: [clients.tokenizer, clients.inference, registry],
   });
 
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      await server.stop({ graceMs: config.shutdownGraceMs, deadlineMs: config.shutdownDeadlineMs });
-      coalescer.close(unavailable('the gateway is stopping'));
-      watch.stop();
-      readiness.stop();
-      await watch.close();
-      for (const client of [clients.tokenizer, clients.inference, registry]) client.close();
-      await metricsServer?.close();
-    })();
-    return stopping;
-  };
-
-  return {
-    port: server.port,
-    metricsPort: metricsServer?.port ?? -1,
-    ready,
-    resyncNow: () => watch.resyncNow(),
-    stop,
-  };
+  return Object.assign(lifecycle, { resyncNow: () => watch.resyncNow() });
 }

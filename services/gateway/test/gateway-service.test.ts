@@ -5,12 +5,12 @@ import { contracts, Status, type ClassifyResponse__Output, type GatewayClient, t
 import { createClient, createLogger, unaryCall } from '@maas/shared';
 import test from 'ava';
 import { service as healthService } from 'grpc-health-check';
-import { loadConfig, startGatewayService, type GatewayService } from '../src/index.js';
+import { loadConfig, startGatewayService, type RunningGatewayService } from '../src/index.js';
 
 /** An address nothing listens on (port 1 is privileged and unused). */
 const NOWHERE = '127.0.0.1:1';
 
-let gateway: GatewayService;
+let gateway: RunningGatewayService;
 let client: GatewayClient;
 let oip: GRPCInferenceServiceClient;
 

@@ -1,5 +1,6 @@
 import { createLogger } from '@maas/shared';
 import test from 'ava';
+import { eventually } from '../../../test/support/eventually.js';
 import { ReadinessTracker } from '../src/readiness.js';
 import type { VersionRef } from '../src/router.js';
 
@@ -27,8 +28,7 @@ test('a tracked version is not ready until inference says so, and is polled unti
   t.false(tracker.isReady('m', '3'));
 
   ready.add('m/2');
-  const deadline = Date.now() + 5_000;
-  while (!tracker.isReady('m', '2') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  await eventually('version 2 to be ready', () => tracker.isReady('m', '2'), { timeoutMs: 5_000, intervalMs: 10 });
   t.true(tracker.isReady('m', '2'));
   t.true(asked.filter((entry) => entry === 'm/2').length >= 2);
 });

@@ -3,6 +3,7 @@
 import { Status } from '@maas/protos';
 import { createLogger } from '@maas/shared';
 import test from 'ava';
+import { eventually } from '../../../test/support/eventually.js';
 import { ReadinessTracker } from '../src/readiness.js';
 import { buildRoutingTable, type VersionRef } from '../src/router.js';
 import { RoutingState } from '../src/routing-state.js';
@@ -36,13 +37,6 @@ function gateway(t: import('ava').ExecutionContext) {
   };
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 test('a promote keeps traffic on the previous stable version until the new one is ready, then moves it for good', async (t) => {
   const g = gateway(t);
@@ -62,7 +56,7 @@ test('a promote keeps traffic on the previous stable version until the new one i
   t.is(g.version(), '1');
 
   g.loaded.add('2');
-  await until('version 2 to take the traffic', () => g.version() === '2');
+  await eventually('version 2 to take the traffic', () => g.version() === '2');
   t.deepEqual(g.draining(), []);
   t.false(g.readiness.isTracked('sentiment', '1'), 'the drained version is no longer watched');
   // Once switched, a failure of the new version never sends traffic back to the drained one (inference unloads it).
@@ -78,7 +72,7 @@ test('a rollback to a version that was unloaded keeps traffic on the current one
   t.is(g.version(), '2');
   t.deepEqual(g.draining(), ['2']);
   g.loaded.add('1');
-  await until('version 1 to take the traffic', () => g.version() === '1');
+  await eventually('version 1 to take the traffic', () => g.version() === '1');
   t.deepEqual(g.draining(), []);
 });
 
@@ -98,11 +92,11 @@ test('stable changes in a row keep traffic on the last version that was ready, a
 
   // The canary loads first: it takes its share and, as before, backs the stable share while 3 is not ready.
   g.loaded.add('2');
-  await until('the canary to be ready', () => g.readiness.isReady('sentiment', '2'));
+  await eventually('the canary to be ready', () => g.readiness.isReady('sentiment', '2'));
   for (let index = 0; index < 50; index += 1) t.is(g.version(`user-${index}`), '2');
   t.deepEqual(g.draining(), ['1'], 'version 3 is not ready yet: the draining list stays');
   g.loaded.add('3');
-  await until('version 3 to be ready', () => g.readiness.isReady('sentiment', '3'));
+  await eventually('version 3 to be ready', () => g.readiness.isReady('sentiment', '3'));
   t.deepEqual(g.draining(), []);
 });
 

@@ -1,11 +1,12 @@
-import { commonConfig, configReader, type CommonConfig } from '@maas/shared';
+import { registryConsumerConfig, type RegistryConsumerConfig } from '@maas/registry-client';
+import { configReader, SERVICE_PORTS, serverConfig, type ServerConfig } from '@maas/shared';
 
 /** Graph optimization levels ONNX Runtime accepts. */
 export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 export type GraphOptimizationLevel = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
 
 /** Everything the inference service reads from its environment. */
-export interface InferenceConfig extends CommonConfig {
+export interface InferenceConfig extends ServerConfig, RegistryConsumerConfig {
   /**
    * EXECUTION_PROVIDERS: ONNX Runtime execution providers to try, in order (e.g. `cuda,cpu`). A session is
    * created with the first one that works (later ones in the list serve as its fallback for unsupported
@@ -62,10 +63,11 @@ export interface InferenceConfig extends CommonConfig {
 }
 
 /** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv): Readonly<InferenceConfig> {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<InferenceConfig> {
   const reader = configReader(env);
   return reader.done({
-    ...commonConfig(reader, { grpcPort: 50053, metricsPort: 9466 }),
+    ...serverConfig(reader, SERVICE_PORTS.inference),
+    ...registryConsumerConfig(reader),
     executionProviders: reader.list('EXECUTION_PROVIDERS', { default: ['cpu'], doc: 'ONNX Runtime execution providers to try, in order, e.g. cuda,cpu' }),
     intraOpThreads: reader.int('INTRA_OP_THREADS', { default: 1, min: 0, max: 1024, doc: 'ONNX Runtime intra-op threads per session (0: its default)' }),
     interOpThreads: reader.int('INTER_OP_THREADS', { default: 1, min: 0, max: 1024, doc: 'ONNX Runtime inter-op threads per session (0: its default)' }),

@@ -2,18 +2,13 @@
  * The inference service: ONNX Runtime sessions per model version (in worker threads), dynamic batching, and
  * the Open Inference Protocol over gRPC. `startInferenceService` is what main.ts and the tests run.
  */
+import path from 'node:path';
 import { contracts } from '@maas/protos';
-import {
-  createClient,
-  createServiceMetrics,
-  followRegistry,
-  type RunningService,
-  type StartServiceOptions,
-  startConfiguredMetricsServer,
-  startGrpcServer,
-} from '@maas/shared';
+import { followRegistry } from '@maas/registry-client';
+import { createClient, createServiceMetrics, packageVersion, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer } from '@maas/shared';
+import type { RunningService, ServiceLifecycle, StartServiceOptions } from '@maas/shared';
 import type { InferenceConfig } from './config.js';
-import { createInferenceMetrics } from './metrics.js';
+import { createInferenceMetrics } from './inference-metrics.js';
 import { ModelManager } from './model-manager.js';
 import { createOipHandlers } from './oip-handlers.js';
 
@@ -30,15 +25,6 @@ export interface RunningInferenceService extends RunningService {
   resyncNow(): Promise<void>;
 }
 
-/** The version reported by ServerMetadata: this package's. */
-function packageVersion(): string {
-  try {
-    return (require('../package.json') as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-}
-
 export async function startInferenceService(config: Readonly<InferenceConfig>, options: StartServiceOptions): Promise<RunningInferenceService> {
   const { logger } = options;
   const serviceMetrics = createServiceMetrics({ service: 'inference' });
@@ -46,8 +32,9 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
   const registry = createClient(contracts().maas.v1.ModelRegistry, config.registryAddress);
   const models = new ModelManager({ registry, config, logger, metrics });
 
-  let ready = false;
-  const grpcServer = await startGrpcServer({
+  // ServerReady answers what health says: SERVING from the end of warm-up until stop begins.
+  let lifecycle: ServiceLifecycle | undefined;
+  const server = await startGrpcServer({
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
@@ -60,8 +47,8 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
           config,
           metrics,
           ctx: { logger, metrics: serviceMetrics },
-          isReady: () => ready,
-          serverVersion: packageVersion(),
+          isReady: () => lifecycle?.serving === true,
+          serverVersion: packageVersion(path.join(__dirname, '..')),
         }),
       },
     ],
@@ -76,34 +63,16 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
     onSnapshot: async (snapshot) => models.applySnapshot(snapshot),
   });
 
-  let stopping = false;
-  const readyPromise = watch.ready
-    .then(() => models.firstSnapshotSettled)
-    .then(() => {
-      if (stopping) return;
-      ready = true;
-      grpcServer.setServing(true);
-      logger.info({ port: grpcServer.port }, 'inference service ready');
-    });
+  lifecycle = serviceLifecycle({
+    // The parts every service has; then its own, which the lifecycle stops in its one order.
+    logger, server, metricsServer, shutdown: config,
+    warmUp: watch.ready.then(() => models.firstSnapshotSettled),
+    onServing: () => logger.info({ port: server.port }, 'inference service ready'),
+    watches: [watch],
+    work: [() => models.close()],
+    eventBuses: [watch.bus],
+    clients: [registry],
+  });
 
-  let stopped: Promise<void> | undefined;
-  return {
-    port: grpcServer.port,
-    metricsPort: metricsServer?.port ?? -1,
-    ready: readyPromise,
-    resyncNow: () => watch.resyncNow(),
-    stop() {
-      stopped ??= (async () => {
-        stopping = true;
-        ready = false;
-        watch.stop();
-        await grpcServer.stop({ graceMs: config.shutdownGraceMs, deadlineMs: config.shutdownDeadlineMs });
-        await models.close();
-        await watch.close();
-        await metricsServer?.close();
-        registry.close();
-      })();
-      return stopped;
-    },
-  };
+  return Object.assign(lifecycle, { resyncNow: () => watch.resyncNow() });
 }

@@ -1,6 +1,6 @@
 /**
  * The on-disk cache of model files, content-addressed: `<MODEL_CACHE_DIR>/<sha256>.onnx`. A file is fetched
- * from the registry (DownloadArtifact stream, through the shared `downloadArtifact`) into a temporary name
+ * from the registry (DownloadArtifact stream, through the registry client's `downloadArtifact`) into a temporary name
  * while it is hashed, checked against the expected sha256 and size (DATA_LOSS when it differs), then renamed
  * into place, so a half-written or corrupt file never carries a valid name. A cached file is re-hashed before
  * use; one that does not match is fetched again. Entries stay after their version is unloaded (a rollback then
@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelRegistryClient } from '@maas/protos';
-import { downloadArtifact } from '@maas/shared';
+import { downloadArtifact } from '@maas/registry-client';
 
 /** What the file must be. */
 export interface ExpectedFile {
@@ -43,7 +43,7 @@ async function sha256OfFile(file: string): Promise<{ sha256: string; size: numbe
 /** Path of the verified file in the cache, downloading it when needed. */
 export async function fetchModelFile(options: FetchModelFileOptions): Promise<{ path: string; downloaded: boolean }> {
   const { file, cacheDir } = options;
-  if (!/^[0-9a-f]{64}$/.test(file.sha256)) throw new Error(`artifact ${file.path} has no valid sha256 ('${file.sha256}')`);
+  if (!/^[0-9a-f]{64}$/.test(file.sha256)) throw new Error(`artifact ${file.path} has no valid sha256 (${JSON.stringify(file.sha256)})`);
   await fs.promises.mkdir(cacheDir, { recursive: true });
   const target = path.join(cacheDir, `${file.sha256}.onnx`);
 

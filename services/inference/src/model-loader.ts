@@ -5,6 +5,7 @@
  * having released whatever it started.
  */
 import type { ModelManifest__Output, ModelRegistryClient, ModelVersion__Output } from '@maas/protos';
+import { versionFileDigest, VersionFileError, type ArtifactDigest } from '@maas/registry-client';
 import { type Logger, unaryCall } from '@maas/shared';
 import { Batcher, type BatcherObserver } from './batcher.js';
 import type { InferenceConfig } from './config.js';
@@ -59,7 +60,7 @@ export interface LoadVersionOptions {
 /** The signature a manifest declares; throws when it names a datatype this server cannot serve. */
 export function signatureFromManifest(manifest: ModelManifest__Output): ModelSignature {
   const convert = (kind: string) => (spec: { name: string; datatype: string; shape: number[] }): TensorSignature => {
-    if (!isDatatype(spec.datatype)) throw new Error(`${kind} '${spec.name}' has datatype '${spec.datatype}', which this server cannot serve`);
+    if (!isDatatype(spec.datatype)) throw new Error(`${kind} ${JSON.stringify(spec.name)} has datatype ${JSON.stringify(spec.datatype)}, which this server cannot serve`);
     return { name: spec.name, datatype: spec.datatype, shape: spec.shape.map(Number) };
   };
   const inputs = manifest.inputs.map(convert('input'));
@@ -77,24 +78,24 @@ export function reconcileSignature(signature: ModelSignature, session: { inputs:
   const check = (kind: 'input' | 'output', specs: TensorSignature[], actual: SessionTensorInfo[]) =>
     specs.map((spec) => {
       const found = actual.find((info) => info.name === spec.name);
-      if (!found) throw new Error(`the manifest's ${kind} '${spec.name}' is not in the ONNX graph (which has ${actual.map((info) => info.name).join(', ')})`);
+      if (!found) throw new Error(`the manifest's ${kind} ${JSON.stringify(spec.name)} is not in the ONNX graph (which has ${actual.map((info) => info.name).join(', ')})`);
       const datatype = datatypeOfOrtType(found.type);
-      if (datatype !== spec.datatype) throw new Error(`${kind} '${spec.name}' is ${spec.datatype} in the manifest but ${found.type} in the ONNX graph`);
+      if (datatype !== spec.datatype) throw new Error(`${kind} ${JSON.stringify(spec.name)} is ${spec.datatype} in the manifest but ${found.type} in the ONNX graph`);
       if (found.shape.length === 0) return spec;
       if (found.shape.length !== spec.shape.length) {
-        throw new Error(`${kind} '${spec.name}' has shape ${formatShape(spec.shape)} in the manifest but rank ${found.shape.length} in the ONNX graph`);
+        throw new Error(`${kind} ${JSON.stringify(spec.name)} has shape ${formatShape(spec.shape)} in the manifest but rank ${found.shape.length} in the ONNX graph`);
       }
       const shape = spec.shape.map((dim, axis) => {
         const graphDim = found.shape[axis];
         if (typeof graphDim !== 'number' || graphDim < 0) return dim;
-        if (dim >= 0 && dim !== graphDim) throw new Error(`${kind} '${spec.name}' dimension ${axis} is ${dim} in the manifest but ${graphDim} in the ONNX graph`);
+        if (dim >= 0 && dim !== graphDim) throw new Error(`${kind} ${JSON.stringify(spec.name)} dimension ${axis} is ${dim} in the manifest but ${graphDim} in the ONNX graph`);
         return graphDim;
       });
       return { ...spec, shape };
     });
   const inputs = check('input', signature.inputs, session.inputs);
   const missing = session.inputs.filter((info) => !signature.inputs.some((spec) => spec.name === info.name));
-  if (missing.length > 0) throw new Error(`the ONNX graph's input(s) ${missing.map((info) => `'${info.name}'`).join(', ')} are missing from the manifest`);
+  if (missing.length > 0) throw new Error(`the ONNX graph's input(s) ${missing.map((info) => JSON.stringify(info.name)).join(', ')} are missing from the manifest`);
   const outputs = check('output', signature.outputs, session.outputs);
   const batchable = [...inputs, ...outputs].every((spec) => spec.shape.length > 0 && spec.shape[0] === -1);
   return { ...signature, inputs, outputs, batchable };
@@ -120,13 +121,12 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
   const manifest = described.manifest;
   if (!manifest) throw new Error('the registry returned no manifest');
   const declared = signatureFromManifest({ ...manifest, name: model, version });
-  const digest = manifest.files.find((file) => file.path === manifest.model_file);
-  const artifact = described.artifacts.find((file) => file.path === manifest.model_file);
-  if (!digest && !artifact) throw new Error(`model file '${manifest.model_file}' is not among the version's artifacts`);
-  if (digest && artifact && digest.sha256 !== artifact.sha256) {
-    throw new Error(`model file '${manifest.model_file}': manifest sha256 ${digest.sha256} differs from the registry's ${artifact.sha256}`);
+  let expected: ArtifactDigest;
+  try {
+    expected = versionFileDigest(described, manifest.model_file);
+  } catch (error) {
+    throw error instanceof VersionFileError ? new Error(`model ${error.message}`) : error;
   }
-  const expected = (digest ?? artifact)!;
   const file = await fetchModelFile({
     registry,
     model,

@@ -17,7 +17,7 @@ import { failedPrecondition, type Logger, notFound, unavailable } from '@maas/sh
 import { performance } from 'node:perf_hooks';
 import { type LoadedVersion, type LoaderConfig, loadModelVersion } from './model-loader.js';
 import type { InferenceConfig } from './config.js';
-import type { InferenceMetrics } from './metrics.js';
+import type { InferenceMetrics } from './inference-metrics.js';
 
 interface ModelState {
   versions: Set<string>;
@@ -101,16 +101,16 @@ export class ModelManager {
   /** The loaded version serving (model, version); empty version = the rollout's stable one. */
   resolve(model: string, version: string): LoadedVersion {
     const state = this.models.get(model);
-    if (!state) throw notFound(`model '${model}' not found`);
+    if (!state) throw notFound(`model ${JSON.stringify(model)} not found`);
     const name = version || state.stable;
-    if (!name) throw failedPrecondition(`model '${model}' has no rollout, so none of its versions is loaded; set a rollout first`);
-    if (!state.versions.has(name)) throw notFound(`model '${model}' has no version '${name}'`);
+    if (!name) throw failedPrecondition(`model ${JSON.stringify(model)} has no rollout, so none of its versions is loaded; set a rollout first`);
+    if (!state.versions.has(name)) throw notFound(`model ${JSON.stringify(model)} has no version ${JSON.stringify(name)}`);
     const key = keyOf(model, name);
     const entry = this.entries.get(key);
     // A draining version (loaded, no longer referenced) still serves: gateways may route to it a while longer.
-    if (!entry || (!this.wanted.has(key) && entry.state !== 'ready')) throw failedPrecondition(`model '${model}' version '${name}' is not loaded; not referenced by a rollout`);
-    if (entry.state === 'loading') throw unavailable(`model '${model}' version '${name}' is still loading`);
-    if (entry.state === 'failed') throw unavailable(`model '${model}' version '${name}' failed to load (${entry.error}); it is retried on the next registry resync`);
+    if (!entry || (!this.wanted.has(key) && entry.state !== 'ready')) throw failedPrecondition(`model ${JSON.stringify(model)} version ${JSON.stringify(name)} is not loaded; not referenced by a rollout`);
+    if (entry.state === 'loading') throw unavailable(`model ${JSON.stringify(model)} version ${JSON.stringify(name)} is still loading`);
+    if (entry.state === 'failed') throw unavailable(`model ${JSON.stringify(model)} version ${JSON.stringify(name)} failed to load (${entry.error}); it is retried on the next registry resync`);
     return entry.loaded;
   }
 

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { GRPCInferenceServiceHandlers, ModelInferRequest__Output, ModelInferResponse } from '@maas/protos';
 import { deadlineFromCall, type HandlerContext, toStatusObject, unary } from '@maas/shared';
 import type { InferenceConfig } from './config.js';
-import type { InferenceMetrics } from './metrics.js';
+import type { InferenceMetrics } from './inference-metrics.js';
 import type { ModelManager } from './model-manager.js';
 import { decodeInferRequest, encodeInferResponse } from './tensor-codec.js';
 

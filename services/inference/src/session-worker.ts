@@ -62,7 +62,7 @@ function toOrtTensor(tensor: HostTensor): ort.Tensor {
 
 function fromOrtTensor(name: string, value: ort.Tensor): HostTensor {
   const datatype = datatypeOfOrtType(value.type);
-  if (!datatype) throw new Error(`output '${name}' has type ${value.type}, which this server cannot return`);
+  if (!datatype) throw new Error(`output ${JSON.stringify(name)} has type ${value.type}, which this server cannot return`);
   const shape = [...value.dims];
   if (datatype === 'BYTES') {
     return { name, datatype, shape, data: packBytesElements((value.data as string[]).map((text) => encoder.encode(text))) };

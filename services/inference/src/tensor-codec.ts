@@ -69,24 +69,24 @@ function filledFields(contents: InferTensorContents__Output | null): ContentsFie
 function checkShape(input: { name: string; shape: number[] }, spec: TensorSignature): void {
   const { name, shape } = input;
   if (shape.some((dim) => !Number.isInteger(dim) || dim < 0)) {
-    throw invalidArgument(`input '${name}' has shape ${formatShape(shape)}; every dimension must be an integer ≥ 0`);
+    throw invalidArgument(`input ${JSON.stringify(name)} has shape ${formatShape(shape)}; every dimension must be an integer ≥ 0`);
   }
   if (shape.length !== spec.shape.length) {
     throw invalidArgument(
-      `input '${name}' has shape ${formatShape(shape)} (rank ${shape.length}); the model expects rank ${spec.shape.length}: ${formatShape(spec.shape)}`,
+      `input ${JSON.stringify(name)} has shape ${formatShape(shape)} (rank ${shape.length}); the model expects rank ${spec.shape.length}: ${formatShape(spec.shape)}`,
     );
   }
   spec.shape.forEach((expected, axis) => {
     if (expected >= 0 && shape[axis] !== expected) {
       throw invalidArgument(
-        `input '${name}' has shape ${formatShape(shape)}; dimension ${axis} must be ${expected} (model shape ${formatShape(spec.shape)})`,
+        `input ${JSON.stringify(name)} has shape ${formatShape(shape)}; dimension ${axis} must be ${expected} (model shape ${formatShape(spec.shape)})`,
       );
     }
   });
 }
 
 function tooLarge(name: string, bytes: number, limits: DecodeLimits): never {
-  throw invalidArgument(`input '${name}' is ${bytes} bytes; the limit is ${limits.maxTensorBytes} bytes (MAX_TENSOR_BYTES)`);
+  throw invalidArgument(`input ${JSON.stringify(name)} is ${bytes} bytes; the limit is ${limits.maxTensorBytes} bytes (MAX_TENSOR_BYTES)`);
 }
 
 function decodeRaw(name: string, index: number, datatype: Datatype, shape: number[], raw: Buffer, limits: DecodeLimits): Uint8Array {
@@ -97,12 +97,12 @@ function decodeRaw(name: string, index: number, datatype: Datatype, shape: numbe
     try {
       elements = splitBytesElements(raw);
     } catch (error) {
-      if (error instanceof BytesFormatError) throw invalidArgument(`input '${name}' raw_input_contents[${index}] is not valid BYTES data: ${error.message}`);
+      if (error instanceof BytesFormatError) throw invalidArgument(`input ${JSON.stringify(name)} raw_input_contents[${index}] is not valid BYTES data: ${error.message}`);
       throw error;
     }
     if (elements.length !== count) {
       throw invalidArgument(
-        `input '${name}' raw_input_contents[${index}] holds ${elements.length} BYTES elements; shape ${formatShape(shape)} needs ${count}`,
+        `input ${JSON.stringify(name)} raw_input_contents[${index}] holds ${elements.length} BYTES elements; shape ${formatShape(shape)} needs ${count}`,
       );
     }
     return raw;
@@ -110,7 +110,7 @@ function decodeRaw(name: string, index: number, datatype: Datatype, shape: numbe
   const size = DATATYPES[datatype].elementBytes;
   if (raw.byteLength !== count * size) {
     throw invalidArgument(
-      `input '${name}' raw_input_contents[${index}] has ${raw.byteLength} bytes; shape ${formatShape(shape)} of ${datatype} needs ${count * size} (${count} elements × ${size} bytes)`,
+      `input ${JSON.stringify(name)} raw_input_contents[${index}] has ${raw.byteLength} bytes; shape ${formatShape(shape)} of ${datatype} needs ${count * size} (${count} elements × ${size} bytes)`,
     );
   }
   return raw;
@@ -119,7 +119,7 @@ function decodeRaw(name: string, index: number, datatype: Datatype, shape: numbe
 /** Typed element values → the tensor's bytes (range-checked for narrow integer types). */
 function contentsToBytes(name: string, datatype: Datatype, contents: InferTensorContents__Output): Uint8Array {
   const info = DATATYPES[datatype];
-  if (!info.field) throw invalidArgument(`input '${name}' is ${datatype}, which travels only as raw bytes: send it in raw_input_contents`);
+  if (!info.field) throw invalidArgument(`input ${JSON.stringify(name)} is ${datatype}, which travels only as raw bytes: send it in raw_input_contents`);
   if (datatype === 'BYTES') return packBytesElements(contents.bytes_contents);
   if (datatype === 'BOOL') return Uint8Array.from(contents.bool_contents, (value) => (value ? 1 : 0));
   const values = contents[info.field] as number[];
@@ -127,7 +127,7 @@ function contentsToBytes(name: string, datatype: Datatype, contents: InferTensor
   if (array instanceof BigInt64Array || array instanceof BigUint64Array) {
     for (let i = 0; i < values.length; i++) array[i] = BigInt(values[i]!);
     if (array instanceof BigUint64Array && values.some((value) => value < 0)) {
-      throw invalidArgument(`input '${name}' has a negative value in uint64_contents`);
+      throw invalidArgument(`input ${JSON.stringify(name)} has a negative value in uint64_contents`);
     }
   } else {
     if (info.range) {
@@ -135,7 +135,7 @@ function contentsToBytes(name: string, datatype: Datatype, contents: InferTensor
       for (let i = 0; i < values.length; i++) {
         const value = values[i]!;
         if (value < min || value > max) {
-          throw invalidArgument(`input '${name}' element ${i} is ${value}, outside the ${datatype} range [${min}, ${max}]`);
+          throw invalidArgument(`input ${JSON.stringify(name)} element ${i} is ${value}, outside the ${datatype} range [${min}, ${max}]`);
         }
       }
     }
@@ -147,19 +147,19 @@ function contentsToBytes(name: string, datatype: Datatype, contents: InferTensor
 function decodeTyped(name: string, datatype: Datatype, shape: number[], contents: InferTensorContents__Output | null, limits: DecodeLimits): Uint8Array {
   const info = DATATYPES[datatype];
   const count = elementCount(shape);
-  if (!info.field) throw invalidArgument(`input '${name}' is ${datatype}, which travels only as raw bytes: send it in raw_input_contents`);
+  if (!info.field) throw invalidArgument(`input ${JSON.stringify(name)} is ${datatype}, which travels only as raw bytes: send it in raw_input_contents`);
   const filled = filledFields(contents);
   const wrong = filled.filter((field) => field !== info.field);
   if (wrong.length > 0) {
-    throw invalidArgument(`input '${name}' is ${datatype}, whose elements go in contents.${info.field}; it carries ${wrong.join(', ')}`);
+    throw invalidArgument(`input ${JSON.stringify(name)} is ${datatype}, whose elements go in contents.${info.field}; it carries ${wrong.join(', ')}`);
   }
   if (!contents || filled.length === 0) {
     if (count === 0) return new Uint8Array(0);
-    throw invalidArgument(`input '${name}' has no data: send its ${count} elements in contents.${info.field} or in raw_input_contents`);
+    throw invalidArgument(`input ${JSON.stringify(name)} has no data: send its ${count} elements in contents.${info.field} or in raw_input_contents`);
   }
   const held = contents[info.field].length;
   if (held !== count) {
-    throw invalidArgument(`input '${name}' has shape ${formatShape(shape)} (${count} elements) but contents.${info.field} holds ${held}`);
+    throw invalidArgument(`input ${JSON.stringify(name)} has shape ${formatShape(shape)} (${count} elements) but contents.${info.field} holds ${held}`);
   }
   if (datatype === 'BYTES') {
     const bytes = contents.bytes_contents.reduce((sum, element) => sum + 4 + element.byteLength, 0);
@@ -173,7 +173,7 @@ function decodeTyped(name: string, datatype: Datatype, shape: number[], contents
  * INVALID_ARGUMENT naming the input and what was expected.
  */
 export function decodeInferRequest(request: ModelInferRequest__Output, signature: ModelSignature, limits: DecodeLimits): DecodedInferRequest {
-  const where = `model '${signature.model}' version '${signature.version}'`;
+  const where = `model ${JSON.stringify(signature.model)} version ${JSON.stringify(signature.version)}`;
   const expectedInputs = signature.inputs.map(describe).join(', ');
   if (request.inputs.length === 0) throw invalidArgument(`the request has no inputs; ${where} expects ${expectedInputs}`);
 
@@ -188,10 +188,10 @@ export function decodeInferRequest(request: ModelInferRequest__Output, signature
   const decoded = new Map<string, HostTensor>();
   request.inputs.forEach((input, index) => {
     const spec = specs.get(input.name);
-    if (!spec) throw invalidArgument(`unknown input '${input.name}'; ${where} has inputs ${expectedInputs}`);
-    if (decoded.has(input.name)) throw invalidArgument(`input '${input.name}' appears more than once`);
+    if (!spec) throw invalidArgument(`unknown input ${JSON.stringify(input.name)}; ${where} has inputs ${expectedInputs}`);
+    if (decoded.has(input.name)) throw invalidArgument(`input ${JSON.stringify(input.name)} appears more than once`);
     if (input.datatype !== spec.datatype) {
-      throw invalidArgument(`input '${input.name}' has datatype '${input.datatype}'; the model expects ${spec.datatype}`);
+      throw invalidArgument(`input ${JSON.stringify(input.name)} has datatype ${JSON.stringify(input.datatype)}; the model expects ${spec.datatype}`);
     }
     const shape = input.shape.map(Number);
     checkShape({ name: input.name, shape }, spec);
@@ -201,7 +201,7 @@ export function decodeInferRequest(request: ModelInferRequest__Output, signature
     }
     if (raw && filledFields(input.contents).length > 0) {
       throw invalidArgument(
-        `input '${input.name}' has typed contents but the request also uses raw_input_contents; use one or the other for all inputs`,
+        `input ${JSON.stringify(input.name)} has typed contents but the request also uses raw_input_contents; use one or the other for all inputs`,
       );
     }
     const data = raw
@@ -211,7 +211,7 @@ export function decodeInferRequest(request: ModelInferRequest__Output, signature
   });
 
   const missing = signature.inputs.filter((spec) => !decoded.has(spec.name));
-  if (missing.length > 0) throw invalidArgument(`missing input ${missing.map((spec) => `'${describe(spec)}'`).join(', ')} for ${where}`);
+  if (missing.length > 0) throw invalidArgument(`missing input ${missing.map((spec) => `${JSON.stringify(describe(spec))}`).join(', ')} for ${where}`);
   const inputs = signature.inputs.map((spec) => decoded.get(spec.name)!);
 
   let rows = 1;
@@ -220,20 +220,20 @@ export function decodeInferRequest(request: ModelInferRequest__Output, signature
     for (const input of inputs) {
       if (input.shape[0] !== rows) {
         throw invalidArgument(
-          `input '${input.name}' has ${input.shape[0]} rows (dimension 0) but input '${inputs[0]!.name}' has ${rows}; all inputs must have the same batch size`,
+          `input ${JSON.stringify(input.name)} has ${input.shape[0]} rows (dimension 0) but input ${JSON.stringify(inputs[0]!.name)} has ${rows}; all inputs must have the same batch size`,
         );
       }
     }
-    if (rows === 0) throw invalidArgument(`input '${inputs[0]!.name}' has 0 rows; send at least one`);
+    if (rows === 0) throw invalidArgument(`input ${JSON.stringify(inputs[0]!.name)} has 0 rows; send at least one`);
   }
 
   const outputNames = new Set(signature.outputs.map((spec) => spec.name));
   const outputs: string[] = [];
   for (const requested of request.outputs) {
     if (!outputNames.has(requested.name)) {
-      throw invalidArgument(`unknown output '${requested.name}'; ${where} has outputs ${signature.outputs.map(describe).join(', ')}`);
+      throw invalidArgument(`unknown output ${JSON.stringify(requested.name)}; ${where} has outputs ${signature.outputs.map(describe).join(', ')}`);
     }
-    if (outputs.includes(requested.name)) throw invalidArgument(`output '${requested.name}' is requested more than once`);
+    if (outputs.includes(requested.name)) throw invalidArgument(`output ${JSON.stringify(requested.name)} is requested more than once`);
     outputs.push(requested.name);
   }
   if (outputs.length === 0) outputs.push(...signature.outputs.map((spec) => spec.name));

@@ -154,6 +154,7 @@ test('requests whose deadline passed or whose client cancelled are dropped befor
   const gone = b.submit(request([[2]], { isCancelled: () => cancelled }));
   const fine = b.submit(request([[3]], { deadline: Date.now() + 60_000, isCancelled: () => false }));
   cancelled = true;
+  // Time must pass, not a condition: `late`'s 5 ms deadline expires while the first batch holds the runner.
   await new Promise((resolve) => setTimeout(resolve, 30));
   runner.release();
   t.is(await codeOf(late), Status.DEADLINE_EXCEEDED);

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { eventually } from '../../../test/support/eventually.js';
 import * as ort from 'onnxruntime-node';
 import pino from 'pino';
 import type { GRPCInferenceServiceClient, ModelInferRequest, ModelInferResponse__Output } from '@maas/protos';
@@ -39,13 +40,9 @@ const call = <Req, Res>(method: string, request: Req): Promise<Res> =>
 const infer = (request: ModelInferRequest) => call<ModelInferRequest, ModelInferResponse__Output>('ModelInfer', request);
 const errorOf = async (promise: Promise<unknown>) => (await promise.then(() => { throw new Error('expected an error'); }, (error: unknown) => error)) as { code: number; details: string };
 
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (await check()) return;
-    await service.resyncNow();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** Waits up to 20 s for `check`, asking the service to read the registry after each miss (not waiting for its timer). */
+function eventuallyAfterResync(check: () => Promise<boolean>, what: string): Promise<true> {
+  return eventually(what, async () => (await check()) || (await service.resyncNow(), false), { timeoutMs: 20_000, intervalMs: 100 });
 }
 
 async function metricsText(): Promise<string> {
@@ -232,11 +229,11 @@ test.serial('requests of a dynamic-length model are padded on the manifest side 
 test.serial('bad inputs are INVALID_ARGUMENT naming the input, and the service answers after', async (t) => {
   const seq = classifier.seq;
   const cases: Array<[ModelInferRequest, RegExp]> = [
-    [{ inputs: [{ name: 'ids', datatype: 'INT64', shape: [1, seq], contents: { int64_contents: idsFor(0, seq) } }] }, /unknown input 'ids'/],
-    [{ inputs: [{ name: classifier.input, datatype: 'FP32', shape: [1, seq], contents: { fp32_contents: idsFor(0, seq) } }] }, new RegExp(`input '${classifier.input}' has datatype 'FP32'; the model expects INT64`)],
-    [{ inputs: [{ name: classifier.input, datatype: 'INT64', shape: [1, seq + 1], contents: { int64_contents: idsFor(0, seq + 1) } }] }, new RegExp(`input '${classifier.input}' has shape \\[1,${seq + 1}\\]; dimension 1 must be ${seq}`)],
-    [{ inputs: [{ name: classifier.input, datatype: 'INT64', shape: [2, seq], contents: { int64_contents: idsFor(0, seq) } }] }, new RegExp(`input '${classifier.input}' has shape \\[2,${seq}\\] \\(${2 * seq} elements\\)`)],
-    [{ inputs: [{ name: classifier.input, datatype: 'INT64', shape: [1, seq] }], raw_input_contents: [Buffer.alloc(10)] }, new RegExp(`input '${classifier.input}' raw_input_contents\\[0\\] has 10 bytes`)],
+    [{ inputs: [{ name: 'ids', datatype: 'INT64', shape: [1, seq], contents: { int64_contents: idsFor(0, seq) } }] }, /unknown input "ids"/],
+    [{ inputs: [{ name: classifier.input, datatype: 'FP32', shape: [1, seq], contents: { fp32_contents: idsFor(0, seq) } }] }, new RegExp(`input "${classifier.input}" has datatype "FP32"; the model expects INT64`)],
+    [{ inputs: [{ name: classifier.input, datatype: 'INT64', shape: [1, seq + 1], contents: { int64_contents: idsFor(0, seq + 1) } }] }, new RegExp(`input "${classifier.input}" has shape \\[1,${seq + 1}\\]; dimension 1 must be ${seq}`)],
+    [{ inputs: [{ name: classifier.input, datatype: 'INT64', shape: [2, seq], contents: { int64_contents: idsFor(0, seq) } }] }, new RegExp(`input "${classifier.input}" has shape \\[2,${seq}\\] \\(${2 * seq} elements\\)`)],
+    [{ inputs: [{ name: classifier.input, datatype: 'INT64', shape: [1, seq] }], raw_input_contents: [Buffer.alloc(10)] }, new RegExp(`input "${classifier.input}" raw_input_contents\\[0\\] has 10 bytes`)],
     [{ inputs: [], raw_input_contents: [] }, new RegExp(`no inputs; .*${classifier.input}`)],
   ];
   for (const [request, pattern] of cases) {
@@ -260,7 +257,7 @@ test.serial('unknown model or version is NOT_FOUND; a registered version no roll
 test.serial('a canary version is loaded when a rollout names it and unloaded after a rollback', async (t) => {
   const ready = async (version: string) => ((await call<object, { ready: boolean }>('ModelReady', { name: classifier.name, version })).ready);
   await setRollout(registry.client, { model: classifier.name, stable_version: '1', canary_version: '2', canary_weight: 10 });
-  await eventually(() => ready('2'), 'the canary to load');
+  await eventuallyAfterResync(() => ready('2'), 'the canary to load');
 
   const rows = [idsFor(3, classifier.seq)];
   const expected = await direct(classifier.bytes['2']!, rows, classifier.input, classifier.output);
@@ -273,7 +270,7 @@ test.serial('a canary version is loaded when a rollout names it and unloaded aft
   t.is((await infer({ model_name: classifier.name, inputs: [{ name: classifier.input, datatype: 'INT64', shape: [1, classifier.seq] }], raw_input_contents: [rawInt64(rows)] })).model_version, '1');
 
   await setRollout(registry.client, { model: classifier.name, stable_version: '1' });
-  await eventually(async () => !(await ready('2')), 'the canary to unload');
+  await eventuallyAfterResync(async () => !(await ready('2')), 'the canary to unload');
   const after = await errorOf(infer({ model_name: classifier.name, model_version: '2', inputs: [{ name: classifier.input, datatype: 'INT64', shape: [1, classifier.seq] }], raw_input_contents: [rawInt64(rows)] }));
   t.is(after.code, Status.FAILED_PRECONDITION);
 });
@@ -284,7 +281,7 @@ test.serial('a version that fails to load is reported, not ready, and harms noth
     'tokenizer.json': TOKENIZER_FILE,
   });
   await setRollout(registry.client, { model: 'tiny-broken', stable_version: '1' });
-  await eventually(async () => metricValue(await metricsText(), 'maas_inference_model_loads_total', { model: 'tiny-broken', result: 'error' }) >= 1, 'the load to fail');
+  await eventuallyAfterResync(async () => metricValue(await metricsText(), 'maas_inference_model_loads_total', { model: 'tiny-broken', result: 'error' }) >= 1, 'the load to fail');
   t.deepEqual(await call('ModelReady', { name: 'tiny-broken', version: '1' }), { ready: false });
   const error = await errorOf(infer({ model_name: 'tiny-broken', inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 8], contents: { int64_contents: idsFor(0, 8) } }] }));
   t.true(error.code === Status.UNAVAILABLE, error.details);

@@ -9,10 +9,11 @@ import type { ListModelsResponse__Output, SetRolloutRequest } from '@maas/protos
 import { Status } from '@maas/protos';
 import { unaryCall } from '@maas/shared';
 import anyTest, { type TestFn } from 'ava';
+import { eventually } from '../../../test/support/eventually.js';
 import pino from 'pino';
 import * as client from 'prom-client';
 import { loadConfig } from '../src/config.js';
-import { createInferenceMetrics, type InferenceMetrics } from '../src/metrics.js';
+import { createInferenceMetrics, type InferenceMetrics } from '../src/inference-metrics.js';
 import { ModelManager } from '../src/model-manager.js';
 import { classifierManifest, registerPackage, setRollout, startRegistry, TOKENIZER_FILE, type RegistryFixture } from './helpers/registry-fixture.js';
 import { tinyClassifier } from './helpers/tiny-onnx.js';
@@ -85,12 +86,9 @@ function refusal(manager: ModelManager, model: string, version: string): { code:
   }
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+/** This file's waits: up to 20 s each (a model load on a busy machine), checked every 10 ms. */
+function until(what: string, check: () => boolean | Promise<boolean>): Promise<true> {
+  return eventually(what, check, { timeoutMs: 20_000, intervalMs: 10 });
 }
 
 test('a version the rollout drops keeps serving while the new stable version is not ready, then for the drain time', async (t) => {
@@ -104,6 +102,7 @@ test('a version the rollout drops keeps serving while the new stable version is 
   await rollout({ stable_version: '3' });
   await until('version 3 to fail', () => /failed to load/.test(refusedBecause('3')));
   t.is(serves('3'), Status.UNAVAILABLE);
+  // A fixed wait on purpose: it proves that nothing happens within 1.5 drain times (version 1 is not dropped).
   await new Promise((resolve) => setTimeout(resolve, DRAIN_MS * 1.5));
   t.is(serves('1'), true, 'the previous stable version is kept while the new one is not ready');
   t.is(await draining('1'), 1);

@@ -112,31 +112,31 @@ test('inputs come back in signature order and outputs in requested order (all wh
 });
 
 test('unknown, missing and repeated inputs are named', (t) => {
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } }] }), ids, limits), /unknown input 'ids'/, /input_ids \(INT64 \[-1,4\]\)/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } }] }), ids, limits), /unknown input "ids"/, /input_ids \(INT64 \[-1,4\]\)/);
   const two = signature([
     { name: 'input_ids', datatype: 'INT64', shape: [-1, 4] },
     { name: 'attention_mask', datatype: 'INT64', shape: [-1, 4] },
   ]);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } }] }), two, limits), /missing input 'attention_mask \(INT64 \[-1,4\]\)'/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } }] }), two, limits), /missing input "attention_mask \(INT64 \[-1,4\]\)"/);
   const twice = { name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } };
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [twice, twice] }), ids, limits), /input 'input_ids' appears more than once/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [twice, twice] }), ids, limits), /input "input_ids" appears more than once/);
   rejects(t, () => decodeInferRequest(inferRequest({ inputs: [] }), ids, limits), /no inputs/, /input_ids/);
 });
 
 test('datatype and shape mismatches say what the model expects', (t) => {
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }] }), ids, limits), /input 'input_ids' has datatype 'FP32'; the model expects INT64/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [4], contents: { int64_contents: [1, 2, 3, 4] } }] }), ids, limits), /input 'input_ids' has shape \[4\] \(rank 1\); the model expects rank 2: \[-1,4\]/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 2], contents: { int64_contents: [1, 2, 3, 4] } }] }), ids, limits), /input 'input_ids' has shape \[2,2\]; dimension 1 must be 4/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }] }), ids, limits), /input "input_ids" has datatype "FP32"; the model expects INT64/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [4], contents: { int64_contents: [1, 2, 3, 4] } }] }), ids, limits), /input "input_ids" has shape \[4\] \(rank 1\); the model expects rank 2: \[-1,4\]/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 2], contents: { int64_contents: [1, 2, 3, 4] } }] }), ids, limits), /input "input_ids" has shape \[2,2\]; dimension 1 must be 4/);
   rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [-2, 4] }], raw: [Buffer.alloc(0)] }), ids, limits), /every dimension must be an integer ≥ 0/);
 });
 
 test('element count and raw byte length are checked against the shape', (t) => {
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 4], contents: { int64_contents: [1, 2, 3] } }] }), ids, limits), /input 'input_ids' has shape \[2,4\] \(8 elements\) but contents.int64_contents holds 3/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 4] }], raw: [Buffer.alloc(60)] }), ids, limits), /input 'input_ids' raw_input_contents\[0\] has 60 bytes; shape \[2,4\] of INT64 needs 64 \(8 elements × 8 bytes\)/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 4] }] }), ids, limits), /input 'input_ids' has no data/, /int64_contents/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 4], contents: { int64_contents: [1, 2, 3] } }] }), ids, limits), /input "input_ids" has shape \[2,4\] \(8 elements\) but contents.int64_contents holds 3/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 4] }], raw: [Buffer.alloc(60)] }), ids, limits), /input "input_ids" raw_input_contents\[0\] has 60 bytes; shape \[2,4\] of INT64 needs 64 \(8 elements × 8 bytes\)/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 4] }] }), ids, limits), /input "input_ids" has no data/, /int64_contents/);
   const bytesSig = signature([{ name: 's', datatype: 'BYTES', shape: [-1, 2] }]);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 2] }], raw: [rawBytes(['a'])] }), bytesSig, limits), /input 's' raw_input_contents\[0\] holds 1 BYTES elements; shape \[1,2\] needs 2/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 2] }], raw: [Buffer.concat([rawBytes(['a']), Buffer.from([9, 0, 0, 0, 1])])] }), bytesSig, limits), /input 's' raw_input_contents\[0\] is not valid BYTES data: element 1 declares 9 bytes/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 2] }], raw: [rawBytes(['a'])] }), bytesSig, limits), /input "s" raw_input_contents\[0\] holds 1 BYTES elements; shape \[1,2\] needs 2/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 2] }], raw: [Buffer.concat([rawBytes(['a']), Buffer.from([9, 0, 0, 0, 1])])] }), bytesSig, limits), /input "s" raw_input_contents\[0\] is not valid BYTES data: element 1 declares 9 bytes/);
   rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 2] }], raw: [Buffer.from([1, 0])] }), bytesSig, limits), /truncated 4-byte length/);
 });
 
@@ -149,26 +149,26 @@ test('raw and typed cannot be mixed, and raw needs one entry per input', (t) => 
   rejects(
     t,
     () => decodeInferRequest(inferRequest({ inputs: [{ name: 'a', datatype: 'INT32', shape: [1, 1] }, { name: 'b', datatype: 'INT32', shape: [1, 1], contents: { int_contents: [1] } }], raw: [one, one] }), two, limits),
-    /input 'b' has typed contents but the request also uses raw_input_contents/,
+    /input "b" has typed contents but the request also uses raw_input_contents/,
   );
   rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'a', datatype: 'INT32', shape: [1, 1] }, { name: 'b', datatype: 'INT32', shape: [1, 1] }], raw: [one] }), two, limits), /raw_input_contents has 1 entries but the request has 2 inputs/);
 });
 
 test('typed data in the wrong field, FP16 typed and out-of-range narrow integers are refused', (t) => {
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int_contents: [1, 2, 3, 4] } }] }), ids, limits), /input 'input_ids' is INT64, whose elements go in contents.int64_contents; it carries int_contents/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int_contents: [1, 2, 3, 4] } }] }), ids, limits), /input "input_ids" is INT64, whose elements go in contents.int64_contents; it carries int_contents/);
   const half = signature([{ name: 'h', datatype: 'FP16', shape: [-1, 1] }]);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'h', datatype: 'FP16', shape: [1, 1], contents: { fp32_contents: [1] } }] }), half, limits), /input 'h' is FP16, which travels only as raw bytes/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'h', datatype: 'FP16', shape: [1, 1], contents: { fp32_contents: [1] } }] }), half, limits), /input "h" is FP16, which travels only as raw bytes/);
   t.notThrows(() => decodeInferRequest(inferRequest({ inputs: [{ name: 'h', datatype: 'FP16', shape: [1, 1] }], raw: [rawOf(Uint16Array.from([0x3c00]))] }), half, limits));
   const int8 = signature([{ name: 'q', datatype: 'INT8', shape: [-1, 2] }]);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'q', datatype: 'INT8', shape: [1, 2], contents: { int_contents: [1, 300] } }] }), int8, limits), /input 'q' element 1 is 300, outside the INT8 range \[-128, 127\]/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'q', datatype: 'INT8', shape: [1, 2], contents: { int_contents: [1, 300] } }] }), int8, limits), /input "q" element 1 is 300, outside the INT8 range \[-128, 127\]/);
 });
 
 test('tensors over MAX_TENSOR_BYTES are refused before their data is read', (t) => {
   const small = { maxTensorBytes: 100 };
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1e6, 4] }], raw: [Buffer.alloc(8)] }), ids, small), /input 'input_ids' is 32000000 bytes; the limit is 100 bytes \(MAX_TENSOR_BYTES\)/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1e6, 4] }], raw: [Buffer.alloc(8)] }), ids, small), /input "input_ids" is 32000000 bytes; the limit is 100 bytes \(MAX_TENSOR_BYTES\)/);
   const bytesSig = signature([{ name: 's', datatype: 'BYTES', shape: [-1, 1] }]);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 1] }], raw: [rawBytes(['x'.repeat(200)])] }), bytesSig, small), /input 's' is 204 bytes/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 1], contents: { bytes_contents: [Buffer.alloc(200)] } }] }), bytesSig, small), /input 's' is 204 bytes/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 1] }], raw: [rawBytes(['x'.repeat(200)])] }), bytesSig, small), /input "s" is 204 bytes/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 1], contents: { bytes_contents: [Buffer.alloc(200)] } }] }), bytesSig, small), /input "s" is 204 bytes/);
 });
 
 test('batch rows must agree across inputs and be at least one', (t) => {
@@ -176,7 +176,7 @@ test('batch rows must agree across inputs and be at least one', (t) => {
     { name: 'a', datatype: 'INT32', shape: [-1, 1] },
     { name: 'b', datatype: 'INT32', shape: [-1, 1] },
   ]);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'a', datatype: 'INT32', shape: [2, 1], contents: { int_contents: [1, 2] } }, { name: 'b', datatype: 'INT32', shape: [1, 1], contents: { int_contents: [1] } }] }), two, limits), /input 'b' has 1 rows \(dimension 0\) but input 'a' has 2/);
+  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'a', datatype: 'INT32', shape: [2, 1], contents: { int_contents: [1, 2] } }, { name: 'b', datatype: 'INT32', shape: [1, 1], contents: { int_contents: [1] } }] }), two, limits), /input "b" has 1 rows \(dimension 0\) but input "a" has 2/);
   rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [0, 4] }], raw: [Buffer.alloc(0)] }), ids, limits), /has 0 rows/);
   const fixed = signature([{ name: 'x', datatype: 'FP32', shape: [1, 2] }], [{ name: 'y', datatype: 'FP32', shape: [1, 2] }]);
   t.false(fixed.batchable);
@@ -185,6 +185,6 @@ test('batch rows must agree across inputs and be at least one', (t) => {
 
 test('unknown or repeated requested outputs are named', (t) => {
   const request = (outputs: string[]) => inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } }], outputs });
-  rejects(t, () => decodeInferRequest(request(['logits']), ids, limits), /unknown output 'logits'/, /out \(FP32 \[-1,1\]\)/);
-  rejects(t, () => decodeInferRequest(request(['out', 'out']), ids, limits), /output 'out' is requested more than once/);
+  rejects(t, () => decodeInferRequest(request(['logits']), ids, limits), /unknown output "logits"/, /out \(FP32 \[-1,1\]\)/);
+  rejects(t, () => decodeInferRequest(request(['out', 'out']), ids, limits), /output "out" is requested more than once/);
 });

@@ -4,7 +4,8 @@
  * failed publish is logged and counted, never turned into a failed write (consumers resync from ListModels).
  */
 import type { ModelVersion__Output, Rollout__Output } from '@maas/protos';
-import { registrySubject, rolloutChangedCodec, versionRegisteredCodec, type EventBus, type Logger, type RegistryEventKind } from '@maas/shared';
+import { registrySubject, rolloutChangedCodec, versionRegisteredCodec, type RegistryEventKind } from '@maas/registry-client';
+import type { EventBus, Logger } from '@maas/shared';
 import type { RegistryMetrics } from './registry-metrics.js';
 
 export interface RegistryEvents {

@@ -1,7 +1,8 @@
 /** Assembles the registry: storage, events, handlers, gRPC and metrics servers. */
 import path from 'node:path';
 import { contracts } from '@maas/protos';
-import { connectEventBus, createServiceMetrics, startConfiguredMetricsServer, startGrpcServer, type EventBus, type RunningService, type StartServiceOptions } from '@maas/shared';
+import { connectRegistryEventBus } from '@maas/registry-client';
+import { createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type EventBus, type RunningService, type StartServiceOptions } from '@maas/shared';
 import { BlobStore } from './blob-store.js';
 import type { RegistryConfig } from './config.js';
 import { createRegistryEvents } from './registry-events.js';
@@ -19,7 +20,7 @@ export interface StartRegistryOptions extends StartServiceOptions {
 }
 
 /** A running registry; it is SERVING (and `ready` resolved) as soon as it has started. */
-export interface RunningRegistry extends RunningService {
+export interface RunningRegistryService extends RunningService {
   /** The bus events go out on (tests wait for `connected`). */
   readonly eventBus: EventBus;
   /** The current registry revision. */
@@ -30,7 +31,7 @@ export interface RunningRegistry extends RunningService {
  * Starts the model registry. One registry process per data folder: it owns the database and the blobs (at start
  * it deletes temp files and blobs nothing references).
  */
-export async function startRegistryService(config: Readonly<RegistryConfig>, options: StartRegistryOptions): Promise<RunningRegistry> {
+export async function startRegistryService(config: Readonly<RegistryConfig>, options: StartRegistryOptions): Promise<RunningRegistryService> {
   const logger = options.logger;
   const store = RegistryStore.open({ file: path.join(config.dataDir, DATABASE_FILE) });
   try {
@@ -40,7 +41,7 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
 
     const serviceMetrics = createServiceMetrics({ service: 'model-registry' });
     const metrics = createRegistryMetrics({ registry: serviceMetrics.registry, store });
-    const eventBus = options.eventBus ?? connectEventBus({ url: config.natsUrl, name: 'model-registry', logger });
+    const eventBus = options.eventBus ?? connectRegistryEventBus({ url: config.natsUrl, name: 'model-registry', logger });
     const handlers = createRegistryHandlers({
       store,
       blobs,
@@ -59,25 +60,19 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
       logger,
     });
     const metricsServer = await startConfiguredMetricsServer({ registry: serviceMetrics.registry, config });
-    // Nothing to warm up: the database is open and serves from the first call.
-    server.setServing(true);
-    logger.info({ port: server.port, metricsPort: metricsServer?.port ?? -1 }, 'model registry serving');
+    const lifecycle = serviceLifecycle({
+      // The parts every service has; then its own, which the lifecycle stops in its one order.
+      logger, server, metricsServer, shutdown: config,
+      // Nothing to warm up: the database is open and serves from the first call.
+      warmUp: Promise.resolve(),
+      onServing: () => logger.info({ port: server.port, metricsPort: metricsServer?.port ?? -1 }, 'model registry serving'),
+      eventBuses: options.eventBus ? [] : [eventBus],
+      storage: [() => store.close()],
+    });
+    // SERVING before start resolves, as before: the registry is ready the moment it listens.
+    await lifecycle.ready;
 
-    let stopping: Promise<void> | undefined;
-    return {
-      port: server.port,
-      metricsPort: metricsServer?.port ?? -1,
-      ready: Promise.resolve(),
-      eventBus,
-      revision: () => store.revision,
-      stop: () =>
-        (stopping ??= (async () => {
-          await server.stop({ graceMs: config.shutdownGraceMs, deadlineMs: config.shutdownDeadlineMs });
-          await metricsServer?.close();
-          if (!options.eventBus) await eventBus.close();
-          store.close();
-        })()),
-    };
+    return Object.assign(lifecycle, { eventBus, revision: () => store.revision });
   } catch (error) {
     store.close();
     throw error;

@@ -3,10 +3,11 @@ import test from 'ava';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { messageCodec, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
-import { REGISTRY_STREAM, registrySubject } from '@maas/shared';
+import { REGISTRY_STREAM, registrySubject } from '@maas/registry-client';
 import { registerPackage, uniqueModelName } from '../../../test/support/model-packages.js';
 import { registryCalls, startTestRegistry } from '../../../test/support/test-registry.js';
-import { nestedFakePackage, until } from './registry-helpers.js';
+import { eventually } from '../../../test/support/eventually.js';
+import { nestedFakePackage } from './registry-helpers.js';
 
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const versionRegistered = messageCodec<VersionRegistered, VersionRegistered__Output>('maas.v1.VersionRegistered');
@@ -21,7 +22,7 @@ test('registration and rollout changes are published with their subject, payload
   t.teardown(() => nc.close());
   const { client, registry, stop } = await startTestRegistry({ natsUrl });
   t.teardown(stop);
-  t.true(await until(() => registry.eventBus.connected), 'the registry connects to NATS');
+  t.true(await eventually('the registry connects to NATS', () => registry.eventBus.connected));
 
   const model = uniqueModelName('events');
   const received: Msg[] = [];
@@ -34,7 +35,7 @@ test('registration and rollout changes are published with their subject, payload
 
   const version = await registerPackage(client, nestedFakePackage({ name: model, version: '1' }));
   const rollout = await registryCalls(client).setRollout({ model, stable_version: '1' });
-  t.true(await until(() => received.length === 2));
+  t.true(await eventually('two events arrive', () => received.length === 2));
 
   t.is(received[0]!.subject, registrySubject(model, 'version-registered'));
   t.deepEqual(versionRegistered.decode(received[0]!.data), { revision: version.revision, model, version: '1', occurred_at: version.created_at });
@@ -53,6 +54,6 @@ test('registration and rollout changes are published with their subject, payload
   await registryCalls(client).setRollout({ model, stable_version: '1' });
   await nc.flush();
   await registerPackage(client, nestedFakePackage({ name: model, version: '2' }));
-  t.true(await until(() => received.length === 3));
+  t.true(await eventually('a third event arrives', () => received.length === 3));
   t.is(received[2]!.subject, registrySubject(model, 'version-registered'));
 });

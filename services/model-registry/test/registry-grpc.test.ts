@@ -9,7 +9,8 @@ import type * as grpc from '@grpc/grpc-js';
 import { Status, type ModelRegistryClient, type ModelVersion__Output, type SetRolloutRequest } from '@maas/protos';
 import { makeTempDir, modelPackage, registerPackage, registerVersionMessages, sha256Hex, uniqueModelName, uploadPackage } from '../../../test/support/model-packages.js';
 import { registryCalls, startTestRegistry } from '../../../test/support/test-registry.js';
-import { download, nestedFakePackage, until } from './registry-helpers.js';
+import { eventually } from '../../../test/support/eventually.js';
+import { download, nestedFakePackage } from './registry-helpers.js';
 
 const codeOf = (error: unknown) => (error as grpc.ServiceError).code;
 const detailsOf = (error: unknown) => (error as grpc.ServiceError).details;
@@ -254,10 +255,13 @@ test('a client that cancels mid-upload leaves nothing behind', async (t) => {
   const result = new Promise<grpc.ServiceError | null>((resolve) => {
     const stream = client.RegisterVersion((error) => resolve(error));
     for (const message of messages.slice(0, 4)) stream.write(message);
-    void until(async () => (await filesUnder(path.join(dataDir, 'tmp'))).length > 0).then(() => stream.cancel());
+    // Cancelled once the upload is staged (or, should it never be, after the wait: the assertions below then fail).
+    void eventually('the upload is staged', async () => (await filesUnder(path.join(dataDir, 'tmp'))).length > 0)
+      .catch(() => undefined)
+      .then(() => stream.cancel());
   });
   t.is((await result)?.code, Status.CANCELLED);
-  t.true(await until(async () => (await filesUnder(path.join(dataDir, 'tmp'))).length === 0), 'the staging files are removed');
+  t.true(await eventually('the staging files are removed', async () => (await filesUnder(path.join(dataDir, 'tmp'))).length === 0));
   t.deepEqual(await filesUnder(path.join(dataDir, 'blobs')), []);
   // The same version registers cleanly afterwards.
   t.is((await uploadPackage(client, messages)).version, '1');
@@ -274,7 +278,7 @@ test('an upload still open at its deadline fails with DEADLINE_EXCEEDED and stor
     for (const message of messages) stream.write(message);
   });
   t.is(error?.code, Status.DEADLINE_EXCEEDED);
-  t.true(await until(async () => (await filesUnder(path.join(dataDir, 'tmp'))).length === 0));
+  t.true(await eventually('the staging files are removed', async () => (await filesUnder(path.join(dataDir, 'tmp'))).length === 0));
   t.deepEqual((await registryCalls(client).listModels()).models, []);
 });
 

@@ -21,13 +21,3 @@ export function download(client: ModelRegistryClient, request: { model: string; 
     call.on('end', () => resolve({ chunks, data: Buffer.concat(chunks.map((chunk) => chunk.data)) }));
   });
 }
-
-/** Polls `condition` until it holds or `timeoutMs` passes (waiting for a background effect, not timing it). */
-export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return condition();
-}

@@ -106,22 +106,16 @@ export function configReader(env: NodeJS.ProcessEnv): ConfigReader {
   };
 }
 
-/** Variables every service reads. */
-export interface CommonConfig {
+/** Variables every service reads: how it serves (gRPC, metrics, NATS, logs, stop). */
+export interface ServerConfig {
   /** Interface the gRPC server binds. */
   grpcHost: string;
   /** gRPC port; 0 picks a free one. */
   grpcPort: number;
   /** Port of the Prometheus /metrics endpoint; 0 picks a free one, -1 turns it off. */
   metricsPort: number;
-  /** NATS server for registry events. */
+  /** NATS server for registry events (the registry publishes there, the others follow). */
   natsUrl: string;
-  /** Model registry gRPC address (host:port). */
-  registryAddress: string;
-  /** Resync from the registry this often while events flow. */
-  resyncIntervalMs: number;
-  /** Resync this often while NATS is unreachable (events are then the missing fast path). */
-  resyncIntervalNoNatsMs: number;
   /** pino log level. */
   logLevel: string;
   /** After NOT_SERVING, wait this long for endpoints to update before refusing new calls. */
@@ -130,15 +124,13 @@ export interface CommonConfig {
   shutdownDeadlineMs: number;
 }
 
-export function commonConfig(reader: ConfigReader, defaults: { grpcPort: number; metricsPort: number }): CommonConfig {
+/** Reads the server settings; `ports` are the service's defaults (SERVICE_PORTS). */
+export function serverConfig(reader: ConfigReader, ports: { grpc: number; metrics: number }): ServerConfig {
   return {
     grpcHost: reader.string('GRPC_HOST', { default: '0.0.0.0', doc: 'interface the gRPC server binds' }),
-    grpcPort: reader.int('GRPC_PORT', { default: defaults.grpcPort, min: 0, max: 65535, doc: 'gRPC port (0: any free port)' }),
-    metricsPort: reader.int('METRICS_PORT', { default: defaults.metricsPort, min: -1, max: 65535, doc: 'Prometheus /metrics port (0: any free port, -1: off)' }),
+    grpcPort: reader.int('GRPC_PORT', { default: ports.grpc, min: 0, max: 65535, doc: 'gRPC port (0: any free port)' }),
+    metricsPort: reader.int('METRICS_PORT', { default: ports.metrics, min: -1, max: 65535, doc: 'Prometheus /metrics port (0: any free port, -1: off)' }),
     natsUrl: reader.string('NATS_URL', { default: 'nats://127.0.0.1:4222', doc: 'NATS server for registry events' }),
-    registryAddress: reader.string('REGISTRY_ADDRESS', { default: '127.0.0.1:50054', doc: 'model registry gRPC address' }),
-    resyncIntervalMs: reader.int('RESYNC_INTERVAL_MS', { default: 30_000, min: 100, doc: 'registry resync period while NATS is up' }),
-    resyncIntervalNoNatsMs: reader.int('RESYNC_INTERVAL_NO_NATS_MS', { default: 2_000, min: 100, doc: 'registry resync period while NATS is down' }),
     logLevel: reader.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', doc: 'log level' }),
     shutdownGraceMs: reader.int('SHUTDOWN_GRACE_MS', { default: 2_000, min: 0, doc: 'grace after NOT_SERVING before refusing new calls' }),
     shutdownDeadlineMs: reader.int('SHUTDOWN_DEADLINE_MS', { default: 15_000, min: 0, doc: 'time in-flight calls get to finish at stop' }),

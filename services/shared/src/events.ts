@@ -3,23 +3,22 @@ import { connect, headers as natsHeaders, type MsgHdrs, type NatsConnection } fr
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from './logger.js';
 
-/** JetStream stream holding the registry's events, so a consumer that was away can catch up. */
-export const REGISTRY_STREAM = 'MAAS_REGISTRY';
-/** Every registry event's subject starts with this. */
-export const REGISTRY_SUBJECT_PREFIX = 'maas.events.registry';
-
-export type RegistryEventKind = 'version-registered' | 'rollout-changed';
-
-/** `maas.events.registry.<model>.<kind>`; model names are restricted to [a-z0-9-], safe as a subject token. */
-export function registrySubject(model: string, kind: RegistryEventKind): string {
-  return `${REGISTRY_SUBJECT_PREFIX}.${model}.${kind}`;
+/**
+ * A JetStream stream the bus publishes into and consumes from: events are kept there so that a consumer
+ * that was away can catch up. Its owner (e.g. the registry client library) names it and its subjects; the
+ * bus creates it when it is missing.
+ */
+export interface EventStream {
+  name: string;
+  /** Subjects the stream captures (e.g. `maas.events.registry.>`). */
+  subjects: string[];
+  /** How long the stream keeps an event (default: seven days). */
+  maxAgeMs?: number;
 }
 
-/** A registry event as delivered to a subscriber. */
-export interface ReceivedRegistryEvent {
+/** An event as delivered to a subscriber. */
+export interface ReceivedEvent {
   subject: string;
-  model: string;
-  kind: RegistryEventKind;
   payload: Uint8Array;
 }
 
@@ -28,11 +27,14 @@ export interface EventBus {
   readonly connected: boolean;
   /** Publishes to JetStream with the current trace context; false (logged) when NATS is down. Never throws. */
   publish(subject: string, payload: Uint8Array): Promise<boolean>;
-  /** Delivers every registry event from now on (also across reconnects) to `handler`, in order. */
-  subscribeRegistry(handler: (event: ReceivedRegistryEvent) => Promise<void>): void;
+  /**
+   * Delivers every event of the stream from now on (also across reconnects) to `handler`, in order. Resolves
+   * once the consumer is in place on the first connection: an event published after that reaches `handler`.
+   */
+  subscribe(handler: (event: ReceivedEvent) => Promise<void>): Promise<void>;
   /** Called with the new state whenever the connection comes or goes. */
   onConnectionChange(listener: (connected: boolean) => void): void;
-  /** Drains the connection (pending publishes go out) and stops retrying. */
+  /** Stops retrying, drains the connection (pending publishes go out) and resolves once it is closed. */
   close(): Promise<void>;
 }
 
@@ -41,6 +43,8 @@ export interface ConnectEventBusOptions {
   /** Connection name shown by the NATS server (the service name). */
   name: string;
   logger: Logger;
+  /** The stream this bus publishes into and consumes from. */
+  stream: EventStream;
   /** How often to retry a first connection that failed. */
   retryMs?: number;
 }
@@ -52,13 +56,16 @@ const headerGetter = {
   keys: (carrier: MsgHdrs | undefined) => (carrier ? carrier.keys() : []),
 };
 
-async function ensureRegistryStream(nc: NatsConnection): Promise<void> {
+/** Default retention: seven days of history is far more than any consumer needs, as they also resync. */
+const DEFAULT_STREAM_MAX_AGE_MS = 7 * 24 * 3600 * 1_000;
+
+async function ensureStream(nc: NatsConnection, stream: EventStream): Promise<void> {
   const jsm = await jetstreamManager(nc);
   try {
-    await jsm.streams.info(REGISTRY_STREAM);
+    await jsm.streams.info(stream.name);
   } catch {
-    // Seven days of history is far more than any consumer needs: they also resync from the registry.
-    await jsm.streams.add({ name: REGISTRY_STREAM, subjects: [`${REGISTRY_SUBJECT_PREFIX}.>`], max_age: 7 * 24 * 3600 * 1e9 }).catch((error: unknown) => {
+    const maxAgeNanos = (stream.maxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS) * 1e6;
+    await jsm.streams.add({ name: stream.name, subjects: stream.subjects, max_age: maxAgeNanos }).catch((error: unknown) => {
       // Another service may have created it in between; anything else surfaces on publish/consume.
       if (!String(error).includes('already in use')) throw error;
     });
@@ -72,7 +79,7 @@ async function ensureRegistryStream(nc: NatsConnection): Promise<void> {
 export function connectEventBus(options: ConnectEventBusOptions): EventBus {
   const retryMs = options.retryMs ?? 5_000;
   const log = options.logger.child({ component: 'events' });
-  const handlers: Array<(event: ReceivedRegistryEvent) => Promise<void>> = [];
+  const handlers: Array<{ handle: (event: ReceivedEvent) => Promise<void>; consuming: () => void }> = [];
   const listeners: Array<(connected: boolean) => void> = [];
   let nc: NatsConnection | undefined;
   let js: JetStreamClient | undefined;
@@ -87,19 +94,19 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
     for (const listener of listeners) listener(value);
   };
 
-  const consume = async (connection: NatsConnection, client: JetStreamClient, handler: (event: ReceivedRegistryEvent) => Promise<void>) => {
+  const consume = async (connection: NatsConnection, client: JetStreamClient, handler: (typeof handlers)[number]) => {
     try {
       // An ordered consumer from "new": history before this point is covered by the snapshot each consumer
-      // reads from the registry; the consumer itself survives reconnects. No subject filter: the stream holds
-      // registry events only, and filter_subjects needs nats-server 2.10 (Debian ships 2.9).
-      const consumer = await client.consumers.get(REGISTRY_STREAM, { deliver_policy: DeliverPolicy.New });
+      // reads from its source of truth; the consumer itself survives reconnects. No subject filter: a stream
+      // holds one owner's events only, and filter_subjects needs nats-server 2.10 (Debian ships 2.9).
+      const consumer = await client.consumers.get(options.stream.name, { deliver_policy: DeliverPolicy.New });
       const messages = await consumer.consume();
+      handler.consuming();
       for await (const message of messages) {
-        const [, , , model = '', kind = ''] = message.subject.split('.');
         const parent = propagation.extract(context.active(), message.headers, headerGetter);
         await tracer.startActiveSpan(`${message.subject} process`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': message.subject } }, parent, async (span) => {
           try {
-            await handler({ subject: message.subject, model, kind: kind as RegistryEventKind, payload: message.data });
+            await handler.handle({ subject: message.subject, payload: message.data });
           } catch (error) {
             span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
             log.warn({ err: error, subject: message.subject }, 'event handler failed; the next resync repairs it');
@@ -109,7 +116,7 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
         });
       }
     } catch (error) {
-      if (!closed && !connection.isClosed()) log.warn({ err: error }, 'registry event consumer stopped; relying on resync');
+      if (!closed && !connection.isClosed()) log.warn({ err: error }, 'event consumer stopped; relying on resync');
     }
   };
 
@@ -118,7 +125,7 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
     let connection: NatsConnection | undefined;
     try {
       connection = await connect({ servers: options.url, name: options.name, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, timeout: 2_000 });
-      await ensureRegistryStream(connection);
+      await ensureStream(connection, options.stream);
       // close() may have run while connecting; it could not see this connection yet.
       if (closed) {
         await connection.close();
@@ -133,7 +140,7 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
       void (async () => {
         for await (const status of connection.status()) {
           if (status.type === 'disconnect') {
-            log.warn({ url: options.url }, 'NATS disconnected; running on registry resync until it is back');
+            log.warn({ url: options.url }, 'NATS disconnected; running on resync until it is back');
             setConnected(false);
           } else if (status.type === 'reconnect') {
             log.info({ url: options.url }, 'NATS reconnected');
@@ -148,7 +155,7 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
       if (connection && !connection.isClosed()) await connection.close().catch(() => undefined);
       if (closed) return;
       if (!warnedUnreachable) {
-        log.warn({ url: options.url, err: String(error), retryMs }, 'NATS unreachable: running on registry resync alone; retrying in the background');
+        log.warn({ url: options.url, err: String(error), retryMs }, 'NATS unreachable: running on resync alone; retrying in the background');
         warnedUnreachable = true;
       }
       retryTimer = setTimeout(() => void attempt(), retryMs);
@@ -179,9 +186,12 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
         }
       });
     },
-    subscribeRegistry(handler) {
-      handlers.push(handler);
-      if (nc && js) void consume(nc, js, handler);
+    subscribe(handle) {
+      return new Promise<void>((consuming) => {
+        const handler = { handle, consuming };
+        handlers.push(handler);
+        if (nc && js) void consume(nc, js, handler);
+      });
     },
     onConnectionChange(listener) {
       listeners.push(listener);
@@ -189,7 +199,13 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
     async close() {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
-      if (nc && !nc.isClosed()) await nc.drain().catch(() => undefined);
+      if (nc && !nc.isClosed()) {
+        // drain() flushes pending publishes and closes; closed() is when the connection's work has ended. A
+        // drain that fails (the server went away meanwhile) still must end in a closed connection.
+        const connection = nc;
+        await connection.drain().catch(() => connection.close());
+        await connection.closed();
+      }
       setConnected(false);
     },
   };

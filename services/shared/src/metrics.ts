@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as client from 'prom-client';
-import type { CommonConfig } from './config.js';
+import type { ServerConfig } from './config.js';
 
 /** Latency buckets in seconds, from sub-millisecond hops to multi-second model loads. */
 export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -67,8 +67,8 @@ export async function startMetricsServer(options: { registry: client.Registry; p
   };
 }
 
-/** /metrics as every service's common config asks for it: METRICS_PORT on GRPC_HOST; none when METRICS_PORT is -1. */
-export function startConfiguredMetricsServer(options: { registry: client.Registry; config: Pick<CommonConfig, 'metricsPort' | 'grpcHost'> }): Promise<MetricsServer | undefined> {
+/** /metrics as every service's server config asks for it: METRICS_PORT on GRPC_HOST; none when METRICS_PORT is -1. */
+export function startConfiguredMetricsServer(options: { registry: client.Registry; config: Pick<ServerConfig, 'metricsPort' | 'grpcHost'> }): Promise<MetricsServer | undefined> {
   const { metricsPort, grpcHost } = options.config;
   return metricsPort < 0 ? Promise.resolve(undefined) : startMetricsServer({ registry: options.registry, port: metricsPort, host: grpcHost });
 }

@@ -1,21 +1,21 @@
 import test from 'ava';
-import { commonConfig, ConfigError, configReader } from '../src/config.js';
+import { ConfigError, configReader, serverConfig } from '../src/config.js';
 
-test('commonConfig uses defaults and freezes the result', (t) => {
+test('serverConfig uses defaults and freezes the result', (t) => {
   const reader = configReader({});
-  const config = reader.done(commonConfig(reader, { grpcPort: 50051, metricsPort: 9464 }));
+  const config = reader.done(serverConfig(reader, { grpc: 50051, metrics: 9464 }));
   t.is(config.grpcPort, 50051);
   t.is(config.natsUrl, 'nats://127.0.0.1:4222');
   t.true(Object.isFrozen(config));
 });
 
 test('done() lists every bad variable at once', (t) => {
-  const reader = configReader({ GRPC_PORT: 'abc', METRICS_PORT: '70000', LOG_LEVEL: 'loud', RESYNC_INTERVAL_MS: '1.5' });
-  const config = commonConfig(reader, { grpcPort: 1, metricsPort: 2 });
+  const reader = configReader({ GRPC_PORT: 'abc', METRICS_PORT: '70000', LOG_LEVEL: 'loud', SHUTDOWN_DEADLINE_MS: '1.5' });
+  const config = serverConfig(reader, { grpc: 1, metrics: 2 });
   reader.string('REQUIRED_THING', { doc: 'something required' });
   const error = t.throws(() => reader.done(config), { instanceOf: ConfigError });
   const problems = (error as ConfigError).problems.join('\n');
-  for (const name of ['GRPC_PORT', 'METRICS_PORT', 'LOG_LEVEL', 'RESYNC_INTERVAL_MS', 'REQUIRED_THING']) t.regex(problems, new RegExp(name));
+  for (const name of ['GRPC_PORT', 'METRICS_PORT', 'LOG_LEVEL', 'SHUTDOWN_DEADLINE_MS', 'REQUIRED_THING']) t.regex(problems, new RegExp(name));
   t.is((error as ConfigError).problems.length, 5);
 });
 

@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { contracts, type ClassifyRequest, type ClassifyResponse__Output } from '@maas/protos';
 import test from 'ava';
-import * as net from 'node:net';
 import pino from 'pino';
 import { GrpcError, internal, notFound, relayError, toStatusObject } from '../src/errors.js';
+import { freePort } from '../src/free-port.js';
 import { createClient, unaryCall } from '../src/grpc-client.js';
 import { startGrpcServer } from '../src/grpc-server.js';
 import { unary } from '../src/handlers.js';
@@ -59,14 +59,6 @@ test('relayError names the hop: its words for caller-facing codes, a plain outag
   t.is(toStatusObject(relayError(serviceError(grpc.status.UNIMPLEMENTED, 'unknown method'), 'inference')).code, grpc.status.UNIMPLEMENTED);
 });
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 test('over the wire: a caller never sees a dependency address or an internal message, and the original is logged', async (t) => {
   const lines: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
@@ -92,7 +84,7 @@ test('over the wire: a caller never sees a dependency address or an internal mes
   });
   downstream.setServing(true);
   const downstreamClient = createClient(contracts().maas.v1.Gateway, `127.0.0.1:${downstream.port}`);
-  const deadClient = createClient(contracts().maas.v1.Gateway, `127.0.0.1:${await closedPort()}`);
+  const deadClient = createClient(contracts().maas.v1.Gateway, `127.0.0.1:${await freePort()}`);
   const forward = (client: grpc.Client & { Classify: Function }, request: ClassifyRequest) =>
     unaryCall<ClassifyRequest, ClassifyResponse__Output>((r, md, o, cb) => client.Classify(r, md, o, cb), request, { deadline: 2_000 });
 

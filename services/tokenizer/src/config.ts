@@ -1,7 +1,8 @@
-import { commonConfig, configReader, type CommonConfig } from '@maas/shared';
+import { registryConsumerConfig, type RegistryConsumerConfig } from '@maas/registry-client';
+import { configReader, SERVICE_PORTS, serverConfig, type ServerConfig } from '@maas/shared';
 
 /** Everything the tokenizer service reads from its environment. */
-export interface TokenizerConfig extends CommonConfig {
+export interface TokenizerConfig extends ServerConfig, RegistryConsumerConfig {
   /** MAX_BATCH_TEXTS: most texts one Encode call may carry (INVALID_ARGUMENT above it). */
   maxBatchTexts: number;
   /** MAX_TEXT_BYTES: most UTF-8 bytes one text may have (INVALID_ARGUMENT, naming the text, above it). */
@@ -20,10 +21,11 @@ export interface TokenizerConfig extends CommonConfig {
 }
 
 /** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv): Readonly<TokenizerConfig> {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<TokenizerConfig> {
   const reader = configReader(env);
   return reader.done({
-    ...commonConfig(reader, { grpcPort: 50052, metricsPort: 9465 }),
+    ...serverConfig(reader, SERVICE_PORTS.tokenizer),
+    ...registryConsumerConfig(reader),
     maxBatchTexts: reader.int('MAX_BATCH_TEXTS', { default: 256, min: 1, max: 65_536, doc: 'most texts per Encode call' }),
     maxTextBytes: reader.int('MAX_TEXT_BYTES', { default: 16_384, min: 1, max: 1_048_576, doc: 'most UTF-8 bytes per text' }),
     maxLoadedTokenizers: reader.int('MAX_LOADED_TOKENIZERS', {

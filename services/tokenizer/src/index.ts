@@ -1,16 +1,9 @@
 import { contracts } from '@maas/protos';
-import {
-  createClient,
-  createServiceMetrics,
-  followRegistry,
-  startConfiguredMetricsServer,
-  startGrpcServer,
-  type RunningService,
-  type StartServiceOptions,
-} from '@maas/shared';
+import { followRegistry } from '@maas/registry-client';
+import { createClient, createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type RunningService, type StartServiceOptions } from '@maas/shared';
 import type { TokenizerConfig } from './config.js';
 import { TokenizerCache, versionsInRollouts } from './tokenizer-cache.js';
-import { tokenizerHandlers } from './tokenizer-handlers.js';
+import { createTokenizerHandlers } from './tokenizer-handlers.js';
 import { loadTokenizer } from './tokenizer-loader.js';
 import { createTokenizerMetrics } from './tokenizer-metrics.js';
 
@@ -27,7 +20,7 @@ export type RunningTokenizerService = RunningService;
  * preloads every version a rollout references. Health turns SERVING once the first snapshot's tokenizers
  * are loaded. Encode works before that too: a version not loaded yet is loaded on first use.
  */
-export async function startTokenizerService(config: TokenizerConfig, options: StartServiceOptions): Promise<RunningTokenizerService> {
+export async function startTokenizerService(config: Readonly<TokenizerConfig>, options: StartServiceOptions): Promise<RunningTokenizerService> {
   const logger = options.logger;
   const serviceMetrics = createServiceMetrics({ service: 'tokenizer' });
   const metrics = createTokenizerMetrics(serviceMetrics.registry);
@@ -55,7 +48,7 @@ export async function startTokenizerService(config: TokenizerConfig, options: St
       {
         name: 'maas.v1.Tokenizer',
         definition: protos.maas.v1.Tokenizer.service,
-        implementation: tokenizerHandlers({
+        implementation: createTokenizerHandlers({
           cache,
           limits: { maxBatchTexts: config.maxBatchTexts, maxTextBytes: config.maxTextBytes },
           metrics,
@@ -76,23 +69,16 @@ export async function startTokenizerService(config: TokenizerConfig, options: St
       logger.debug({ revision: snapshot.revision, loaded, failed }, 'registry snapshot applied');
     },
   });
-  const ready = watch.ready.then(() => {
-    server.setServing(true);
-    logger.info({ port: server.port, tokenizers: cache.loadedCount }, 'tokenizer service ready');
+  const lifecycle = serviceLifecycle({
+    // The parts every service has; then its own, which the lifecycle stops in its one order.
+    logger, server, metricsServer, shutdown: config,
+    warmUp: watch.ready,
+    onServing: () => logger.info({ port: server.port, tokenizers: cache.loadedCount }, 'tokenizer service ready'),
+    watches: [watch],
+    work: [() => cache.close()],
+    eventBuses: [watch.bus],
+    clients: [registry],
   });
 
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      watch.stop();
-      await server.stop({ graceMs: config.shutdownGraceMs, deadlineMs: config.shutdownDeadlineMs });
-      await watch.close();
-      cache.close();
-      registry.close();
-      await metricsServer?.close();
-    })();
-    return stopping;
-  };
-
-  return { port: server.port, metricsPort: metricsServer?.port ?? -1, ready, stop };
+  return lifecycle;
 }

@@ -25,7 +25,7 @@ export interface TokenizerHandlerDeps {
 }
 
 /** maas.v1.Tokenizer. */
-export function tokenizerHandlers(deps: TokenizerHandlerDeps): TokenizerHandlers {
+export function createTokenizerHandlers(deps: TokenizerHandlerDeps): TokenizerHandlers {
   const { cache, limits, metrics, ctx } = deps;
   return {
     Encode: unary<EncodeRequest__Output, EncodeResponse>(

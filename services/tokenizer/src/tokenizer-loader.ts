@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ModelRegistryClient, ModelVersion__Output } from '@maas/protos';
-import { downloadArtifact, failedPrecondition, GrpcError, isServiceError, unaryCall, unavailable, type ArtifactDigest } from '@maas/shared';
+import { downloadArtifact, versionFileDigest, VersionFileError, type ArtifactDigest } from '@maas/registry-client';
+import { failedPrecondition, GrpcError, isServiceError, unaryCall, unavailable } from '@maas/shared';
 import { checkLayoutFits, layoutFromManifest, ManifestError, TokenizerFileError, type EncodingLayout, type TextTokenizer } from './encoder.js';
 import { huggingfaceTokenizer } from './huggingface-encoder.js';
 import { kerasTokenizer } from './keras-encoder.js';
@@ -78,8 +79,13 @@ export async function loadTokenizer(options: TokenizerLoaderOptions, model: stri
   if (!manifest?.tokenizer) throw unusable('its manifest has no tokenizer section');
   const path = manifest.tokenizer.file;
   if (!path) throw unusable('its manifest names no tokenizer file');
-  const listed = found.artifacts.find((artifact) => artifact.path === path) ?? manifest.files.find((file) => file.path === path);
-  if (!listed) throw unusable(`its tokenizer file ${JSON.stringify(path)} is not among the version's files`);
+  let listed: ArtifactDigest;
+  try {
+    listed = versionFileDigest(found, path);
+  } catch (error) {
+    if (error instanceof VersionFileError) throw unusable(`its tokenizer ${error.message}`);
+    throw error;
+  }
   if (listed.size_bytes > options.maxFileBytes) {
     throw unusable(`its tokenizer file is ${listed.size_bytes} bytes; the limit is ${options.maxFileBytes} (MAX_TOKENIZER_FILE_BYTES)`);
   }

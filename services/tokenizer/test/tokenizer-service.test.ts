@@ -21,10 +21,11 @@ import {
   type SetRolloutRequest,
   type TokenizerClient,
 } from '@maas/protos';
-import { createClient, createLogger, unaryCall } from '@maas/shared';
+import { createClient, createLogger, freePort, unaryCall } from '@maas/shared';
 import { loadConfig, startTokenizerService, type RunningTokenizerService } from '../src/index.js';
+import { eventually } from '../../../test/support/eventually.js';
 import { modelPackage, registerPackage as registerModelPackage, testManifest } from '../../../test/support/model-packages.js';
-import { closedPort, registryCalls, startTestRegistry, type TestRegistry } from '../../../test/support/test-registry.js';
+import { registryCalls, startTestRegistry, type TestRegistry } from '../../../test/support/test-registry.js';
 
 const logger = createLogger({ service: 'tokenizer-test', level: 'silent' });
 const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', name));
@@ -34,7 +35,7 @@ let noNatsUrl: string;
 const cleanups: Array<() => Promise<void> | void> = [];
 
 test.before(async () => {
-  noNatsUrl = `nats://127.0.0.1:${await closedPort()}`;
+  noNatsUrl = `nats://127.0.0.1:${await freePort()}`;
   registry = await startTestRegistry({ natsUrl: noNatsUrl, env: { METRICS_PORT: '-1' } });
 });
 
@@ -237,7 +238,7 @@ test('versions a rollout references are loaded before SERVING; Keras pre/pre int
   await kerasPackage('2');
   await setRollout({ model, stable_version: '1', canary_version: '2', canary_weight: 10 });
   const loadedTwo = /maas_tokenizer_loaded_tokenizers\{[^}]*\} 2\n/;
-  for (let attempt = 0; attempt < 100 && !loadedTwo.test(await metricsText(service)); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+  await eventually('the canary preloaded', async () => loadedTwo.test(await metricsText(service)), { timeoutMs: 5_000, intervalMs: 50 }).catch(() => undefined);
   t.regex(await metricsText(service), loadedTwo, 'the canary was preloaded without any Encode for it');
 });
 
@@ -261,13 +262,14 @@ test('an artifact whose bytes do not match its sha256 is rejected (DATA_LOSS), n
 });
 
 test('registry down: Encode is UNAVAILABLE and health stays NOT_SERVING', async (t) => {
-  const { client, health, service } = await startTokenizer({ REGISTRY_ADDRESS: `127.0.0.1:${await closedPort()}` });
+  const { client, health, service } = await startTokenizer({ REGISTRY_ADDRESS: `127.0.0.1:${await freePort()}` });
   const error = (await t.throwsAsync(encode(client, { model: 'any', version: '1', texts: ['a'] }))) as grpc.ServiceError;
   t.is(error.code, Status.UNAVAILABLE);
   t.regex(error.details, /model registry/);
   t.is(await healthStatus(health), 'NOT_SERVING');
   let ready = false;
   void service.ready.then(() => (ready = true));
+  // A fixed wait on purpose: it proves that the service does not turn ready within 300 ms of a registry that is down.
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.false(ready);
 });

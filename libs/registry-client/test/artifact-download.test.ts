@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import test from 'ava';
 import type { ArtifactChunk__Output, ModelRegistryClient } from '@maas/protos';
 import { downloadArtifact, type DownloadArtifactOptions } from '../src/artifact-download.js';
-import { GrpcError } from '../src/errors.js';
+import { GrpcError } from '@maas/shared';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const content = Buffer.from('the bytes of a model file, in three chunks');

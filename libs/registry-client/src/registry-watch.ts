@@ -1,16 +1,7 @@
-import { messageCodec, type ListModelsResponse__Output, type ModelRegistryClient, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
-import type { CommonConfig } from './config.js';
-import { connectEventBus, type EventBus, type RegistryEventKind } from './events.js';
-import { unaryCall } from './grpc-client.js';
-import type { Logger } from './logger.js';
-
-export const versionRegisteredCodec = messageCodec<VersionRegistered, VersionRegistered__Output>('maas.v1.VersionRegistered');
-export const rolloutChangedCodec = messageCodec<RolloutChanged, RolloutChanged__Output>('maas.v1.RolloutChanged');
-
-/** The registry revision an event carries (every event kind has it as field `revision`). */
-export function eventRevision(kind: RegistryEventKind, payload: Uint8Array): number {
-  return kind === 'version-registered' ? versionRegisteredCodec.decode(payload).revision : rolloutChangedCodec.decode(payload).revision;
-}
+import type { ListModelsResponse__Output, ModelRegistryClient } from '@maas/protos';
+import { unaryCall, type EventBus, type Logger, type ServerConfig } from '@maas/shared';
+import type { RegistryConsumerConfig } from './registry-consumer-config.js';
+import { connectRegistryEventBus, eventRevision, subscribeRegistryEvents } from './registry-events.js';
 
 export interface WatchRegistryOptions {
   bus: EventBus;
@@ -91,7 +82,7 @@ export function watchRegistry(options: WatchRegistryOptions): RegistryWatch {
     timer.unref();
   };
 
-  options.bus.subscribeRegistry(async (event) => {
+  void subscribeRegistryEvents(options.bus, async (event) => {
     if (eventRevision(event.kind, event.payload) > revision) await resyncNow();
   });
   options.bus.onConnectionChange((connected) => {
@@ -114,23 +105,21 @@ export function watchRegistry(options: WatchRegistryOptions): RegistryWatch {
 }
 
 export interface FollowRegistryOptions extends Pick<WatchRegistryOptions, 'registry' | 'logger' | 'requestTimeoutMs' | 'onSnapshot'> {
-  /** Where NATS is and how often to resync: every consumer's common config. */
-  config: Pick<CommonConfig, 'natsUrl' | 'resyncIntervalMs' | 'resyncIntervalNoNatsMs'>;
+  /** Where NATS is (a server setting) and how often to resync (the registry-consumer settings). */
+  config: Pick<ServerConfig, 'natsUrl'> & Pick<RegistryConsumerConfig, 'resyncIntervalMs' | 'resyncIntervalNoNatsMs'>;
   /** Name of this service's NATS connection. */
   connectionName: string;
 }
 
-/** A registry watch with the NATS connection it owns. */
+/** A registry watch with the NATS connection it owns: `stop` ends the watch, the owner closes `bus` after it. */
 export interface RegistryFollower extends RegistryWatch {
   readonly bus: EventBus;
-  /** Stops the watch (when `stop` has not already) and closes the NATS connection. */
-  close(): Promise<void>;
 }
 
 /** What every registry consumer runs: a NATS connection for registry events and `watchRegistry` on it, as its config says. */
 export function followRegistry(options: FollowRegistryOptions): RegistryFollower {
   const { config, logger } = options;
-  const bus = connectEventBus({ url: config.natsUrl, name: options.connectionName, logger });
+  const bus = connectRegistryEventBus({ url: config.natsUrl, name: options.connectionName, logger });
   const watch = watchRegistry({
     bus,
     registry: options.registry,
@@ -148,9 +137,5 @@ export function followRegistry(options: FollowRegistryOptions): RegistryFollower
     },
     resyncNow: () => watch.resyncNow(),
     stop: () => watch.stop(),
-    async close() {
-      watch.stop();
-      await bus.close();
-    },
   };
 }

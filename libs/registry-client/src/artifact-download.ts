@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { ArtifactChunk__Output, ModelRegistryClient } from '@maas/protos';
-import { GrpcError } from './errors.js';
+import { GrpcError } from '@maas/shared';
 
 /** A file's content digest, as the registry lists it (Artifact, FileDigest). */
 export interface ArtifactDigest {

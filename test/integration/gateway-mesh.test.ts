@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Metadata as grpcMetadata, type ServiceError } from '@grpc/grpc-js';
 import { registerPackage, setRollout } from '@maas/cli';
-import { loadConfig as inferenceConfig, startInferenceService } from '@maas/inference';
-import { loadConfig as registryConfig, startRegistryService } from '@maas/model-registry';
+import { ROUTING_KEY_HEADER, type RunningGatewayService } from '@maas/gateway';
 import {
   contracts,
   Status,
@@ -19,20 +18,20 @@ import {
   type ModelInferResponse__Output,
   type TokenizerClient,
 } from '@maas/protos';
-import { createClient, createLogger, unaryCall } from '@maas/shared';
-import { loadConfig as tokenizerConfig, startTokenizerService } from '@maas/tokenizer';
+import { createClient, unaryCall } from '@maas/shared';
 import anyTest, { type TestFn } from 'ava';
-import { examplePackage } from '../../../test/support/example-models.js';
-import { loadConfig as gatewayConfig, ROUTING_KEY_HEADER, startGatewayService, type GatewayService } from '../src/index.js';
+import { eventually } from '../support/eventually.js';
+import { examplePackage } from '../support/example-models.js';
+import { startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
 
 interface Context {
   tmp: string;
   registryAddress: string;
-  gatewayService: GatewayService;
+  gatewayService: RunningGatewayService;
   gateway: GatewayClient;
   oip: GRPCInferenceServiceClient;
   tokenizer: TokenizerClient;
-  stops: Array<() => Promise<void>>;
+  mesh: InProcessMesh;
 }
 const test = anyTest as TestFn<Context>;
 
@@ -56,75 +55,44 @@ function repackage(source: string, target: string, options: { version: string; b
   return target;
 }
 
-async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const result = await attempt();
-      if (result !== undefined) return result;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
 test.before(async (t) => {
   const sentiment1 = examplePackage('sentiment', '1');
   const sentiment2 = examplePackage('sentiment', '2');
   const encoder = examplePackage('encoder-bench', '1');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maas-gateway-mesh-'));
-  const logger = createLogger({ service: 'gateway-mesh-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  // No NATS here: every service follows the registry by resync, on a short interval.
-  const common = { GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', METRICS_PORT: '-1', SHUTDOWN_GRACE_MS: '0', SHUTDOWN_DEADLINE_MS: '2000', NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: '150' };
-  const stops: Array<() => Promise<void>> = [];
+  const mesh = await startInProcessMesh({
+    // No NATS here: every service follows the registry by resync, on a short interval.
+    env: { NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: '150' },
+    serviceEnv: { gateway: { METRICS_PORT: '0', READINESS_POLL_MS: '100' } },
+    beforeConsumers: async (registryAddress) => {
+      for (const packageDir of [
+        sentiment1,
+        sentiment2,
+        encoder,
+        repackage(sentiment1, path.join(tmp, 'sentiment-3'), { version: '3', brokenModel: true }),
+      ]) {
+        await registerPackage({ registryAddress, packageDir });
+      }
+      await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1' });
+      await setRollout({ registryAddress, model: 'encoder-bench', stableVersion: '1' });
+    },
+  });
 
-  const registry = await startRegistryService(registryConfig({ ...common, REGISTRY_DATA_DIR: path.join(tmp, 'registry') }), { logger });
-  stops.push(() => registry.stop());
-  const registryAddress = `127.0.0.1:${registry.port}`;
-  for (const packageDir of [
-    sentiment1,
-    sentiment2,
-    encoder,
-    repackage(sentiment1, path.join(tmp, 'sentiment-3'), { version: '3', brokenModel: true }),
-  ]) {
-    await registerPackage({ registryAddress, packageDir });
-  }
-  await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1' });
-  await setRollout({ registryAddress, model: 'encoder-bench', stableVersion: '1' });
-
-  const withRegistry = { ...common, REGISTRY_ADDRESS: registryAddress };
-  const tokenizer = await startTokenizerService(tokenizerConfig(withRegistry), { logger });
-  stops.push(() => tokenizer.stop());
-  const inference = await startInferenceService(inferenceConfig({ ...withRegistry, MODEL_CACHE_DIR: path.join(tmp, 'model-cache') }), { logger });
-  stops.push(() => inference.stop());
-  // Both have loaded what the rollouts reference: the gateway's first probes find it ready.
-  await Promise.all([tokenizer.ready, inference.ready]);
-  const gatewayService = await startGatewayService(
-    gatewayConfig({ ...withRegistry, METRICS_PORT: '0', READINESS_POLL_MS: '100', TOKENIZER_ADDRESS: `127.0.0.1:${tokenizer.port}`, INFERENCE_ADDRESS: `127.0.0.1:${inference.port}` }),
-    { logger },
-  );
-  stops.push(() => gatewayService.stop());
-  await gatewayService.ready;
-
-  const address = `127.0.0.1:${gatewayService.port}`;
   t.context = {
     tmp,
-    registryAddress,
-    gatewayService,
-    gateway: createClient(contracts().maas.v1.Gateway, address),
-    oip: createClient(contracts().inference.GRPCInferenceService, address),
-    tokenizer: createClient(contracts().maas.v1.Tokenizer, `127.0.0.1:${tokenizer.port}`),
-    stops,
+    registryAddress: mesh.addresses.registry,
+    gatewayService: mesh.services.gateway,
+    gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway),
+    oip: createClient(contracts().inference.GRPCInferenceService, mesh.addresses.gateway),
+    tokenizer: createClient(contracts().maas.v1.Tokenizer, mesh.addresses.tokenizer),
+    mesh,
   };
 });
 
 test.after.always(async (t) => {
-  if (!t.context.stops) return;
+  if (!t.context.mesh) return;
   for (const client of [t.context.gateway, t.context.oip, t.context.tokenizer]) client.close();
-  for (const stop of t.context.stops.reverse()) await stop();
+  await t.context.mesh.stop();
   fs.rmSync(t.context.tmp, { recursive: true, force: true });
 });
 
@@ -184,8 +152,8 @@ test.serial('a canary takes its share by routing key, and a key always gets the 
   // Version 2 loads in the background; until inference reports it ready, its share goes to version 1.
   await eventually('the canary to take traffic', async () => {
     const versions = await Promise.all(Array.from({ length: 20 }, (_, index) => classify(t, { model: 'sentiment', texts: [POSITIVE], routing_key: `user-${index}` })));
-    return versions.some((response) => response.predictions[0]!.model_version === '2') ? true : undefined;
-  });
+    return versions.some((response) => response.predictions[0]!.model_version === '2');
+  }, { timeoutMs: 30_000, intervalMs: 50 });
   const seen = new Map<string, string>();
   for (let round = 0; round < 3; round += 1) {
     for (let index = 0; index < 30; index += 1) {

@@ -2,28 +2,24 @@
 // gateway in this process on port 0 (no NATS: they follow the registry by resync), with Classify calls running
 // in a loop while the stable version of `sentiment` moves 1 → 2 (promote) and back (rollback). The version
 // switched to is not loaded when the switch happens, so until it is, its traffic must stay on the old one.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { registerPackage, setRollout } from '@maas/cli';
-import { loadConfig as inferenceConfig, startInferenceService, type RunningInferenceService } from '@maas/inference';
-import { loadConfig as registryConfig, startRegistryService } from '@maas/model-registry';
+import type { RunningGatewayService } from '@maas/gateway';
+import type { RunningInferenceService } from '@maas/inference';
 import { contracts, Status, type ClassifyResponse__Output, type GatewayClient, type GRPCInferenceServiceClient } from '@maas/protos';
-import { createClient, createLogger, unaryCall } from '@maas/shared';
-import { loadConfig as tokenizerConfig, startTokenizerService } from '@maas/tokenizer';
+import { createClient, unaryCall } from '@maas/shared';
 import anyTest, { type TestFn } from 'ava';
-import { examplePackage } from '../../../test/support/example-models.js';
-import { loadConfig as gatewayConfig, startGatewayService, type GatewayService } from '../src/index.js';
+import { eventually as eventuallyWithin } from '../support/eventually.js';
+import { examplePackage } from '../support/example-models.js';
+import { startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
 
 interface Context {
-  tmp: string;
   registryAddress: string;
-  gatewayService: GatewayService;
+  gatewayService: RunningGatewayService;
   inferenceService: RunningInferenceService;
   gateway: GatewayClient;
   /** Inference itself (not through the gateway): to see what it has loaded. */
   inference: GRPCInferenceServiceClient;
-  stops: Array<() => Promise<void>>;
+  mesh: InProcessMesh;
 }
 const test = anyTest as TestFn<Context>;
 
@@ -32,50 +28,34 @@ const UNLOAD_DRAIN_MS = 1_500;
 const TEXT = 'Overall it was brilliant! 10/10';
 
 test.before(async (t) => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maas-rollout-switch-'));
-  const logger = createLogger({ service: 'rollout-switch-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const common = { GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', METRICS_PORT: '-1', SHUTDOWN_GRACE_MS: '0', SHUTDOWN_DEADLINE_MS: '2000', NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: '150' };
-  const stops: Array<() => Promise<void>> = [];
-
-  const registry = await startRegistryService(registryConfig({ ...common, REGISTRY_DATA_DIR: path.join(tmp, 'registry') }), { logger });
-  stops.push(() => registry.stop());
-  const registryAddress = `127.0.0.1:${registry.port}`;
-  for (const version of ['1', '2']) await registerPackage({ registryAddress, packageDir: examplePackage('sentiment', version) });
-  await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1' });
-
-  const withRegistry = { ...common, REGISTRY_ADDRESS: registryAddress };
-  const tokenizer = await startTokenizerService(tokenizerConfig(withRegistry), { logger });
-  stops.push(() => tokenizer.stop());
-  // Inference reads the registry only when the test says (resyncNow), so the test sets who learns of a switch first.
-  const inferenceService = await startInferenceService(
-    inferenceConfig({ ...withRegistry, RESYNC_INTERVAL_NO_NATS_MS: '600000', UNLOAD_DRAIN_MS: String(UNLOAD_DRAIN_MS), MODEL_CACHE_DIR: path.join(tmp, 'model-cache') }),
-    { logger },
-  );
-  stops.push(() => inferenceService.stop());
-  await Promise.all([tokenizer.ready, inferenceService.ready]);
-  const gatewayService = await startGatewayService(
-    gatewayConfig({ ...withRegistry, METRICS_PORT: '0', READINESS_POLL_MS: '50', TOKENIZER_ADDRESS: `127.0.0.1:${tokenizer.port}`, INFERENCE_ADDRESS: `127.0.0.1:${inferenceService.port}` }),
-    { logger },
-  );
-  stops.push(() => gatewayService.stop());
-  await gatewayService.ready;
+  const mesh = await startInProcessMesh({
+    // No NATS here: the services follow the registry by resync.
+    env: { NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: '150' },
+    serviceEnv: {
+      // Inference reads the registry only when the test says (resyncNow), so the test sets who learns of a switch first.
+      inference: { RESYNC_INTERVAL_NO_NATS_MS: '600000', UNLOAD_DRAIN_MS: String(UNLOAD_DRAIN_MS) },
+      gateway: { METRICS_PORT: '0', READINESS_POLL_MS: '50' },
+    },
+    beforeConsumers: async (registryAddress) => {
+      for (const version of ['1', '2']) await registerPackage({ registryAddress, packageDir: examplePackage('sentiment', version) });
+      await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1' });
+    },
+  });
 
   t.context = {
-    tmp,
-    registryAddress,
-    gatewayService,
-    inferenceService,
-    gateway: createClient(contracts().maas.v1.Gateway, `127.0.0.1:${gatewayService.port}`),
-    inference: createClient(contracts().inference.GRPCInferenceService, `127.0.0.1:${inferenceService.port}`),
-    stops,
+    registryAddress: mesh.addresses.registry,
+    gatewayService: mesh.services.gateway,
+    inferenceService: mesh.services.inference,
+    gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway),
+    inference: createClient(contracts().inference.GRPCInferenceService, mesh.addresses.inference),
+    mesh,
   };
 });
 
 test.after.always(async (t) => {
-  if (!t.context.stops) return;
+  if (!t.context.mesh) return;
   for (const client of [t.context.gateway, t.context.inference]) client.close();
-  for (const stop of t.context.stops.reverse()) await stop();
-  fs.rmSync(t.context.tmp, { recursive: true, force: true });
+  await t.context.mesh.stop();
 });
 
 type Ctx = { context: Context };
@@ -111,12 +91,9 @@ function trafficLoop(t: Ctx, workers = 4) {
   };
 }
 
-async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+/** This file's waits: up to 30 s each (a model load on a busy machine), checked every 25 ms. */
+function eventually(what: string, check: () => Promise<boolean> | boolean): Promise<true> {
+  return eventuallyWithin(what, check, { timeoutMs: 30_000 });
 }
 
 /** Whether inference itself has `version` loaded (a version no rollout references and not loaded is refused). */

@@ -1,0 +1,19 @@
+/** The services of the mesh, in start order: the registry first, since the others read it at start. */
+export const SERVICE_NAMES = ['model-registry', 'tokenizer', 'inference', 'gateway'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/**
+ * The ports of the plan (DESIGN.md): gRPC 50051–50054, metrics 9464–9467. The one place they are written:
+ * each service's config defaults, the addresses the services default to for each other, and `npm start`.
+ */
+export const SERVICE_PORTS: Readonly<Record<ServiceName, Readonly<{ grpc: number; metrics: number }>>> = {
+  gateway: { grpc: 50051, metrics: 9464 },
+  tokenizer: { grpc: 50052, metrics: 9465 },
+  inference: { grpc: 50053, metrics: 9466 },
+  'model-registry': { grpc: 50054, metrics: 9467 },
+};
+
+/** The loopback address a service listens on by default: what the others default to for reaching it. */
+export function defaultServiceAddress(service: ServiceName): string {
+  return `127.0.0.1:${SERVICE_PORTS[service].grpc}`;
+}
