@@ -10,6 +10,8 @@ import { loadConfig as tokenizerConfig, startTokenizerService } from '@maas/toke
 /** The four real services in this process on free ports: for tests that need to set each one's config. */
 export interface InProcessMesh {
   addresses: { gateway: string; tokenizer: string; inference: string; registry: string };
+  /** Each service's bound /metrics port; -1 unless the env asked for METRICS_PORT (0 picks a free one each). */
+  metricsPorts: { gateway: number; tokenizer: number; inference: number; registry: number };
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export async function startInProcessMesh(env: Record<string, string>): Promise<I
   addresses.gateway = `127.0.0.1:${gateway.port}`;
   return {
     addresses,
+    metricsPorts: { gateway: gateway.metricsPort, tokenizer: tokenizer.metricsPort, inference: inference.metricsPort, registry: registry.metricsPort },
     async stop() {
       await gateway.stop();
       await Promise.all([tokenizer.stop(), inference.stop()]);
