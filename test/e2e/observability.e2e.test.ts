@@ -1,11 +1,15 @@
 // Alerts and dashboards as code, checked against the real thing: promtool checks and unit-tests the rules, and
 // every metric a rule or a dashboard query names must be one a running mesh exports (or a recording rule).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { classify, registerPackage, setRollout, STANDARD_PORTS } from '@maas/cli';
+import { classify, freePort, registerPackage, setRollout, STANDARD_PORTS } from '@maas/cli';
+import { createServiceMetrics, startMetricsServer } from '@maas/shared';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import test from 'ava';
 import { parse, parseAllDocuments } from 'yaml';
 import { examplePackage, ROOT_DIR } from '../support/example-models.js';
@@ -17,6 +21,7 @@ const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const OPENMETRICS_ACCEPT = 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5';
 
 const hasPromtool = spawnSync('sh', ['-c', 'command -v promtool']).status === 0;
+const hasPrometheus = spawnSync('sh', ['-c', 'command -v prometheus']).status === 0;
 /** In CI a missing promtool is a failure (.ci/run installs it); on a laptop the promtool tests say why they skip. */
 const promtoolTest = hasPromtool || process.env.CI ? test : test.skip;
 if (!hasPromtool && !process.env.CI) console.log('observability: promtool not on PATH (Debian: apt-get install prometheus); skipping the promtool checks');
@@ -177,4 +182,52 @@ test('the local Prometheus config scrapes the standard metrics ports under the j
     const check = promtool(['check', 'config', path.join(dir, 'check.yml')]);
     t.true(check.ok, check.output);
   }
+});
+
+(hasPrometheus || process.env.CI ? test.serial : test.skip)('a real Prometheus scrapes our OpenMetrics and stores the trace exemplars', async (t) => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(new BasicTracerProvider());
+  t.teardown(() => {
+    trace.disable();
+    context.disable();
+  });
+  const metrics = createServiceMetrics({ service: 'gateway' });
+  const traceId = trace.getTracer('test').startActiveSpan('Classify', (span) => {
+    metrics.requestDuration.observe({ method: 'Classify' }, 0.004);
+    metrics.requests.inc({ method: 'Classify', code: 'OK' });
+    span.end();
+    return span.spanContext().traceId;
+  });
+  const server = await startMetricsServer({ registry: metrics.registry, port: 0, host: '127.0.0.1' });
+  t.teardown(() => server.close());
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'maas-prom-'));
+  const port = await freePort();
+  const config = { global: { scrape_interval: '1s' }, scrape_configs: [{ job_name: 'gateway', static_configs: [{ targets: [`127.0.0.1:${server.port}`] }] }] };
+  writeFileSync(path.join(dir, 'prometheus.yml'), JSON.stringify(config));
+  const prometheus = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--enable-feature=exemplar-storage', '--log.level=error'], { stdio: 'ignore' });
+  t.teardown(async () => {
+    prometheus.kill('SIGTERM');
+    await new Promise((resolve) => prometheus.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const api = async (query: string) => ((await (await fetch(`http://127.0.0.1:${port}/api/v1/${query}`)).json()) as { data: any });
+  let seen: { health?: string; lastError?: string; exemplars?: unknown } = {};
+  for (const end = Date.now() + 20_000; Date.now() < end; ) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    try {
+      const target = (await api('targets')).data.activeTargets[0];
+      const now = Date.now() / 1000;
+      const exemplars = (await api(`query_exemplars?query=maas_grpc_server_request_duration_seconds_bucket&start=${now - 300}&end=${now}`)).data;
+      seen = { health: target?.health, lastError: target?.lastError, exemplars };
+      if (seen.health === 'up' && Array.isArray(exemplars) && exemplars.length > 0) break;
+    } catch {
+      // not listening yet
+    }
+  }
+  t.is(seen.health, 'up', `scrape error: ${seen.lastError}`);
+  const stored = (seen.exemplars as Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string> }> }>) ?? [];
+  t.deepEqual(stored.map((series) => [series.seriesLabels.le, series.seriesLabels.maas_service, series.exemplars[0]?.labels.trace_id]), [['0.005', 'gateway', traceId]]);
+  const counter = (await api('query?query=maas_grpc_server_requests_total')).data.result as Array<{ value: [number, string] }>;
+  t.is(counter[0]?.value[1], '1', 'counters keep their _total name through OpenMetrics');
 });
