@@ -61,6 +61,20 @@ export function metricNamesIn(expr: string): string[] {
   return [...names];
 }
 
+test('every alert has a summary, a description and a runbook that is a heading of the README', (t) => {
+  const readme = readFileSync(path.join(ROOT_DIR, 'README.md'), 'utf8');
+  const anchors = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map(([, heading]) => heading!.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+  const groups = parse(readFileSync(RULES_FILE, 'utf8')).groups as Array<{ rules: Array<{ alert?: string; annotations?: Record<string, string> }> }>;
+  const alerts = groups.flatMap((group) => group.rules).filter((rule) => rule.alert);
+  t.true(alerts.length >= 15);
+  for (const rule of alerts) {
+    t.truthy(rule.annotations?.summary && rule.annotations.description, `${rule.alert}: summary and description`);
+    const runbook = rule.annotations?.runbook;
+    if (runbook === undefined) continue; // MaasServiceDown: the target itself is the story
+    t.true(runbook.startsWith('README.md#') && anchors.has(runbook.slice('README.md#'.length)), `${rule.alert}: runbook ${runbook} is no README heading`);
+  }
+});
+
 test('metricNamesIn finds metrics, not functions, labels or keywords', (t) => {
   t.deepEqual(
     metricNamesIn('sum by (model) (rate(maas_x_total{code=~"A|B",maas_service!=""}[5m])) or 0 * a:b:c > on (model) group_left (role) up and vector(1)').sort(),
