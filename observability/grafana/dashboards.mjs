@@ -29,6 +29,12 @@ const table = (title, queries, { description } = {}) => ({
 /** A single number. */
 const stat = (title, expr, { unit = 'short', description } = {}) => ({ type: 'stat', title, description, unit, targets: [{ expr, legendFormat: '', instant: true }] });
 
+/** The mean of a histogram per version of the chosen model ($model, $version): [expr, legend]. */
+const meanPerVersion = (histogram, legend) => {
+  const rate = (series) => `sum by (version) (rate(${histogram}_${series}{model="$model",version=~"$version"}[$__rate_interval]))`;
+  return [`${rate('sum')} / ${rate('count')}`, `${legend} v{{version}}`];
+};
+
 /** Template variables: the model, and the versions of it inference has loaded. */
 const modelVariable = { name: 'model', query: 'label_values(maas_gateway_routable_versions, model)', multi: false };
 const versionVariable = { name: 'version', query: 'label_values(maas_inference_model_ready{model="$model"}, version)', multi: true };
@@ -110,10 +116,10 @@ export const dashboards = [
         title: 'Batching and queues',
         panels: [
           timeseries('Mean batch size', [
-            ['sum by (version) (rate(maas_gateway_batch_size_texts_sum{model="$model",version=~"$version"}[$__rate_interval])) / sum by (version) (rate(maas_gateway_batch_size_texts_count{model="$model",version=~"$version"}[$__rate_interval]))', 'gateway texts/batch v{{version}}'],
-            ['sum by (version) (rate(maas_gateway_batch_size_requests_sum{model="$model",version=~"$version"}[$__rate_interval])) / sum by (version) (rate(maas_gateway_batch_size_requests_count{model="$model",version=~"$version"}[$__rate_interval]))', 'gateway calls/batch v{{version}}'],
-            ['sum by (version) (rate(maas_inference_batch_size_rows_sum{model="$model",version=~"$version"}[$__rate_interval])) / sum by (version) (rate(maas_inference_batch_size_rows_count{model="$model",version=~"$version"}[$__rate_interval]))', 'inference rows/run v{{version}}'],
-            ['sum by (version) (rate(maas_inference_batch_size_requests_sum{model="$model",version=~"$version"}[$__rate_interval])) / sum by (version) (rate(maas_inference_batch_size_requests_count{model="$model",version=~"$version"}[$__rate_interval]))', 'inference calls/run v{{version}}'],
+            meanPerVersion('maas_gateway_batch_size_texts', 'gateway texts/batch'),
+            meanPerVersion('maas_gateway_batch_size_requests', 'gateway calls/batch'),
+            meanPerVersion('maas_inference_batch_size_rows', 'inference rows/run'),
+            meanPerVersion('maas_inference_batch_size_requests', 'inference calls/run'),
           ]),
           timeseries('Queue depth', [
             ['sum by (version) (maas_gateway_queue_depth_texts{model="$model",version=~"$version"})', 'gateway texts v{{version}}'],
