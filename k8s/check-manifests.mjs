@@ -3,7 +3,10 @@
  * Checks rendered kustomize output (what `kubectl kustomize k8s/overlays/<name>` prints) for the mistakes
  * that render fine and fail only in a cluster: a workload without probes or resources, a service reading
  * an address no Service answers, ports that disagree between env, probes, Services and scrape annotations,
- * a grace period shorter than the shutdown it must cover, a ConfigMap reference the hash suffix broke.
+ * a grace period shorter than the shutdown it must cover, a ConfigMap reference the hash suffix broke; and,
+ * for the observability component, Prometheus Operator objects that scrape nothing, a PrometheusRule that
+ * drifted from observability/prometheus/maas-rules.yaml, a collector pipeline naming an undefined component or
+ * a Service that is not there, a dashboard ConfigMap that is not dashboard JSON.
  *
  *   node k8s/check-manifests.mjs <overlay>=<rendered.yaml> [...]     (k8s/check.sh renders and calls it)
  *
@@ -11,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 /** The maas services as the code defines them (ports: DESIGN.md; variables: services/<svc>/src/config.ts). */
 const SERVICES = {
@@ -33,6 +36,14 @@ const SHUTDOWN_DEFAULTS = { SHUTDOWN_GRACE_MS: 2_000, SHUTDOWN_DEADLINE_MS: 15_0
 const PRELOAD = '/app/services/shared/dist/telemetry-preload.js';
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'StorageClass']);
+/** The rules promtool tests; the PrometheusRule named maas must hold exactly these groups. */
+const RULES_FILE = new URL('../observability/prometheus/maas-rules.yaml', import.meta.url);
+/** What the collector's tail sampling must keep (k8s/components/observability/otel-collector-config.yaml). */
+const REQUIRED_SAMPLING = {
+  'every error': (policy) => policy.type === 'status_code' && policy.status_code?.status_codes?.includes('ERROR'),
+  'every slow request': (policy) => policy.type === 'latency' && policy.latency?.threshold_ms > 0,
+  'a share of canary traffic': (policy) => JSON.stringify(policy).includes('"canary"'),
+};
 
 /** CPU in cores, memory in bytes, from a Kubernetes quantity ("500m", "2", "256Mi", "1G"). */
 export function parseQuantity(value) {
@@ -47,6 +58,53 @@ export function parseQuantity(value) {
 function selectorMatches(selector, labels) {
   const entries = Object.entries(selector ?? {});
   return entries.length > 0 && entries.every(([key, value]) => labels?.[key] === value);
+}
+
+/** JSON with object keys sorted (kustomize reorders keys; the content is what must match). */
+function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(',')}}`;
+  return JSON.stringify(value);
+}
+
+/** A metav1.LabelSelector (matchLabels and matchExpressions) against labels; an empty selector matches nothing here. */
+function labelSelectorMatches(selector, labels = {}) {
+  const expressions = selector?.matchExpressions ?? [];
+  if (Object.keys(selector?.matchLabels ?? {}).length === 0 && expressions.length === 0) return false;
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+  return byLabels && expressions.every(({ key, operator, values = [] }) => {
+    if (operator === 'In') return values.includes(labels[key]);
+    if (operator === 'NotIn') return !values.includes(labels[key]);
+    if (operator === 'Exists') return key in labels;
+    if (operator === 'DoesNotExist') return !(key in labels);
+    return false;
+  });
+}
+
+/** Component names a collector pipeline refers to ("otlp/jaeger" is an "otlp" named jaeger: defined by its full key). */
+function collectorProblems(where, config, findService) {
+  const problems = [];
+  const pipelines = config?.service?.pipelines ?? {};
+  if (Object.keys(pipelines).length === 0) problems.push(`${where}: no pipelines`);
+  for (const [name, pipeline] of Object.entries(pipelines)) {
+    for (const section of ['receivers', 'processors', 'exporters']) {
+      for (const component of pipeline[section] ?? []) if (!(component in (config[section] ?? {}))) problems.push(`${where}: pipeline ${name} names ${section.slice(0, -1)} ${component}, which is not defined`);
+    }
+    if (!(pipeline.receivers?.length > 0) || !(pipeline.exporters?.length > 0)) problems.push(`${where}: pipeline ${name} needs a receiver and an exporter`);
+  }
+  for (const extension of config?.service?.extensions ?? []) if (!(extension in (config.extensions ?? {}))) problems.push(`${where}: extension ${extension} is not defined`);
+  // An exporter sending to a Service in this namespace: that Service and port must be rendered.
+  for (const [name, exporter] of Object.entries(config?.exporters ?? {})) {
+    const target = /^(?:[a-z]+:\/\/)?([a-z0-9-]+):(\d+)/.exec(String(exporter?.endpoint ?? ''));
+    if (!target) continue;
+    const service = findService(target[1]);
+    if (!service?.spec?.ports?.some((port) => port.port === Number(target[2]))) problems.push(`${where}: exporter ${name} sends to ${target[1]}:${target[2]}, which no rendered Service answers`);
+  }
+  const policies = config?.processors?.tail_sampling?.policies;
+  if (policies) {
+    for (const [what, test] of Object.entries(REQUIRED_SAMPLING)) if (!policies.some(test)) problems.push(`${where}: tail sampling keeps no policy for ${what}`);
+  }
+  return problems;
 }
 
 /** Checks one rendered overlay; returns the problems found (empty when all is well) and what was checked. */
@@ -238,6 +296,81 @@ export function checkRendered(objects) {
     if (!target) problems.push(`HorizontalPodAutoscaler ${hpa.metadata.name}: scales ${ref.kind} ${ref.name}, which is not rendered`);
     else if (target.spec.replicas !== undefined) problems.push(`HorizontalPodAutoscaler ${hpa.metadata.name}: ${ref.kind} ${ref.name} still sets replicas, which every apply would reset`);
     if (!(hpa.spec?.minReplicas <= hpa.spec?.maxReplicas)) problems.push(`HorizontalPodAutoscaler ${hpa.metadata.name}: minReplicas ${hpa.spec?.minReplicas} exceeds maxReplicas ${hpa.spec?.maxReplicas}`);
+  }
+
+  // Observability: Prometheus Operator objects, the collector, the tracing endpoint, the dashboards.
+  const podMonitors = byKind('PodMonitor');
+  for (const monitor of podMonitors) {
+    const where = `PodMonitor ${monitor.metadata.name}`;
+    const selected = workloads.filter((workload) => labelSelectorMatches(monitor.spec?.selector, podLabels(workload)));
+    if (selected.length === 0) problems.push(`${where}: selects no rendered workload`);
+    for (const workload of selected) {
+      const ports = workload.spec.template.spec.containers.flatMap((container) => container.ports ?? []).map((port) => port.name);
+      for (const endpoint of monitor.spec.podMetricsEndpoints ?? []) if (!ports.includes(endpoint.port)) problems.push(`${where}: ${workload.metadata.name} has no container port named ${endpoint.port}`);
+      if (monitor.spec.jobLabel && !(monitor.spec.jobLabel in podLabels(workload))) problems.push(`${where}: ${workload.metadata.name}'s pods lack the jobLabel ${monitor.spec.jobLabel}`);
+    }
+  }
+  if (podMonitors.length > 0) {
+    for (const [name, spec] of Object.entries(SERVICES)) {
+      const workload = find(spec.kind, name);
+      if (workload && !podMonitors.some((monitor) => labelSelectorMatches(monitor.spec?.selector, podLabels(workload)))) problems.push(`${spec.kind} ${name}: no PodMonitor scrapes it`);
+    }
+  }
+  for (const monitor of byKind('ServiceMonitor')) {
+    const where = `ServiceMonitor ${monitor.metadata.name}`;
+    const selected = byKind('Service').filter((service) => labelSelectorMatches(monitor.spec?.selector, service.metadata.labels));
+    if (selected.length === 0) problems.push(`${where}: selects no rendered Service`);
+    for (const service of selected) {
+      for (const endpoint of monitor.spec.endpoints ?? []) if (!service.spec.ports?.some((port) => port.name === endpoint.port)) problems.push(`${where}: Service ${service.metadata.name} has no port named ${endpoint.port}`);
+    }
+  }
+  for (const rule of byKind('PrometheusRule')) {
+    const where = `PrometheusRule ${rule.metadata.name}`;
+    const groups = rule.spec?.groups ?? [];
+    if (groups.length === 0) problems.push(`${where}: no rule groups`);
+    for (const group of groups) {
+      for (const entry of group.rules ?? []) {
+        if (Boolean(entry.record) === Boolean(entry.alert) || !entry.expr) problems.push(`${where}: group ${group.name} has a rule that is not exactly one of record/alert with an expr`);
+      }
+    }
+    if (rule.metadata.name === 'maas' && canonicalJson(groups) !== canonicalJson(parse(readFileSync(RULES_FILE, 'utf8')).groups)) {
+      problems.push(`${where}: differs from observability/prometheus/maas-rules.yaml (run node scripts/gen-observability.mjs)`);
+    }
+  }
+  for (const workload of workloads) {
+    for (const container of workload.spec.template.spec.containers ?? []) {
+      if (!String(container.image ?? '').includes('opentelemetry-collector')) continue;
+      const where = `${workload.kind} ${workload.metadata.name}/${container.name}`;
+      const configPath = (container.args ?? []).map((arg) => /^--config=(.+)$/.exec(arg)?.[1]).find(Boolean);
+      const mount = configPath && (container.volumeMounts ?? []).find((entry) => configPath.startsWith(`${entry.mountPath}/`));
+      const volume = mount && (workload.spec.template.spec.volumes ?? []).find((entry) => entry.name === mount.name);
+      const configMap = volume?.configMap && find('ConfigMap', volume.configMap.name);
+      const text = configMap?.data?.[configPath.slice(mount.mountPath.length + 1)];
+      if (text === undefined) {
+        problems.push(`${where}: its --config file is not a key of a rendered, mounted ConfigMap`);
+        continue;
+      }
+      problems.push(...collectorProblems(where, parse(text), (name) => find('Service', name)));
+    }
+  }
+  const sharedConfig = objects.find((object) => object.kind === 'ConfigMap' && /^maas-config(-|$)/.test(object.metadata.name));
+  const otlp = /^https?:\/\/([a-z0-9-]+):(\d+)/.exec(sharedConfig?.data?.OTEL_EXPORTER_OTLP_ENDPOINT ?? '');
+  if (otlp && !find('Service', otlp[1])?.spec?.ports?.some((port) => port.port === Number(otlp[2]))) {
+    problems.push(`ConfigMap maas-config: OTEL_EXPORTER_OTLP_ENDPOINT names ${otlp[1]}:${otlp[2]} in this namespace, but no rendered Service answers there (add k8s/components/observability)`);
+  }
+  const dashboardUids = new Set();
+  for (const configMap of byKind('ConfigMap').filter((object) => object.metadata.labels?.grafana_dashboard === '1')) {
+    for (const [key, text] of Object.entries(configMap.data ?? {})) {
+      let dashboard;
+      try {
+        dashboard = JSON.parse(text);
+      } catch {
+        dashboard = undefined;
+      }
+      if (!dashboard?.uid || !Array.isArray(dashboard.panels)) problems.push(`ConfigMap ${configMap.metadata.name}: ${key} is not Grafana dashboard JSON`);
+      else if (dashboardUids.has(dashboard.uid)) problems.push(`ConfigMap ${configMap.metadata.name}: dashboard uid ${dashboard.uid} appears twice`);
+      else dashboardUids.add(dashboard.uid);
+    }
   }
 
   return { problems, objects: objects.length, workloads: workloads.length };

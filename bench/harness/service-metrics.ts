@@ -78,14 +78,14 @@ export function formatKeyMeans(means: HistogramMean[]): string {
     const mean = pick(name);
     if (mean) parts.push(`${label} ${mean.mean.toFixed(digits)}${mean.unit ? ` ${mean.unit}` : ''}`);
   };
-  add('gateway texts/batch', 'maas_gateway_batch_texts', 1);
+  add('gateway texts/batch', 'maas_gateway_batch_size_texts', 1);
   add('gateway queue', 'maas_gateway_queue_wait_seconds', 2);
   add('→tokenizer', 'maas_gateway_downstream_duration_seconds{hop=tokenizer}', 2);
   add('→inference', 'maas_gateway_downstream_duration_seconds{hop=inference}', 2);
-  add('tokenizer texts/call', 'maas_tokenizer_encode_texts', 1);
+  add('tokenizer texts/call', 'maas_tokenizer_batch_size_texts', 1);
   add('encode', 'maas_tokenizer_encode_duration_seconds', 2);
   add('inference rows/batch', 'maas_inference_batch_size_rows', 1);
-  add('requests/batch', 'maas_inference_batch_requests', 1);
+  add('requests/batch', 'maas_inference_batch_size_requests', 1);
   add('queue', 'maas_inference_queue_wait_seconds', 2);
   add('compute', 'maas_inference_compute_seconds', 2);
   return parts.join(', ');

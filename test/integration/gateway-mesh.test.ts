@@ -132,7 +132,7 @@ test.serial('concurrent calls are merged downstream and each gets its own answer
   const texts = Array.from({ length: 40 }, (_, index) => (index % 3 === 0 ? NEGATIVE : `${POSITIVE} #${index}`));
   const alone = await Promise.all(texts.map(async (text) => (await classify(t, { model: 'sentiment', texts: [text] })).predictions[0]!));
   const scrape = async () => (await (await fetch(`http://127.0.0.1:${t.context.gatewayService.metricsPort}/metrics`)).text());
-  const batchesBefore = Number(/maas_gateway_batch_requests_count\{[^}]*model="sentiment",version="1"[^}]*\} (\d+)/.exec(await scrape())?.[1] ?? 0);
+  const batchesBefore = Number(/maas_gateway_batch_size_requests_count\{[^}]*model="sentiment",version="1"[^}]*\} (\d+)/.exec(await scrape())?.[1] ?? 0);
 
   const together = await Promise.all(texts.map((text, index) => classify(t, { model: 'sentiment', texts: index % 2 ? [text, NEGATIVE] : [text] })));
   together.forEach((response, index) => {
@@ -141,7 +141,7 @@ test.serial('concurrent calls are merged downstream and each gets its own answer
     t.true(Math.abs(response.predictions[0]!.score - alone[index]!.score) < 1e-6);
     if (index % 2) t.is(response.predictions[1]!.label, 'negative');
   });
-  const batchesAfter = Number(/maas_gateway_batch_requests_count\{[^}]*model="sentiment",version="1"[^}]*\} (\d+)/.exec(await scrape())?.[1] ?? 0);
+  const batchesAfter = Number(/maas_gateway_batch_size_requests_count\{[^}]*model="sentiment",version="1"[^}]*\} (\d+)/.exec(await scrape())?.[1] ?? 0);
   t.log(`40 concurrent calls took ${batchesAfter - batchesBefore} downstream batches`);
   t.true(batchesAfter - batchesBefore < texts.length, `40 concurrent calls took ${batchesAfter - batchesBefore} batches`);
 });

@@ -29,6 +29,8 @@ export interface InProcessMeshOptions {
 export interface InProcessMesh {
   addresses: Record<InProcessService, string>;
   services: { registry: RunningRegistryService; tokenizer: RunningService; inference: RunningInferenceService; gateway: RunningGatewayService };
+  /** Each service's bound /metrics port; -1 unless the env asked for METRICS_PORT (0 picks a free one each). */
+  metricsPorts: Record<InProcessService, number>;
   /** The temp folder holding the registry's data and the model cache (removed at stop). */
   dataDir: string;
   /** Stops the gateway, then tokenizer and inference, then the registry; removes the data folder. */
@@ -68,7 +70,8 @@ export async function startInProcessMesh(options: InProcessMeshOptions = {}): Pr
     stops.push(() => gateway.stop());
     await gateway.ready;
     addresses.gateway = `127.0.0.1:${gateway.port}`;
-    return { addresses, services: { registry, tokenizer, inference, gateway }, dataDir, stop };
+    const metricsPorts = { registry: registry.metricsPort, tokenizer: tokenizer.metricsPort, inference: inference.metricsPort, gateway: gateway.metricsPort };
+    return { addresses, metricsPorts, services: { registry, tokenizer, inference, gateway }, dataDir, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_SECONDS, type ServiceMetrics } from '@maas/shared';
+import { createLatencyHistogram, UNKNOWN_LABEL, type ServiceMetrics } from '@maas/shared';
 import * as client from 'prom-client';
 import type { RoutableVersion } from './routing-state.js';
 
@@ -15,9 +15,9 @@ export interface GatewayMetrics {
   routed: client.Counter<'model' | 'version' | 'target'>;
   /** maas_gateway_route_fallbacks_total{model, version}: the drawn version was not ready; `version` answered instead. */
   routeFallbacks: client.Counter<'model' | 'version'>;
-  /** maas_gateway_batch_texts{model, version}: texts per coalesced batch. */
+  /** maas_gateway_batch_size_texts{model, version}: texts per coalesced batch. */
   batchTexts: client.Histogram<'model' | 'version'>;
-  /** maas_gateway_batch_requests{model, version}: Classify calls per coalesced batch. */
+  /** maas_gateway_batch_size_requests{model, version}: Classify calls per coalesced batch. */
   batchRequests: client.Histogram<'model' | 'version'>;
   /** maas_gateway_queue_wait_seconds{model, version}: time a Classify call waited to be sent downstream. */
   queueWait: client.Histogram<'model' | 'version'>;
@@ -26,7 +26,7 @@ export interface GatewayMetrics {
 }
 
 /** Model label for metrics: only models the registry knows, so clients cannot blow up label cardinality. */
-export const UNKNOWN_MODEL_LABEL = '(unknown)';
+export const UNKNOWN_MODEL_LABEL = UNKNOWN_LABEL;
 
 export function createGatewayMetrics(options: {
   metrics: ServiceMetrics;
@@ -37,7 +37,7 @@ export function createGatewayMetrics(options: {
 }): GatewayMetrics {
   const registers = [options.metrics.registry];
   new client.Gauge({
-    name: 'maas_gateway_queue_texts',
+    name: 'maas_gateway_queue_depth_texts',
     help: 'Texts waiting in the coalescing queue of each (model, version)',
     labelNames: ['model', 'version'],
     registers,
@@ -58,12 +58,12 @@ export function createGatewayMetrics(options: {
   });
   return {
     requests: new client.Counter({ name: 'maas_gateway_requests_total', help: 'Classify and ModelInfer calls by model and status code', labelNames: ['method', 'model', 'code'], registers }),
-    requestDuration: new client.Histogram({ name: 'maas_gateway_request_duration_seconds', help: 'End-to-end duration of Classify and ModelInfer calls at the gateway', labelNames: ['method', 'model'], buckets: LATENCY_BUCKETS_SECONDS, registers }),
+    requestDuration: createLatencyHistogram({ name: 'maas_gateway_request_duration_seconds', help: 'End-to-end duration of Classify and ModelInfer calls at the gateway', labelNames: ['method', 'model'], registers }),
     routed: new client.Counter({ name: 'maas_gateway_routed_total', help: 'Requests routed to each model version', labelNames: ['model', 'version', 'target'], registers }),
     routeFallbacks: new client.Counter({ name: 'maas_gateway_route_fallbacks_total', help: 'Requests whose drawn version was not ready, by the version that answered instead', labelNames: ['model', 'version'], registers }),
-    batchTexts: new client.Histogram({ name: 'maas_gateway_batch_texts', help: 'Texts per coalesced batch (one tokenizer call and one ModelInfer)', labelNames: ['model', 'version'], buckets: BATCH_SIZE_BUCKETS, registers }),
-    batchRequests: new client.Histogram({ name: 'maas_gateway_batch_requests', help: 'Classify calls per coalesced batch', labelNames: ['model', 'version'], buckets: BATCH_SIZE_BUCKETS, registers }),
-    queueWait: new client.Histogram({ name: 'maas_gateway_queue_wait_seconds', help: 'Time a Classify call waited in the coalescing queue', labelNames: ['model', 'version'], buckets: LATENCY_BUCKETS_SECONDS, registers }),
-    downstreamDuration: new client.Histogram({ name: 'maas_gateway_downstream_duration_seconds', help: 'Duration of one downstream call per batch', labelNames: ['hop'], buckets: LATENCY_BUCKETS_SECONDS, registers }),
+    batchTexts: new client.Histogram({ name: 'maas_gateway_batch_size_texts', help: 'Texts per coalesced batch (one tokenizer call and one ModelInfer)', labelNames: ['model', 'version'], buckets: BATCH_SIZE_BUCKETS, registers }),
+    batchRequests: new client.Histogram({ name: 'maas_gateway_batch_size_requests', help: 'Classify calls per coalesced batch', labelNames: ['model', 'version'], buckets: BATCH_SIZE_BUCKETS, registers }),
+    queueWait: createLatencyHistogram({ name: 'maas_gateway_queue_wait_seconds', help: 'Time a Classify call waited in the coalescing queue', labelNames: ['model', 'version'], registers }),
+    downstreamDuration: createLatencyHistogram({ name: 'maas_gateway_downstream_duration_seconds', help: 'Duration of one downstream call per batch', labelNames: ['hop'], registers }),
   };
 }

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { GRPCInferenceServiceHandlers, ModelInferRequest__Output, ModelInferResponse } from '@maas/protos';
-import { deadlineFromCall, type HandlerContext, toStatusObject, unary } from '@maas/shared';
+import { deadlineFromCall, type HandlerContext, toStatusObject, unary, UNKNOWN_LABEL } from '@maas/shared';
 import type { InferenceConfig } from './config.js';
 import type { InferenceMetrics } from './inference-metrics.js';
 import type { ModelManager } from './model-manager.js';
@@ -30,7 +30,7 @@ export function createOipHandlers(options: OipHandlerOptions): GRPCInferenceServ
   const { models, metrics, ctx } = options;
 
   const modelInfer = async (request: ModelInferRequest__Output, call: grpc.ServerUnaryCall<ModelInferRequest__Output, ModelInferResponse>) => {
-    let labels = { model: models.knows(request.model_name) ? request.model_name : '_unknown', version: '_unresolved' };
+    let labels = { model: models.knows(request.model_name) ? request.model_name : UNKNOWN_LABEL, version: UNKNOWN_LABEL };
     try {
       const loaded = models.resolve(request.model_name, request.model_version);
       labels = { model: loaded.model, version: loaded.version };

@@ -194,7 +194,7 @@ test.serial('ModelInfer typed and raw give the numbers of the ONNX file run dire
 
 test.serial('concurrent requests share session runs and each gets its own rows', async (t) => {
   const labels = { model: classifier.name, version: '1' };
-  const before = metricValue(await metricsText(), 'maas_inference_batch_requests_count', labels);
+  const before = metricValue(await metricsText(), 'maas_inference_batch_size_requests_count', labels);
   const count = 24;
   const rows = Array.from({ length: count }, (_, row) => idsFor(row + 10, classifier.seq));
   const expected = await direct(classifier.bytes['1']!, rows, classifier.input, classifier.output);
@@ -208,7 +208,7 @@ test.serial('concurrent requests share session runs and each gets its own rows',
     close(t, rawFloats(response), expected[row]!);
   });
   const text = await metricsText();
-  const runs = metricValue(text, 'maas_inference_batch_requests_count', labels) - before;
+  const runs = metricValue(text, 'maas_inference_batch_size_requests_count', labels) - before;
   t.true(runs >= 1 && runs < count, `${count} requests took ${runs} session runs`);
   t.true(metricValue(text, 'maas_inference_requests_total', { ...labels, code: 'OK' }) >= count);
   t.true(metricValue(text, 'maas_inference_model_load_seconds_count', labels) >= 1);

@@ -23,7 +23,7 @@ export function createRegistryEvents(deps: { bus: EventBus; logger: Logger; metr
       // The bus promises not to throw; a write must not fail even if it does.
       deps.logger.warn({ err: error, subject }, 'event publish threw');
     }
-    deps.metrics.eventsPublished.inc({ kind, result: published ? 'ok' : 'failed' });
+    deps.metrics.eventsPublished.inc({ kind, result: published ? 'ok' : 'error' });
     if (!published) deps.logger.warn({ subject, revision }, 'registry event not published (NATS unavailable); consumers pick the change up on their next resync');
   };
   return {

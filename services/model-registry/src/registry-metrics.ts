@@ -11,7 +11,7 @@ export interface RegistryMetrics {
   readonly bytesReceived: Counter;
   /** maas_registry_artifact_sent_bytes_total: artifact bytes downloaded. */
   readonly bytesSent: Counter;
-  /** maas_registry_events_published_total{kind, result}: events published to NATS, or not (result=failed). */
+  /** maas_registry_events_published_total{kind, result}: events published to NATS (result=ok), or not (result=error). */
   readonly eventsPublished: Counter<'kind' | 'result'>;
 }
 
@@ -58,7 +58,7 @@ export function createRegistryMetrics(options: { registry: Registry; store: Regi
     bytesSent: new Counter({ name: 'maas_registry_artifact_sent_bytes_total', help: 'Artifact bytes sent by DownloadArtifact', registers }),
     eventsPublished: new Counter({
       name: 'maas_registry_events_published_total',
-      help: 'Registry events handed to NATS JetStream (result=ok) or dropped because NATS was unavailable (result=failed)',
+      help: 'Registry events handed to NATS JetStream (result=ok) or dropped because NATS was unavailable (result=error)',
       labelNames: ['kind', 'result'],
       registers,
     }),

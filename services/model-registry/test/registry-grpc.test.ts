@@ -296,8 +296,8 @@ test('with NATS unreachable writes succeed and the metrics count them and the un
   const value = (series: string) => Number(text.split('\n').find((line) => line.startsWith(series))?.split(' ').pop());
   t.is(value('maas_registry_registrations_total'), 1);
   t.is(value('maas_registry_rollout_changes_total'), 1);
-  t.is(value('maas_registry_events_published_total{kind="version-registered",result="failed"'), 1);
-  t.is(value('maas_registry_events_published_total{kind="rollout-changed",result="failed"'), 1);
+  t.is(value('maas_registry_events_published_total{kind="version-registered",result="error"'), 1);
+  t.is(value('maas_registry_events_published_total{kind="rollout-changed",result="error"'), 1);
   t.is(value('maas_registry_artifact_sent_bytes_total'), 1000);
   const packageBytes = pkg.files.reduce((sum, file) => sum + file.data.length, 0);
   t.is(value('maas_registry_artifact_received_bytes_total'), packageBytes);

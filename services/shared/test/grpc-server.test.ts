@@ -44,7 +44,7 @@ test('health follows setServing; handler errors become statuses; metrics count t
 
   const metricsServer = await startMetricsServer({ registry: metrics.registry, port: 0, host: '127.0.0.1' });
   const text = await (await fetch(`http://127.0.0.1:${metricsServer.port}/metrics`)).text();
-  t.regex(text, /maas_grpc_server_requests_total\{method="Classify",code="INVALID_ARGUMENT",service="test"\} 1/);
+  t.regex(text, /maas_grpc_server_requests_total\{method="Classify",code="INVALID_ARGUMENT",maas_service="test"\} 1/);
   await metricsServer.close();
 
   client.close();

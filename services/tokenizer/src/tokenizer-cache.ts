@@ -70,14 +70,14 @@ export class TokenizerCache {
       lastUsedAt: this.now(),
       promise: this.options.load(key).then(
         (tokenizer) => {
-          this.options.metrics.loadDuration.observe({ outcome: 'loaded' }, seconds());
+          this.options.metrics.loadDuration.observe({ result: 'ok' }, seconds());
           entry.loaded = true;
           this.options.logger.info({ model: key.model, version: key.version, kind: tokenizer.tokenizer.kind, seconds: seconds() }, 'tokenizer loaded');
           this.sweep();
           return tokenizer;
         },
         (error: unknown) => {
-          this.options.metrics.loadDuration.observe({ outcome: 'failed' }, seconds());
+          this.options.metrics.loadDuration.observe({ result: 'error' }, seconds());
           if (this.entries.get(id) === entry) this.entries.delete(id);
           this.options.logger.warn({ model: key.model, version: key.version, err: String(error) }, 'tokenizer load failed');
           throw error;

@@ -1,11 +1,11 @@
 import * as client from 'prom-client';
-import { LATENCY_BUCKETS_SECONDS } from '@maas/shared';
+import { createLatencyHistogram, MODEL_LOAD_BUCKETS_SECONDS } from '@maas/shared';
 
 /** The tokenizer's domain metrics (the gRPC request/duration metrics come from @maas/shared). */
 export interface TokenizerMetrics {
   /** maas_tokenizer_encode_requests_total{model, version}: Encode calls that reached a loaded tokenizer. */
   readonly encodeRequests: client.Counter<'model' | 'version'>;
-  /** maas_tokenizer_encode_texts: texts per Encode call (the batch size the gateway achieves). */
+  /** maas_tokenizer_batch_size_texts: texts per Encode call (the batch size the gateway achieves). */
   readonly textsPerRequest: client.Histogram;
   /** maas_tokenizer_truncated_texts_total{model}: texts cut to max_length. */
   readonly truncatedTexts: client.Counter<'model'>;
@@ -13,8 +13,8 @@ export interface TokenizerMetrics {
   readonly encodeDuration: client.Histogram<'kind'>;
   /** maas_tokenizer_loaded_tokenizers: tokenizers in memory. */
   readonly loadedTokenizers: client.Gauge;
-  /** maas_tokenizer_load_duration_seconds{outcome}: registry fetch + verify + parse of one tokenizer. */
-  readonly loadDuration: client.Histogram<'outcome'>;
+  /** maas_tokenizer_load_duration_seconds{result}: registry fetch + verify + parse of one tokenizer; result ok or error, as inference's loads. */
+  readonly loadDuration: client.Histogram<'result'>;
 }
 
 export function createTokenizerMetrics(registry: client.Registry): TokenizerMetrics {
@@ -27,7 +27,7 @@ export function createTokenizerMetrics(registry: client.Registry): TokenizerMetr
       registers,
     }),
     textsPerRequest: new client.Histogram({
-      name: 'maas_tokenizer_encode_texts',
+      name: 'maas_tokenizer_batch_size_texts',
       help: 'Texts per Encode call',
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
       registers,
@@ -38,11 +38,10 @@ export function createTokenizerMetrics(registry: client.Registry): TokenizerMetr
       labelNames: ['model'],
       registers,
     }),
-    encodeDuration: new client.Histogram({
+    encodeDuration: createLatencyHistogram({
       name: 'maas_tokenizer_encode_duration_seconds',
       help: 'Time to tokenize one Encode call and build its tensors, by tokenizer kind',
       labelNames: ['kind'],
-      buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     }),
     loadedTokenizers: new client.Gauge({
@@ -52,9 +51,9 @@ export function createTokenizerMetrics(registry: client.Registry): TokenizerMetr
     }),
     loadDuration: new client.Histogram({
       name: 'maas_tokenizer_load_duration_seconds',
-      help: 'Time to load one tokenizer: registry GetVersion, artifact download and verification, parsing; by outcome',
-      labelNames: ['outcome'],
-      buckets: LATENCY_BUCKETS_SECONDS,
+      help: 'Time to load one tokenizer: registry GetVersion, artifact download and verification, parsing; by result (ok, error)',
+      labelNames: ['result'],
+      buckets: MODEL_LOAD_BUCKETS_SECONDS,
       registers,
     }),
   };
