@@ -9,8 +9,57 @@ export class ConfigError extends Error {
 interface VariableOptions<T> {
   /** Used when the variable is unset or empty; without one the variable is required. */
   default?: T;
-  /** What the variable does (shown in errors; the README's configuration table repeats it). */
+  /** What the variable does: shown in errors, and the README's configuration tables are generated from it. */
   doc: string;
+  /**
+   * How the default reads in the documentation when the value itself would mislead there: one computed from the
+   * machine (the CPUs available) or from another variable. The generated tables would otherwise drift per machine.
+   */
+  defaultDoc?: string;
+}
+
+/** One variable as a config reader saw it: what the generated configuration tables print. */
+export interface ConfigVariableDoc {
+  name: string;
+  /** The default as the documentation shows it; undefined when the variable is required. */
+  default: string | undefined;
+  doc: string;
+  /** Allowed range or values, when the reader checks one. */
+  constraint?: string;
+}
+
+/** Set while describeConfig runs: every reader created meanwhile reports each variable it reads here. */
+let variableRecorder: ConfigVariableDoc[] | undefined;
+
+function formatDefault(value: unknown): string {
+  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(',');
+  return typeof value === 'string' ? (value === '' ? '(empty)' : value) : String(value);
+}
+
+function record<T>(name: string, options: VariableOptions<T>, constraint?: string): void {
+  if (!variableRecorder) return;
+  const shown = options.defaultDoc ?? (options.default === undefined ? undefined : formatDefault(options.default));
+  variableRecorder.push({ name, default: shown, doc: options.doc, ...(constraint ? { constraint } : {}) });
+}
+
+/**
+ * The variables a configuration function reads, in order, with their defaults and docs: it runs `read` (e.g.
+ * `() => loadConfig({})`) with recording readers. The README's configuration tables are generated from this, so
+ * the reader's `doc` strings are the one source of the documentation. A ConfigError (a required variable unset)
+ * is expected and ignored.
+ */
+export function describeConfig(read: () => unknown): ConfigVariableDoc[] {
+  const recorded: ConfigVariableDoc[] = [];
+  const previous = variableRecorder;
+  variableRecorder = recorded;
+  try {
+    read();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+  } finally {
+    variableRecorder = previous;
+  }
+  return recorded;
 }
 
 interface NumberOptions extends VariableOptions<number> {
@@ -53,6 +102,9 @@ export function configReader(env: NodeJS.ProcessEnv): ConfigReader {
   }
 
   function numeric(name: string, options: NumberOptions, integer: boolean): number {
+    const { min, max } = options;
+    const range = min !== undefined && max !== undefined ? `${min}–${max}` : min !== undefined ? `≥ ${min}` : max !== undefined ? `≤ ${max}` : undefined;
+    record(name, options, range);
     const found = raw(name, options, 0);
     if ('value' in found) return found.value;
     const value = Number(found.text);
@@ -68,12 +120,14 @@ export function configReader(env: NodeJS.ProcessEnv): ConfigReader {
 
   return {
     string(name, options) {
+      record(name, options);
       const found = raw(name, options, '');
       return 'value' in found ? found.value : found.text;
     },
     int: (name, options) => numeric(name, options, true),
     number: (name, options) => numeric(name, options, false),
     bool(name, options) {
+      record(name, options, 'true/false');
       const found = raw(name, options, false);
       if ('value' in found) return found.value;
       const text = found.text.toLowerCase();
@@ -83,11 +137,13 @@ export function configReader(env: NodeJS.ProcessEnv): ConfigReader {
       return options.default ?? false;
     },
     list(name, options) {
+      record(name, options, 'comma-separated');
       const found = raw(name, options, [] as string[]);
       if ('value' in found) return [...found.value];
       return found.text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
     },
     oneOf(name, values, options) {
+      record(name, options, values.join(', '));
       const found = raw(name, options, values[0]!);
       if ('value' in found) return found.value;
       if (!(values as readonly string[]).includes(found.text)) {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ConfigError, configReader, serverConfig } from '../src/config.js';
+import { ConfigError, configReader, describeConfig, serverConfig } from '../src/config.js';
 
 test('serverConfig uses defaults and freezes the result', (t) => {
   const reader = configReader({});
@@ -41,4 +41,22 @@ test('problem() adds a relation the typed reads cannot see to the same error', (
     alone.problem('only this');
     alone.done({});
   }, { instanceOf: ConfigError, message: /only this/ });
+});
+
+test('describeConfig lists every variable a config function reads, with its shown default, range and doc', (t) => {
+  const variables = describeConfig(() => {
+    const reader = configReader({});
+    reader.int('WORKERS', { default: 4, min: 1, max: 64, doc: 'worker threads', defaultDoc: '(from the CPUs available)' });
+    reader.string('ADDRESS', { doc: 'where to connect' }); // required: describeConfig ignores the ConfigError
+    reader.oneOf('MODE', ['a', 'b'], { default: 'a', doc: 'the mode' });
+    return reader.done({});
+  });
+  t.deepEqual(variables, [
+    { name: 'WORKERS', default: '(from the CPUs available)', doc: 'worker threads', constraint: '1–64' },
+    { name: 'ADDRESS', default: undefined, doc: 'where to connect' },
+    { name: 'MODE', default: 'a', doc: 'the mode', constraint: 'a, b' },
+  ]);
+  // Outside describeConfig nothing is recorded.
+  configReader({}).int('OTHER', { default: 1, doc: 'other' });
+  t.deepEqual(describeConfig(() => undefined), []);
 });
