@@ -30,7 +30,15 @@ export interface InferenceConfig extends CommonConfig {
   modelCacheDir: string;
   /** MAX_BATCH_SIZE: most rows the batcher puts in one session run (a single larger request still runs, alone). */
   maxBatchSize: number;
-  /** MAX_QUEUE_DELAY_MS: longest a request waits for others to join its batch (0: no waiting, only requests already queued join). */
+  /**
+   * MAX_BATCH_TOKENS: for a model with dynamic dims after dim 0 (a sequence length), most padded positions per
+   * batch: rows × those dims at the batch's longest (TEI's max_batch_tokens). 0: rows alone limit a batch.
+   */
+  maxBatchTokens: number;
+  /**
+   * MAX_QUEUE_DELAY_MS: fixed wait for more requests to join a batch while a worker is free (0, the default: none;
+   * a request that finds a free worker runs at once, and batches form from what queues while workers are busy).
+   */
   maxQueueDelayMs: number;
   /** MAX_QUEUE_ROWS: most rows waiting per (model, version) queue; beyond it requests get RESOURCE_EXHAUSTED. */
   maxQueueRows: number;
@@ -73,7 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<InferenceConfig> {
     sessionWorkers: reader.int('SESSION_WORKERS', { default: 1, min: 1, max: 64, doc: 'worker threads (sessions) per loaded model version' }),
     modelCacheDir: reader.string('MODEL_CACHE_DIR', { default: '.maas/inference-cache', doc: 'directory of downloaded ONNX files, named by sha256' }),
     maxBatchSize: reader.int('MAX_BATCH_SIZE', { default: 64, min: 1, max: 65_536, doc: 'most rows per session run' }),
-    maxQueueDelayMs: reader.number('MAX_QUEUE_DELAY_MS', { default: 2, min: 0, max: 10_000, doc: 'longest wait for a batch to fill' }),
+    maxBatchTokens: reader.int('MAX_BATCH_TOKENS', { default: 16_384, min: 0, doc: 'most padded positions per batch for models with a dynamic sequence dim (0: no limit)' }),
+    maxQueueDelayMs: reader.number('MAX_QUEUE_DELAY_MS', { default: 0, min: 0, max: 10_000, doc: 'fixed wait for a batch to fill while a worker is free (0: none)' }),
     maxQueueRows: reader.int('MAX_QUEUE_ROWS', { default: 4096, min: 1, doc: 'most rows queued per model version before RESOURCE_EXHAUSTED' }),
     maxTensorBytes: reader.int('MAX_TENSOR_BYTES', { default: 64 * 1024 * 1024, min: 1, doc: 'largest input tensor accepted, in bytes' }),
     padDynamicDims: reader.bool('PAD_DYNAMIC_DIMS', { default: true, doc: 'batch requests differing in dynamic dims by padding with 0' }),

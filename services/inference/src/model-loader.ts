@@ -37,6 +37,7 @@ export type LoaderConfig = Pick<
   | 'sessionWorkers'
   | 'modelCacheDir'
   | 'maxBatchSize'
+  | 'maxBatchTokens'
   | 'maxQueueDelayMs'
   | 'maxQueueRows'
   | 'padDynamicDims'
@@ -158,6 +159,7 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
       signature,
       runner: pool,
       maxBatchSize: config.maxBatchSize,
+      maxBatchTokens: config.maxBatchTokens,
       maxQueueDelayMs: config.maxQueueDelayMs,
       maxQueueRows: config.maxQueueRows,
       padDynamicDims: config.padDynamicDims,
