@@ -1,4 +1,4 @@
-import { commonConfig, configReader, type CommonConfig } from '@maas/shared';
+import { availableCpus, commonConfig, configReader, type CommonConfig } from '@maas/shared';
 
 /** Graph optimization levels ONNX Runtime accepts. */
 export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
@@ -12,7 +12,10 @@ export interface InferenceConfig extends CommonConfig {
    * nodes); a provider that fails is logged as a warning and the next is tried, CPU last of all.
    */
   executionProviders: string[];
-  /** INTRA_OP_THREADS: threads ONNX Runtime uses inside one operator, per session (0: ONNX Runtime's default, one per core). */
+  /**
+   * INTRA_OP_THREADS: threads ONNX Runtime uses inside one operator, per session (0: ONNX Runtime's default, one
+   * per core). Default: the available CPUs divided among SESSION_WORKERS (see sessionSizing).
+   */
   intraOpThreads: number;
   /** INTER_OP_THREADS: threads running independent operators in parallel, per session (0: ONNX Runtime's default). */
   interOpThreads: number;
@@ -20,10 +23,9 @@ export interface InferenceConfig extends CommonConfig {
   graphOptimizationLevel: GraphOptimizationLevel;
   /**
    * SESSION_WORKERS: worker threads (each with its own session, so its own copy of the weights) per loaded
-   * model version. Batches of one version run on its workers in parallel, one batch per worker at a time. One
-   * suits small models (the gRPC thread is then the limit); compute-heavy models gain from more workers or
-   * from INTRA_OP_THREADS when cores allow (measured on 2 cores: the 4-layer encoder went from 42 to ~70
-   * requests/s with SESSION_WORKERS=2 or INTRA_OP_THREADS=0).
+   * model version. Batches of one version run on its workers in parallel, one batch per worker at a time.
+   * Default: sized from the available CPUs (cgroup quota or os.availableParallelism(), see sessionSizing), so
+   * that SESSION_WORKERS × INTRA_OP_THREADS never exceeds them.
    */
   sessionWorkers: number;
   /** MODEL_CACHE_DIR: directory where downloaded ONNX files are kept, named by their sha256. */
@@ -69,16 +71,50 @@ export interface InferenceConfig extends CommonConfig {
   modelDownloadTimeoutMs: number;
 }
 
-/** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv): Readonly<InferenceConfig> {
+/**
+ * Most session workers the default sizing makes: each holds its own copy of the weights, so beyond this many
+ * CPUs the extra cores become ONNX Runtime threads of these workers instead of more copies.
+ */
+const MAX_DEFAULT_SESSION_WORKERS = 4;
+
+/**
+ * Default session workers × ORT threads for `cpus` available CPUs, never more threads than CPUs: one single-
+ * threaded session per CPU, up to MAX_DEFAULT_SESSION_WORKERS (then more threads per session). Measured on 2 cores with encoder-bench (bench/README.md): 2 workers × 1 thread and
+ * 1 worker × 2 threads serve about the same rows/s when enough rows wait, but separate single-threaded sessions
+ * need no ONNX Runtime thread pool, whose spinning threads take CPU from the gRPC thread and the other services
+ * of the mesh, and a small model gains nothing from intra-op threads. An explicit SESSION_WORKERS or
+ * INTRA_OP_THREADS is respected and the other one sized around it (INTRA_OP_THREADS=0, ONNX Runtime's own choice
+ * of a thread per core, leaves one worker).
+ */
+export function sessionSizing(cpus: number, set: { sessionWorkers?: number; intraOpThreads?: number }): { sessionWorkers: number; intraOpThreads: number } {
+  const whole = Math.max(1, Math.floor(cpus));
+  if (set.sessionWorkers !== undefined && set.intraOpThreads !== undefined) return { sessionWorkers: set.sessionWorkers, intraOpThreads: set.intraOpThreads };
+  if (set.sessionWorkers !== undefined) return { sessionWorkers: set.sessionWorkers, intraOpThreads: Math.max(1, Math.floor(whole / set.sessionWorkers)) };
+  if (set.intraOpThreads !== undefined) {
+    const workers = set.intraOpThreads === 0 ? 1 : Math.floor(whole / set.intraOpThreads);
+    return { sessionWorkers: Math.min(MAX_DEFAULT_SESSION_WORKERS, Math.max(1, workers)), intraOpThreads: set.intraOpThreads };
+  }
+  const sessionWorkers = Math.min(whole, MAX_DEFAULT_SESSION_WORKERS);
+  return { sessionWorkers, intraOpThreads: Math.floor(whole / sessionWorkers) };
+}
+
+/**
+ * Reads and validates the configuration; throws a ConfigError naming every bad variable. `cpus`: what pools are
+ * sized from by default (availableCpus(): the cgroup quota, else os.availableParallelism()).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, cpus: number = availableCpus().cpus): Readonly<InferenceConfig> {
   const reader = configReader(env);
+  const isSet = (name: string) => (env[name]?.trim() ? true : false);
+  const explicitWorkers = isSet('SESSION_WORKERS') ? reader.int('SESSION_WORKERS', { min: 1, max: 64, doc: 'worker threads (sessions) per loaded model version' }) : undefined;
+  const explicitThreads = isSet('INTRA_OP_THREADS') ? reader.int('INTRA_OP_THREADS', { min: 0, max: 1024, doc: 'ONNX Runtime intra-op threads per session (0: its default)' }) : undefined;
+  const sizing = sessionSizing(cpus, { sessionWorkers: explicitWorkers, intraOpThreads: explicitThreads });
   return reader.done({
     ...commonConfig(reader, { grpcPort: 50053, metricsPort: 9466 }),
     executionProviders: reader.list('EXECUTION_PROVIDERS', { default: ['cpu'], doc: 'ONNX Runtime execution providers to try, in order, e.g. cuda,cpu' }),
-    intraOpThreads: reader.int('INTRA_OP_THREADS', { default: 1, min: 0, max: 1024, doc: 'ONNX Runtime intra-op threads per session (0: its default)' }),
+    intraOpThreads: sizing.intraOpThreads,
     interOpThreads: reader.int('INTER_OP_THREADS', { default: 1, min: 0, max: 1024, doc: 'ONNX Runtime inter-op threads per session (0: its default)' }),
     graphOptimizationLevel: reader.oneOf('GRAPH_OPTIMIZATION_LEVEL', GRAPH_OPTIMIZATION_LEVELS, { default: 'all', doc: 'ONNX Runtime graph optimization level' }),
-    sessionWorkers: reader.int('SESSION_WORKERS', { default: 1, min: 1, max: 64, doc: 'worker threads (sessions) per loaded model version' }),
+    sessionWorkers: sizing.sessionWorkers,
     modelCacheDir: reader.string('MODEL_CACHE_DIR', { default: '.maas/inference-cache', doc: 'directory of downloaded ONNX files, named by sha256' }),
     maxBatchSize: reader.int('MAX_BATCH_SIZE', { default: 64, min: 1, max: 65_536, doc: 'most rows per session run' }),
     maxBatchTokens: reader.int('MAX_BATCH_TOKENS', { default: 16_384, min: 0, doc: 'most padded positions per batch for models with a dynamic sequence dim (0: no limit)' }),
