@@ -9,6 +9,7 @@ import {
   type StartServiceOptions,
 } from '@maas/shared';
 import type { TokenizerConfig } from './config.js';
+import { EncodePool } from './encode-pool.js';
 import { TokenizerCache, versionsInRollouts } from './tokenizer-cache.js';
 import { tokenizerHandlers } from './tokenizer-handlers.js';
 import { loadTokenizer } from './tokenizer-loader.js';
@@ -33,11 +34,14 @@ export async function startTokenizerService(config: TokenizerConfig, options: St
   const metrics = createTokenizerMetrics(serviceMetrics.registry);
   const protos = contracts();
   const registry = createClient(protos.maas.v1.ModelRegistry, config.registryAddress);
+  const pool = config.encodeWorkers > 0 ? new EncodePool({ size: config.encodeWorkers, logger }) : undefined;
   const loaderOptions = {
     registry,
     registryAddress: config.registryAddress,
     timeoutMs: config.registryTimeoutMs,
     maxFileBytes: config.maxTokenizerFileBytes,
+    pool,
+    workerKinds: new Set(config.encodeWorkerKinds),
   };
   const cache = new TokenizerCache({
     load: (key) => loadTokenizer(loaderOptions, key.model, key.version),
@@ -78,7 +82,7 @@ export async function startTokenizerService(config: TokenizerConfig, options: St
   });
   const ready = watch.ready.then(() => {
     server.setServing(true);
-    logger.info({ port: server.port, tokenizers: cache.loadedCount }, 'tokenizer service ready');
+    logger.info({ port: server.port, tokenizers: cache.loadedCount, encodeWorkers: pool?.size ?? 0, encodeWorkerKinds: config.encodeWorkerKinds }, 'tokenizer service ready');
   });
 
   let stopping: Promise<void> | undefined;
@@ -88,6 +92,7 @@ export async function startTokenizerService(config: TokenizerConfig, options: St
       await server.stop({ graceMs: config.shutdownGraceMs, deadlineMs: config.shutdownDeadlineMs });
       await watch.close();
       cache.close();
+      await pool?.close();
       registry.close();
       await metricsServer?.close();
     })();
