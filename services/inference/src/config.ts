@@ -19,6 +19,14 @@ export interface InferenceConfig extends CommonConfig {
   intraOpThreads: number;
   /** INTER_OP_THREADS: threads running independent operators in parallel, per session (0: ONNX Runtime's default). */
   interOpThreads: number;
+  /**
+   * THREAD_SPINNING: whether ONNX Runtime's intra- and inter-op threads spin while they wait for work (its own
+   * default) instead of sleeping. Off by default: the service shares its CPUs with its own gRPC thread, and with
+   * `npm start` with the other services, and spinning threads take CPU they need (measured on 2 busy cores,
+   * encoder-bench with 2 intra-op threads: 17–19 ms of CPU per row spinning, 12.0–12.5 ms not, and 32–38 vs
+   * 57–78 rows/s). Only matters when a session has more than one thread.
+   */
+  threadSpinning: boolean;
   /** GRAPH_OPTIMIZATION_LEVEL: ONNX Runtime graph optimizations applied when a session is created. */
   graphOptimizationLevel: GraphOptimizationLevel;
   /**
@@ -113,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cpus: number = availableCpus(
     executionProviders: reader.list('EXECUTION_PROVIDERS', { default: ['cpu'], doc: 'ONNX Runtime execution providers to try, in order, e.g. cuda,cpu' }),
     intraOpThreads: sizing.intraOpThreads,
     interOpThreads: reader.int('INTER_OP_THREADS', { default: 1, min: 0, max: 1024, doc: 'ONNX Runtime inter-op threads per session (0: its default)' }),
+    threadSpinning: reader.bool('THREAD_SPINNING', { default: false, doc: 'ONNX Runtime threads spin while waiting for work' }),
     graphOptimizationLevel: reader.oneOf('GRAPH_OPTIMIZATION_LEVEL', GRAPH_OPTIMIZATION_LEVELS, { default: 'all', doc: 'ONNX Runtime graph optimization level' }),
     sessionWorkers: sizing.sessionWorkers,
     modelCacheDir: reader.string('MODEL_CACHE_DIR', { default: '.maas/inference-cache', doc: 'directory of downloaded ONNX files, named by sha256' }),

@@ -33,6 +33,7 @@ export type LoaderConfig = Pick<
   | 'executionProviders'
   | 'intraOpThreads'
   | 'interOpThreads'
+  | 'threadSpinning'
   | 'graphOptimizationLevel'
   | 'sessionWorkers'
   | 'modelCacheDir'
@@ -144,6 +145,7 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
       executionProviders: config.executionProviders,
       intraOpThreads: config.intraOpThreads,
       interOpThreads: config.interOpThreads,
+      threadSpinning: config.threadSpinning,
       graphOptimizationLevel: config.graphOptimizationLevel,
     },
     size: config.sessionWorkers,

@@ -35,6 +35,7 @@ const session = (modelPath: string, extra: Partial<SessionWorkerData> = {}): Ses
   executionProviders: ['cpu'],
   intraOpThreads: 1,
   interOpThreads: 1,
+  threadSpinning: false,
   graphOptimizationLevel: 'all',
   ...extra,
 });
@@ -95,6 +96,23 @@ test('batches spread over the workers of a pool and all answer', async (t) => {
   } finally {
     await pool.close();
   }
+});
+
+test('sessions with several intra-op threads run with thread spinning off and on, with the same answers', async (t) => {
+  const { logger } = capturingLogger();
+  const model = writeModel(tinyClassifier());
+  const scores: number[] = [];
+  for (const threadSpinning of [false, true]) {
+    const pool = await SessionPool.create({ session: session(model, { intraOpThreads: 2, interOpThreads: 2, threadSpinning }), size: 1, logger });
+    try {
+      const result = await pool.run([{ name: 'input_ids', datatype: 'INT64', shape: [1, 8], data: new Uint8Array(new BigInt64Array(8).fill(3n).buffer) }], ['probability']);
+      scores.push((numericView('FP32', result.outputs[0]!.data) as Float32Array)[0]!);
+    } finally {
+      await pool.close();
+    }
+  }
+  t.is(scores.length, 2);
+  t.is(scores[0], scores[1]);
 });
 
 test('an unavailable execution provider falls back to CPU with a warning', async (t) => {
