@@ -58,16 +58,17 @@ export class EncodePool {
   private closed = false;
   private readonly script = workerScript();
 
-  constructor(private readonly options: EncodePoolOptions) {
-    for (let index = 0; index < Math.max(1, options.size); index++) this.workers.push(this.spawn());
-  }
+  /** The workers start with the first registered tokenizer, so a service that never loads one pays no threads. */
+  constructor(private readonly options: EncodePoolOptions) {}
 
+  /** Workers the pool runs once a tokenizer is registered. */
   get size(): number {
-    return this.workers.length;
+    return Math.max(1, this.options.size);
   }
 
   /** Builds a tokenizer in every worker; returns its handle. The file text must be one the main thread loaded. */
   register(spec: { kind: string; fileText: string; layout: EncodingLayout }): number {
+    if (this.workers.length === 0 && !this.closed) for (let index = 0; index < this.size; index++) this.workers.push(this.spawn());
     const message = { type: 'load' as const, handle: this.nextHandle++, ...spec };
     this.registered.set(message.handle, message);
     for (const worker of this.workers) worker.thread.postMessage(message);
@@ -82,7 +83,8 @@ export class EncodePool {
   /** Encodes on the least busy worker. */
   encode(handle: number, texts: string[]): Promise<TimedBatch> {
     if (this.closed) return Promise.reject(unavailable('the tokenizer service is stopping'));
-    let worker = this.workers[0]!;
+    let worker = this.workers[0];
+    if (!worker) return Promise.reject(internal('the tokenizer is not registered in the encode pool'));
     for (const candidate of this.workers) if (candidate.pending.size < worker.pending.size) worker = candidate;
     const id = this.nextId++;
     return new Promise<TimedBatch>((resolve, reject) => {

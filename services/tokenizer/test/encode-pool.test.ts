@@ -44,9 +44,13 @@ test('batches encoded in the workers are byte for byte what encodeBatch writes o
   }
 });
 
-test('an unregistered tokenizer is INTERNAL; a worker that dies fails its batch as UNAVAILABLE and is replaced', async (t) => {
+test('workers start with the first tokenizer; an unregistered one is INTERNAL; a worker that dies fails its batch as UNAVAILABLE and is replaced', async (t) => {
   const pool = new EncodePool({ size: 1, logger });
   t.teardown(() => pool.close());
+  const threads = () => (pool as unknown as { workers: Array<{ thread: { terminate(): Promise<number> } }> }).workers;
+  // No thread runs before a tokenizer is registered.
+  t.is(await codeOf(pool.encode(1, texts)), Status.INTERNAL);
+  t.is(threads().length, 0);
   const handle = pool.register({ kind: 'huggingface', fileText: fixture('wordpiece-tokenizer.json'), layout });
   pool.unregister(handle);
   t.is(await codeOf(pool.encode(handle, texts)), Status.INTERNAL);
@@ -54,7 +58,7 @@ test('an unregistered tokenizer is INTERNAL; a worker that dies fails its batch 
   const again = pool.register({ kind: 'huggingface', fileText: fixture('wordpiece-tokenizer.json'), layout });
   const inFlight = pool.encode(again, texts);
   // Stands for a crash inside the native tokenizer library: the thread goes away with a batch in flight.
-  await (pool as unknown as { workers: Array<{ thread: { terminate(): Promise<number> } }> }).workers[0]!.thread.terminate();
+  await threads()[0]!.thread.terminate();
   t.is(await codeOf(inFlight), Status.UNAVAILABLE);
   // The replacement has the registered tokenizer.
   const batch = await pool.encode(again, texts);
