@@ -9,16 +9,12 @@ import { tokenizerOfKind } from '../src/tokenizer-kinds.js';
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');
 const logger = createLogger({ service: 'tokenizer-test', level: 'silent' });
-const layout: EncodingLayout = {
-  maxLength: 8,
-  paddingSide: 'post',
-  truncationSide: 'post',
-  padId: 0,
-  inputs: [
-    { name: 'input_ids', datatype: 'INT64', role: 'input_ids' },
-    { name: 'attention_mask', datatype: 'INT32', role: 'attention_mask' },
-  ],
-};
+// Pre-padding, a pad id and a length that truncates the long text: every part of the layout travels to the workers.
+const inputs: EncodingLayout['inputs'] = [
+  { name: 'input_ids', datatype: 'INT64', role: 'input_ids' },
+  { name: 'attention_mask', datatype: 'INT32', role: 'attention_mask' },
+];
+const layout: EncodingLayout = { maxLength: 8, paddingSide: 'pre', truncationSide: 'pre', padId: 3, inputs };
 const texts = ['Hello, world!', 'the quick brown fox jumps over the lazy dog again and again', '', 'Unaffable runner'];
 const codeOf = async (promise: Promise<unknown>) => ((await promise.then(() => undefined, (error: unknown) => error)) as { code?: number } | undefined)?.code;
 
