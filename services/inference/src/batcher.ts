@@ -1,17 +1,24 @@
 /**
- * Dynamic batching for one (model, version): requests wait in a bounded queue until a session worker is free
- * and either enough rows wait to fill every free worker (MAX_BATCH_SIZE each) or the oldest has waited
- * MAX_QUEUE_DELAY_MS; then compatible requests are stacked along dim 0 into one tensor per input, run once, and
- * the outputs are cut back into each request's rows. While every worker is busy the queue keeps filling, so
- * batches grow with load by themselves.
+ * Dynamic batching for one (model, version), never waiting while a session worker is idle: a request that
+ * finds a free worker is dispatched at the end of the current event-loop turn (so requests that arrived in the
+ * same socket read share the batch, at a cost of microseconds, not a timer); requests accumulate only while
+ * every worker is busy, and the next free worker takes what accumulated, up to MAX_BATCH_SIZE rows and
+ * MAX_BATCH_TOKENS padded positions. So at low load each request runs at once, alone or with whatever came with
+ * it, and at high load batches fill by themselves. Compatible requests are stacked along dim 0 into one tensor
+ * per input, run once, and the outputs are cut back into each request's rows.
  *
  * One free worker takes as much as fits (for a small model the per-run overhead is what batching saves). When
  * several are free, the queued requests are split across them, balanced by rows (whole requests, in arrival
- * order, each batch at most MAX_BATCH_SIZE): given to the first free worker, rows that fit in one batch would
- * leave the others idle, which costs a compute-heavy model most of what its extra workers bring. For the same
- * reason a full batch does not start at once while other workers are free and the queue could fill them too
- * (a burst of two batches would otherwise run as a half, a half and then a whole one); it waits for them at
- * most MAX_QUEUE_DELAY_MS, as any request does.
+ * order, each batch within the limits): given to the first free worker, rows that fit in one batch would leave
+ * the others idle, which costs a compute-heavy model most of what its extra workers bring.
+ *
+ * Token budget (TEI's max_batch_tokens): for a model with dynamic dims besides dim 0 (a sequence length), a
+ * batch holds at most MAX_BATCH_TOKENS padded positions: its rows × the product of its dynamic dims, each at the
+ * longest request in the batch (padding goes only that far). A model without such dims is limited by rows alone.
+ *
+ * MAX_QUEUE_DELAY_MS (default 0, off) is the old fixed wait, kept for accelerators where a fuller batch is worth
+ * milliseconds of latency: when > 0, a batch that would not fill the free workers waits until its oldest request
+ * has waited that long.
  *
  * Compatible: same trailing shape per input; with padding on, inputs differing only in dims the model declares
  * dynamic are padded with 0 (empty strings for BYTES) to the longest in the batch, and the outputs come back at
@@ -51,7 +58,14 @@ export interface BatcherObserver {
 export interface BatcherOptions {
   signature: ModelSignature;
   runner: BatchRunner;
+  /** Most rows per batch (MAX_BATCH_SIZE). */
   maxBatchSize: number;
+  /**
+   * Most padded positions per batch for a model with dynamic non-batch dims (MAX_BATCH_TOKENS): rows × the
+   * product of those dims at the batch's longest. 0: no token budget.
+   */
+  maxBatchTokens: number;
+  /** Fixed wait for a batch to fill while workers are free (MAX_QUEUE_DELAY_MS); 0: none. */
   maxQueueDelayMs: number;
   maxQueueRows: number;
   /** Batch requests that differ only in dynamic dims by padding them (PAD_DYNAMIC_DIMS). */
@@ -79,6 +93,8 @@ interface QueuedRequest {
   request: BatchRequest;
   /** Requests with equal keys can share a batch; null: runs alone. */
   key: string | null;
+  /** Per input, the sizes of the dims the model declares dynamic after dim 0 (what padding stretches). */
+  lengths: number[][];
   enqueuedAt: number;
   resolve(outputs: HostTensor[]): void;
   reject(error: unknown): void;
@@ -89,6 +105,10 @@ export class Batcher {
   private queuedRowCount = 0;
   private running = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** A dispatch is set for the end of this event-loop turn. */
+  private dispatchSet = false;
+  /** MAX_BATCH_TOKENS when the model has dynamic dims after dim 0, else no token limit. */
+  private readonly maxTokens: number;
   private closing = false;
   private closed: Promise<void> | undefined;
   private markClosed: (() => void) | undefined;
@@ -96,6 +116,8 @@ export class Batcher {
 
   constructor(private readonly options: BatcherOptions) {
     this.label = `model '${options.signature.model}' version '${options.signature.version}'`;
+    const hasSequenceDims = options.signature.inputs.some((input) => input.shape.slice(1).some((dim) => dim < 0));
+    this.maxTokens = hasSequenceDims && options.maxBatchTokens > 0 ? options.maxBatchTokens : Infinity;
   }
 
   /** Rows waiting to run. */
@@ -114,7 +136,7 @@ export class Batcher {
       );
     }
     return new Promise<HostTensor[]>((resolve, reject) => {
-      this.queue.push({ request, key: this.keyOf(request), enqueuedAt: performance.now(), resolve, reject });
+      this.queue.push({ request, key: this.keyOf(request), lengths: this.lengthsOf(request), enqueuedAt: performance.now(), resolve, reject });
       this.queuedRowCount += request.rows;
       this.options.observer?.queueDepth?.(this.queuedRowCount);
       this.schedule();
@@ -138,34 +160,56 @@ export class Batcher {
     return request.inputs.map((tensor) => tensor.shape.slice(1).join('x')).join('|');
   }
 
+  private lengthsOf(request: BatchRequest): number[][] {
+    return this.options.signature.inputs.map((spec, index) => {
+      const shape = request.inputs[index]?.shape ?? [];
+      return spec.shape.flatMap((dim, axis) => (axis > 0 && dim < 0 ? [shape[axis] ?? 0] : []));
+    });
+  }
+
   private checkClosed(): void {
     if (this.closing && this.queue.length === 0 && this.running === 0) this.markClosed?.();
   }
 
+  /**
+   * Sets a dispatch for the end of this event-loop turn when a worker is free: requests that arrive in the same
+   * turn (one socket read) join the batch; no timer runs.
+   */
   private schedule(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    if (this.dispatchSet) return;
+    if (this.queue.length === 0 || this.running >= this.options.runner.concurrency) {
+      this.checkClosed();
+      return;
     }
+    this.dispatchSet = true;
+    setImmediate(() => {
+      this.dispatchSet = false;
+      this.dispatchQueued();
+    });
+  }
+
+  private dispatchQueued(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     while (this.running < this.options.runner.concurrency && this.queue.length > 0) {
-      const head = this.queue[0]!;
       const freeWorkers = this.options.runner.concurrency - this.running;
-      const full = this.queuedRowCount >= freeWorkers * this.options.maxBatchSize || head.key === null || this.closing;
-      if (!full) {
-        const waitLeft = head.enqueuedAt + this.options.maxQueueDelayMs - performance.now();
-        if (waitLeft > 0) {
-          this.timer = setTimeout(() => {
-            this.timer = undefined;
-            this.schedule();
-          }, waitLeft);
-          return;
-        }
+      const waitLeft = this.waitLeft(freeWorkers);
+      if (waitLeft > 0) {
+        this.timer = setTimeout(() => this.dispatchQueued(), waitLeft);
+        return;
       }
-      // All of the split's batches start now: a later one does not wait out the queue delay again (that would
-      // let it grow past its share while its worker sits idle).
+      // All of the split's batches start now.
       for (const batch of this.take(freeWorkers)) this.dispatch(batch);
     }
     this.checkClosed();
+  }
+
+  /** With MAX_QUEUE_DELAY_MS > 0: how much longer the head waits for the queue to fill the free workers. */
+  private waitLeft(freeWorkers: number): number {
+    const head = this.queue[0]!;
+    const { maxQueueDelayMs, maxBatchSize } = this.options;
+    if (maxQueueDelayMs <= 0 || head.key === null || this.closing || this.queuedRowCount >= freeWorkers * maxBatchSize) return 0;
+    return head.enqueuedAt + maxQueueDelayMs - performance.now();
   }
 
   /** Drops requests nobody waits for any more. */
@@ -204,7 +248,7 @@ export class Batcher {
         ? [[head]]
         : balancedBatches(
             this.queue.filter((item) => item.key === head.key),
-            { workers: this.workersFor(head.key, freeWorkers), maxRows: this.options.maxBatchSize },
+            { workers: this.workersFor(head.key, freeWorkers), maxRows: this.options.maxBatchSize, maxTokens: this.maxTokens },
           );
     const taken = new Set(batches.flat());
     this.queue = this.queue.filter((item) => !taken.has(item));
@@ -294,25 +338,69 @@ export class Batcher {
   }
 }
 
+/** What balancedBatches needs of a queued request. */
+export interface BatchItem {
+  request: { rows: number };
+  /** Per input, the sizes of its dynamic dims after dim 0; absent: none. */
+  lengths?: readonly (readonly number[])[];
+}
+
+export interface BatchLimits {
+  /** Batches to cut at most (free workers). */
+  workers: number;
+  /** Most rows per batch. */
+  maxRows: number;
+  /** Most padded positions per batch (rows × the product of the dynamic dims at their longest); default none. */
+  maxTokens?: number;
+}
+
+/** The padded positions a batch holds: its rows × the largest product of dynamic dims, each at its longest. */
+class PaddedSize {
+  private longest: number[][] | undefined;
+
+  /** Positions the batch would hold with `item` added to `rows` rows. */
+  tokensWith(rows: number, item: BatchItem): number {
+    let widest = 1;
+    (item.lengths ?? []).forEach((dims, input) => {
+      let product = 1;
+      dims.forEach((dim, axis) => (product *= Math.max(dim, this.longest?.[input]?.[axis] ?? 0)));
+      widest = Math.max(widest, product);
+    });
+    return rows * widest;
+  }
+
+  add(item: BatchItem): void {
+    const lengths = item.lengths ?? [];
+    this.longest = lengths.map((dims, input) => dims.map((dim, axis) => Math.max(dim, this.longest?.[input]?.[axis] ?? 0)));
+  }
+}
+
 /**
  * Cuts compatible queued requests (FIFO) into at most `workers` consecutive batches of whole requests, each at
- * most `maxRows` rows (a lone larger request still forms one), balanced by rows: each batch aims at an equal
- * share of the rows not yet taken, and a request joins while its middle row falls short of that share, so the
- * batch ends as close to it as whole requests allow. With one worker, a batch takes as much as fits. Requests
- * beyond the last batch stay queued.
+ * most `maxRows` rows and `maxTokens` padded positions (a lone larger request still forms one), balanced by
+ * rows: each batch aims at an equal share of the rows not yet taken, and a request joins while its middle row
+ * falls short of that share, so the batch ends as close to it as whole requests allow. With one worker, a batch
+ * takes as much as fits. A request that does not fit ends the batch (arrival order is kept, so no request waits
+ * behind later ones forever). Requests beyond the last batch stay queued.
  */
-export function balancedBatches<T extends { request: { rows: number } }>(items: readonly T[], options: { workers: number; maxRows: number }): T[][] {
+export function balancedBatches<T extends BatchItem>(items: readonly T[], limits: BatchLimits): T[][] {
+  const maxTokens = limits.maxTokens ?? Infinity;
   const batches: T[][] = [];
   let rowsLeft = items.reduce((sum, item) => sum + item.request.rows, 0);
   let next = 0;
-  for (let workers = options.workers; workers > 0 && next < items.length; workers--) {
+  for (let workers = limits.workers; workers > 0 && next < items.length; workers--) {
     const share = rowsLeft / workers;
+    const size = new PaddedSize();
     const batch = [items[next]!];
     let rows = items[next]!.request.rows;
+    size.add(items[next]!);
     for (next++; next < items.length; next++) {
-      const itemRows = items[next]!.request.rows;
-      if (rows + itemRows > options.maxRows || (workers > 1 && rows + itemRows / 2 >= share)) break;
-      batch.push(items[next]!);
+      const item = items[next]!;
+      const itemRows = item.request.rows;
+      if (rows + itemRows > limits.maxRows || (workers > 1 && rows + itemRows / 2 >= share)) break;
+      if (size.tokensWith(rows + itemRows, item) > maxTokens) break;
+      batch.push(item);
+      size.add(item);
       rows += itemRows;
     }
     rowsLeft -= rows;

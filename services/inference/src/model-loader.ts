@@ -34,10 +34,12 @@ export type LoaderConfig = Pick<
   | 'executionProviders'
   | 'intraOpThreads'
   | 'interOpThreads'
+  | 'threadSpinning'
   | 'graphOptimizationLevel'
   | 'sessionWorkers'
   | 'modelCacheDir'
   | 'maxBatchSize'
+  | 'maxBatchTokens'
   | 'maxQueueDelayMs'
   | 'maxQueueRows'
   | 'padDynamicDims'
@@ -143,6 +145,7 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
       executionProviders: config.executionProviders,
       intraOpThreads: config.intraOpThreads,
       interOpThreads: config.interOpThreads,
+      threadSpinning: config.threadSpinning,
       graphOptimizationLevel: config.graphOptimizationLevel,
     },
     size: config.sessionWorkers,
@@ -158,6 +161,7 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
       signature,
       runner: pool,
       maxBatchSize: config.maxBatchSize,
+      maxBatchTokens: config.maxBatchTokens,
       maxQueueDelayMs: config.maxQueueDelayMs,
       maxQueueRows: config.maxQueueRows,
       padDynamicDims: config.padDynamicDims,

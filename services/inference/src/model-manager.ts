@@ -174,7 +174,8 @@ export class ModelManager {
         }
         this.entries.set(key, { state: 'ready', loaded });
         metrics.modelReady.set(labels, 1);
-        this.log.info({ ...labels, provider: loaded.provider, seconds: Number(seconds.toFixed(3)), batchable: loaded.signature.batchable }, 'model version ready');
+        const { sessionWorkers, intraOpThreads } = this.options.config;
+        this.log.info({ ...labels, provider: loaded.provider, sessionWorkers, intraOpThreads, seconds: Number(seconds.toFixed(3)), batchable: loaded.signature.batchable }, 'model version ready');
         // A new stable version being ready starts the drain of the versions it replaces.
         this.settleDrains();
       },

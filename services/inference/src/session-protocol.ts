@@ -12,6 +12,8 @@ export interface SessionWorkerData {
   intraOpThreads: number;
   /** 0: ONNX Runtime's default. */
   interOpThreads: number;
+  /** Whether ONNX Runtime's thread pools spin while waiting (THREAD_SPINNING). */
+  threadSpinning: boolean;
   graphOptimizationLevel: GraphOptimizationLevel;
 }
 

@@ -30,6 +30,7 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
   const attempts = providers.map((_, index) => providers.slice(index));
   if (!providers.includes('cpu')) attempts.push(['cpu']);
   const warnings: string[] = [];
+  const spinning = options.threadSpinning ? '1' : '0';
   let lastError: unknown;
   for (const [index, executionProviders] of attempts.entries()) {
     try {
@@ -38,6 +39,8 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
         graphOptimizationLevel: options.graphOptimizationLevel,
         ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
         ...(options.interOpThreads > 0 ? { interOpNumThreads: options.interOpThreads } : {}),
+        // Session config entries session.intra_op.allow_spinning / session.inter_op.allow_spinning.
+        extra: { session: { intra_op: { allow_spinning: spinning }, inter_op: { allow_spinning: spinning } } },
         logSeverityLevel: 3,
       });
       return { session, provider: executionProviders[0]!, warnings };

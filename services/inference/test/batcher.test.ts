@@ -55,7 +55,7 @@ class FakeRunner implements BatchRunner {
 }
 
 function batcher(runner: FakeRunner, options: Partial<BatcherOptions> = {}) {
-  return new Batcher({ signature: signature(-1), runner, maxBatchSize: 64, maxQueueDelayMs: 20, maxQueueRows: 1000, padDynamicDims: true, padSide: 'post', ...options });
+  return new Batcher({ signature: signature(-1), runner, maxBatchSize: 64, maxBatchTokens: 0, maxQueueDelayMs: 0, maxQueueRows: 1000, padDynamicDims: true, padSide: 'post', ...options });
 }
 
 const request = (values: number[][], extra: Partial<BatchRequest> = {}): BatchRequest => ({
@@ -81,6 +81,80 @@ test('concurrent requests are coalesced into one run and each gets its own rows 
   t.deepEqual(results[2]!.map((tensor) => [tensor.name, valuesOf(tensor)]), [['z', [2007, 2008]], ['y', [1007, 1008]]]);
 });
 
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+test('a lone request on an idle worker is dispatched in the same event-loop turn, with no timer', async (t) => {
+  const runner = new FakeRunner();
+  const b = batcher(runner, { maxQueueDelayMs: 0 });
+  const result = b.submit(request([[7]]));
+  t.is(runner.batches.length, 0); // not synchronously: requests of the same turn may still join
+  await nextTurn();
+  t.is(runner.batches.length, 1);
+  t.deepEqual(valuesOf((await result)[0]!), [1007]);
+});
+
+test('a burst that arrives while the worker is busy accumulates and runs as one batch when it frees', async (t) => {
+  const runner = new FakeRunner();
+  runner.hold();
+  const b = batcher(runner);
+  const first = b.submit(request([[0]]));
+  await nextTurn();
+  const burst = Array.from({ length: 5 }, (_, i) => b.submit(request([[i + 1]])));
+  await nextTurn();
+  t.is(runner.batches.length, 1); // the worker is busy: the burst waits
+  t.is(b.queuedRows, 5);
+  runner.release();
+  const results = await Promise.all([first, ...burst]);
+  t.deepEqual(rowsOf(runner), [1, 5]);
+  results.forEach((outputs, i) => t.deepEqual(valuesOf(outputs[0]!), [1000 + i]));
+});
+
+test('MAX_QUEUE_DELAY_MS > 0 keeps a lone request waiting for company until the delay passes', async (t) => {
+  const runner = new FakeRunner();
+  const b = batcher(runner, { maxQueueDelayMs: 500 });
+  const lone = b.submit(request([[1]]));
+  await nextTurn();
+  t.is(runner.batches.length, 0);
+  const joined = b.submit(request([[2]]));
+  t.deepEqual(await Promise.all([lone, joined]).then((all) => all.map((outputs) => valuesOf(outputs[0]!))), [[1001], [1002]]);
+  t.deepEqual(rowsOf(runner), [2]);
+});
+
+test('token budget: a batch holds at most MAX_BATCH_TOKENS padded positions (rows × the longest sequence)', async (t) => {
+  const runner = new FakeRunner();
+  runner.hold();
+  const b = batcher(runner, { maxBatchTokens: 12 });
+  const first = b.submit(request([[0, 0]]));
+  await nextTurn();
+  // Queued while the worker is busy: lengths 2, 2, 2, 4, 1, 3 (one row each).
+  const lengths = [2, 2, 2, 4, 1, 3];
+  const queued = lengths.map((length, i) => b.submit(request([Array(length).fill(i + 1)])));
+  runner.release();
+  const results = await Promise.all(queued);
+  await first;
+  // [2,2,2] = 3 rows × 2; adding the 4-long row would make 4 × 4 = 16 > 12, so it starts the next batch:
+  // [4,1] = 2 × 4 = 8, then [4,1,3] would be 3 × 4 = 12 ≤ 12.
+  t.deepEqual(runner.batches.map((batch) => batch.inputs[0]!.shape), [[1, 2], [3, 2], [3, 4]]);
+  // Padding goes only to the longest row of each batch; each request gets its rows at that width.
+  t.deepEqual(results.map((outputs) => outputs[0]!.shape), [[1, 2], [1, 2], [1, 2], [1, 4], [1, 4], [1, 4]]);
+  t.deepEqual(valuesOf(results[4]![0]!), [1005, 1000, 1000, 1000]);
+});
+
+test('token budget: one request above the budget still runs, alone', async (t) => {
+  const runner = new FakeRunner();
+  const b = batcher(runner, { maxBatchTokens: 4 });
+  const results = await Promise.all([b.submit(request([[1, 1, 1, 1, 1, 1]])), b.submit(request([[2]]))]);
+  t.deepEqual(runner.batches.map((batch) => batch.inputs[0]!.shape), [[1, 6], [1, 1]]);
+  t.deepEqual(valuesOf(results[1]![0]!), [1002]);
+});
+
+test('token budget does not apply to a model without dynamic dims after dim 0: rows alone limit its batches', async (t) => {
+  const runner = new FakeRunner();
+  const b = batcher(runner, { signature: signature(3), maxBatchTokens: 4 });
+  await Promise.all(Array.from({ length: 4 }, (_, i) => b.submit(request([[i, i, i]]))));
+  t.deepEqual(runner.batches.map((batch) => batch.inputs[0]!.shape), [[4, 3]]);
+});
+
 test('batches hold at most MAX_BATCH_SIZE rows; the rest run next', async (t) => {
   const runner = new FakeRunner();
   const b = batcher(runner, { maxBatchSize: 4 });
@@ -89,7 +163,7 @@ test('batches hold at most MAX_BATCH_SIZE rows; the rest run next', async (t) =>
   results.forEach((outputs, i) => t.deepEqual(valuesOf(outputs[0]!), [1000 + i, 1000 + i]));
 });
 
-test('a full batch runs without waiting for the queue delay', async (t) => {
+test('with MAX_QUEUE_DELAY_MS, a full batch runs without waiting for the delay', async (t) => {
   const runner = new FakeRunner();
   const b = batcher(runner, { maxBatchSize: 2, maxQueueDelayMs: 60_000 });
   const results = await Promise.all([b.submit(request([[1]])), b.submit(request([[2]]))]);
@@ -274,6 +348,12 @@ test('balancedBatches: equal shares of whole requests, each within the most rows
   t.deepEqual(sizesOf(balancedBatches(items([5, 5, 5]), { workers: 2, maxRows: 64 })), [[5], [5, 5]]);
   t.deepEqual(sizesOf(balancedBatches(items([1, 1, 1, 1, 60]), { workers: 2, maxRows: 64 })), [[1, 1, 1, 1], [60]]);
   t.deepEqual(sizesOf(balancedBatches(items([100, 1]), { workers: 2, maxRows: 64 })), [[100], [1]]);
+  // A token budget ends a batch at the first request that would overflow it (rows × longest length).
+  const sequences = (lengths: number[]) => lengths.map((length) => ({ request: { rows: 1 }, lengths: [[length]] }));
+  const lengthsOf = (batches: Array<Array<{ lengths: number[][] }>>) => batches.map((batch) => batch.map((item) => item.lengths[0]![0]));
+  t.deepEqual(lengthsOf(balancedBatches(sequences([8, 8, 16, 2, 2]), { workers: 1, maxRows: 64, maxTokens: 32 })), [[8, 8]]);
+  t.deepEqual(lengthsOf(balancedBatches(sequences([16, 2, 2, 8]), { workers: 1, maxRows: 64, maxTokens: 48 })), [[16, 2, 2]]);
+  t.deepEqual(lengthsOf(balancedBatches(sequences([4, 4, 4, 4]), { workers: 2, maxRows: 64, maxTokens: 4 })), [[4], [4]]);
   // More rows than the workers hold: full batches, the rest stays queued.
   t.deepEqual(sizesOf(balancedBatches(items(Array(10).fill(30)), { workers: 2, maxRows: 64 })), [[30, 30], [30, 30]]);
   // One worker: as much as fits.

@@ -128,7 +128,9 @@ test.before(async () => {
     UNLOAD_DRAIN_MS: '200',
     RESYNC_INTERVAL_MS: '500',
     RESYNC_INTERVAL_NO_NATS_MS: '200',
-    // A generous wait, so requests sent together reliably share a batch.
+    // One worker and a generous wait, so requests sent together reliably share a batch (with several free
+    // workers they would be split between them; the default sizing gives one worker per CPU).
+    SESSION_WORKERS: '1',
     MAX_QUEUE_DELAY_MS: '100',
     SHUTDOWN_GRACE_MS: '0',
     LOG_LEVEL: 'silent',

@@ -65,6 +65,23 @@ test('batches spread over the workers of a pool and all answer', async (t) => {
   }
 });
 
+test('sessions with several intra-op threads run with thread spinning off and on, with the same answers', async (t) => {
+  const { logger } = capturingLogger();
+  const model = writeModel(tinyClassifier());
+  const scores: number[] = [];
+  for (const threadSpinning of [false, true]) {
+    const pool = await SessionPool.create({ session: session(model, { intraOpThreads: 2, interOpThreads: 2, threadSpinning }), size: 1, logger });
+    try {
+      const result = await pool.run([{ name: 'input_ids', datatype: 'INT64', shape: [1, 8], data: new Uint8Array(new BigInt64Array(8).fill(3n).buffer) }], ['probability']);
+      scores.push((numericView('FP32', result.outputs[0]!.data) as Float32Array)[0]!);
+    } finally {
+      await pool.close();
+    }
+  }
+  t.is(scores.length, 2);
+  t.is(scores[0], scores[1]);
+});
+
 test('a file that is not an ONNX model fails the pool, not the process', async (t) => {
   const { logger } = capturingLogger();
   await t.throwsAsync(SessionPool.create({ session: session(writeModel(Buffer.from('not a model'))), size: 2, logger }));

@@ -1,5 +1,5 @@
 import { registryConsumerConfig, type RegistryConsumerConfig } from '@maas/registry-client';
-import { configReader, SERVICE_PORTS, serverConfig, type ServerConfig } from '@maas/shared';
+import { availableCpus, configReader, SERVICE_PORTS, serverConfig, type ServerConfig } from '@maas/shared';
 
 /** Everything the tokenizer service reads from its environment. */
 export interface TokenizerConfig extends ServerConfig, RegistryConsumerConfig {
@@ -18,11 +18,32 @@ export interface TokenizerConfig extends ServerConfig, RegistryConsumerConfig {
   maxTokenizerFileBytes: number;
   /** REGISTRY_TIMEOUT_MS: deadline of each registry call made to load a tokenizer (GetVersion, DownloadArtifact). */
   registryTimeoutMs: number;
+  /**
+   * ENCODE_WORKERS: worker threads that encode batches of the kinds in ENCODE_WORKER_KINDS, off the event loop.
+   * Default: the available CPUs (cgroup quota, else os.availableParallelism()). 0: every kind encodes on the
+   * event loop.
+   */
+  encodeWorkers: number;
+  /**
+   * ENCODE_WORKER_KINDS: tokenizer kinds encoded in the workers; the others encode on the event loop. Default
+   * `huggingface` (milliseconds per batch); Keras word-index encoding costs less than a worker round trip.
+   */
+  encodeWorkerKinds: string[];
 }
 
-/** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<TokenizerConfig> {
+/** Tokenizer kinds the service knows. */
+const TOKENIZER_KINDS = ['keras', 'huggingface'];
+
+/**
+ * Reads and validates the configuration; throws a ConfigError naming every bad variable. `cpus`: what the encode
+ * pool is sized from by default (availableCpus()).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus: number = availableCpus().cpus): Readonly<TokenizerConfig> {
   const reader = configReader(env);
+  const encodeWorkerKinds = reader.list('ENCODE_WORKER_KINDS', { default: ['huggingface'], doc: 'tokenizer kinds encoded in the worker threads' });
+  for (const kind of encodeWorkerKinds) {
+    if (!TOKENIZER_KINDS.includes(kind)) reader.problem(`ENCODE_WORKER_KINDS names ${JSON.stringify(kind)}, which is not a tokenizer kind (${TOKENIZER_KINDS.join(', ')})`);
+  }
   return reader.done({
     ...serverConfig(reader, SERVICE_PORTS.tokenizer),
     ...registryConsumerConfig(reader),
@@ -44,5 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Token
       doc: 'largest tokenizer file accepted from the registry',
     }),
     registryTimeoutMs: reader.int('REGISTRY_TIMEOUT_MS', { default: 10_000, min: 100, doc: 'deadline of each registry call that loads a tokenizer' }),
+    encodeWorkers: reader.int('ENCODE_WORKERS', { default: Math.max(1, Math.floor(cpus)), defaultDoc: '(the CPUs available)', min: 0, max: 256, doc: 'worker threads encoding batches off the event loop (0: none)' }),
+    encodeWorkerKinds,
   });
 }

@@ -88,9 +88,18 @@ export function checkLayoutFits(layout: EncodingLayout, tokenizer: TextTokenizer
   }
 }
 
+/** One tensor of an encoded batch (an EncodedTensor with every field set). */
+export interface BatchTensor extends EncodedTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  /** A view into the batch's one buffer (see allocateTensors). */
+  raw_contents: Buffer;
+}
+
 export interface EncodedBatch {
   /** One per layout input, in layout (manifest) order; shape [texts, maxLength]. */
-  tensors: EncodedTensor[];
+  tensors: BatchTensor[];
   /** Per text: tokens including special tokens, before padding/truncation. */
   tokenCounts: number[];
   /** Per text: whether it lost tokens to maxLength. */

@@ -2,6 +2,7 @@ import { contracts } from '@maas/protos';
 import { followRegistry } from '@maas/registry-client';
 import { createClient, createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type RunningService, type StartServiceOptions } from '@maas/shared';
 import type { TokenizerConfig } from './config.js';
+import { EncodePool } from './encode-pool.js';
 import { TokenizerCache, versionsInRollouts } from './tokenizer-cache.js';
 import { createTokenizerHandlers } from './tokenizer-handlers.js';
 import { loadTokenizer } from './tokenizer-loader.js';
@@ -26,11 +27,14 @@ export async function startTokenizerService(config: Readonly<TokenizerConfig>, o
   const metrics = createTokenizerMetrics(serviceMetrics.registry);
   const protos = contracts();
   const registry = createClient(protos.maas.v1.ModelRegistry, config.registryAddress);
+  const pool = config.encodeWorkers > 0 ? new EncodePool({ size: config.encodeWorkers, logger }) : undefined;
   const loaderOptions = {
     registry,
     registryAddress: config.registryAddress,
     timeoutMs: config.registryTimeoutMs,
     maxFileBytes: config.maxTokenizerFileBytes,
+    pool,
+    workerKinds: new Set(config.encodeWorkerKinds),
   };
   const cache = new TokenizerCache({
     load: (key) => loadTokenizer(loaderOptions, key.model, key.version),
@@ -73,9 +77,9 @@ export async function startTokenizerService(config: Readonly<TokenizerConfig>, o
     // The parts every service has; then its own, which the lifecycle stops in its one order.
     logger, server, metricsServer, shutdown: config,
     warmUp: watch.ready,
-    onServing: () => logger.info({ port: server.port, tokenizers: cache.loadedCount }, 'tokenizer service ready'),
+    onServing: () => logger.info({ port: server.port, tokenizers: cache.loadedCount, encodeWorkers: pool?.size ?? 0, encodeWorkerKinds: config.encodeWorkerKinds }, 'tokenizer service ready'),
     watches: [watch],
-    work: [() => cache.close()],
+    work: [() => cache.close(), () => pool?.close()],
     eventBuses: [watch.bus],
     clients: [registry],
   });

@@ -120,6 +120,7 @@ export class TokenizerCache {
     const now = this.now();
     const unload = (id: string, entry: Entry, reason: string) => {
       this.entries.delete(id);
+      void entry.promise.then((tokenizer) => tokenizer.release?.());
       this.options.logger.info({ model: entry.key.model, version: entry.key.version, reason }, 'tokenizer unloaded');
     };
     for (const [id, entry] of this.entries) {
@@ -143,6 +144,7 @@ export class TokenizerCache {
   /** Stops the idle sweeper and forgets every tokenizer. */
   close(): void {
     clearInterval(this.sweeper);
+    for (const entry of this.entries.values()) void entry.promise.then((tokenizer) => tokenizer.release?.(), () => undefined);
     this.entries.clear();
     this.options.metrics.loadedTokenizers.set(0);
   }

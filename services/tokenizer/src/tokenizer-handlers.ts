@@ -1,6 +1,5 @@
 import type { EncodeRequest__Output, EncodeResponse, TokenizerHandlers } from '@maas/protos';
 import { checkTextLimits, invalidArgument, unary, type HandlerContext } from '@maas/shared';
-import { encodeBatch } from './encoder.js';
 import type { TokenizerCache } from './tokenizer-cache.js';
 import type { TokenizerMetrics } from './tokenizer-metrics.js';
 
@@ -33,9 +32,8 @@ export function createTokenizerHandlers(deps: TokenizerHandlerDeps): TokenizerHa
       async (request) => {
         validateEncodeRequest(request, limits);
         const loaded = await cache.get({ model: request.model, version: request.version });
-        const startedAt = process.hrtime.bigint();
-        const batch = encodeBatch({ tokenizer: loaded.tokenizer, layout: loaded.layout, texts: request.texts });
-        metrics.encodeDuration.observe({ kind: loaded.tokenizer.kind }, Number(process.hrtime.bigint() - startedAt) / 1e9);
+        const batch = await loaded.encode(request.texts);
+        metrics.encodeDuration.observe({ kind: loaded.tokenizer.kind }, batch.seconds);
         metrics.encodeRequests.inc({ model: request.model, version: request.version });
         metrics.textsPerRequest.observe(request.texts.length);
         const truncatedCount = batch.truncated.reduce((sum, cut) => (cut ? sum + 1 : sum), 0);

@@ -2,9 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { ModelRegistryClient, ModelVersion__Output } from '@maas/protos';
 import { downloadArtifact, versionFileDigest, VersionFileError, type ArtifactDigest } from '@maas/registry-client';
 import { failedPrecondition, GrpcError, isServiceError, unaryCall, unavailable } from '@maas/shared';
-import { checkLayoutFits, layoutFromManifest, ManifestError, TokenizerFileError, type EncodingLayout, type TextTokenizer } from './encoder.js';
-import { huggingfaceTokenizer } from './huggingface-encoder.js';
-import { kerasTokenizer } from './keras-encoder.js';
+import { performance } from 'node:perf_hooks';
+import { checkLayoutFits, encodeBatch, layoutFromManifest, ManifestError, TokenizerFileError, type EncodingLayout, type TextTokenizer } from './encoder.js';
+import type { EncodePool, TimedBatch } from './encode-pool.js';
+import { tokenizerOfKind } from './tokenizer-kinds.js';
 
 /** A model version's tokenizer, ready to encode. */
 export interface LoadedTokenizer {
@@ -12,6 +13,10 @@ export interface LoadedTokenizer {
   readonly version: string;
   readonly tokenizer: TextTokenizer;
   readonly layout: EncodingLayout;
+  /** Encodes a batch: in the encode pool when its kind runs there, else on the event loop. */
+  encode(texts: string[]): Promise<TimedBatch>;
+  /** Releases its copies in the encode workers (when the cache unloads it). */
+  release?(): void;
 }
 
 export interface TokenizerLoaderOptions {
@@ -22,6 +27,10 @@ export interface TokenizerLoaderOptions {
   timeoutMs: number;
   /** Largest tokenizer file accepted. */
   maxFileBytes: number;
+  /** Where slow tokenizer kinds encode; without one, every kind encodes on the event loop. */
+  pool?: EncodePool;
+  /** Kinds that encode in the pool (ENCODE_WORKER_KINDS). */
+  workerKinds?: ReadonlySet<string>;
 }
 
 /** Registry codes that say something about the request or the artifact, and so pass through unchanged. */
@@ -51,11 +60,23 @@ async function downloadVerified(options: TokenizerLoaderOptions, request: { mode
   }
 }
 
-/** Builds the tokenizer of one kind from its file's text. */
-function tokenizerOfKind(kind: string, fileText: string): TextTokenizer {
-  if (kind === 'keras') return kerasTokenizer(fileText);
-  if (kind === 'huggingface') return huggingfaceTokenizer(fileText);
-  throw new TokenizerFileError(`tokenizer kind ${JSON.stringify(kind)} is not supported (keras, huggingface)`);
+/**
+ * The encode function of a loaded tokenizer: registered in the pool (every worker builds its own copy from the
+ * same text) when its kind encodes there, else encodeBatch on the event loop.
+ */
+function encoderFor(options: TokenizerLoaderOptions, spec: { kind: string; fileText: string; tokenizer: TextTokenizer; layout: EncodingLayout }): Pick<LoadedTokenizer, 'encode' | 'release'> {
+  const { pool } = options;
+  if (pool && options.workerKinds?.has(spec.kind)) {
+    const handle = pool.register({ kind: spec.kind, fileText: spec.fileText, layout: spec.layout });
+    return { encode: (texts) => pool.encode(handle, texts), release: () => pool.unregister(handle) };
+  }
+  return {
+    encode: async (texts) => {
+      const startedAt = performance.now();
+      const batch = encodeBatch({ tokenizer: spec.tokenizer, layout: spec.layout, texts });
+      return { ...batch, seconds: (performance.now() - startedAt) / 1000 };
+    },
+  };
 }
 
 /**
@@ -93,9 +114,12 @@ export async function loadTokenizer(options: TokenizerLoaderOptions, model: stri
   try {
     const layout = layoutFromManifest(manifest);
     const bytes = await downloadVerified(options, { model, version, path }, listed);
-    const tokenizer = tokenizerOfKind(manifest.tokenizer.kind, bytes.toString('utf8'));
+    const fileText = bytes.toString('utf8');
+    // Built here as well when it encodes in the pool: a bad file fails the load with its reason, and the
+    // specials it adds are checked before any worker builds its copy.
+    const tokenizer = tokenizerOfKind(manifest.tokenizer.kind, fileText);
     checkLayoutFits(layout, tokenizer);
-    return { model, version, tokenizer, layout };
+    return { model, version, tokenizer, layout, ...encoderFor(options, { kind: manifest.tokenizer.kind, fileText, tokenizer, layout }) };
   } catch (error) {
     if (error instanceof ManifestError || error instanceof TokenizerFileError) throw unusable(error.message);
     throw error;

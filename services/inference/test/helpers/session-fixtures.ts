@@ -30,6 +30,7 @@ export const session = (modelPath: string, extra: Partial<SessionWorkerData> = {
   executionProviders: ['cpu'],
   intraOpThreads: 1,
   interOpThreads: 1,
+  threadSpinning: false,
   graphOptimizationLevel: 'all',
   ...extra,
 });
