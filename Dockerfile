@@ -70,8 +70,10 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # compiled dist/ (plus the .proto files, which @maas/protos loads at start). Sources, tests, the model
 # training workspace and the CLI stay behind, so links to them (node_modules/@maas/models, .bin/maasctl)
 # would dangle and are removed. onnxruntime-node bundles every platform's binaries: only this one's are
-# kept (a cross-build runs this stage emulated, so Node's arch is the target's). Type declarations and
-# their maps are for compilers, not for Node.
+# kept (a cross-build runs this stage emulated, so Node's arch is the target's). TypeScript (our
+# declarations, some dependencies' sources) and declaration maps are for compilers, not for Node. npm
+# keeps the owners and modes of some packages' tarballs (foreign uids, group-writable files): root owns
+# every file, and nobody else may write one, so that the service user cannot change code.
 RUN set -eux; \
     mkdir -p /out; \
     cp -a package.json node_modules /out/; \
@@ -88,7 +90,9 @@ RUN set -eux; \
       case "$dir" in */linux/"$arch") ;; *) rm -rf "$dir" ;; esac; \
     done; \
     test -e /out/node_modules/onnxruntime-node/bin/napi-v*/linux/"$arch"/onnxruntime_binding.node; \
-    find /out -type f \( -name '*.d.ts' -o -name '*.d.ts.map' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.tsbuildinfo' \) -delete
+    find /out -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.d.ts.map' -o -name '*.tsbuildinfo' \) -delete; \
+    chown -R 0:0 /out; \
+    chmod -R go-w /out
 
 # ---- node: where the runtime's Node.js binary comes from -------------------------------------------
 FROM ${NODE_BASE} AS node

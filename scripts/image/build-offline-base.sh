@@ -9,7 +9,8 @@
 #                                      (Debian's /usr/bin/node links libnode, which only this base has)
 #
 # Debian 13 (trixie) ships Node 20, the Node major the project pins. Both bases drop documentation, man
-# pages and translations but keep every package's copyright file (licences of what the image ships).
+# pages and translations but keep every package's copyright file (licences of what the image ships), and
+# Debian's nodejs without corepack (a launcher that downloads package managers: no runtime needs one).
 #
 # Usage: scripts/image/build-offline-base.sh [--force]   (env: DEBIAN_SUITE, DEBIAN_MIRROR)
 # Without --force an existing base is kept. Needs root, mmdebstrap and podman.
@@ -43,6 +44,7 @@ make_base() {
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --dpkgopt='path-exclude=/usr/bin/corepack' --dpkgopt='path-exclude=/usr/share/nodejs/corepack/*' \
     "$suite" "$work/rootfs.tar" "$mirror"
   podman import --quiet --change 'CMD ["/bin/bash"]' "$work/rootfs.tar" "$name" >/dev/null
   rm -f "$work/rootfs.tar"

@@ -21,7 +21,7 @@ import {
   type SetRolloutRequest,
 } from '@maas/protos';
 import { createClient, unaryCall } from '@maas/shared';
-import type { TestFn } from 'ava';
+import type { ExecutionContext, TestFn } from 'ava';
 import * as ort from 'onnxruntime-node';
 import { examplePackage } from './example-models.js';
 import { otlpEnvironment, startOtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
@@ -51,6 +51,8 @@ export interface MeshUnderTest {
 export interface MeshE2eOptions {
   /** Starts the four services, free ports, resolving once each is SERVING. */
   start: (options: MeshStartOptions) => Promise<MeshUnderTest>;
+  /** More tests of the running mesh, run after the suite's own and before the services are stopped. */
+  whileRunning?: { title: string; run: (t: ExecutionContext, mesh: LocalMesh) => void | Promise<void> }[];
 }
 
 const classify = (client: GatewayClient, request: ClassifyRequest, metadata?: grpc.Metadata) =>
@@ -280,6 +282,8 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     t.is(unknown.code, 1);
     t.regex(unknown.stderr, /^error: NOT_FOUND: .*no-such-model/);
   });
+
+  for (const check of options.whileRunning ?? []) test.serial(check.title, (t) => check.run(t, t.context.mesh));
 
   test.serial('services stop cleanly on SIGTERM', async (t) => {
     await t.context.mesh.stop();
