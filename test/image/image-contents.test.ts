@@ -89,6 +89,23 @@ test('its code belongs to root and is not writable by the service user', (t) => 
   t.deepEqual(writable.slice(0, 10), [], `${writable.length} files under /app not owned by root or writable by group/others`);
 });
 
+test('its SBOM (npm run image:build) lists exactly the npm packages installed in it, each with a declared licence', (t) => {
+  const { files, root, config } = t.context;
+  const built = path.join(ROOT_DIR, '.maas', 'image', `maas-${packageJson.version}`);
+  t.regex(readFileSync(`${built}-image.txt`, 'utf8'), new RegExp(`^id sha256:${config.id}$`, 'm'), 'the SBOM was made from this image');
+  const sbom = JSON.parse(readFileSync(`${built}.cdx.json`, 'utf8')) as { components: { properties?: { name: string; value: string }[] }[] };
+  const listed = sbom.components.map((component) => component.properties?.find((property) => property.name === 'cdx:npm:package:path')?.value);
+  // A package is a directory right below a node_modules (or its @scope) holding a package.json, or a workspace's link.
+  const installed = files
+    .filter((file) => /\/node_modules\/(@[^/]+\/)?[^/@.][^/]*$/.test(file))
+    .filter((file) => files.includes(`${file}/package.json`) || lstatSync(path.join(root.path, file)).isSymbolicLink())
+    .map((file) => file.slice('/app/'.length));
+  t.deepEqual([...listed].sort(), [...installed].sort());
+  const licences = readFileSync(`${built}-licences.tsv`, 'utf8').trim().split('\n').slice(1).map((line) => line.split('\t'));
+  t.true(licences.length > 100, `${licences.length} packages in the licence list`);
+  t.deepEqual(licences.filter(([, , licence]) => licence === 'UNDECLARED'), []);
+});
+
 test("its node runs the native addons as the service user on the read-only root, and nothing can write there", (t) => {
   const { root, config } = t.context;
   const script = [
