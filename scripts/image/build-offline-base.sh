@@ -33,23 +33,33 @@ trap 'rm -rf "$work"' EXIT
 
 # name, comma-separated packages
 make_base() {
-  local name=$1 packages=$2
+  local name=$1 packages=$2 tar
   if ! $force && podman image exists "$name"; then
     echo "build-offline-base: $name exists (--force to rebuild)"
     return
   fi
   echo "build-offline-base: $name ($packages) from $mirror"
+  tar=$(mktemp -p "$work" --suffix=.tar)
   mmdebstrap --quiet --variant=minbase --include="$packages" \
     --aptopt='APT::Install-Recommends "false"' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-exclude=/usr/bin/corepack' --dpkgopt='path-exclude=/usr/share/nodejs/corepack/*' \
-    "$suite" "$work/rootfs.tar" "$mirror"
-  podman import --quiet --change 'CMD ["/bin/bash"]' "$work/rootfs.tar" "$name" >/dev/null
-  rm -f "$work/rootfs.tar"
+    "$suite" "$tar" "$mirror"
+  podman import --quiet --change 'CMD ["/bin/bash"]' "$tar" "$name" >/dev/null
+  rm -f "$tar"
   podman image inspect --format "build-offline-base: $name {{.Id}} {{.Size}} bytes" "$name"
 }
 
-make_base "$runtime_base" nodejs
-make_base "$build_base" nodejs,npm,libnode-dev,python3,make,g++
+# Both at once: each is mostly waiting on the archive (about a minute each, one after the other).
+# (Each runs in its own background shell, where set -e still stops it at the first failing command.)
+make_base "$runtime_base" nodejs &
+runtime_pid=$!
+make_base "$build_base" nodejs,npm,libnode-dev,python3,make,g++ &
+build_pid=$!
+runtime_status=0
+build_status=0
+wait "$runtime_pid" || runtime_status=$?
+wait "$build_pid" || build_status=$?
+[ "$runtime_status" -eq 0 ] && [ "$build_status" -eq 0 ] || { echo "build-offline-base: failed (runtime base $runtime_status, build base $build_status)" >&2; exit 1; }
