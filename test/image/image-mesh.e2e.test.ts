@@ -23,7 +23,7 @@ defineMeshE2e(test, {
     roots = mountServiceRoots({ image, workloads, dataDir: options.dataDir });
     try {
       const launcher = imageLauncher({ image: inspectImage(image), workloads, roots });
-      // Loading the first model from a cold image root takes longer than from a warm repository checkout.
+      // More than the default 60 s: a first start from a fresh image mount reads every file cold, on a busy machine.
       const mesh = await startLocalMesh({ rootDir: ROOT_DIR, ports: 'free', launcher, startTimeoutMs: 120_000, ...options });
       return { mesh, release: async () => closeRoots(roots!) };
     } catch (error) {
