@@ -10,25 +10,34 @@
 #   docker build -t maas:0.1.0-gpu \
 #     --build-arg RUNTIME_BASE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04 \
 #     --build-arg ONNXRUNTIME_NODE_INSTALL=cuda12 .
+# Without a container registry (scripts/image/build-image.sh): the bases are Debian images made with
+# mmdebstrap (scripts/image/build-offline-base.sh) and passed as BUILD_BASE, NODE_BASE + NODE_BIN and
+# RUNTIME_BASE; `buildah bud --isolation chroot` builds this same file.
 # The build stage needs the npm registry and, for the GPU image, the NuGet feed onnxruntime-node downloads
-# its CUDA provider libraries from.
+# its CUDA provider libraries from. Behind a TLS-intercepting proxy, pass its CA bundle as the build secret
+# `npm-ca` (docker build --secret id=npm-ca,src=<bundle>); it is read by npm ci only and never stored.
 
 # Node major of both stages: native addons (better-sqlite3, onnxruntime-node) are built for its ABI.
 ARG NODE_VERSION=20
-# The runtime stage's base, without Node: the node binary is copied in (no npm, no yarn at run time).
-# Debian 12 for the CPU image, the distribution the build stage compiles native addons on. For the GPU
-# image an NVIDIA CUDA 12 + cuDNN 9 runtime image: any CUDA 12.x works with ONNX Runtime's CUDA 12 build
-# (minor version compatibility), cuDNN must be 9.x; Ubuntu 24.04, whose glibc is newer than Debian 12's.
+# The build stage's base: Node, npm, and python3, make and g++ for better-sqlite3's fallback build from
+# source when no prebuilt binary matches (the full, non-slim Node image has them).
+ARG BUILD_BASE=node:${NODE_VERSION}-bookworm
+# Where the runtime's Node.js binary comes from: an image, and the binary's path in it. The official Node
+# build needs only glibc and libstdc++, which every runtime base has. A Debian base with Debian's own
+# nodejs package is its own NODE_BASE (NODE_BIN=/usr/bin/node: the libnode it links is already there).
+ARG NODE_BASE=node:${NODE_VERSION}-bookworm-slim
+ARG NODE_BIN=/usr/local/bin/node
+# The runtime stage's base, without npm. Debian 12 for the CPU image, the distribution the build stage
+# compiles native addons on. For the GPU image an NVIDIA CUDA 12 + cuDNN 9 runtime image: any CUDA 12.x
+# works with ONNX Runtime's CUDA 12 build (minor version compatibility), cuDNN must be 9.x; Ubuntu 24.04,
+# whose glibc is newer than Debian 12's.
 ARG RUNTIME_BASE=debian:bookworm-slim
 
 # ---- build: install, compile, drop dev dependencies -------------------------------------------------
-# The full (non-slim) image carries python3, make and g++ for better-sqlite3's fallback build from
-# source when no prebuilt binary matches.
-FROM node:${NODE_VERSION}-bookworm AS build
-# onnxruntime-node's install script only downloads the CUDA provider libraries (the package ships the CPU
-# provider), so package.json's allowScripts denies it and `npm ci` never runs it. `cuda12` runs it on
-# purpose after the install; `skip` (default) does not. The variable is also passed to `npm ci` so that an
-# npm older than 11.16, which runs every install script, skips the download too.
+FROM ${BUILD_BASE} AS build
+# onnxruntime-node's install script only downloads the CUDA provider libraries (the npm package ships the
+# CPU provider): `npm ci` always runs with ONNXRUNTIME_NODE_INSTALL=skip, whatever the npm version and
+# configuration, and `cuda12` runs the download on purpose afterwards; `skip` (default) does not.
 ARG ONNXRUNTIME_NODE_INSTALL=skip
 WORKDIR /app
 
@@ -45,7 +54,11 @@ COPY services/inference/package.json services/inference/
 COPY services/gateway/package.json services/gateway/
 COPY models/package.json models/
 COPY cli/package.json cli/
+# The npm cache is a build cache mount, never a layer. The optional `npm-ca` secret: for npm (cafile) and
+# for install scripts that download with Node's own https (NODE_EXTRA_CA_CERTS).
 RUN --mount=type=cache,target=/root/.npm \
+    --mount=type=secret,id=npm-ca \
+    if [ -s /run/secrets/npm-ca ]; then export npm_config_cafile=/run/secrets/npm-ca NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; \
     ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund \
  && if [ "${ONNXRUNTIME_NODE_INSTALL}" != skip ]; then \
       ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL}" node node_modules/onnxruntime-node/script/install.js; \
@@ -57,7 +70,11 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # Assemble only what runs: the pruned node_modules, and of each runtime workspace its package.json and
 # compiled dist/ (plus the .proto files, which @maas/protos loads at start). Sources, tests, the model
 # training workspace and the CLI stay behind, so links to them (node_modules/@maas/models, .bin/maasctl)
-# would dangle and are removed. onnxruntime-node bundles every platform's binaries: Linux ones only.
+# would dangle and are removed. onnxruntime-node bundles every platform's binaries: only this one's are
+# kept (a cross-build runs this stage emulated, so Node's arch is the target's). TypeScript (our
+# declarations, some dependencies' sources) and declaration maps are for compilers, not for Node. npm
+# keeps the owners and modes of some packages' tarballs (foreign uids, group-writable files): root owns
+# every file, and nobody else may write one, so that the service user cannot change code.
 RUN set -eux; \
     mkdir -p /out; \
     cp -a package.json node_modules /out/; \
@@ -69,15 +86,22 @@ RUN set -eux; \
     cp -a protos/inference protos/maas /out/protos/; \
     find /out/protos/inference /out/protos/maas -type f ! -name '*.proto' -delete; \
     find /out/node_modules -xtype l -delete; \
-    rm -rf /out/node_modules/onnxruntime-node/bin/napi-v*/darwin /out/node_modules/onnxruntime-node/bin/napi-v*/win32
+    arch="$(node -p process.arch)"; \
+    for dir in /out/node_modules/onnxruntime-node/bin/napi-v*/*/*; do \
+      case "$dir" in */linux/"$arch") ;; *) rm -rf "$dir" ;; esac; \
+    done; \
+    test -e /out/node_modules/onnxruntime-node/bin/napi-v*/linux/"$arch"/onnxruntime_binding.node; \
+    find /out -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.d.ts.map' -o -name '*.tsbuildinfo' \) -delete; \
+    chown -R 0:0 /out; \
+    chmod -R go-w /out
 
 # ---- node: where the runtime's Node.js binary comes from -------------------------------------------
-FROM node:${NODE_VERSION}-bookworm-slim AS node
+FROM ${NODE_BASE} AS node
 
 # ---- runtime ------------------------------------------------------------------------------------------
 FROM ${RUNTIME_BASE} AS runtime
-# The official Node build needs only glibc and libstdc++, which both bases have.
-COPY --from=node /usr/local/bin/node /usr/local/bin/node
+ARG NODE_BIN
+COPY --from=node ${NODE_BIN} /usr/local/bin/node
 RUN groupadd --system --gid 10001 maas \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin maas
 

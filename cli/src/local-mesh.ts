@@ -11,9 +11,38 @@ export type MeshService = ServiceName;
 /** The ports of the plan (DESIGN.md): gRPC 50051–50054, metrics 9464–9467. */
 export const STANDARD_PORTS: Readonly<Record<MeshService, Readonly<{ grpc: number; metrics: number }>>> = SERVICE_PORTS;
 
+/** How one service's process is started: the launcher turns the mesh's wiring into this. */
+export interface ServiceCommand {
+  file: string;
+  args: string[];
+  /** The process's whole environment. */
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/**
+ * Builds a service's command from the mesh's wiring: the environment that connects it to the others
+ * (GRPC_HOST, GRPC_PORT, METRICS_PORT, the peers' addresses, REGISTRY_DATA_DIR, MODEL_CACHE_DIR,
+ * SHUTDOWN_GRACE_MS, OTEL_SERVICE_NAME, then LocalMeshOptions.env).
+ */
+export type ServiceLauncher = (service: MeshService, wiring: Record<string, string>) => ServiceCommand;
+
+/** The default launcher: this Node runs the repository's compiled services, with this process's environment. */
+export function repositoryLauncher(rootDir: string): ServiceLauncher {
+  const preload = path.join(rootDir, 'services', 'shared', 'dist', 'telemetry-preload.js');
+  return (service, wiring) => ({
+    file: process.execPath,
+    args: ['--require', preload, path.join(rootDir, 'services', service, 'dist', 'main.js')],
+    env: { ...process.env, ...wiring },
+    cwd: rootDir,
+  });
+}
+
 export interface LocalMeshOptions {
   /** Repository root (holds services/<name>/dist/main.js). */
   rootDir: string;
+  /** Starts the services some other way than from rootDir, e.g. from a container image's root file system. */
+  launcher?: ServiceLauncher;
   /** Registry data and the inference model cache live below it. */
   dataDir: string;
   /** Ports per service; `'free'` picks unused ones (tests). */
@@ -70,33 +99,33 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     for (const service of MESH_SERVICES) ports[service] = { grpc: await freePort(), metrics: await freePort() };
   } else if (options.ports) Object.assign(ports, options.ports);
   const addresses = Object.fromEntries(MESH_SERVICES.map((service) => [service, `127.0.0.1:${ports[service].grpc}`])) as Record<MeshService, string>;
-  const preload = path.join(options.rootDir, 'services', 'shared', 'dist', 'telemetry-preload.js');
+  const launcher = options.launcher ?? repositoryLauncher(options.rootDir);
   const processes = {} as Record<MeshService, ChildProcess>;
 
   const launch = (service: MeshService) => {
-    const child = spawn(process.execPath, ['--require', preload, path.join(options.rootDir, 'services', service, 'dist', 'main.js')], {
-      cwd: options.rootDir,
+    const command = launcher(service, {
+      OTEL_SERVICE_NAME: `maas-${service}`,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(ports[service].grpc),
+      METRICS_PORT: String(ports[service].metrics),
+      REGISTRY_ADDRESS: addresses['model-registry'],
+      TOKENIZER_ADDRESS: addresses.tokenizer,
+      INFERENCE_ADDRESS: addresses.inference,
+      REGISTRY_DATA_DIR: path.join(options.dataDir, 'registry'),
+      // The inference default (.maas/inference-cache) below the mesh's data folder.
+      MODEL_CACHE_DIR: path.join(options.dataDir, 'inference-cache'),
+      // No load balancer watches health here, so there is nothing to wait for between NOT_SERVING and stop.
+      SHUTDOWN_GRACE_MS: '0',
+      ...options.env,
+    });
+    const child = spawn(command.file, command.args, {
+      cwd: command.cwd,
+      env: command.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       // Own process group: a terminal's Ctrl-C reaches only the launcher, which then stops the services in
       // order. (Sharing the group, each service would get SIGINT and then the launcher's SIGTERM, which the
       // services read as "second signal: exit now".)
       detached: true,
-      env: {
-        ...process.env,
-        OTEL_SERVICE_NAME: `maas-${service}`,
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(ports[service].grpc),
-        METRICS_PORT: String(ports[service].metrics),
-        REGISTRY_ADDRESS: addresses['model-registry'],
-        TOKENIZER_ADDRESS: addresses.tokenizer,
-        INFERENCE_ADDRESS: addresses.inference,
-        REGISTRY_DATA_DIR: path.join(options.dataDir, 'registry'),
-        // The inference default (.maas/inference-cache) below the mesh's data folder.
-        MODEL_CACHE_DIR: path.join(options.dataDir, 'inference-cache'),
-        // No load balancer watches health here, so there is nothing to wait for between NOT_SERVING and stop.
-        SHUTDOWN_GRACE_MS: '0',
-        ...options.env,
-      },
     });
     for (const stream of [child.stdout!, child.stderr!]) {
       let pending = '';

@@ -1,0 +1,138 @@
+// Runs services from a container image without a container runtime: `podman run` cannot start containers
+// on machines that forbid setting rlimits, so the image's own root file system is mounted (buildah from +
+// buildah mount), made read-only as readOnlyRootFilesystem makes it, given /proc, /sys, a minimal /dev and
+// the manifests' volumes, and each service runs chrooted into it as the manifests' user. Needs root and buildah.
+import { execFileSync } from 'node:child_process';
+import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { MeshService, ServiceLauncher } from '@maas/cli';
+import type { Workload } from './k8s-workloads.js';
+
+/** What the image's configuration says (podman image inspect). */
+export interface ImageConfig {
+  id: string;
+  /** Bytes, as `podman images` counts them (uncompressed layers). */
+  size: number;
+  user: string;
+  env: Record<string, string>;
+  workingDir: string;
+  cmd: string[];
+}
+
+/** The image the checks use: MAAS_IMAGE, else what scripts/image/build-image.sh tags. */
+export function imageReference(version: string): string {
+  return process.env.MAAS_IMAGE ?? `localhost/maas:${version}`;
+}
+
+export function inspectImage(image: string): ImageConfig {
+  const [inspected] = JSON.parse(execFileSync('podman', ['image', 'inspect', image], { encoding: 'utf8' })) as {
+    Id: string;
+    Size: number;
+    Config: { User?: string; Env?: string[]; WorkingDir?: string; Cmd?: string[] };
+  }[];
+  const env = Object.fromEntries((inspected!.Config.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+  return { id: inspected!.Id, size: inspected!.Size, user: inspected!.Config.User ?? '', env, workingDir: inspected!.Config.WorkingDir ?? '/', cmd: inspected!.Config.Cmd ?? [] };
+}
+
+export interface ImageRoot {
+  /** The mounted root file system, as a service inside sees `/`. */
+  path: string;
+  /** Unmounts everything and removes the working container (the volumes' host directories stay). */
+  close(): void;
+}
+
+const run = (file: string, args: string[]) => execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+/** The device nodes a container runtime gives every container (runc's defaults, minus the ttys). */
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
+
+/**
+ * Mounts `image`'s root file system for one container: read-only unless asked otherwise, with each
+ * `volumes` entry (path inside → host directory) bind-mounted writable over it.
+ */
+export function mountImageRoot(options: { image: string; readOnly: boolean; volumes?: Record<string, string> }): ImageRoot {
+  const container = run('buildah', ['from', '--pull-never', '--quiet', options.image]);
+  const mounts: string[] = [];
+  let root: string | undefined;
+  const close = () => {
+    for (const target of mounts.reverse()) run('umount', [target]);
+    mounts.length = 0;
+    if (root) rmdirSync(root);
+    run('buildah', ['rm', container]);
+  };
+  try {
+    const layer = run('buildah', ['mount', container]);
+    // Mount points are made in the container's own writable layer, as a runtime does, before the root turns read-only.
+    for (const inside of Object.keys(options.volumes ?? {})) mkdirSync(path.join(layer, inside), { recursive: true });
+    root = mkdtempSync(path.join(tmpdir(), 'maas-image-root-'));
+    const mount = (args: string[], target: string) => {
+      run('mount', [...args, target]);
+      mounts.push(target);
+    };
+    mount(['--bind', layer], root);
+    if (options.readOnly) run('mount', ['-o', 'remount,bind,ro', root]);
+    mount(['-t', 'proc', 'proc'], path.join(root, 'proc'));
+    mount(['--bind', '/sys'], path.join(root, 'sys'));
+    run('mount', ['-o', 'remount,bind,ro', path.join(root, 'sys')]);
+    mount(['-t', 'tmpfs', '-o', 'size=1m,mode=755', 'tmpfs'], path.join(root, 'dev'));
+    for (const device of DEVICES) {
+      closeSync(openSync(path.join(root, 'dev', device), 'w'));
+      mount(['--bind', `/dev/${device}`], path.join(root, 'dev', device));
+    }
+    for (const [inside, hostDir] of Object.entries(options.volumes ?? {})) mount(['--bind', hostDir], path.join(root, inside));
+    return { path: root, close };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+/**
+ * Mounts one root per service, read-only as its manifest says, each manifest volume backed by a fresh
+ * directory under `dataDir` owned by the manifest's user (what fsGroup does for a pod's volumes).
+ */
+export function mountServiceRoots(options: { image: string; workloads: Record<MeshService, Workload>; dataDir: string }): Record<MeshService, ImageRoot> {
+  const roots = {} as Record<MeshService, ImageRoot>;
+  try {
+    for (const workload of Object.values(options.workloads)) {
+      const volumes = Object.fromEntries(
+        workload.writablePaths.map((inside) => {
+          const hostDir = path.join(options.dataDir, workload.service, inside.replaceAll('/', '_'));
+          mkdirSync(hostDir, { recursive: true });
+          chownSync(hostDir, workload.runAsUser, workload.runAsGroup);
+          return [inside, hostDir];
+        }),
+      );
+      roots[workload.service] = mountImageRoot({ image: options.image, readOnly: workload.readOnlyRootFilesystem, volumes });
+    }
+    return roots;
+  } catch (error) {
+    closeRoots(roots);
+    throw error;
+  }
+}
+
+export function closeRoots(roots: Partial<Record<MeshService, ImageRoot>>): void {
+  for (const root of Object.values(roots)) root?.close();
+}
+
+/**
+ * Starts each service in its root as its manifest does: the manifest's command, user and environment over
+ * the image's (Env, WorkingDir). The mesh's wiring replaces the cluster's addresses and ports with loopback
+ * ones; the data directories stay the manifests' paths, on the roots' volumes.
+ */
+export function imageLauncher(options: { image: ImageConfig; workloads: Record<MeshService, Workload>; roots: Record<MeshService, ImageRoot> }): ServiceLauncher {
+  return (service, wiring) => {
+    const workload = options.workloads[service];
+    const { REGISTRY_DATA_DIR: _registryData, MODEL_CACHE_DIR: _modelCache, ...loopback } = wiring;
+    const user = `${workload.runAsUser}:${workload.runAsGroup}`;
+    return {
+      // chroot and the image's env exec in turn: the service's process is the one spawned (signals, exit code).
+      file: 'chroot',
+      args: [`--userspec=${user}`, `--groups=${workload.runAsGroup}`, options.roots[service].path, 'env', `--chdir=${options.image.workingDir}`, '--', ...workload.command],
+      env: { ...options.image.env, ...workload.env, ...loopback },
+      cwd: '/',
+    };
+  };
+}
