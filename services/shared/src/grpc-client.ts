@@ -25,6 +25,13 @@ export interface UnaryCallOptions {
   /** Absolute deadline (Date) or milliseconds from now. */
   deadline: Date | number;
   metadata?: grpc.Metadata;
+  /**
+   * The server call this one serves: its cancellation (the caller went away, or its deadline passed) cancels
+   * this call, and this call's deadline is never later than its (grpc-js propagation, default flags).
+   */
+  parent?: grpc.CallOptions['parent'];
+  /** Cancels the call when aborted (e.g. once every caller of a merged batch has gone away). */
+  signal?: AbortSignal;
 }
 
 /** Promise form of a generated unary client method: `unaryCall((r, md, o, cb) => client.Encode(r, md, o, cb), req, { deadline })`. */
@@ -34,11 +41,22 @@ export function unaryCall<Req, Res>(
   options: UnaryCallOptions,
 ): Promise<Res> {
   const deadline = typeof options.deadline === 'number' ? new Date(Date.now() + options.deadline) : options.deadline;
+  const { signal } = options;
   return new Promise<Res>((resolve, reject) => {
-    invoke(request, options.metadata ?? new grpc.Metadata(), { deadline }, (error, response) => {
+    let onAbort: (() => void) | undefined;
+    const call = invoke(request, options.metadata ?? new grpc.Metadata(), options.parent ? { deadline, parent: options.parent } : { deadline }, (error, response) => {
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
       if (error) reject(error);
       else resolve(response as Res);
     });
+    if (signal) {
+      if (signal.aborted) {
+        call.cancel();
+        return;
+      }
+      onAbort = () => call.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
   });
 }
 
