@@ -22,6 +22,10 @@ export function createClient<T extends grpc.Client>(Client: ClientConstructor<T>
     'grpc.enable_retries': 1,
     // Channelz keeps per-call bookkeeping that nothing here reads.
     'grpc.enable_channelz': 0,
+    // Answers of batch-shaped calls are large (256 texts of int64 ids: 200 KB); with HTTP/2's default 64 KB
+    // window the server stops after each 64 KB until this side has read it and sent a window update (measured
+    // on loopback, 200 KB answers: p50 0.52-0.64 ms -> 0.42-0.51 ms with an 8 MiB window).
+    'grpc-node.flow_control_window': 8 * 1024 * 1024,
   });
 }
 
