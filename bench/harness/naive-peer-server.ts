@@ -14,6 +14,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { KerasTokenizer, padSequencesToInt64 } from '@maas/keras-tokenizer';
 import { contracts, type ClassifyRequest__Output, type ClassifyResponse } from '@maas/protos';
 import * as ort from 'onnxruntime-node';
+import { serveUntilStopped } from './serve-child.js';
 
 interface Manifest {
   name: string;
@@ -106,17 +107,7 @@ async function main(): Promise<void> {
   };
   const server = new grpc.Server();
   server.addService(contracts().maas.v1.Gateway.service, { Classify: classify });
-  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
-    if (error) {
-      console.error(`naive peer: ${error.message}`);
-      process.exit(1);
-    }
-    console.log(`listening ${port}`);
-  });
-  process.once('SIGTERM', () => {
-    server.forceShutdown();
-    process.exit(0);
-  });
+  serveUntilStopped(server, 'naive peer');
 }
 
 if (require.main === module) {

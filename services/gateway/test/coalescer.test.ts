@@ -38,6 +38,20 @@ class FakeCall extends EventEmitter {
   }
 }
 
+/** A coalescer whose executor records each batch and holds it until `hold.releaseAll()`; it answers the texts as they are. */
+function heldCoalescer(overrides: Partial<CoalescerOptions<Meta, string>> = {}) {
+  const hold = gate();
+  const held = echoCoalescer({
+    execute: async (batch) => {
+      held.batches.push(batch);
+      await hold.wait();
+      return batch.texts;
+    },
+    ...overrides,
+  });
+  return { ...held, hold };
+}
+
 /** Lets pending immediates (the coalescer's end-of-turn dispatch) and promise callbacks run. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -219,14 +233,7 @@ test('close fails waiting requests and refuses new ones', async (t) => {
 });
 
 test('a lone request goes downstream at the end of its event-loop turn, not after a timer', async (t) => {
-  const hold = gate();
-  const { coalescer, batches } = echoCoalescer({
-    execute: async (batch) => {
-      batches.push(batch);
-      await hold.wait();
-      return batch.texts;
-    },
-  });
+  const { coalescer, batches, hold } = heldCoalescer();
   const answer = submit(coalescer, ['alone']);
   t.is(batches.length, 0);
   await nextTurn();
@@ -236,16 +243,10 @@ test('a lone request goes downstream at the end of its event-loop turn, not afte
 });
 
 test('a burst while a batch is in flight waits for it, then leaves as one batch without any timer', async (t) => {
-  const hold = gate();
-  const { coalescer, batches } = echoCoalescer({
+  const { coalescer, batches, hold } = heldCoalescer({
     maxInFlight: 1,
     // A delay that would be noticed if it applied: requests that waited for a slot must not wait for it too.
     maxDelayMs: 60_000,
-    execute: async (batch) => {
-      batches.push(batch);
-      await hold.wait();
-      return batch.texts;
-    },
   });
   // With a free slot, maxDelayMs > 0 waits for company: flush the first batch out by filling it.
   const first = coalescer.submit({ model: 'm', version: '1', texts: Array.from({ length: 256 }, (_, index) => `t${index}`), meta: { caller: 'big' }, deadline: soon() });
@@ -262,14 +263,8 @@ test('a burst while a batch is in flight waits for it, then leaves as one batch 
 });
 
 test('a caller that goes away while queued leaves the queue at once and is never sent', async (t) => {
-  const hold = gate();
-  const { coalescer, batches } = echoCoalescer({
+  const { coalescer, batches, hold } = heldCoalescer({
     maxInFlight: 1,
-    execute: async (batch) => {
-      batches.push(batch);
-      await hold.wait();
-      return batch.texts;
-    },
   });
   const running = submit(coalescer, ['a']);
   await nextTurn();
@@ -296,14 +291,7 @@ test('a caller already gone when it submits is refused CANCELLED', async (t) => 
 });
 
 test('a lone request cancelled in flight cancels its batch downstream', async (t) => {
-  const hold = gate();
-  const { coalescer, batches } = echoCoalescer({
-    execute: async (batch) => {
-      batches.push(batch);
-      await hold.wait();
-      return batch.texts;
-    },
-  });
+  const { coalescer, batches, hold } = heldCoalescer();
   const call = new FakeCall();
   const answer = submit(coalescer, ['a'], { call });
   await nextTurn();
@@ -347,14 +335,8 @@ test('a merged batch is cancelled downstream only once every one of its callers 
 });
 
 test('mixed deadlines: an expired request is dropped, the others go with the latest deadline', async (t) => {
-  const hold = gate();
-  const { coalescer, batches } = echoCoalescer({
+  const { coalescer, batches, hold } = heldCoalescer({
     maxInFlight: 1,
-    execute: async (batch) => {
-      batches.push(batch);
-      await hold.wait();
-      return batch.texts;
-    },
   });
   const running = submit(coalescer, ['first']);
   await nextTurn();
