@@ -3,7 +3,8 @@
  * `npm start`'s defaults) against the naive single-process peer of issue 7 serving the same contract, model and
  * texts, each window paired with a peer window of the same load right before it: one text per call at 1 and 64
  * in flight, and 32 texts per call at 16 in flight. With --all-variants also: the mesh against the echo
- * ceiling, and gateway coalescing off (COALESCE_MAX_TEXTS=1), throttled and not.
+ * ceiling, gateway coalescing off (COALESCE_MAX_TEXTS=1), throttled and not, and 32 texts per call with one
+ * merged batch in flight at a time (COALESCE_MAX_IN_FLIGHT=1).
  */
 import { type ClassifyResponse__Output } from '@maas/protos';
 import { eventually } from './harness/bench-mesh.js';
@@ -28,10 +29,12 @@ const WORKLOADS: readonly Workload[] = [
   { variant: '32 texts, 16 in flight', textsPerRequest: 32, concurrency: 16, goal: { ratioAtLeast: 1.0 } },
 ];
 
-/** Knobs measured with --all-variants: one text per call, 64 in flight, against the peer. */
-const EXTRA_VARIANTS: ReadonlyArray<{ variant: string; env: Record<string, string> }> = [
-  { variant: '1 text, 64 in flight, coalescing off', env: { COALESCE_MAX_TEXTS: '1' } },
-  { variant: '1 text, 64 in flight, coalescing off, unthrottled', env: { COALESCE_MAX_TEXTS: '1', COALESCE_MAX_IN_FLIGHT: '64' } },
+/** Knobs measured with --all-variants, each on one of the workloads above, against the peer. */
+const EXTRA_VARIANTS: ReadonlyArray<{ variant: string; workload: number; env: Record<string, string> }> = [
+  { variant: '1 text, 64 in flight, coalescing off', workload: 1, env: { COALESCE_MAX_TEXTS: '1' } },
+  { variant: '1 text, 64 in flight, coalescing off, unthrottled', workload: 1, env: { COALESCE_MAX_TEXTS: '1', COALESCE_MAX_IN_FLIGHT: '64' } },
+  // Whether a second merged batch in flight pays: with 512 texts in flight, two batches of 256 at once.
+  { variant: '32 texts, 16 in flight, one batch in flight', workload: 2, env: { COALESCE_MAX_IN_FLIGHT: '1' } },
 ];
 
 function checkClassify(response: ClassifyResponse__Output, texts: number): void {
@@ -82,8 +85,8 @@ export const classify: Benchmark = {
       return measured;
     });
     if (!context.allVariants) return results;
-    for (const { variant, env } of EXTRA_VARIANTS) {
-      results.push(...(await measureOn(env, `classify ${variant}`, async (measureOne) => [await measureOne({ ...WORKLOADS[1]!, variant, goal: {} })])));
+    for (const { variant, workload, env } of EXTRA_VARIANTS) {
+      results.push(...(await measureOn(env, `classify ${variant}`, async (measureOne) => [await measureOne({ ...WORKLOADS[workload]!, variant, goal: {} })])));
     }
     return results;
   },
