@@ -1,10 +1,10 @@
 /**
  * model-infer: OIP ModelInfer straight to the inference service, sentiment 1, one row per request (raw INT64
  * input_ids from the tokenizer service), 64 in flight; dynamic batching at its defaults against off
- * (MAX_BATCH_SIZE=1: one session run per request).
+ * (MAX_BATCH_SIZE=1: one session run per request, with --all-variants), each window paired with an echo window.
  */
 import { contracts } from '@maas/protos';
-import { BASELINE_CONCURRENCY as CONCURRENCY } from './harness/echo-baseline.js';
+import { BASELINE_CONCURRENCY as CONCURRENCY, echoPair } from './harness/echo-baseline.js';
 import { benchTexts, textsAt } from './harness/bench-texts.js';
 import { measureVariant, meshTarget, withMesh, type Benchmark, type VariantResult } from './harness/benchmark.js';
 import { checkInferResponse, encodeWithTokenizer, modelInferRequests } from './harness/model-inputs.js';
@@ -23,7 +23,7 @@ export const modelInfer: Benchmark = {
   async run(context) {
     const texts = benchTexts(context.rootDir);
     const results: VariantResult[] = [];
-    for (const { variant, env } of VARIANTS) {
+    for (const { variant, env } of context.allVariants ? VARIANTS : VARIANTS.slice(0, 1)) {
       results.push(
         ...(await withMesh(context, `model-infer ${variant}`, env, async (mesh) => {
           const encoded = await encodeWithTokenizer(mesh.addresses.tokenizer, { model: 'sentiment', version: '1', texts: textsAt(texts, 0, DISTINCT_ROWS) });
@@ -38,7 +38,7 @@ export const modelInfer: Benchmark = {
               concurrency: CONCURRENCY,
               itemsPerRequest: 1,
               itemName: 'row',
-              compareWithEcho: true,
+              pairWith: [{ baseline: echoPair(await context.echo(), context.settings.timeoutMs) }],
             }),
           ];
         })),

@@ -11,9 +11,11 @@ import { parseArgs } from 'node:util';
 import { baseline } from './baseline.js';
 import { classify } from './classify.js';
 import { encoder } from './encoder.js';
-import { profileDirFor, type Benchmark, type BenchContext, type BenchSettings, type VariantResult } from './harness/benchmark.js';
+import type { BenchMesh } from './harness/bench-mesh.js';
+import { profileDirFor, startMesh, type Benchmark, type BenchContext, type BenchSettings, type VariantResult } from './harness/benchmark.js';
 import { startEchoBaseline, type EchoBaseline } from './harness/echo-baseline.js';
-import { formatProfiles, formatTable, rate, writeResults } from './harness/report.js';
+import { startNaivePeer, type NaivePeer } from './harness/paired-baseline.js';
+import { formatBaselines, formatProfiles, formatTable, rate, writeResults } from './harness/report.js';
 import { modelInfer } from './model-infer.js';
 import { tokenizer } from './tokenizer.js';
 
@@ -34,6 +36,8 @@ options:
                      the machine to stop (default 8; 0: never wait)
   --env NAME=VALUE   extra environment for every service of every mesh, repeatable (a variant's own wins),
                      e.g. --env OTEL_SDK_DISABLED=true
+  --all-variants     also measure the knobs beside the defaults (coalescing off, worker and thread counts,
+                     inference batching off); about three times as long
   --cpu-prof         profile the load generator and every service during the measured windows (V8 CPU
                      profiles in bench/results/profiles/) and print where their time went
   --output FILE      results JSON (default bench/results/latest.json)
@@ -58,6 +62,7 @@ async function main(): Promise<number> {
       'duration-s': { type: 'string' },
       repetitions: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
+      'all-variants': { type: 'boolean', default: false },
       output: { type: 'string' },
       'quiet-wait-s': { type: 'string' },
       env: { type: 'string', multiple: true },
@@ -95,16 +100,28 @@ async function main(): Promise<number> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'maas-bench-'));
   const cpuProfileDir = values['cpu-prof'] ? path.join(RESULTS_DIR, 'profiles', startedAt.toISOString().replace(/[:.]/g, '-')) : undefined;
   let echo: Promise<EchoBaseline> | undefined;
+  let peer: Promise<NaivePeer> | undefined;
+  let defaultMesh: Promise<BenchMesh> | undefined;
   const context: BenchContext = {
     rootDir: ROOT_DIR,
     dataDir: workDir,
     settings,
     extraEnv,
+    allVariants: values['all-variants'],
     ...(cpuProfileDir ? { cpuProfileDir } : {}),
     echo: () => {
       const profileDir = echo ? undefined : profileDirFor(context, 'echo');
       echo ??= startEchoBaseline({ rootDir: ROOT_DIR, warmupMs: settings.warmupMs, ...(profileDir ? { profileDir } : {}) });
       return echo;
+    },
+    peer: () => {
+      const profileDir = peer ? undefined : profileDirFor(context, 'peer');
+      peer ??= startNaivePeer({ rootDir: ROOT_DIR, ...(profileDir ? { profileDir } : {}) });
+      return peer;
+    },
+    defaultMesh: () => {
+      defaultMesh ??= startMesh(context, 'defaults', {});
+      return defaultMesh;
     },
     log: (line) => console.log(line),
   };
@@ -117,14 +134,19 @@ async function main(): Promise<number> {
     }
   } finally {
     await (await echo?.catch(() => undefined))?.stop();
+    await (await peer?.catch(() => undefined))?.stop();
+    await (await defaultMesh?.catch(() => undefined))?.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
 
   const rated = rate(results);
   console.log(`\n${formatTable(rated)}`);
-  console.log('\nreq/s and latencies: median of the windows; spread: (max − min) / median of req/s; x echo: median over the windows of');
-  console.log('req/s ÷ the echo baseline measured right before that window;');
-  console.log('x first: req/s ÷ the first variant of the same benchmark; CPU: median % of one core per process (gen = load generator).');
+  console.log('\nreq/s, items/s and latencies: median of the windows; spread: (max − min) / median of req/s; x first: req/s ÷ the first');
+  console.log('variant of the same benchmark; CPU: median % of one core per process (gen = load generator).');
+  console.log('Against each baseline measured right before every window (echo server, naive peer, in-process limits): the medians');
+  console.log('over the windows of items/s ÷ its items/s, p50 − its p50, p99 ÷ its p99.');
+  const baselines = formatBaselines(rated);
+  if (baselines) console.log(`\n${baselines}`);
   if (context.cpuProfileDir) console.log(`\n${formatProfiles(rated)}`);
   const output = path.resolve(values.output ?? path.join(RESULTS_DIR, 'latest.json'));
   writeResults(output, { settings, startedAt, results: rated });

@@ -5,8 +5,9 @@ import type { MeshService } from '@maas/cli';
 import { startBenchMesh, type BenchMesh } from './bench-mesh.js';
 import { startProfiling, type ProcessProfileSummary } from './cpu-profile-summary.js';
 import { waitForQuietMachine } from './cpu-usage.js';
-import { BASELINE_CONCURRENCY, type EchoBaseline } from './echo-baseline.js';
-import { measure, median, runWindow, type MeasureSummary, type WindowResult } from './load-generator.js';
+import type { EchoBaseline } from './echo-baseline.js';
+import { measure, median, runWindow, type BaselineSummary, type MeasureSummary, type WindowResult } from './load-generator.js';
+import type { BaselineWindow, NaivePeer, PairedBaseline } from './paired-baseline.js';
 import { createRawUnaryClient, type PreparedRequests } from './raw-unary-client.js';
 import { cpuLine } from './report.js';
 import { formatKeyMeans, startMetricsDelta, type HistogramMean } from './service-metrics.js';
@@ -34,9 +35,25 @@ export interface BenchContext {
   extraEnv: Record<string, string>;
   /** Set with --cpu-prof: the processes' CPU profiles go below it. */
   cpuProfileDir?: string;
+  /** Run every variant, not only the ones `npm run bench` measures by default. */
+  allVariants: boolean;
   /** The run's echo baseline, started (and warmed up) on first use and kept until the run ends. */
   echo(): Promise<EchoBaseline>;
+  /** The run's naive single-process peer (issue 7's yardstick), started on first use and kept until the run ends. */
+  peer(): Promise<NaivePeer>;
+  /** A mesh at `npm start`'s defaults, shared by every benchmark that measures the defaults; started on first use. */
+  defaultMesh(): Promise<BenchMesh>;
   log(line: string): void;
+}
+
+/** What issue 7 asks of a workload against its paired baseline; the run prints whether each was met. */
+export interface Goal {
+  /** items/s ≥ this × the baseline's. */
+  ratioAtLeast?: number;
+  /** p50 ≤ the baseline's p50 + this many ms. */
+  p50DeltaAtMostMs?: number;
+  /** p99 ≤ this × the baseline's p99. */
+  p99RatioAtMost?: number;
 }
 
 /** One measured configuration. */
@@ -58,6 +75,8 @@ export interface VariantResult {
   serviceMeans?: HistogramMean[];
   /** Where the services' CPU time went, with --cpu-prof. */
   profiles?: ProcessProfileSummary[];
+  /** What issue 7 asks of it against each paired baseline, by the baseline's name. */
+  goals?: Record<string, Goal>;
 }
 
 export interface Benchmark {
@@ -76,14 +95,13 @@ export function profileDirFor(context: BenchContext, label: string): string | un
 }
 
 /**
- * Starts a mesh for one configuration, hands it to `use` (which measures one or more variants on it), and
- * always stops it. With --cpu-prof its services can be profiled (see measureVariant).
+ * Hands `use` (which measures one or more variants) a mesh for one configuration: the run's shared mesh at the
+ * defaults when `env` turns no knob, else a mesh of its own, started here and always stopped. With --cpu-prof
+ * its services can be profiled (see measureVariant).
  */
 export async function withMesh(context: BenchContext, label: string, env: Record<string, string>, use: (mesh: BenchMesh) => Promise<VariantResult[]>): Promise<VariantResult[]> {
-  const profileDir = profileDirFor(context, label);
-  const started = Date.now();
-  const mesh = await startBenchMesh({ rootDir: context.rootDir, dataDir: context.dataDir, env: { ...context.extraEnv, ...env }, ...(profileDir ? { profileDir } : {}) });
-  context.log(`  mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s (${Object.entries(mesh.env).map(([name, value]) => `${name}=${value}`).join(' ') || 'defaults'})`);
+  const shared = Object.keys(env).length === 0;
+  const mesh = shared ? await context.defaultMesh() : await startMesh(context, label, env);
   try {
     return await use(mesh);
   } catch (error) {
@@ -92,8 +110,17 @@ export async function withMesh(context: BenchContext, label: string, env: Record
     const detail = exited.length ? `\nexited: ${exited.map(([service, code]) => `${service} (${code})`).join(', ')}` : '';
     throw new Error(`${label}: ${(error as Error).message}${detail}\nlast service output:\n${mesh.recentLines().join('\n')}`);
   } finally {
-    await mesh.stop();
+    if (!shared) await mesh.stop();
   }
+}
+
+/** Starts a mesh with the run's extra environment and `env`, logging how long it took. */
+export async function startMesh(context: BenchContext, label: string, env: Record<string, string>): Promise<BenchMesh> {
+  const profileDir = profileDirFor(context, label);
+  const started = Date.now();
+  const mesh = await startBenchMesh({ rootDir: context.rootDir, dataDir: context.dataDir, env: { ...context.extraEnv, ...env }, ...(profileDir ? { profileDir } : {}) });
+  context.log(`  mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s (${Object.entries(mesh.env).map(([name, value]) => `${name}=${value}`).join(' ') || 'defaults'})`);
+  return mesh;
 }
 
 export interface VariantSpec {
@@ -113,8 +140,8 @@ export interface VariantSpec {
   concurrency: number;
   itemsPerRequest: number;
   itemName: string;
-  /** Measure the echo baseline right before each window and report the rate as a ratio of it. */
-  compareWithEcho?: boolean;
+  /** Measure these baselines right before each window and report the rate (and latencies) against each. */
+  pairWith?: Array<{ baseline: PairedBaseline; goal?: Goal }>;
   /** The target has been warmed up already (the echo baseline is when it starts): skip the warm-up. */
   warmedUp?: boolean;
 }
@@ -134,15 +161,14 @@ export async function measureVariant(context: BenchContext, spec: VariantSpec): 
   const { settings } = context;
   const client = createRawUnaryClient(spec.address);
   const load = { client, requests: spec.requests, concurrency: spec.concurrency, timeoutMs: settings.timeoutMs };
-  const echo = spec.compareWithEcho ? await context.echo() : undefined;
-  const echoClient = echo ? createRawUnaryClient(echo.address) : undefined;
-  const echoRates: number[] = [];
+  const pairs = spec.pairWith ?? [];
+  const paired: BaselineWindow[][] = pairs.map(() => []);
   try {
     if (!spec.warmedUp) await runWindow(load, { durationMs: settings.warmupMs, maxRequests: settings.maxRequestsPerWindow });
     let quietBudgetMs = settings.quietWaitMs;
     const finishMetrics = spec.metricsPorts ? await startMetricsDelta(spec.metricsPorts) : undefined;
-    // The generator's own profile would mix in the paired echo windows, so it is taken only without them.
-    const profiled = spec.compareWithEcho ? spec.pids : { loadgen: process.pid, ...spec.pids };
+    // The generator's own profile would mix in the paired baseline windows, so it is taken only without them.
+    const profiled = pairs.length > 0 ? spec.pids : { loadgen: process.pid, ...spec.pids };
     const finishProfiles = spec.profileDir ? startProfiling(spec.profileDir, profiled) : undefined;
     const measured = await measure(load, {
       durationMs: settings.durationMs,
@@ -154,27 +180,19 @@ export async function measureVariant(context: BenchContext, spec: VariantSpec): 
         const quiet = await waitForQuietMachine({ maxBusyPercent: settings.quietBusyPercent, maxWaitMs: Math.max(0, quietBudgetMs) });
         quietBudgetMs -= quiet.waitedMs;
         if (quiet.busyPercent > settings.quietBusyPercent) context.log(`  (machine ${quiet.busyPercent.toFixed(0)}% busy with other work: measuring anyway)`);
-        if (echo && echoClient) {
-          const paired = await runWindow(
-            { client: echoClient, requests: echo.requests, concurrency: BASELINE_CONCURRENCY, timeoutMs: settings.timeoutMs },
-            { durationMs: settings.durationMs, maxRequests: settings.maxRequestsPerWindow },
-          );
-          echoRates.push(paired.perSecond);
-        }
+        for (const [index, { baseline }] of pairs.entries()) paired[index]!.push(await baseline.measure(settings.durationMs));
       },
     });
     const { windows } = measured;
     let { summary } = measured;
-    if (echoRates.length === windows.length) {
-      windows.forEach((window, index) => (window.echoPerSecond = echoRates[index]!));
-      const ratios = windows.map((window) => window.perSecond / window.echoPerSecond!);
-      summary = { ...summary, echoPerSecond: median(echoRates), vsEcho: median(ratios), vsEchoMin: Math.min(...ratios), vsEchoMax: Math.max(...ratios) };
+    if (pairs.length > 0) {
+      windows.forEach((window, index) => (window.baselines = paired.map((runs) => runs[index]!)));
+      summary = { ...summary, baselines: pairs.map(({ baseline }, index) => summarizeBaseline(baseline.name, windows, paired[index]!, spec.itemsPerRequest)) };
     }
     const profiles = finishProfiles ? await finishProfiles() : undefined;
     const serviceMeans = finishMetrics ? await finishMetrics() : undefined;
     const errors = summary.errors ? `, ${summary.errors} errors (${summary.firstError})` : '';
-    const versusEcho = summary.vsEcho === undefined ? '' : ` = ${summary.vsEcho.toFixed(2)} x echo (${summary.vsEchoMin!.toFixed(2)}–${summary.vsEchoMax!.toFixed(2)}; echo ${summary.echoPerSecond!.toFixed(0)} req/s)`;
-    context.log(`  ${spec.variant}: ${summary.perSecond.toFixed(summary.perSecond < 100 ? 1 : 0)} req/s (±${summary.spreadPercent.toFixed(1)}%)${versusEcho}, p50 ${summary.p50Ms.toFixed(2)} ms, p99 ${summary.p99Ms.toFixed(2)} ms${errors}; CPU ${cpuLine(summary.cpu)}`);
+    context.log(`  ${spec.variant}: ${summary.perSecond.toFixed(summary.perSecond < 100 ? 1 : 0)} req/s (±${summary.spreadPercent.toFixed(1)}%), p50 ${summary.p50Ms.toFixed(2)} ms, p99 ${summary.p99Ms.toFixed(2)} ms${errors}; CPU ${cpuLine(summary.cpu)}${(summary.baselines ?? []).map(baselineLine).join('')}`);
     if (serviceMeans?.length) context.log(`    inside: ${formatKeyMeans(serviceMeans)}`);
     return {
       benchmark: spec.benchmark,
@@ -189,9 +207,38 @@ export async function measureVariant(context: BenchContext, spec: VariantSpec): 
       windows,
       ...(serviceMeans ? { serviceMeans } : {}),
       ...(profiles ? { profiles } : {}),
+      ...(pairs.some((pair) => pair.goal) ? { goals: Object.fromEntries(pairs.filter((pair) => pair.goal).map((pair) => [pair.baseline.name, pair.goal!])) } : {}),
     };
   } finally {
     client.close();
-    echoClient?.close();
   }
+}
+
+/** Medians over the windows of the paired baseline and of the ratios to it, each ratio taken window by window. */
+function summarizeBaseline(name: string, windows: WindowResult[], baselineWindows: BaselineWindow[], itemsPerRequest: number): BaselineSummary {
+  const pairs = windows.map((window, index) => ({ window, base: baselineWindows[index]! }));
+  const ratios = pairs.map(({ window, base }) => (window.perSecond * itemsPerRequest) / base.itemsPerSecond);
+  const latencies = pairs.every(({ base }) => base.p50Ms !== undefined && base.p99Ms !== undefined);
+  const note = pairs[0]!.base.note;
+  return {
+    name,
+    itemsPerSecond: median(pairs.map(({ base }) => base.itemsPerSecond)),
+    ratio: median(ratios),
+    ratioMin: Math.min(...ratios),
+    ratioMax: Math.max(...ratios),
+    ...(note ? { note } : {}),
+    ...(latencies
+      ? {
+          p50Ms: median(pairs.map(({ base }) => base.p50Ms!)),
+          p99Ms: median(pairs.map(({ base }) => base.p99Ms!)),
+          p50DeltaMs: median(pairs.map(({ window, base }) => window.p50Ms - base.p50Ms!)),
+          p99Ratio: median(pairs.map(({ window, base }) => window.p99Ms / base.p99Ms!)),
+        }
+      : {}),
+  };
+}
+
+function baselineLine(baseline: BaselineSummary): string {
+  const latency = baseline.p50DeltaMs === undefined ? '' : `, p50 ${baseline.p50DeltaMs >= 0 ? '+' : ''}${baseline.p50DeltaMs.toFixed(2)} ms, p99 ${baseline.p99Ratio!.toFixed(2)}x`;
+  return `\n    vs ${baseline.name}: ${baseline.ratio.toFixed(2)}x (${baseline.ratioMin.toFixed(2)}–${baseline.ratioMax.toFixed(2)}; ${baseline.name} ${baseline.itemsPerSecond.toFixed(0)} items/s${baseline.note ? `, ${baseline.note}` : ''})${latency}`;
 }

@@ -5,14 +5,13 @@
  * is taken under the same machine conditions as the rate it divides (the cores are shared with other work
  * whose load comes and goes, and the same echo load has measured anywhere from 5k to 8k req/s here).
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { contracts, type ClassifyRequest } from '@maas/protos';
-import { cpuProfileEnv } from './bench-mesh.js';
 import { benchTexts } from './bench-texts.js';
+import { startChildServer } from './child-server.js';
 import { ECHO_PATH } from './echo-server.js';
 import { runWindow } from './load-generator.js';
+import { serverBaseline, type PairedBaseline } from './paired-baseline.js';
 import { callOnce, createRawUnaryClient, prepareRequests, type PreparedRequests } from './raw-unary-client.js';
 
 /** In flight against the echo server (and in the mesh benchmarks compared with it). */
@@ -34,43 +33,10 @@ export interface EchoBaseline {
 
 /** Starts the echo server, checks it answers byte for byte, and warms it (and the connection) up for `warmupMs`. */
 export async function startEchoBaseline(options: { rootDir: string; warmupMs: number; profileDir?: string }): Promise<EchoBaseline> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'echo-server.ts')], {
-    cwd: options.rootDir,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...(options.profileDir ? cpuProfileEnv(options.profileDir) : {}) },
-  });
-  // A bench that dies (or is interrupted) takes its echo server along.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.removeListener('exit', killOnExit));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  };
-
-  const exitedEarly = once(child, 'exit').then(([code]) => {
-    throw new Error(`echo server exited (${code}) before listening`);
-  });
-  exitedEarly.catch(() => undefined);
-  const port = await Promise.race([
-    (async () => {
-      let output = '';
-      for await (const chunk of child.stdout!) {
-        output += String(chunk);
-        const match = /listening (\d+)/.exec(output);
-        if (match) return Number(match[1]);
-      }
-      throw new Error('echo server closed its output before listening');
-    })(),
-    exitedEarly,
-  ]);
-  child.stdout!.resume();
-
+  const server = await startChildServer({ name: 'echo server', rootDir: options.rootDir, script: path.join(__dirname, 'echo-server.ts'), ...(options.profileDir ? { profileDir: options.profileDir } : {}) });
+  const { address, stop } = server;
   const classify = prepareRequests(contracts().maas.v1.Gateway.service.Classify, singleTextClassifyRequests(options.rootDir));
   const requests: PreparedRequests<Buffer> = { path: ECHO_PATH, bodies: classify.bodies, decode: (bytes) => bytes };
-  const address = `127.0.0.1:${port}`;
   const client = createRawUnaryClient(address);
   try {
     const answer = await callOnce(client, requests);
@@ -82,5 +48,10 @@ export async function startEchoBaseline(options: { rootDir: string; warmupMs: nu
   } finally {
     client.close();
   }
-  return { address, pid: child.pid!, requests, ...(options.profileDir ? { profileDir: options.profileDir } : {}), stop };
+  return { address, pid: server.pid, requests, ...(options.profileDir ? { profileDir: options.profileDir } : {}), stop };
+}
+
+/** The echo server as the baseline paired with a mesh window of single-text calls at BASELINE_CONCURRENCY. */
+export function echoPair(echo: EchoBaseline, timeoutMs: number): PairedBaseline {
+  return serverBaseline({ name: 'echo', address: echo.address, requests: echo.requests, concurrency: BASELINE_CONCURRENCY, itemsPerRequest: 1, timeoutMs });
 }

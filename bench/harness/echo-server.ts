@@ -5,6 +5,7 @@
  * Prints "listening <port>" once bound; exits on SIGTERM.
  */
 import * as grpc from '@grpc/grpc-js';
+import { serveUntilStopped } from './serve-child.js';
 
 /** The method's path; requests and answers are raw bytes. */
 export const ECHO_PATH = '/maas.bench.Echo/Echo';
@@ -17,18 +18,7 @@ function main(): void {
     Echo: { path: ECHO_PATH, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
   };
   server.addService(definition, { Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, call.request) });
-  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
-    if (error) {
-      console.error(`echo server: ${error.message}`);
-      process.exit(1);
-    }
-    console.log(`listening ${port}`);
-  });
-  process.once('SIGTERM', () => {
-    server.forceShutdown();
-    // An explicit exit, so --cpu-prof writes its profile.
-    process.exit(0);
-  });
+  serveUntilStopped(server, 'echo server');
 }
 
 if (require.main === module) main();

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { startCpuMeasurement, type CpuShares } from './cpu-usage.js';
+import type { BaselineWindow } from './paired-baseline.js';
 import type { PreparedRequests, RawUnaryClient } from './raw-unary-client.js';
 
 export interface LoadSpec {
@@ -35,8 +36,8 @@ export interface WindowResult {
   maxMs: number;
   /** CPU shares of the named processes (and the machine) over the window. */
   cpu?: CpuShares;
-  /** The echo baseline's rate measured right before this window (benchmarks compared with it). */
-  echoPerSecond?: number;
+  /** The paired baselines measured right before this window (see paired-baseline.ts). */
+  baselines?: BaselineWindow[];
 }
 
 export interface WindowOptions {
@@ -144,12 +145,25 @@ export interface MeasureSummary {
   cpu?: Record<string, number>;
   /** CPU microseconds each process spent per OK request (its median share ÷ the median rate). */
   cpuMicrosPerRequest?: Record<string, number>;
-  /** Median echo baseline rate of the paired windows. */
-  echoPerSecond?: number;
-  /** Median over the windows of (rate ÷ the echo rate measured right before it), and its range. */
-  vsEcho?: number;
-  vsEchoMin?: number;
-  vsEchoMax?: number;
+  /** Each paired baseline's medians and the ratios to it, window by window. */
+  baselines?: BaselineSummary[];
+}
+
+/** Medians over the windows of the paired baseline and of the mesh's ratios to it. */
+export interface BaselineSummary {
+  name: string;
+  itemsPerSecond: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  note?: string;
+  /** Median over the windows of (items/s ÷ the baseline's items/s right before), and its range. */
+  ratio: number;
+  ratioMin: number;
+  ratioMax: number;
+  /** Median over the windows of (p50 − the baseline's p50), in ms. */
+  p50DeltaMs?: number;
+  /** Median over the windows of (p99 ÷ the baseline's p99). */
+  p99Ratio?: number;
 }
 
 export interface Measurement {

@@ -60,7 +60,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): (batch: Batc
       unaryCall<Parameters<typeof clients.tokenizer.Encode>[0], EncodeResponse__Output>(
         (request, metadata, callOptions, callback) => clients.tokenizer.Encode(request, metadata, callOptions, callback),
         { model, version, texts: batch.texts },
-        { deadline },
+        { deadline, signal: batch.signal },
       ),
     );
     const firstOutput = manifest.outputs[0]?.name;
@@ -77,7 +77,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): (batch: Batc
             outputs: firstOutput ? [{ name: firstOutput }] : [],
             raw_input_contents: encoded.tensors.map((tensor) => tensor.raw_contents),
           },
-          { deadline },
+          { deadline, signal: batch.signal },
         ),
       );
     } catch (error) {
@@ -152,7 +152,8 @@ export function createClassifyHandler(options: ClassifyHandlerOptions) {
         texts: request.texts,
         meta: { manifest: decision.manifest, traceContext: context.active() },
         deadline: deadlineFromCall(call, options.requestTimeoutMs),
-        isCancelled: () => call.cancelled,
+        // Gone callers leave the queue at once; a batch all of whose callers are gone is cancelled downstream.
+        caller: call,
       });
       return { predictions: results.map((result) => ({ label: result.label, score: result.score, model_version: decision.version })) };
     });

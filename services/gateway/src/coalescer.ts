@@ -19,6 +19,18 @@ export interface Batch<M> {
   requests: ReadonlyArray<QueuedRequest<M>>;
   /** The latest deadline of its requests: an impatient caller gives up alone, it does not cut the others short. */
   deadline: Date;
+  /** Aborted once every caller of the batch has gone away: the executor cancels its downstream calls then. */
+  signal: AbortSignal;
+}
+
+/**
+ * The caller's side of a request, to learn that it went away (cancelled, or past its deadline at the server).
+ * A grpc-js server call is one as it is: `cancelled` and the 'cancelled' event.
+ */
+export interface CallerCancellation {
+  readonly cancelled: boolean;
+  once(event: 'cancelled', listener: () => void): unknown;
+  removeListener(event: 'cancelled', listener: () => void): unknown;
 }
 
 /** What the coalescer reports about each dispatched batch (for metrics). */
@@ -32,7 +44,11 @@ export interface BatchInfo {
 }
 
 export interface CoalescerOptions<M, R> {
-  /** How long the first request of a batch waits for others; 0 gathers what arrives in the same event-loop turn. */
+  /**
+   * How long a request that finds a free slot waits for others to join its batch; 0 (the default everywhere):
+   * not at all beyond the current event-loop turn, so a lone request goes downstream at once, and requests only
+   * accumulate while batches are in flight.
+   */
   maxDelayMs: number;
   /** Most texts per batch (a single larger request still goes alone, whole: requests are never split). */
   maxBatchTexts: number;
@@ -57,15 +73,29 @@ export interface SubmitRequest<M> {
   texts: readonly string[];
   meta: M;
   deadline: Date;
-  /** Whether the caller went away (checked before dispatch, so nobody's work is spent on it). */
-  isCancelled?: () => boolean;
+  /**
+   * The caller, to learn when it goes away: a waiting request is then dropped from the queue at once, and a
+   * dispatched batch whose callers have all gone has its downstream calls cancelled.
+   */
+  caller?: CallerCancellation;
 }
 
 interface Entry<M, R> extends QueuedRequest<M> {
-  isCancelled?: () => boolean;
+  caller?: CallerCancellation;
+  /** Listens for the caller going away, from submit until the request is settled. */
+  onGone?: () => void;
+  gone: boolean;
+  /** The batch it went out in, once dispatched. */
+  batch?: InFlight;
   enqueuedAt: number;
   resolve: (results: R[]) => void;
   reject: (error: unknown) => void;
+}
+
+/** A dispatched batch: how many of its callers are still there, and the switch that cancels its calls. */
+interface InFlight {
+  live: number;
+  controller: AbortController;
 }
 
 interface Queue<M, R> {
@@ -82,8 +112,12 @@ const isInvalidArgument = (error: unknown) => hasStatus(error, grpc.status.INVAL
 /**
  * Merges concurrent requests for the same (model, version) into batches, so that the two internal hops
  * (tokenizer, inference) are paid once per batch rather than once per request, then splits the answers back.
- * A batch leaves when it is full, when the first request in it has waited `maxDelayMs`, or as soon as a
- * running batch finishes and frees a slot.
+ * Never waits for the next stage when it is idle: a request that finds a free slot (fewer than maxInFlight
+ * batches of its (model, version) downstream) leaves at the end of the current event-loop turn, together with
+ * whatever arrived in the same turn (no timer: a turn is microseconds when the process is idle). Requests
+ * accumulate only while every slot is busy, and leave as soon as a running batch finishes (or the queue fills
+ * a batch), so batches grow with the load instead of with a delay. `maxDelayMs` > 0 brings back a wait for
+ * company, for whoever prefers fewer downstream calls to latency.
  */
 export class Coalescer<M, R> {
   private readonly queues = new Map<string, Queue<M, R>>();
@@ -108,19 +142,62 @@ export class Coalescer<M, R> {
         resourceExhausted(`queue for model ${request.model} version ${request.version} is full (${queue.waitingTexts} texts waiting, limit ${this.options.maxQueueTexts}); retry with backoff`),
       );
     }
+    if (request.caller?.cancelled) return Promise.reject(cancelled('the call was cancelled before it was queued'));
     return new Promise<R[]>((resolve, reject) => {
-      queue.waiting.push({
+      const entry: Entry<M, R> = {
         texts: request.texts,
         meta: request.meta,
         deadline: request.deadline,
-        isCancelled: request.isCancelled,
+        gone: false,
         enqueuedAt: performance.now(),
-        resolve,
-        reject,
-      });
+        resolve: (results) => {
+          this.stopListening(entry);
+          resolve(results);
+        },
+        reject: (error) => {
+          this.stopListening(entry);
+          reject(error);
+        },
+      };
+      if (request.caller) {
+        entry.caller = request.caller;
+        entry.onGone = () => this.callerGone(key, queue, entry);
+        request.caller.once('cancelled', entry.onGone);
+      }
+      queue.waiting.push(entry);
       queue.waitingTexts += request.texts.length;
       this.schedule(key, queue);
     });
+  }
+
+  private stopListening(entry: Entry<M, R>): void {
+    if (entry.onGone) entry.caller!.removeListener('cancelled', entry.onGone);
+    entry.onGone = undefined;
+  }
+
+  /**
+   * The caller of `entry` went away: while waiting, it leaves the queue now (its texts no longer count against
+   * the queue's limit, and no batch carries them); once dispatched, its batch's calls are cancelled when it was
+   * the last caller left in it.
+   */
+  private callerGone(key: string, queue: Queue<M, R>, entry: Entry<M, R>): void {
+    entry.onGone = undefined;
+    if (entry.gone) return;
+    entry.gone = true;
+    if (entry.batch) {
+      entry.batch.live -= 1;
+      if (entry.batch.live === 0) entry.batch.controller.abort();
+      return;
+    }
+    const at = queue.waiting.indexOf(entry);
+    if (at < 0) return;
+    queue.waiting.splice(at, 1);
+    queue.waitingTexts -= entry.texts.length;
+    entry.reject(cancelled('the call was cancelled before it was sent downstream'));
+    if (queue.waiting.length === 0 && queue.inFlight === 0) {
+      this.clearTimer(queue);
+      this.queues.delete(key);
+    }
   }
 
   /** Texts waiting (not yet dispatched), per (model, version) queue. */
@@ -194,7 +271,7 @@ export class Coalescer<M, R> {
 
   /** Fails a request whose caller went away or whose deadline passed (nobody's work is spent on it); says whether it did. */
   private rejectIfGone(entry: Entry<M, R>, now: number): boolean {
-    if (entry.isCancelled?.()) {
+    if (entry.gone || entry.caller?.cancelled) {
       entry.reject(cancelled('the call was cancelled before it was sent downstream'));
       return true;
     }
@@ -207,6 +284,8 @@ export class Coalescer<M, R> {
 
   private async run(key: string, queue: Queue<M, R>, entries: Array<Entry<M, R>>): Promise<void> {
     queue.inFlight += 1;
+    const inFlight: InFlight = { live: entries.length, controller: new AbortController() };
+    for (const entry of entries) entry.batch = inFlight;
     const now = performance.now();
     this.options.onBatch?.({
       model: queue.model,
@@ -216,7 +295,7 @@ export class Coalescer<M, R> {
       waitedSeconds: entries.map((entry) => (now - entry.enqueuedAt) / 1000),
     });
     try {
-      await this.execute(queue, entries);
+      await this.execute(queue, entries, inFlight.controller.signal);
     } finally {
       queue.inFlight -= 1;
       // Whoever waited for a free slot has waited long enough: send it now rather than start another delay.
@@ -226,9 +305,9 @@ export class Coalescer<M, R> {
   }
 
   /** Runs a batch and settles each of its requests; never rejects. */
-  private async execute(queue: Queue<M, R>, entries: Array<Entry<M, R>>): Promise<void> {
+  private async execute(queue: Queue<M, R>, entries: Array<Entry<M, R>>, signal: AbortSignal): Promise<void> {
     try {
-      const results = await this.options.execute(this.batchOf(queue, entries));
+      const results = await this.options.execute(this.batchOf(queue, entries, signal));
       const expected = entries.reduce((sum, entry) => sum + entry.texts.length, 0);
       if (results.length !== expected) throw internal(`batch answered ${results.length} results for ${expected} texts`);
       let offset = 0;
@@ -242,7 +321,7 @@ export class Coalescer<M, R> {
         // this batch's slot, so that a refused batch never turns into more concurrent downstream calls than
         // maxInFlight allows; a caller that gave up meanwhile is skipped.
         for (const entry of entries) {
-          if (!this.rejectIfGone(entry, Date.now())) await this.execute(queue, [entry]);
+          if (!this.rejectIfGone(entry, Date.now())) await this.execute(queue, [entry], signal);
         }
       } else {
         for (const entry of entries) entry.reject(error);
@@ -250,7 +329,7 @@ export class Coalescer<M, R> {
     }
   }
 
-  private batchOf(queue: Queue<M, R>, entries: Array<Entry<M, R>>): Batch<M> {
+  private batchOf(queue: Queue<M, R>, entries: Array<Entry<M, R>>, signal: AbortSignal): Batch<M> {
     const texts: string[] = [];
     let deadline = entries[0]!.deadline;
     for (const entry of entries) {
@@ -263,6 +342,7 @@ export class Coalescer<M, R> {
       texts,
       requests: entries.map(({ texts: requestTexts, meta, deadline: requestDeadline }) => ({ texts: requestTexts, meta, deadline: requestDeadline })),
       deadline,
+      signal,
     };
   }
 }

@@ -14,8 +14,10 @@ export interface GatewayConfig extends ServerConfig, RegistryConsumerConfig {
   /** MAX_TEXT_BYTES: longest text accepted, in UTF-8 bytes (INVALID_ARGUMENT above it, naming the text's index). */
   maxTextBytes: number;
   /**
-   * COALESCE_MAX_DELAY_MS: how long the first Classify call of a batch waits for others for the same (model,
-   * version) to join it, in milliseconds (fractions allowed; 0: only calls arriving in the same event-loop turn).
+   * COALESCE_MAX_DELAY_MS: how long a Classify call that finds a free downstream slot waits for others for the
+   * same (model, version) to join it, in milliseconds (fractions allowed). 0, the default: no wait beyond the
+   * current event-loop turn; calls then merge only while every slot is busy, which costs nothing at low load
+   * and fills batches at high load. Above 0 it trades latency for fewer downstream calls.
    */
   coalesceMaxDelayMs: number;
   /** COALESCE_MAX_TEXTS: most texts merged into one tokenizer call and one ModelInfer (keep it within the tokenizer's own limit). */
@@ -39,7 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Gatew
     requestTimeoutMs: reader.int('REQUEST_TIMEOUT_MS', { default: 10_000, min: 1, doc: 'deadline for downstream calls when the caller set none (ms)' }),
     maxBatchTexts: reader.int('MAX_BATCH_TEXTS', { default: 256, min: 1, doc: 'most texts per Classify call' }),
     maxTextBytes: reader.int('MAX_TEXT_BYTES', { default: 16_384, min: 1, doc: 'longest text accepted, in UTF-8 bytes' }),
-    coalesceMaxDelayMs: reader.number('COALESCE_MAX_DELAY_MS', { default: 1, min: 0, max: 1_000, doc: 'how long a Classify call waits for others to share its downstream calls (ms; 0: same event-loop turn)' }),
+    coalesceMaxDelayMs: reader.number('COALESCE_MAX_DELAY_MS', { default: 0, min: 0, max: 1_000, doc: 'how long a Classify call that finds a free slot waits for others to share its downstream calls (ms; 0: no wait)' }),
     coalesceMaxTexts: reader.int('COALESCE_MAX_TEXTS', { default: 256, min: 1, doc: 'most texts merged into one tokenizer call and one ModelInfer' }),
     coalesceMaxInFlight: reader.int('COALESCE_MAX_IN_FLIGHT', { default: 4, min: 1, doc: 'merged batches per (model, version) in flight downstream at once' }),
     maxQueueTexts: reader.int('MAX_QUEUE_TEXTS', { default: 4_096, min: 1, doc: 'most texts waiting per (model, version) queue before RESOURCE_EXHAUSTED' }),

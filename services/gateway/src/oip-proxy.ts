@@ -79,7 +79,8 @@ export function createOipProxy(options: OipProxyOptions): GRPCInferenceServiceHa
             (forwarded, metadata, callOptions, callback) => clients.inference.ModelInfer(forwarded, metadata, callOptions, callback),
             // Everything as the caller sent it (typed or raw contents, parameters, id), with the version filled in.
             { ...request, model_version: version },
-            { deadline: deadlineFromCall(call, options.requestTimeoutMs) },
+            // parent: a caller that goes away (or runs out of time) cancels the forwarded call.
+            { deadline: deadlineFromCall(call, options.requestTimeoutMs), parent: call },
           ),
         );
       } catch (error) {
@@ -110,7 +111,7 @@ export function createOipProxy(options: OipProxyOptions): GRPCInferenceServiceHa
           unaryCall<{ name: string; version: string }, ModelReadyResponse__Output>(
             (forwarded, metadata, callOptions, callback) => clients.inference.ModelReady(forwarded, metadata, callOptions, callback),
             { name: request.name, version },
-            { deadline: deadlineFromCall(call, options.requestTimeoutMs) },
+            { deadline: deadlineFromCall(call, options.requestTimeoutMs), parent: call },
           ),
         );
       },
@@ -124,7 +125,7 @@ export function createOipProxy(options: OipProxyOptions): GRPCInferenceServiceHa
           unaryCall<{ name: string; version: string }, ModelMetadataResponse__Output>(
             (forwarded, metadata, callOptions, callback) => clients.inference.ModelMetadata(forwarded, metadata, callOptions, callback),
             { name: request.name, version },
-            { deadline: deadlineFromCall(call, options.requestTimeoutMs) },
+            { deadline: deadlineFromCall(call, options.requestTimeoutMs), parent: call },
           ),
         );
       },

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Status } from '@maas/protos';
 import { invalidArgument, unavailable } from '@maas/shared';
 import test from 'ava';
@@ -10,7 +11,7 @@ function echoCoalescer(overrides: Partial<CoalescerOptions<Meta, string>> = {}) 
   const batches: Array<Batch<Meta>> = [];
   const infos: BatchInfo[] = [];
   const coalescer = new Coalescer<Meta, string>({
-    maxDelayMs: 1,
+    maxDelayMs: 0,
     maxBatchTexts: 256,
     maxQueueTexts: 1_000,
     maxInFlight: 4,
@@ -25,8 +26,34 @@ function echoCoalescer(overrides: Partial<CoalescerOptions<Meta, string>> = {}) 
 }
 
 const soon = (ms = 10_000) => new Date(Date.now() + ms);
-const submit = (coalescer: Coalescer<Meta, string>, texts: string[], options: { version?: string; caller?: string; deadline?: Date; isCancelled?: () => boolean } = {}) =>
-  coalescer.submit({ model: 'm', version: options.version ?? '1', texts, meta: { caller: options.caller ?? texts.join() }, deadline: options.deadline ?? soon(), isCancelled: options.isCancelled });
+const submit = (coalescer: Coalescer<Meta, string>, texts: string[], options: { version?: string; caller?: string; deadline?: Date; call?: FakeCall } = {}) =>
+  coalescer.submit({ model: 'm', version: options.version ?? '1', texts, meta: { caller: options.caller ?? texts.join() }, deadline: options.deadline ?? soon(), ...(options.call ? { caller: options.call } : {}) });
+
+/** A caller as a grpc-js server call is one: `cancelled`, and a 'cancelled' event when it goes away. */
+class FakeCall extends EventEmitter {
+  cancelled = false;
+  cancel(): void {
+    this.cancelled = true;
+    this.emit('cancelled');
+  }
+}
+
+/** A coalescer whose executor records each batch and holds it until `hold.releaseAll()`; it answers the texts as they are. */
+function heldCoalescer(overrides: Partial<CoalescerOptions<Meta, string>> = {}) {
+  const hold = gate();
+  const held = echoCoalescer({
+    execute: async (batch) => {
+      held.batches.push(batch);
+      await hold.wait();
+      return batch.texts;
+    },
+    ...overrides,
+  });
+  return { ...held, hold };
+}
+
+/** Lets pending immediates (the coalescer's end-of-turn dispatch) and promise callbacks run. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** An executor that holds every batch until released, to pile requests up behind it. */
 function gate() {
@@ -163,7 +190,7 @@ test('requests whose caller gave up while queued are dropped before dispatch', a
   const { coalescer, batches } = echoCoalescer();
   const outcomes = await Promise.allSettled([
     submit(coalescer, ['late'], { deadline: new Date(Date.now() - 1) }),
-    submit(coalescer, ['gone'], { isCancelled: () => true }),
+    submit(coalescer, ['gone'], { call: Object.assign(new FakeCall(), { cancelled: true }) }),
     submit(coalescer, ['ok']),
   ]);
   t.is(((outcomes[0] as PromiseRejectedResult).reason as { code?: number }).code, Status.DEADLINE_EXCEEDED);
@@ -203,4 +230,138 @@ test('close fails waiting requests and refuses new ones', async (t) => {
   t.is(((await t.throwsAsync(submit(coalescer, ['c']))) as { code?: number }).code, Status.UNAVAILABLE);
   hold.releaseAll();
   t.deepEqual(await running, ['a']);
+});
+
+test('a lone request goes downstream at the end of its event-loop turn, not after a timer', async (t) => {
+  const { coalescer, batches, hold } = heldCoalescer();
+  const answer = submit(coalescer, ['alone']);
+  t.is(batches.length, 0);
+  await nextTurn();
+  t.deepEqual(batches.map((batch) => batch.texts), [['alone']]);
+  hold.releaseAll();
+  t.deepEqual(await answer, ['alone']);
+});
+
+test('a burst while a batch is in flight waits for it, then leaves as one batch without any timer', async (t) => {
+  const { coalescer, batches, hold } = heldCoalescer({
+    maxInFlight: 1,
+    // A delay that would be noticed if it applied: requests that waited for a slot must not wait for it too.
+    maxDelayMs: 60_000,
+  });
+  // With a free slot, maxDelayMs > 0 waits for company: flush the first batch out by filling it.
+  const first = coalescer.submit({ model: 'm', version: '1', texts: Array.from({ length: 256 }, (_, index) => `t${index}`), meta: { caller: 'big' }, deadline: soon() });
+  t.is(batches.length, 1);
+  const burst = [submit(coalescer, ['a']), submit(coalescer, ['b']), submit(coalescer, ['c'])];
+  await nextTurn();
+  t.is(batches.length, 1, 'nothing leaves while the only slot is busy');
+  hold.releaseAll();
+  await first;
+  await nextTurn();
+  t.deepEqual(batches[1]?.texts, ['a', 'b', 'c']);
+  hold.releaseAll();
+  t.deepEqual(await Promise.all(burst), [['a'], ['b'], ['c']]);
+});
+
+test('a caller that goes away while queued leaves the queue at once and is never sent', async (t) => {
+  const { coalescer, batches, hold } = heldCoalescer({
+    maxInFlight: 1,
+  });
+  const running = submit(coalescer, ['a']);
+  await nextTurn();
+  const call = new FakeCall();
+  const leaving = submit(coalescer, ['gone', 'too'], { call });
+  const staying = submit(coalescer, ['b']);
+  t.deepEqual(coalescer.queueDepths(), [{ model: 'm', version: '1', texts: 3 }]);
+  call.cancel();
+  t.is(((await t.throwsAsync(leaving)) as { code?: number }).code, Status.CANCELLED);
+  t.deepEqual(coalescer.queueDepths(), [{ model: 'm', version: '1', texts: 1 }]);
+  hold.releaseAll();
+  await running;
+  await nextTurn();
+  hold.releaseAll();
+  t.deepEqual(await staying, ['b']);
+  t.deepEqual(batches.map((batch) => batch.texts), [['a'], ['b']]);
+});
+
+test('a caller already gone when it submits is refused CANCELLED', async (t) => {
+  const { coalescer, batches } = echoCoalescer();
+  const error = await t.throwsAsync(submit(coalescer, ['x'], { call: Object.assign(new FakeCall(), { cancelled: true }) }));
+  t.is((error as { code?: number }).code, Status.CANCELLED);
+  t.is(batches.length, 0);
+});
+
+test('a lone request cancelled in flight cancels its batch downstream', async (t) => {
+  const { coalescer, batches, hold } = heldCoalescer();
+  const call = new FakeCall();
+  const answer = submit(coalescer, ['a'], { call });
+  await nextTurn();
+  t.false(batches[0]!.signal.aborted);
+  call.cancel();
+  t.true(batches[0]!.signal.aborted);
+  hold.releaseAll();
+  await answer;
+});
+
+test('a merged batch is cancelled downstream only once every one of its callers is gone', async (t) => {
+  const hold = gate();
+  const { coalescer, batches } = echoCoalescer({
+    execute: async (batch) => {
+      batches.push(batch);
+      await hold.wait();
+      if (batch.signal.aborted) throw new Error('cancelled downstream');
+      return batch.texts;
+    },
+  });
+  const calls = [new FakeCall(), new FakeCall(), new FakeCall()];
+  const answers = calls.map((call, index) => submit(coalescer, [`t${index}`], { call }));
+  await nextTurn();
+  t.is(batches.length, 1);
+  t.is(batches[0]!.requests.length, 3);
+  calls[0]!.cancel();
+  calls[2]!.cancel();
+  t.false(batches[0]!.signal.aborted, 'one caller is still waiting for its answer');
+  hold.releaseAll();
+  t.deepEqual(await answers[1], ['t1']);
+
+  // The same again, with the last caller leaving too.
+  const more = [new FakeCall(), new FakeCall()];
+  const moreAnswers = more.map((call, index) => submit(coalescer, [`u${index}`], { call }));
+  await nextTurn();
+  more[0]!.cancel();
+  more[1]!.cancel();
+  t.true(batches[1]!.signal.aborted);
+  hold.releaseAll();
+  await Promise.allSettled(moreAnswers);
+});
+
+test('mixed deadlines: an expired request is dropped, the others go with the latest deadline', async (t) => {
+  const { coalescer, batches, hold } = heldCoalescer({
+    maxInFlight: 1,
+  });
+  const running = submit(coalescer, ['first']);
+  await nextTurn();
+  const late = soon(60_000);
+  const queued = [
+    submit(coalescer, ['expiring'], { deadline: new Date(Date.now() + 5) }),
+    submit(coalescer, ['early'], { deadline: soon(20_000) }),
+    submit(coalescer, ['late'], { deadline: late }),
+  ];
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  hold.releaseAll();
+  await running;
+  await nextTurn();
+  hold.releaseAll();
+  const [expired, early, lateAnswer] = await Promise.allSettled(queued);
+  t.is(((expired as PromiseRejectedResult).reason as { code?: number }).code, Status.DEADLINE_EXCEEDED);
+  t.deepEqual((early as PromiseFulfilledResult<string[]>).value, ['early']);
+  t.deepEqual((lateAnswer as PromiseFulfilledResult<string[]>).value, ['late']);
+  t.deepEqual(batches[1]!.texts, ['early', 'late']);
+  t.is(batches[1]!.deadline.getTime(), late.getTime());
+});
+
+test('an answered caller stops listening for its cancellation', async (t) => {
+  const { coalescer } = echoCoalescer();
+  const call = new FakeCall();
+  await submit(coalescer, ['a'], { call });
+  t.is(call.listenerCount('cancelled'), 0);
 });

@@ -12,7 +12,7 @@ test('defaults: the gateway ports, the other services on localhost, the document
     registryAddress: '127.0.0.1:50054',
     maxBatchTexts: 256,
     maxTextBytes: 16_384,
-    coalesceMaxDelayMs: 1,
+    coalesceMaxDelayMs: 0,
     coalesceMaxTexts: 256,
   });
   t.true(Object.isFrozen(config));

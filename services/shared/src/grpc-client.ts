@@ -17,7 +17,15 @@ export function createClient<T extends grpc.Client>(Client: ClientConstructor<T>
     'grpc.max_send_message_length': DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
+    // Kept on: transparent retries resend a call that a server refused before processing it (a GOAWAY at
+    // max connection age), which a service-to-service hop must survive.
     'grpc.enable_retries': 1,
+    // Channelz keeps per-call bookkeeping that nothing here reads.
+    'grpc.enable_channelz': 0,
+    // Answers of batch-shaped calls are large (256 texts of int64 ids: 200 KB); with HTTP/2's default 64 KB
+    // window the server stops after each 64 KB until this side has read it and sent a window update (measured
+    // on loopback, 200 KB answers: p50 0.52-0.64 ms -> 0.42-0.51 ms with an 8 MiB window).
+    'grpc-node.flow_control_window': 8 * 1024 * 1024,
   });
 }
 
@@ -25,6 +33,13 @@ export interface UnaryCallOptions {
   /** Absolute deadline (Date) or milliseconds from now. */
   deadline: Date | number;
   metadata?: grpc.Metadata;
+  /**
+   * The server call this one serves: its cancellation (the caller went away, or its deadline passed) cancels
+   * this call, and this call's deadline is never later than its (grpc-js propagation, default flags).
+   */
+  parent?: grpc.CallOptions['parent'];
+  /** Cancels the call when aborted (e.g. once every caller of a merged batch has gone away). */
+  signal?: AbortSignal;
 }
 
 /** Promise form of a generated unary client method: `unaryCall((r, md, o, cb) => client.Encode(r, md, o, cb), req, { deadline })`. */
@@ -34,11 +49,22 @@ export function unaryCall<Req, Res>(
   options: UnaryCallOptions,
 ): Promise<Res> {
   const deadline = typeof options.deadline === 'number' ? new Date(Date.now() + options.deadline) : options.deadline;
+  const { signal } = options;
   return new Promise<Res>((resolve, reject) => {
-    invoke(request, options.metadata ?? new grpc.Metadata(), { deadline }, (error, response) => {
+    let onAbort: (() => void) | undefined;
+    const call = invoke(request, options.metadata ?? new grpc.Metadata(), options.parent ? { deadline, parent: options.parent } : { deadline }, (error, response) => {
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
       if (error) reject(error);
       else resolve(response as Res);
     });
+    if (signal) {
+      if (signal.aborted) {
+        call.cancel();
+        return;
+      }
+      onAbort = () => call.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
   });
 }
 

@@ -4,6 +4,13 @@
  * to CommonJS for exactly this). Configured by the standard OTEL_* variables; maas only changes defaults:
  * traces go nowhere unless an exporter or OTLP endpoint is named (a laptop has no collector), and metrics are
  * served by each service's own Prometheus endpoint rather than pushed.
+ *
+ * When nothing is exported (the default), the SDK is not started and gRPC is not instrumented at all: the
+ * instrumentation and the async-context manager cost every call and every hop CPU even when each span is a
+ * no-op (measured: ~9% of the gateway's profile at 1 call in flight), for traces nobody receives. The
+ * OpenTelemetry API then stays the no-op one, so the services' own spans cost next to nothing, and no trace
+ * context is propagated between the services. Name an exporter (OTEL_TRACES_EXPORTER, or an OTLP endpoint)
+ * and every hop is traced and propagated again.
  */
 import path from 'node:path';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
@@ -18,6 +25,13 @@ env.OTEL_LOGS_EXPORTER ??= 'none';
 // services/<name>/dist/main.js → maas-<name>, when the deployment did not name the service.
 env.OTEL_SERVICE_NAME ??= `maas-${path.basename(path.resolve(path.dirname(process.argv[1] ?? '.'), '..'))}`;
 
-const sdk = new NodeSDK({ instrumentations: [new GrpcInstrumentation()] });
-sdk.start();
-(globalThis as Record<symbol, unknown>)[TELEMETRY_SDK_KEY] = sdk;
+/** Whether an OTEL_*_EXPORTER list names anything besides "none". */
+const namesExporter = (value: string | undefined) => (value ?? '').split(',').some((name) => name.trim() !== '' && name.trim() !== 'none');
+const disabled = (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true';
+const tracing = !disabled && namesExporter(env.OTEL_TRACES_EXPORTER);
+
+if (!disabled && (tracing || namesExporter(env.OTEL_METRICS_EXPORTER) || namesExporter(env.OTEL_LOGS_EXPORTER))) {
+  const sdk = new NodeSDK({ instrumentations: tracing ? [new GrpcInstrumentation()] : [] });
+  sdk.start();
+  (globalThis as Record<symbol, unknown>)[TELEMETRY_SDK_KEY] = sdk;
+}
