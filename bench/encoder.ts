@@ -10,7 +10,7 @@ import { contracts, type ClassifyResponse__Output } from '@maas/protos';
 import { peerPair } from './classify.js';
 import { eventually } from '../test/support/eventually.js';
 import { benchTexts, textsAt } from './harness/bench-texts.js';
-import { measureVariant, meshTarget, withMesh, type Benchmark, type VariantResult } from './harness/benchmark.js';
+import { measureVariant, meshTarget, withMesh, type Benchmark } from './harness/benchmark.js';
 import { checkInferResponse, encodeWithTokenizer, modelInferRequests } from './harness/model-inputs.js';
 import { classifyRequests, ortLimitBaseline } from './harness/paired-baseline.js';
 import { callOnceAt, prepareRequests } from './harness/raw-unary-client.js';

@@ -107,7 +107,7 @@ export async function startBenchMesh(options: BenchMeshOptions): Promise<BenchMe
     await waitForModelsReady(mesh.addresses.inference);
   } catch (error) {
     await mesh.stop();
-    throw new Error(`${(error as Error).message}\n${lines.join('\n')}`);
+    throw new Error(`${(error as Error).message}\n${lines.join('\n')}`, { cause: error });
   }
   return { env: { ...options.env }, ...(options.profileDir ? { profileDir: options.profileDir } : {}), addresses: mesh.addresses, pids, metricsPorts: mesh.metricsPorts, recentLines: () => [...lines],
     exitCodes: () => Object.fromEntries(MESH_SERVICES.map((service) => [service, mesh.processes[service].exitCode ?? mesh.processes[service].signalCode])) as Record<MeshService, number | string | null>,

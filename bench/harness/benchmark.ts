@@ -108,7 +108,7 @@ export async function withMesh(context: BenchContext, label: string, env: Record
     // A service that died mid-measurement shows up as refused connections: say which one and what it said.
     const exited = Object.entries(mesh.exitCodes()).filter(([, code]) => code !== null);
     const detail = exited.length ? `\nexited: ${exited.map(([service, code]) => `${service} (${code})`).join(', ')}` : '';
-    throw new Error(`${label}: ${(error as Error).message}${detail}\nlast service output:\n${mesh.recentLines().join('\n')}`);
+    throw new Error(`${label}: ${(error as Error).message}${detail}\nlast service output:\n${mesh.recentLines().join('\n')}`, { cause: error });
   } finally {
     if (!shared) await mesh.stop();
   }

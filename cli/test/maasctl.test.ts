@@ -4,8 +4,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
-import * as grpc from '@grpc/grpc-js';
-import { contracts, type ClassifyRequest__Output, type GatewayHandlers } from '@maas/protos';
 import { listModels, registerPackage, runCli } from '../src/index.js';
 import { sha256Hex, uniqueModelName, writeFakePackage } from '../../test/support/model-packages.js';
 import { freePort } from '@maas/shared';

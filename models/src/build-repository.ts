@@ -139,7 +139,7 @@ async function loadSplits(dataDir: string): Promise<{ train: TextDataset; test: 
     return { train: await readJsonl(join(dataDir, 'train.jsonl')), test: await readJsonl(join(dataDir, 'test.jsonl')) };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(`sentiment data set not found in ${dataDir} (train.jsonl, test.jsonl): ${(err as Error).message}`);
+      throw new Error(`sentiment data set not found in ${dataDir} (train.jsonl, test.jsonl): ${(err as Error).message}`, { cause: err });
     }
     throw err;
   }

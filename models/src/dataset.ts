@@ -16,7 +16,7 @@ export function parseJsonl(content: string, source = 'data'): TextDataset {
     try {
       row = JSON.parse(line);
     } catch (err) {
-      throw new Error(`${source}:${i + 1}: not JSON (${(err as Error).message})`);
+      throw new Error(`${source}:${i + 1}: not JSON (${(err as Error).message})`, { cause: err });
     }
     if (typeof row.text !== 'string') throw new Error(`${source}:${i + 1}: "text" must be a string`);
     if (row.label !== 0 && row.label !== 1) throw new Error(`${source}:${i + 1}: "label" must be 0 or 1`);

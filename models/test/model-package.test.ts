@@ -73,9 +73,9 @@ test('sentiment manifests have the documented fields and values', async (t) => {
     const metrics = JSON.parse(await readFile(join(options.outDir, 'sentiment', version, 'metrics.json'), 'utf8'));
     t.is(metrics.accuracy, m.metrics.accuracy);
     t.is(metrics.examples, 100);
-    const [[tn, fp], [fn, tp]] = metrics.confusion_matrix.matrix as number[][];
-    t.is(tn! + fp! + fn! + tp!, 100);
-    t.true(Math.abs(m.metrics.accuracy - (tn! + tp!) / 100) < 1e-6);
+    const [[tn, fp], [fn, tp]] = metrics.confusion_matrix.matrix as [[number, number], [number, number]];
+    t.is(tn + fp + fn + tp, 100);
+    t.true(Math.abs(m.metrics.accuracy! - (tn + tp) / 100) < 1e-6);
   }
   t.regex((await manifestOf('sentiment', '1')).description, /fp32/);
   t.regex((await manifestOf('sentiment', '2')).description, /int8/);

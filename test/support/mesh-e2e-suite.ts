@@ -278,7 +278,7 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     const parsed = JSON.parse(json.stdout) as { model: string; predictions: Array<{ text: string; label: string; score: number; model_version: string }> };
     t.is(parsed.model, 'sentiment');
     t.deepEqual(parsed.predictions.map(({ text, label, model_version }) => [text, label, model_version]), lines.map(([label, , version], index) => [texts[index], label, version]));
-    parsed.predictions.forEach((prediction, index) => t.is(prediction.score.toFixed(4), lines[index]![1]));
+    parsed.predictions.forEach((prediction, index) => t.is(prediction.score.toFixed(4), lines[index]?.[1] ?? '(no line)'));
 
     const unknown = await run(['classify', 'no-such-model', 'text', ...gateway]);
     t.is(unknown.code, 1);

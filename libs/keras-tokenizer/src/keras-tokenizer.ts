@@ -274,7 +274,7 @@ function entries<K, V extends ParsedJson>(
   try {
     decoded = pyJsonLoads(encoded);
   } catch (error) {
-    throw new TypeError(`tokenizer JSON: config "${key}" is not valid JSON: ${(error as Error).message}`);
+    throw new TypeError(`tokenizer JSON: config "${key}" is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (!(decoded instanceof Map)) throw new TypeError(`tokenizer JSON: config "${key}" must encode an object`);
   const out = new Map<K, V>();

@@ -52,7 +52,7 @@ async function codeOf(promise: Promise<unknown>): Promise<{ code: number; detail
 
 test('health is NOT_SERVING while no registry snapshot has been read', async (t) => {
   const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
-  const health = new Health(`127.0.0.1:${gateway.port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
+  const health = new Health(`127.0.0.1:${gateway.port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => unknown>;
   t.teardown(() => health.close());
   for (const name of ['', 'maas.v1.Gateway', 'inference.GRPCInferenceService']) {
     const reply = await new Promise<{ status: string }>((resolve, reject) =>
@@ -78,7 +78,7 @@ test('Classify is UNAVAILABLE while the registry has not been read', async (t) =
 
 test('OIP server-level calls are answered by the gateway itself', async (t) => {
   const call = <Res>(method: 'ServerLive' | 'ServerReady' | 'ServerMetadata') =>
-    unaryCall<object, Res>((r, md, o, cb) => (oip[method] as Function).call(oip, r, md, o, cb), {}, { deadline: 5_000 });
+    unaryCall<object, Res>((r, md, o, cb) => (oip[method] as (...args: unknown[]) => unknown).call(oip, r, md, o, cb), {}, { deadline: 5_000 });
   t.deepEqual(await call('ServerLive'), { live: true });
   t.deepEqual(await call('ServerReady'), { ready: false });
   t.like(await call<{ name: string; version: string }>('ServerMetadata'), { name: 'maas-gateway', version: '0.1.0' });

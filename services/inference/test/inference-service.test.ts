@@ -36,7 +36,7 @@ let classifier: Classifier;
 let tmp: string;
 
 const call = <Req, Res>(method: string, request: Req): Promise<Res> =>
-  unaryCall((req: Req, md, opts, cb) => (client as unknown as Record<string, Function>)[method]!.call(client, req, md, opts, cb), request, { deadline: 20_000 });
+  unaryCall((req: Req, md, opts, cb) => (client as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!.call(client, req, md, opts, cb), request, { deadline: 20_000 });
 const infer = (request: ModelInferRequest) => call<ModelInferRequest, ModelInferResponse__Output>('ModelInfer', request);
 const errorOf = async (promise: Promise<unknown>) => (await promise.then(() => { throw new Error('expected an error'); }, (error: unknown) => error)) as { code: number; details: string };
 
