@@ -78,7 +78,7 @@ test('Classify is UNAVAILABLE while the registry has not been read', async (t) =
 
 test('OIP server-level calls are answered by the gateway itself', async (t) => {
   const call = <Res>(method: 'ServerLive' | 'ServerReady' | 'ServerMetadata') =>
-    unaryCall<object, Res>((r, md, o, cb) => (oip[method] as (...args: unknown[]) => unknown).call(oip, r, md, o, cb), {}, { deadline: 5_000 });
+    unaryCall<object, Res>((r, md, o, cb) => (oip[method] as (...args: unknown[]) => grpc.ClientUnaryCall).call(oip, r, md, o, cb), {}, { deadline: 5_000 });
   t.deepEqual(await call('ServerLive'), { live: true });
   t.deepEqual(await call('ServerReady'), { ready: false });
   t.like(await call<{ name: string; version: string }>('ServerMetadata'), { name: 'maas-gateway', version: '0.1.0' });

@@ -3,6 +3,7 @@
  * port 0). The classifier is the example sentiment package when `npm run models` has built it, else a tiny
  * model of the same shape; answers are checked against running the same ONNX file directly.
  */
+import type * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,7 +37,7 @@ let classifier: Classifier;
 let tmp: string;
 
 const call = <Req, Res>(method: string, request: Req): Promise<Res> =>
-  unaryCall((req: Req, md, opts, cb) => (client as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!.call(client, req, md, opts, cb), request, { deadline: 20_000 });
+  unaryCall((req: Req, md, opts, cb) => (client as unknown as Record<string, (...args: unknown[]) => grpc.ClientUnaryCall>)[method]!.call(client, req, md, opts, cb), request, { deadline: 20_000 });
 const infer = (request: ModelInferRequest) => call<ModelInferRequest, ModelInferResponse__Output>('ModelInfer', request);
 const errorOf = async (promise: Promise<unknown>) => (await promise.then(() => { throw new Error('expected an error'); }, (error: unknown) => error)) as { code: number; details: string };
 

@@ -85,7 +85,7 @@ test('over the wire: a caller never sees a dependency address or an internal mes
   downstream.setServing(true);
   const downstreamClient = createClient(contracts().maas.v1.Gateway, `127.0.0.1:${downstream.port}`);
   const deadClient = createClient(contracts().maas.v1.Gateway, `127.0.0.1:${await freePort()}`);
-  const forward = (client: grpc.Client & { Classify: (...args: unknown[]) => unknown }, request: ClassifyRequest) =>
+  const forward = (client: grpc.Client & { Classify: (...args: unknown[]) => grpc.ClientUnaryCall }, request: ClassifyRequest) =>
     unaryCall<ClassifyRequest, ClassifyResponse__Output>((r, md, o, cb) => client.Classify(r, md, o, cb), request, { deadline: 2_000 });
 
   // The service under test passes downstream failures on unwrapped, or relayed under the hop's name.
