@@ -42,7 +42,7 @@ export const EXAMPLE_MANIFESTS = {
     labels: ['negative', 'positive'],
     output_activation: 'softmax',
   },
-} satisfies Record<string, Omit<ModelManifest__Output, 'version' | 'description' | 'files' | 'metrics'>>;
+} satisfies Record<string, Omit<ModelManifest__Output, 'version' | 'description' | 'files' | 'metrics' | 'evaluation_file'>>;
 
 /**
  * A valid manifest with every field present (as the registry serves it), shaped like the sentiment example;
@@ -50,7 +50,7 @@ export const EXAMPLE_MANIFESTS = {
  */
 export function testManifest(overrides: Partial<ModelManifest__Output> = {}): ModelManifest__Output {
   // A deep copy: tests change the manifests they get, never the examples.
-  return structuredClone({ ...EXAMPLE_MANIFESTS.sentiment, name: 'test-model', version: '1', description: '', files: [], metrics: {}, ...overrides });
+  return structuredClone({ ...EXAMPLE_MANIFESTS.sentiment, name: 'test-model', version: '1', description: '', files: [], metrics: {}, evaluation_file: '', ...overrides });
 }
 
 /** A Keras tokenizer file (Tokenizer.to_json()) with a two-word vocabulary: loads in the registry and the tokenizer. */

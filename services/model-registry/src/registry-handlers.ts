@@ -8,7 +8,7 @@ import type { BlobStore } from './blob-store.js';
 import { receivePackage } from './package-receiver.js';
 import type { RegistryEvents } from './registry-events.js';
 import type { RegistryMetrics } from './registry-metrics.js';
-import { versionExists, type RegistryStore } from './registry-store.js';
+import { versionExists, versionNamedLikeAlias, type RegistryStore } from './registry-store.js';
 import type { VersionCommitter } from './version-committer.js';
 
 export interface RegistryHandlerDeps {
@@ -50,6 +50,7 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
             accept: (manifest) => {
               // Refuse before any file is sent rather than after the whole package was uploaded.
               if (store.hasVersion(manifest.name, manifest.version)) throw versionExists(manifest.name, manifest.version);
+              if (store.hasAlias(manifest.name, manifest.version)) throw versionNamedLikeAlias(manifest.name, manifest.version);
             },
             onBytes: (bytes) => deps.metrics.bytesReceived.inc(bytes),
           }).catch((error: unknown) => {
@@ -121,6 +122,7 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
           stableVersion: request.stable_version,
           canaryVersion: request.canary_version,
           canaryWeight: request.canary_weight,
+          mirrorPercent: request.mirror_percent,
           expectedRevision: request.expected_revision,
           updatedAt: rfc3339Now(),
         });
@@ -130,6 +132,26 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
           await deps.events.rolloutChanged(rollout);
         }
         return rollout;
+      },
+      ctx,
+    ),
+
+    SetAlias: unary(
+      'SetAlias',
+      async (request) => {
+        const { alias, previousVersion, changed } = store.setAlias({
+          model: request.model,
+          alias: request.alias,
+          version: request.version,
+          expectedRevision: request.expected_revision,
+          updatedAt: rfc3339Now(),
+        });
+        if (changed) {
+          deps.metrics.aliasChanges.inc();
+          ctx.logger.info({ model: request.model, alias: alias.name, version: alias.version, previousVersion, revision: alias.revision }, alias.version ? 'alias set' : 'alias removed');
+          await deps.events.aliasChanged({ model: request.model, alias, previousVersion });
+        }
+        return alias;
       },
       ctx,
     ),

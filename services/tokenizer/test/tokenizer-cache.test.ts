@@ -88,14 +88,14 @@ test('pin reports failures without throwing; unpinned tokenizers unload when idl
 });
 
 test('versionsInRollouts lists stable and canary versions', (t) => {
-  const rollout = (stable: string, canary: string) => ({ model: '', stable_version: stable, canary_version: canary, canary_weight: 0, revision: 0, updated_at: '' });
+  const rollout = (stable: string, canary: string) => ({ model: '', stable_version: stable, canary_version: canary, canary_weight: 0, mirror_percent: 0, revision: 0, updated_at: '' });
   t.deepEqual(
     versionsInRollouts({
       revision: 3,
       models: [
-        { name: 'a', versions: [], rollout: rollout('1', '2') },
-        { name: 'b', versions: [], rollout: rollout('', '') },
-        { name: 'c', versions: [], rollout: rollout('7', '') },
+        { name: 'a', versions: [], rollout: rollout('1', '2'), aliases: [] },
+        { name: 'b', versions: [], rollout: rollout('', ''), aliases: [] },
+        { name: 'c', versions: [], rollout: rollout('7', ''), aliases: [] },
       ],
     }),
     [
