@@ -23,6 +23,7 @@ import anyTest, { type TestFn } from 'ava';
 import { eventually } from '../support/eventually.js';
 import { examplePackage } from '../support/example-models.js';
 import { startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
+import { repackage } from '../support/model-packages.js';
 
 interface Context {
   tmp: string;
@@ -37,23 +38,6 @@ const test = anyTest as TestFn<Context>;
 
 const POSITIVE = 'Overall it was brilliant! 10/10';
 const NEGATIVE = 'well, this sci-fi epic was not worth the money...';
-
-/** Copies a package under another version label, optionally with a model file that cannot load. */
-function repackage(source: string, target: string, options: { version: string; brokenModel?: boolean }): string {
-  fs.cpSync(source, target, { recursive: true });
-  const manifestPath = path.join(target, 'maas.json');
-  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
-  manifest.version = options.version;
-  if (options.brokenModel) {
-    const bytes = randomBytes(2048);
-    fs.writeFileSync(path.join(target, manifest.model_file), bytes);
-    const entry = manifest.files.find((file: { path: string }) => file.path === manifest.model_file);
-    entry.sha256 = createHash('sha256').update(bytes).digest('hex');
-    entry.size_bytes = bytes.length;
-  }
-  fs.writeFileSync(manifestPath, JSON.stringify(manifest));
-  return target;
-}
 
 test.before(async (t) => {
   const sentiment1 = examplePackage('sentiment', '1');

@@ -5,6 +5,7 @@
  * but @maas/protos types, so the contract's own tests can use it too.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -151,4 +152,21 @@ export function uploadPackage(client: ModelRegistryClient, messages: RegisterVer
 /** Registers a package over gRPC the way a client should: the manifest, then each file's chunks. */
 export function registerPackage(client: ModelRegistryClient, pkg: ModelPackage<ModelManifest>, options: { chunkBytes?: number } = {}): Promise<ModelVersion__Output> {
   return uploadPackage(client, registerVersionMessages(pkg, options.chunkBytes));
+}
+
+/** Copies a package under another version label, optionally with a model file that cannot load. */
+export function repackage(source: string, target: string, options: { version: string; brokenModel?: boolean }): string {
+  fsSync.cpSync(source, target, { recursive: true });
+  const manifestPath = path.join(target, 'maas.json');
+  const manifest = JSON.parse(fsSync.readFileSync(manifestPath, 'utf8'));
+  manifest.version = options.version;
+  if (options.brokenModel) {
+    const bytes = randomBytes(2048);
+    fsSync.writeFileSync(path.join(target, manifest.model_file), bytes);
+    const entry = manifest.files.find((file: { path: string }) => file.path === manifest.model_file);
+    entry.sha256 = createHash('sha256').update(bytes).digest('hex');
+    entry.size_bytes = bytes.length;
+  }
+  fsSync.writeFileSync(manifestPath, JSON.stringify(manifest));
+  return target;
 }
