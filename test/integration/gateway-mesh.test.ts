@@ -22,7 +22,7 @@ import { createClient, unaryCall } from '@maas/shared';
 import anyTest, { type TestFn } from 'ava';
 import { eventually } from '../support/eventually.js';
 import { examplePackage } from '../support/example-models.js';
-import { startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
+import { OBSERVED_GATEWAY_ENV, RESYNC_ONLY_ENV, startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
 import { repackage } from '../support/model-packages.js';
 
 interface Context {
@@ -46,8 +46,8 @@ test.before(async (t) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maas-gateway-mesh-'));
   const mesh = await startInProcessMesh({
     // No NATS here: every service follows the registry by resync, on a short interval.
-    env: { NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: '150' },
-    serviceEnv: { gateway: { METRICS_PORT: '0', READINESS_POLL_MS: '100' } },
+    env: RESYNC_ONLY_ENV,
+    serviceEnv: { gateway: OBSERVED_GATEWAY_ENV },
     beforeConsumers: async (registryAddress) => {
       for (const packageDir of [
         sentiment1,

@@ -23,7 +23,7 @@ import { createClient, createLogger, unaryCall } from '@maas/shared';
 import anyTest, { type TestFn } from 'ava';
 import { eventually } from '../support/eventually.js';
 import { examplePackage } from '../support/example-models.js';
-import { startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
+import { OBSERVED_GATEWAY_ENV, RESYNC_ONLY_ENV, startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
 import { repackage } from '../support/model-packages.js';
 
 interface Context {
@@ -37,18 +37,17 @@ const test = anyTest as TestFn<Context>;
 test.before(async (t) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maas-rollout-serving-'));
   const sentiment1 = examplePackage('sentiment', '1');
+  const packages = [
+    sentiment1,
+    examplePackage('sentiment', '2'),
+    repackage(sentiment1, path.join(tmp, 'sentiment-3'), { version: '3', brokenModel: true }),
+    repackage(sentiment1, path.join(tmp, 'sentiment-4'), { version: '4' }),
+  ];
   const mesh = await startInProcessMesh({
-    env: { NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: '150' },
-    serviceEnv: { gateway: { METRICS_PORT: '0', READINESS_POLL_MS: '100' } },
+    env: RESYNC_ONLY_ENV,
+    serviceEnv: { gateway: OBSERVED_GATEWAY_ENV },
     beforeConsumers: async (registryAddress) => {
-      for (const packageDir of [
-        sentiment1,
-        examplePackage('sentiment', '2'),
-        repackage(sentiment1, path.join(tmp, 'sentiment-3'), { version: '3', brokenModel: true }),
-        repackage(sentiment1, path.join(tmp, 'sentiment-4'), { version: '4' }),
-      ]) {
-        await registerPackage({ registryAddress, packageDir });
-      }
+      for (const packageDir of packages) await registerPackage({ registryAddress, packageDir });
       // Every call goes to stable 1 (weight 0) and is mirrored to canary 2.
       await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0, mirrorPercent: 100 });
       await setAlias({ registryAddress, model: 'sentiment', alias: 'production', version: '1' });

@@ -30,6 +30,13 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
   const { store, ctx } = deps;
   const rfc3339Now = () => new Date().toISOString();
 
+  /** A committed change: counted, logged, then published (publishing never fails the write, see RegistryEvents). */
+  const announce = async (counter: { inc(): void }, fields: object, message: string, publish: () => Promise<void>) => {
+    counter.inc();
+    ctx.logger.info(fields, message);
+    await publish();
+  };
+
   const requireVersion = (model: string, version: string): ModelVersion__Output => {
     const found = store.getVersion(model, version);
     if (found) return found;
@@ -126,11 +133,7 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
           expectedRevision: request.expected_revision,
           updatedAt: rfc3339Now(),
         });
-        if (changed) {
-          deps.metrics.rolloutChanges.inc();
-          ctx.logger.info({ ...rollout }, 'rollout changed');
-          await deps.events.rolloutChanged(rollout);
-        }
+        if (changed) await announce(deps.metrics.rolloutChanges, { ...rollout }, 'rollout changed', () => deps.events.rolloutChanged(rollout));
         return rollout;
       },
       ctx,
@@ -147,9 +150,8 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
           updatedAt: rfc3339Now(),
         });
         if (changed) {
-          deps.metrics.aliasChanges.inc();
-          ctx.logger.info({ model: request.model, alias: alias.name, version: alias.version, previousVersion, revision: alias.revision }, alias.version ? 'alias set' : 'alias removed');
-          await deps.events.aliasChanged({ model: request.model, alias, previousVersion });
+          const fields = { model: request.model, alias: alias.name, version: alias.version, previousVersion, revision: alias.revision };
+          await announce(deps.metrics.aliasChanges, fields, alias.version ? 'alias set' : 'alias removed', () => deps.events.aliasChanged({ model: request.model, alias, previousVersion }));
         }
         return alias;
       },
