@@ -48,6 +48,7 @@ COPY protos/package.json protos/
 COPY services/shared/package.json services/shared/
 COPY libs/keras-tokenizer/package.json libs/keras-tokenizer/
 COPY libs/registry-client/package.json libs/registry-client/
+COPY libs/model-evaluation/package.json libs/model-evaluation/
 COPY services/model-registry/package.json services/model-registry/
 COPY services/tokenizer/package.json services/tokenizer/
 COPY services/inference/package.json services/inference/

@@ -13,6 +13,8 @@ export interface ClassifyOptions {
   texts: string[];
   /** Sticky routing key: the same key gets the same version for a given rollout. */
   routingKey?: string;
+  /** A version label or alias: bypasses the rollout (the gateway answers with exactly that version). */
+  version?: string;
   timeoutMs?: number;
 }
 
@@ -20,7 +22,7 @@ export interface ClassifyOptions {
 export async function classify(options: ClassifyOptions): Promise<ClassifyResponse__Output> {
   const client = createClient(contracts().maas.v1.Gateway, options.gatewayAddress);
   try {
-    const request = { model: options.model, texts: options.texts, routing_key: options.routingKey ?? '' };
+    const request = { model: options.model, texts: options.texts, routing_key: options.routingKey ?? '', version: options.version ?? '' };
     return await unaryCall((r, md, o, cb) => client.Classify(r, md, o, cb), request, { deadline: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
   } catch (error) {
     throw unreachableAs(error, { client, what: 'gateway', address: options.gatewayAddress });

@@ -5,16 +5,22 @@ export const USAGE = `usage: maasctl <command> [arguments] [options]
 
 commands:
   register <package-dir>        register the model package in <package-dir> (maas.json and the files it lists)
-  models [--output json]        list models: versions, stable, canary, canary weight, and REVISION, the rollout's
-                                revision (what --expected-revision takes)
-  rollout <model> --stable V [--canary V --weight W] [--expected-revision N]
-                                set which versions of <model> take traffic; with --expected-revision, only if
-                                the rollout is still at revision N (else ABORTED: read it again and retry)
+  models [--output json]        list models: versions, stable, canary, canary weight, mirror percent, REVISION
+                                (the rollout's revision, what --expected-revision takes) and aliases
+  rollout <model> --stable V [--canary V --weight W [--mirror M]] [--expected-revision N]
+                                set which versions of <model> take traffic; --mirror also sends M% of stable's
+                                traffic to the canary as shadow traffic (answers still from stable); with
+                                --expected-revision, only if the rollout is still at revision N (else ABORTED)
   rollout <model> --promote     make the canary the stable version (one guarded call)
   rollout <model> --rollback    drop the canary, keep the stable version (one guarded call)
-  classify <model> <text>... [--routing-key K] [--output json]
+  alias <model> <alias> <version> [--expected-revision N]
+                                point the alias (e.g. production) of <model> at <version>, atomically
+  alias <model> <alias> --delete
+                                remove the alias
+  classify <model> <text>... [--routing-key K | --pin V] [--output json]
                                 classify texts through the gateway; one tab-separated line per text:
-                                label, score, version, the text (JSON-quoted)
+                                label, score, version, the text (JSON-quoted); --pin V asks for version or
+                                alias V, bypassing the rollout
 
 options:
   --registry host:port          model registry (env MAAS_REGISTRY, default 127.0.0.1:50054)
@@ -27,20 +33,21 @@ options:
 exit codes: 0 ok, 1 error (the registry's or gateway's status, or a local failure), 2 usage`;
 
 /** Options that take a value, and flags that do not. */
-const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'expected-revision', 'routing-key', 'output'] as const;
-const FLAG_OPTIONS = ['promote', 'rollback', 'help'] as const;
+const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'mirror', 'expected-revision', 'routing-key', 'pin', 'output'] as const;
+const FLAG_OPTIONS = ['promote', 'rollback', 'delete', 'help'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 type FlagOption = (typeof FLAG_OPTIONS)[number];
 
-export const COMMANDS = ['register', 'models', 'rollout', 'classify'] as const;
+export const COMMANDS = ['register', 'models', 'rollout', 'alias', 'classify'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Options each command accepts besides the global ones. */
 const COMMAND_OPTIONS: Record<CommandName, readonly string[]> = {
   register: [],
   models: ['output'],
-  rollout: ['stable', 'canary', 'weight', 'expected-revision', 'promote', 'rollback'],
-  classify: ['routing-key', 'output'],
+  rollout: ['stable', 'canary', 'weight', 'mirror', 'expected-revision', 'promote', 'rollback'],
+  alias: ['expected-revision', 'delete'],
+  classify: ['routing-key', 'pin', 'output'],
 };
 const GLOBAL_OPTIONS = ['registry', 'gateway', 'timeout', 'help'];
 

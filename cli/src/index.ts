@@ -9,8 +9,10 @@ export {
   promoteCanary,
   registerPackage,
   rollbackCanary,
+  setAlias,
   setRollout,
   type RegistryCallOptions,
+  type SetAliasOptions,
   type SetRolloutOptions,
 } from './registry-commands.js';
 export { runCli, EXIT_ERROR, EXIT_OK, EXIT_USAGE, type CliIo } from './run-cli.js';

@@ -7,6 +7,7 @@ import type * as grpc from '@grpc/grpc-js';
 import {
   contracts,
   Status,
+  type Alias__Output,
   type GetModelRequest,
   type ListModelsResponse__Output,
   type Model__Output,
@@ -130,6 +131,8 @@ export interface SetRolloutOptions extends RegistryCallOptions {
   canaryVersion?: string;
   /** Percent of traffic for the canary (0–100). */
   canaryWeight?: number;
+  /** Percent of stable's traffic also sent to the canary as shadow traffic (0–100; needs a canary). */
+  mirrorPercent?: number;
   /** When set, the registry refuses (ABORTED) unless the rollout is still at this revision. */
   expectedRevision?: number;
 }
@@ -144,6 +147,7 @@ function setRolloutWith(client: ModelRegistryClient, deadline: Date, options: Se
     stable_version: options.stableVersion,
     canary_version: options.canaryVersion ?? '',
     canary_weight: options.canaryWeight ?? 0,
+    mirror_percent: options.mirrorPercent ?? 0,
     expected_revision: options.expectedRevision ?? 0,
   };
   return unaryCall((r, md, o, cb) => client.SetRollout(r, md, o, cb), request, { deadline });
@@ -174,4 +178,19 @@ export function promoteCanary(options: RegistryCallOptions & { model: string }):
 /** Removes the canary, keeping the stable version. */
 export function rollbackCanary(options: RegistryCallOptions & { model: string }): Promise<Rollout__Output> {
   return changeCanary(options, 'rollback');
+}
+
+export interface SetAliasOptions extends RegistryCallOptions {
+  model: string;
+  alias: string;
+  /** Empty: remove the alias. */
+  version: string;
+  /** When set, the registry refuses (ABORTED) unless the alias is still at this revision. */
+  expectedRevision?: number;
+}
+
+/** Points an alias at a version (or removes it, empty version). */
+export function setAlias(options: SetAliasOptions): Promise<Alias__Output> {
+  const request = { model: options.model, alias: options.alias, version: options.version, expected_revision: options.expectedRevision ?? 0 };
+  return withRegistry(options, (client, deadline) => unaryCall((r, md, o, cb) => client.SetAlias(r, md, o, cb), request, { deadline }));
 }

@@ -1,10 +1,10 @@
 /** maasctl: parse argv, run one command, print its result; returns the exit code (0 ok, 1 error, 2 usage). */
-import type { ListModelsResponse__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
+import type { Alias__Output, ListModelsResponse__Output, Model__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
 import { classify, DEFAULT_GATEWAY_ADDRESS, formatPredictions, predictionsAsJson } from './classify-command.js';
 import { describeError, UsageError } from './cli-errors.js';
 import { parseCommandLine, parseInteger, parseOutputFormat, parseTimeoutMs, USAGE, type CommandLine } from './command-line.js';
 import { formatBytes, formatTable } from './output-format.js';
-import { DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setRollout } from './registry-commands.js';
+import { DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setAlias, setRollout } from './registry-commands.js';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -75,10 +75,26 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
         model.rollout?.stable_version || '-',
         model.rollout?.canary_version || '-',
         model.rollout?.canary_version ? `${model.rollout.canary_weight}%` : '-',
+        model.rollout?.mirror_percent ? `${model.rollout.mirror_percent}%` : '-',
         // The rollout's own revision: what SetRollout's expected_revision (--expected-revision) compares with.
         model.rollout?.revision ? String(model.rollout.revision) : '-',
+        model.aliases.length > 0 ? model.aliases.map((alias) => `${alias.name}=${alias.version}`).join(',') : '-',
       ]);
-      return formatTable(['MODEL', 'VERSIONS', 'STABLE', 'CANARY', 'WEIGHT', 'REVISION'], rows);
+      return formatTable(['MODEL', 'VERSIONS', 'STABLE', 'CANARY', 'WEIGHT', 'MIRROR', 'REVISION', 'ALIASES'], rows);
+    }
+    case 'alias': {
+      const removing = line.flags.has('delete');
+      expectPositionals(line, removing ? ['model', 'alias'] : ['model', 'alias', 'version']);
+      const [model, alias, version = ''] = line.positionals as [string, string, string?];
+      const expected = line.values['expected-revision'];
+      const result = await setAlias({
+        ...registry,
+        model,
+        alias,
+        version,
+        expectedRevision: expected === undefined ? undefined : parseInteger('expected-revision', expected, { min: 1, max: Number.MAX_SAFE_INTEGER }),
+      });
+      return describeAlias(model, alias, result);
     }
     case 'rollout': {
       expectPositionals(line, ['model']);
@@ -87,7 +103,8 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
     case 'classify': {
       expectPositionals(line, ['model', 'text'], { variadic: true });
       const [model, ...texts] = line.positionals as [string, ...string[]];
-      const response = await classify({ gatewayAddress, model, texts, routingKey: line.values['routing-key'], timeoutMs });
+      if (line.values['routing-key'] !== undefined && line.values.pin !== undefined) throw new UsageError('--routing-key and --pin exclude each other (a pin bypasses the rollout)');
+      const response = await classify({ gatewayAddress, model, texts, routingKey: line.values['routing-key'], version: line.values.pin, timeoutMs });
       return output === 'json' ? predictionsAsJson(model, texts, response) : formatPredictions(texts, response);
     }
     default:
@@ -97,22 +114,24 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
 
 function runRollout(line: CommandLine, registry: { registryAddress: string; timeoutMs: number }): Promise<Rollout__Output> {
   const model = line.positionals[0]!;
-  const { stable, canary, weight } = line.values;
+  const { stable, canary, weight, mirror } = line.values;
   const shorthand = line.flags.has('promote') ? 'promote' : line.flags.has('rollback') ? 'rollback' : undefined;
   if (shorthand) {
     if (line.flags.has('promote') && line.flags.has('rollback')) throw new UsageError('--promote and --rollback exclude each other');
-    if (stable ?? canary ?? weight ?? line.values['expected-revision']) throw new UsageError(`--${shorthand} takes no --stable, --canary, --weight or --expected-revision`);
+    if (stable ?? canary ?? weight ?? mirror ?? line.values['expected-revision']) throw new UsageError(`--${shorthand} takes no --stable, --canary, --weight, --mirror or --expected-revision`);
     return shorthand === 'promote' ? promoteCanary({ ...registry, model }) : rollbackCanary({ ...registry, model });
   }
   if (!stable) throw new UsageError('rollout needs --stable V (or --promote / --rollback)');
   if (canary !== undefined && weight === undefined) throw new UsageError('--canary needs --weight W (0-100)');
   if (canary === undefined && weight !== undefined) throw new UsageError('--weight needs --canary V');
+  if (canary === undefined && mirror !== undefined) throw new UsageError('--mirror needs --canary V');
   return setRollout({
     ...registry,
     model,
     stableVersion: stable,
     canaryVersion: canary,
     canaryWeight: weight === undefined ? 0 : parseInteger('weight', weight, { min: 0, max: 100 }),
+    mirrorPercent: mirror === undefined ? 0 : parseInteger('mirror', mirror, { min: 0, max: 100 }),
     expectedRevision: line.values['expected-revision'] === undefined ? undefined : parseInteger('expected-revision', line.values['expected-revision'], { min: 1, max: Number.MAX_SAFE_INTEGER }),
   });
 }
@@ -124,8 +143,19 @@ function describeRegistration(version: ModelVersion__Output): string {
 }
 
 function describeRollout(rollout: Rollout__Output): string {
-  const canary = rollout.canary_version ? `canary ${rollout.canary_version} at ${rollout.canary_weight}%` : 'no canary';
+  const mirror = rollout.mirror_percent ? `, mirroring ${rollout.mirror_percent}% of stable's traffic to it` : '';
+  const canary = rollout.canary_version ? `canary ${rollout.canary_version} at ${rollout.canary_weight}%${mirror}` : 'no canary';
   return `${rollout.model}: stable ${rollout.stable_version}, ${canary} (revision ${rollout.revision})`;
+}
+
+function describeAlias(model: string, name: string, alias: Alias__Output): string {
+  if (!alias.version) return `${model}: alias ${name} removed${alias.revision ? ` (revision ${alias.revision})` : ' (it did not exist)'}`;
+  return `${model}: alias ${name} -> version ${alias.version} (revision ${alias.revision})`;
+}
+
+/** `maasctl models --output json` aliases: name → version and the alias's revision (what --expected-revision takes). */
+function describeAliases(model: Model__Output) {
+  return Object.fromEntries(model.aliases.map((alias) => [alias.name, { version: alias.version, revision: alias.revision }]));
 }
 
 /** `maasctl models --output json`: names, versions and rollouts (manifests and artifacts left out). */
@@ -136,8 +166,15 @@ function describeSnapshot(snapshot: ListModelsResponse__Output) {
       name: model.name,
       versions: model.versions.map((version) => version.version),
       rollout: model.rollout?.revision
-        ? { stable_version: model.rollout.stable_version, canary_version: model.rollout.canary_version, canary_weight: model.rollout.canary_weight, revision: model.rollout.revision }
+        ? {
+            stable_version: model.rollout.stable_version,
+            canary_version: model.rollout.canary_version,
+            canary_weight: model.rollout.canary_weight,
+            mirror_percent: model.rollout.mirror_percent,
+            revision: model.rollout.revision,
+          }
         : null,
+      aliases: describeAliases(model),
     })),
   };
 }

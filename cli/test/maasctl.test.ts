@@ -46,23 +46,40 @@ test('register, models and rollout (set, promote, rollback) work against the reg
   t.regex(registered.stdout, new RegExp(`^registered ${model} version 1 \\(2 files, [\\d.]+ KiB, revision \\d+\\)\\n$`));
   t.is((await maasctl(['register', await writePackage(model, '2'), '--registry', registryAddress], {})).code, 0);
 
-  const canary = await maasctl(['rollout', model, '--stable', '1', '--canary', '2', '--weight', '10']);
+  const canary = await maasctl(['rollout', model, '--stable', '1', '--canary', '2', '--weight', '10', '--mirror', '30']);
   t.is(canary.code, 0, canary.stderr);
-  t.regex(canary.stdout, new RegExp(`^${model}: stable 1, canary 2 at 10% \\(revision \\d+\\)`));
+  t.regex(canary.stdout, new RegExp(`^${model}: stable 1, canary 2 at 10%, mirroring 30% of stable's traffic to it \\(revision \\d+\\)`));
+  const aliased = await maasctl(['alias', model, 'production', '1']);
+  t.is(aliased.code, 0, aliased.stderr);
+  t.regex(aliased.stdout, new RegExp(`^${model}: alias production -> version 1 \\(revision \\d+\\)`));
 
   const models = await maasctl(['models']);
   t.is(models.code, 0);
   const [header, ...rows] = models.stdout.trimEnd().split('\n');
-  t.deepEqual(header!.split(/\s+/), ['MODEL', 'VERSIONS', 'STABLE', 'CANARY', 'WEIGHT', 'REVISION']);
+  t.deepEqual(header!.split(/\s+/), ['MODEL', 'VERSIONS', 'STABLE', 'CANARY', 'WEIGHT', 'MIRROR', 'REVISION', 'ALIASES']);
   const rolloutRevision = Number(/\(revision (\d+)\)/.exec(canary.stdout)![1]);
-  t.true(rows.some((row) => row.split(/\s+/).join(' ') === `${model} 1,2 1 2 10% ${rolloutRevision}`), models.stdout);
+  const aliasRevision = Number(/\(revision (\d+)\)/.exec(aliased.stdout)![1]);
+  t.true(rows.some((row) => row.split(/\s+/).join(' ') === `${model} 1,2 1 2 10% 30% ${rolloutRevision} production=1`), models.stdout);
   const asJson = JSON.parse((await maasctl(['models', '--output', 'json'])).stdout) as { registry_revision: number; models: Array<{ name: string; versions: string[]; rollout: unknown }> };
   t.true(asJson.registry_revision >= rolloutRevision);
   t.deepEqual(asJson.models.find((entry) => entry.name === model), {
     name: model,
     versions: ['1', '2'],
-    rollout: { stable_version: '1', canary_version: '2', canary_weight: 10, revision: rolloutRevision },
+    rollout: { stable_version: '1', canary_version: '2', canary_weight: 10, mirror_percent: 30, revision: rolloutRevision },
+    aliases: { production: { version: '1', revision: aliasRevision } },
   });
+
+  // Aliases move atomically, guarded by their own revision, and go away with --delete.
+  const staleAlias = await maasctl(['alias', model, 'production', '2', '--expected-revision', String(aliasRevision + 100)]);
+  t.is(staleAlias.code, 1);
+  t.true(staleAlias.stderr.startsWith(`error: ABORTED: alias "production" of model "${model}" is at revision ${aliasRevision}`), staleAlias.stderr);
+  const moved = await maasctl(['alias', model, 'production', '2', '--expected-revision', String(aliasRevision)]);
+  t.regex(moved.stdout, new RegExp(`^${model}: alias production -> version 2 \\(revision \\d+\\)`));
+  const deleted = await maasctl(['alias', model, 'production', '--delete']);
+  t.is(deleted.code, 0, deleted.stderr);
+  t.regex(deleted.stdout, new RegExp(`^${model}: alias production removed \\(revision \\d+\\)`));
+  const badAlias = await maasctl(['alias', model, 'Prod', '1']);
+  t.true(badAlias.stderr.startsWith('error: INVALID_ARGUMENT: alias: "Prod" must be lowercase'), badAlias.stderr);
 
   // The REVISION column is what --expected-revision takes: the guarded change goes through with it and is
   // refused (ABORTED) with anything else, here the registry's revision after another model changed.
@@ -156,6 +173,11 @@ test('usage errors exit 2 with a hint; --help exits 0', async (t) => {
     ['rollout', 'm', '--stable', '1', '--canary', '2', '--weight', 'ten'],
     ['rollout', 'm', '--stable', '1', '--canary', '2', '--weight', '101'],
     ['rollout', 'm', '--promote', '--stable', '1'],
+    ['rollout', 'm', '--stable', '1', '--mirror', '5'],
+    ['rollout', 'm', '--stable', '1', '--canary', '2', '--weight', '5', '--mirror', '101'],
+    ['alias', 'm', 'production'],
+    ['alias', 'm', 'production', '1', '--delete'],
+    ['classify', 'm', 'text', '--pin', '1', '--routing-key', 'k'],
     ['models', '--stable', '1'],
     ['models', '--bogus'],
     ['models', '--timeout', '0'],

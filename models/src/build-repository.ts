@@ -9,7 +9,7 @@ import {
   exportEncoderOnnx,
   type EncoderConfig,
 } from './encoder/encoder-onnx.js';
-import type { BinaryMetrics } from './evaluate/classification-metrics.js';
+import { formatEvaluationSet, type BinaryMetrics } from '@maas/model-evaluation';
 import { MANIFEST_FORMAT_VERSION, type MaasManifest } from './package/manifest.js';
 import { packageJson, writeModelPackage } from './package/model-package.js';
 import type { SentimentPreprocessing } from './train/sentiment-data.js';
@@ -148,12 +148,18 @@ async function loadSplits(dataDir: string): Promise<{ train: TextDataset; test: 
 const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
 const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
+/** The sentiment packages' evaluation set: the test split, labels written as the manifest names them. */
+export const SENTIMENT_EVALUATION_FILE = 'evaluation.jsonl';
+
 async function writeSentimentPackages(options: {
   outDir: string;
   artifacts: SentimentArtifacts;
+  /** The test split (480 texts, about 40 KiB): what the packages carry as their evaluation set. */
+  test: TextDataset;
   log: (line: string) => void;
 }): Promise<BuiltPackage[]> {
   const { outDir, artifacts: a, log } = options;
+  const evaluationSet = formatEvaluationSet({ texts: options.test.texts, labels: Array.from(options.test.labels, (label) => LABELS[label]!) });
   const last = a.trained.history[a.trained.history.length - 1];
   const opt = a.settings.optimizer;
   const training = {
@@ -197,11 +203,12 @@ async function writeSentimentPackages(options: {
     const dir = join(outDir, 'sentiment', v.version);
     const manifest = await writeModelPackage({
       dir,
-      manifest: sentimentManifest({ version: v.version, description: v.description, pre: a.pre, metrics: v.metrics }),
+      manifest: { ...sentimentManifest({ version: v.version, description: v.description, pre: a.pre, metrics: v.metrics }), evaluation_file: SENTIMENT_EVALUATION_FILE },
       files: [
         { path: 'model.onnx', data: v.model },
         { path: 'tokenizer.json', data: tokenizerJson },
         { path: 'metrics.json', data: packageJson(metricsDocument(v.metrics, v.extra)) },
+        { path: SENTIMENT_EVALUATION_FILE, data: evaluationSet },
       ],
     });
     built.push({ name: 'sentiment', version: v.version, dir, manifest });
@@ -278,7 +285,7 @@ export async function buildModelRepository(options: BuildModelRepositoryOptions)
   log(`data: ${train.texts.length} train / ${test.texts.length} test texts from ${dataDir}`);
 
   const artifacts = await runSentimentPipeline({ train, test, training: options.training, log });
-  const sentimentPackages = await writeSentimentPackages({ outDir: options.outDir, artifacts, log });
+  const sentimentPackages = await writeSentimentPackages({ outDir: options.outDir, artifacts, test, log });
   const encoder = await writeEncoderPackage({
     outDir: options.outDir,
     texts: train.texts,

@@ -31,7 +31,7 @@ export {
 export { writeModelPackage, verifyModelPackage, sha256Hex, type PackageFile, type PackageVerification } from './package/model-package.js';
 export { OnnxGraphBuilder, decodeOnnxModel, type TensorData, type Dim, type AttributeValue, type NodeSpec, type ModelOptions } from './onnx/graph-builder.js';
 export { OnnxDataType } from './onnx/onnx-schema.js';
-export { binaryMetrics, confusionMatrix, thresholdLabels, agreement, type BinaryMetrics, type ConfusionMatrix } from './evaluate/classification-metrics.js';
+export { binaryMetrics, confusionMatrix, thresholdLabels, agreement, type BinaryMetrics, type ConfusionMatrix } from '@maas/model-evaluation';
 export { buildWordPieceVocab, wordPieceTokenizerJson, bertPreTokenize } from './encoder/wordpiece-tokenizer.js';
 export { exportEncoderOnnx, DEFAULT_ENCODER_CONFIG, type EncoderConfig } from './encoder/encoder-onnx.js';
 export { trainSentiment, type TrainingOptions, type TrainingResult, type EpochRecord, type LabelledIds } from './train/trainer.js';

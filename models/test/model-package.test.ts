@@ -1,4 +1,5 @@
 import test from 'ava';
+import { parseEvaluationSet } from '@maas/model-evaluation';
 import { KerasTokenizer } from '@maas/keras-tokenizer';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
@@ -66,9 +67,12 @@ test('writes sentiment/1, sentiment/2 and encoder-bench/1', async (t) => {
 test('sentiment manifests have the documented fields and values', async (t) => {
   for (const version of ['1', '2']) {
     const m = await manifestOf('sentiment', version);
-    t.deepEqual(Object.keys(m), KEY_ORDER);
-    t.like(contractValid(m), { ...EXAMPLE_MANIFESTS.sentiment, version });
-    t.deepEqual(m.files.map((f) => f.path), ['model.onnx', 'tokenizer.json', 'metrics.json']);
+    t.deepEqual(Object.keys(m), [...KEY_ORDER, 'evaluation_file']);
+    t.like(contractValid(m), { ...EXAMPLE_MANIFESTS.sentiment, version, evaluation_file: 'evaluation.jsonl' });
+    t.deepEqual(m.files.map((f) => f.path), ['model.onnx', 'tokenizer.json', 'metrics.json', 'evaluation.jsonl']);
+    // The evaluation set is the test split the metrics were computed on, with the manifest's label names.
+    const evaluation = parseEvaluationSet(await readFile(join(options.outDir, 'sentiment', version, 'evaluation.jsonl'), 'utf8'), { labels: m.labels });
+    t.is(evaluation.texts.length, 100);
     t.deepEqual(Object.keys(m.metrics), ['accuracy', 'precision', 'recall', 'f1']);
     const metrics = JSON.parse(await readFile(join(options.outDir, 'sentiment', version, 'metrics.json'), 'utf8'));
     t.is(metrics.accuracy, m.metrics.accuracy);

@@ -167,6 +167,20 @@ export const dashboards = [
         ],
       },
       {
+        title: 'Shadow traffic (mirror_percent)',
+        panels: [
+          timeseries('Label agreement, candidate with stable', [[
+            'sum by (model, stable_version, candidate_version) (rate(maas_gateway_mirror_predictions_total{agreement="agree"}[5m])) / sum by (model, stable_version, candidate_version) (rate(maas_gateway_mirror_predictions_total[5m]))',
+            '{{model}} v{{candidate_version}} vs v{{stable_version}}',
+          ]], { unit: 'percentunit', description: 'Share of mirrored texts on which the candidate gives the stable version\'s label' }),
+          timeseries('Mean |score difference| where labels agree', [[
+            'sum by (model, candidate_version) (rate(maas_gateway_mirror_score_difference_sum[5m])) / sum by (model, candidate_version) (rate(maas_gateway_mirror_score_difference_count[5m]))',
+            '{{model}} v{{candidate_version}}',
+          ]]),
+          timeseries('Mirrored calls by result', [['sum by (model, candidate_version, result) (rate(maas_gateway_mirror_calls_total[$__rate_interval]))', '{{model}} v{{candidate_version}} {{result}}']], { unit: 'reqps' }),
+        ],
+      },
+      {
         title: 'Loading',
         panels: [
           timeseries('Model loads by result', [['sum by (model, version, result) (increase(maas_inference_model_loads_total[$__rate_interval]))', '{{model}} v{{version}} {{result}}']]),

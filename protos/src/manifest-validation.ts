@@ -110,6 +110,8 @@ export function validateManifest(input: unknown, limits: ManifestLimits = {}): M
 
   const filePaths = checkFiles(problems, manifest, limits);
   checkPackageFileReference(problems, 'model_file', manifest.model_file, filePaths);
+  // Optional: a package without an evaluation set simply has no quality gate.
+  if (manifest.evaluation_file) checkPackageFileReference(problems, 'evaluation_file', manifest.evaluation_file, filePaths);
   problems.push(...tokenizerProblems(manifest.tokenizer, filePaths));
   problems.push(...inputProblems(manifest));
   checkOutputs(problems, manifest);
@@ -127,7 +129,10 @@ export function validateManifest(input: unknown, limits: ManifestLimits = {}): M
  * so the same manifest always has the same bytes (and so the same sha256).
  */
 export function canonicalManifestJson(manifest: ModelManifest__Output): string {
-  return canonicalJson(manifest);
+  // Optional fields added after format 1 are left out while empty, so a package that does not use them keeps
+  // the exact bytes (and digest) it had before they existed; readers fill in the proto default.
+  const { evaluation_file: evaluationFile, ...rest } = manifest;
+  return canonicalJson(evaluationFile ? manifest : rest);
 }
 
 function canonicalJson(value: unknown): string {
@@ -360,5 +365,6 @@ function normalizeManifest(input: ModelManifest, problems: string[]): ModelManif
       return { path: text(`${field}.path`, file.path), sha256: text(`${field}.sha256`, file.sha256), size_bytes: integer(`${field}.size_bytes`, file.size_bytes) };
     }),
     metrics,
+    evaluation_file: text('evaluation_file', input.evaluation_file),
   };
 }

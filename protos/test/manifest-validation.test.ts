@@ -89,6 +89,16 @@ test('maas.json itself and duplicate paths may not be listed as files', (t) => {
   t.true(problems.some((problem) => problem.startsWith('files[3].path:') && problem.includes('twice')));
 });
 
+test('an evaluation_file is optional and, when given, must be one of the listed files', (t) => {
+  t.deepEqual(problemsOf({ ...validManifest(), evaluation_file: '' }), []);
+  const listed = validManifest();
+  listed.files!.push({ path: 'eval/test.jsonl', sha256: sha('c'), size_bytes: 10 });
+  const result = validateManifest({ ...listed, evaluation_file: 'eval/test.jsonl' });
+  t.true(result.ok && result.manifest.evaluation_file === 'eval/test.jsonl');
+  t.deepEqual(problemsOf({ ...validManifest(), evaluation_file: 'eval/test.jsonl' }), ['evaluation_file: "eval/test.jsonl" is not listed in files']);
+  t.deepEqual(problemsOf({ ...validManifest(), evaluation_file: 7 }), ['evaluation_file: must be a string']);
+});
+
 test('the tokenizer is required and checked', (t) => {
   t.true(problemsOf({ ...validManifest(), tokenizer: null }).includes('tokenizer: is required'));
   const problems = problemsOf({ ...validManifest(), tokenizer: { kind: 'bpe', file: 'tok/tokenizer.json', max_length: 0, padding_side: 'left', truncation_side: 'pre', pad_id: -1 } });
@@ -145,6 +155,9 @@ test('canonical JSON has sorted keys at every level and is stable', (t) => {
   const text = canonicalManifestJson(result.manifest);
   t.is(text, canonicalManifestJson(JSON.parse(text)));
   t.true(text.startsWith('{"description":"","files":[{"path":"model.onnx","sha256":'));
+  // An empty evaluation_file is left out (packages without one keep their bytes); a set one is written.
+  t.false(text.includes('evaluation_file'));
+  t.true(canonicalManifestJson({ ...result.manifest, evaluation_file: 'model.onnx' }).startsWith('{"description":"","evaluation_file":"model.onnx","files":'));
   t.false(text.includes(' '));
-  t.deepEqual(JSON.parse(text), result.manifest);
+  t.deepEqual(validateManifest(JSON.parse(text)), result);
 });

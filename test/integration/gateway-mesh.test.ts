@@ -1,6 +1,5 @@
 // The gateway in front of the real registry, tokenizer and inference services, all four in this process on
 // port 0 (no NATS: they follow the registry by resync), driven over real gRPC with the example packages.
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +21,8 @@ import { createClient, unaryCall } from '@maas/shared';
 import anyTest, { type TestFn } from 'ava';
 import { eventually } from '../support/eventually.js';
 import { examplePackage } from '../support/example-models.js';
-import { startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
+import { OBSERVED_GATEWAY_ENV, RESYNC_ONLY_ENV, startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
+import { repackage } from '../support/model-packages.js';
 
 interface Context {
   tmp: string;
@@ -38,23 +38,6 @@ const test = anyTest as TestFn<Context>;
 const POSITIVE = 'Overall it was brilliant! 10/10';
 const NEGATIVE = 'well, this sci-fi epic was not worth the money...';
 
-/** Copies a package under another version label, optionally with a model file that cannot load. */
-function repackage(source: string, target: string, options: { version: string; brokenModel?: boolean }): string {
-  fs.cpSync(source, target, { recursive: true });
-  const manifestPath = path.join(target, 'maas.json');
-  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
-  manifest.version = options.version;
-  if (options.brokenModel) {
-    const bytes = randomBytes(2048);
-    fs.writeFileSync(path.join(target, manifest.model_file), bytes);
-    const entry = manifest.files.find((file: { path: string }) => file.path === manifest.model_file);
-    entry.sha256 = createHash('sha256').update(bytes).digest('hex');
-    entry.size_bytes = bytes.length;
-  }
-  fs.writeFileSync(manifestPath, JSON.stringify(manifest));
-  return target;
-}
-
 test.before(async (t) => {
   const sentiment1 = examplePackage('sentiment', '1');
   const sentiment2 = examplePackage('sentiment', '2');
@@ -62,8 +45,8 @@ test.before(async (t) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'maas-gateway-mesh-'));
   const mesh = await startInProcessMesh({
     // No NATS here: every service follows the registry by resync, on a short interval.
-    env: { NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: '150' },
-    serviceEnv: { gateway: { METRICS_PORT: '0', READINESS_POLL_MS: '100' } },
+    env: RESYNC_ONLY_ENV,
+    serviceEnv: { gateway: OBSERVED_GATEWAY_ENV },
     beforeConsumers: async (registryAddress) => {
       for (const packageDir of [
         sentiment1,

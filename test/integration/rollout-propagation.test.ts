@@ -1,5 +1,5 @@
 // How a rollout change reaches the serving path: by NATS events (fast path) and, with NATS gone, by resync alone.
-import { classify, registerPackage, setRollout } from '@maas/cli';
+import { classify, registerPackage, setAlias, setRollout } from '@maas/cli';
 import test from 'ava';
 import { eventually } from '../support/eventually.js';
 import { examplePackage } from '../support/example-models.js';
@@ -47,6 +47,15 @@ test.serial('with NATS, rollout changes propagate by events long before any resy
   const second = await waitForVersion(mesh, '2', 20_000);
   t.is(await answeringVersion(mesh), '2');
   t.log(`stable 1 served after ${first} ms, stable 2 after ${second} ms`);
+
+  // Alias changes are events too: a pin on the alias follows each move (and the alias alone keeps 1 served).
+  const pinned = async () => (await classify({ gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['alias check'], version: 'production', timeoutMs: 5_000 })).predictions[0]!.model_version;
+  const answersWith = (version: string) => eventually(`production answering with ${version}`, async () => (await pinned().catch(() => '')) === version, { timeoutMs: 20_000, intervalMs: 100 });
+  await setAlias({ registryAddress: mesh.addresses.registry, model: 'sentiment', alias: 'production', version: '1' });
+  t.true(await answersWith('1'));
+  await setAlias({ registryAddress: mesh.addresses.registry, model: 'sentiment', alias: 'production', version: '2' });
+  t.true(await answersWith('2'));
+  t.is(await answeringVersion(mesh), '2');
 });
 
 test.serial('without NATS the mesh follows the registry by resync alone', async (t) => {

@@ -37,6 +37,12 @@ export interface InProcessMesh {
   stop(): Promise<void>;
 }
 
+/** No NATS: every service follows the registry by resync alone, on a short interval (for tests that need no events). */
+export const RESYNC_ONLY_ENV: Readonly<Record<string, string>> = { NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: '150' };
+
+/** A gateway whose /metrics the test reads (a free port) and that notices readiness changes quickly. */
+export const OBSERVED_GATEWAY_ENV: Readonly<Record<string, string>> = { METRICS_PORT: '0', READINESS_POLL_MS: '100' };
+
 /** The settings every in-process test service gets unless the test says otherwise. */
 const TEST_DEFAULTS = { GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', METRICS_PORT: '-1', SHUTDOWN_GRACE_MS: '0', SHUTDOWN_DEADLINE_MS: '2000' };
 

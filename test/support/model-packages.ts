@@ -5,6 +5,7 @@
  * but @maas/protos types, so the contract's own tests can use it too.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,7 +43,7 @@ export const EXAMPLE_MANIFESTS = {
     labels: ['negative', 'positive'],
     output_activation: 'softmax',
   },
-} satisfies Record<string, Omit<ModelManifest__Output, 'version' | 'description' | 'files' | 'metrics'>>;
+} satisfies Record<string, Omit<ModelManifest__Output, 'version' | 'description' | 'files' | 'metrics' | 'evaluation_file'>>;
 
 /**
  * A valid manifest with every field present (as the registry serves it), shaped like the sentiment example;
@@ -50,7 +51,7 @@ export const EXAMPLE_MANIFESTS = {
  */
 export function testManifest(overrides: Partial<ModelManifest__Output> = {}): ModelManifest__Output {
   // A deep copy: tests change the manifests they get, never the examples.
-  return structuredClone({ ...EXAMPLE_MANIFESTS.sentiment, name: 'test-model', version: '1', description: '', files: [], metrics: {}, ...overrides });
+  return structuredClone({ ...EXAMPLE_MANIFESTS.sentiment, name: 'test-model', version: '1', description: '', files: [], metrics: {}, evaluation_file: '', ...overrides });
 }
 
 /** A Keras tokenizer file (Tokenizer.to_json()) with a two-word vocabulary: loads in the registry and the tokenizer. */
@@ -151,4 +152,21 @@ export function uploadPackage(client: ModelRegistryClient, messages: RegisterVer
 /** Registers a package over gRPC the way a client should: the manifest, then each file's chunks. */
 export function registerPackage(client: ModelRegistryClient, pkg: ModelPackage<ModelManifest>, options: { chunkBytes?: number } = {}): Promise<ModelVersion__Output> {
   return uploadPackage(client, registerVersionMessages(pkg, options.chunkBytes));
+}
+
+/** Copies a package under another version label, optionally with a model file that cannot load. */
+export function repackage(source: string, target: string, options: { version: string; brokenModel?: boolean }): string {
+  fsSync.cpSync(source, target, { recursive: true });
+  const manifestPath = path.join(target, 'maas.json');
+  const manifest = JSON.parse(fsSync.readFileSync(manifestPath, 'utf8'));
+  manifest.version = options.version;
+  if (options.brokenModel) {
+    const bytes = randomBytes(2048);
+    fsSync.writeFileSync(path.join(target, manifest.model_file), bytes);
+    const entry = manifest.files.find((file: { path: string }) => file.path === manifest.model_file);
+    entry.sha256 = createHash('sha256').update(bytes).digest('hex');
+    entry.size_bytes = bytes.length;
+  }
+  fsSync.writeFileSync(manifestPath, JSON.stringify(manifest));
+  return target;
 }

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
-import { contracts, type ListModelsResponse__Output, type Model__Output, type ModelRegistryClient, type ModelVersion__Output, type Rollout__Output, type SetRolloutRequest } from '@maas/protos';
+import { contracts, type ListModelsResponse__Output, type Model__Output, type ModelRegistryClient, type ModelVersion__Output, type Rollout__Output, type SetRolloutRequest, type Alias__Output, type SetAliasRequest } from '@maas/protos';
 import { loadConfig, startRegistryService, type RunningRegistryService } from '@maas/model-registry';
 import { createClient, createLogger, freePort, type Logger } from '@maas/shared';
 import { makeTempDir } from './model-packages.js';
@@ -75,5 +75,6 @@ export function registryCalls(client: ModelRegistryClient) {
     getModel: (name: string) => unary<Model__Output>((callback) => client.GetModel({ name }, options(), callback)),
     getVersion: (model: string, version: string) => unary<ModelVersion__Output>((callback) => client.GetVersion({ model, version }, options(), callback)),
     setRollout: (request: SetRolloutRequest) => unary<Rollout__Output>((callback) => client.SetRollout(request, options(), callback)),
+    setAlias: (request: SetAliasRequest) => unary<Alias__Output>((callback) => client.SetAlias(request, options(), callback)),
   };
 }

@@ -4,4 +4,5 @@ export * from './artifact-download.js';
 export * from './registry-consumer-config.js';
 export * from './registry-events.js';
 export * from './registry-watch.js';
+export * from './served-versions.js';
 export * from './version-files.js';

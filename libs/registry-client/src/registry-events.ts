@@ -2,7 +2,7 @@
  * The registry's events on NATS: the JetStream stream they are kept in, their subjects, and the protobuf codec
  * of each kind. The registry publishes them; every consumer reads them through `subscribeRegistryEvents`.
  */
-import { messageCodec, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
+import { messageCodec, type AliasChanged, type AliasChanged__Output, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
 import { connectEventBus, type ConnectEventBusOptions, type EventBus, type EventStream } from '@maas/shared';
 
 /** JetStream stream holding the registry's events, so a consumer that was away can catch up. */
@@ -13,7 +13,7 @@ export const REGISTRY_SUBJECT_PREFIX = 'maas.events.registry';
 /** The stream as the event bus creates it: every registry subject, kept seven days (consumers also resync). */
 export const REGISTRY_EVENT_STREAM: EventStream = { name: REGISTRY_STREAM, subjects: [`${REGISTRY_SUBJECT_PREFIX}.>`] };
 
-export type RegistryEventKind = 'version-registered' | 'rollout-changed';
+export type RegistryEventKind = 'version-registered' | 'rollout-changed' | 'alias-changed';
 
 /** `maas.events.registry.<model>.<kind>`; model names are restricted to [a-z0-9-], safe as a subject token. */
 export function registrySubject(model: string, kind: RegistryEventKind): string {
@@ -22,10 +22,21 @@ export function registrySubject(model: string, kind: RegistryEventKind): string 
 
 export const versionRegisteredCodec = messageCodec<VersionRegistered, VersionRegistered__Output>('maas.v1.VersionRegistered');
 export const rolloutChangedCodec = messageCodec<RolloutChanged, RolloutChanged__Output>('maas.v1.RolloutChanged');
+export const aliasChangedCodec = messageCodec<AliasChanged, AliasChanged__Output>('maas.v1.AliasChanged');
 
-/** The registry revision an event carries (every event kind has it as field `revision`). */
+const REVISION_READERS: Record<RegistryEventKind, (payload: Uint8Array) => number> = {
+  'version-registered': (payload) => versionRegisteredCodec.decode(payload).revision,
+  'rollout-changed': (payload) => rolloutChangedCodec.decode(payload).revision,
+  'alias-changed': (payload) => aliasChangedCodec.decode(payload).revision,
+};
+
+/**
+ * The registry revision an event carries (every event kind has it as field `revision`). An unknown kind (a newer
+ * registry) reads as "newer than anything": the consumer resyncs, which is always safe.
+ */
 export function eventRevision(kind: RegistryEventKind, payload: Uint8Array): number {
-  return kind === 'version-registered' ? versionRegisteredCodec.decode(payload).revision : rolloutChangedCodec.decode(payload).revision;
+  const read = REVISION_READERS[kind];
+  return read ? read(payload) : Number.MAX_SAFE_INTEGER;
 }
 
 /** A registry event as delivered to a subscriber. */

@@ -49,4 +49,6 @@ export interface MaasManifest {
   output_activation: OutputActivation;
   files: ManifestFile[];
   metrics: Record<string, number>;
+  /** A labelled evaluation set in the package (JSON lines of text and label), for a rollout's quality gate. */
+  evaluation_file?: string;
 }

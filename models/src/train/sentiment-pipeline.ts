@@ -1,6 +1,6 @@
 import type { KerasTokenizer } from '@maas/keras-tokenizer';
 import type { TextDataset } from '../dataset.js';
-import { agreement, binaryMetrics, formatMetrics, thresholdLabels, type BinaryMetrics } from '../evaluate/classification-metrics.js';
+import { agreement, binaryMetrics, formatMetrics, thresholdLabels, type BinaryMetrics } from '@maas/model-evaluation';
 import { scoreOnnx } from '../evaluate/onnx-scoring.js';
 import type { OptimizerSpec } from './optimizers.js';
 import {

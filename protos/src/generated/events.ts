@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { Alias as _maas_v1_Alias, Alias__Output as _maas_v1_Alias__Output } from './maas/v1/Alias.js';
+import type { AliasChanged as _maas_v1_AliasChanged, AliasChanged__Output as _maas_v1_AliasChanged__Output } from './maas/v1/AliasChanged.js';
 import type { Artifact as _maas_v1_Artifact, Artifact__Output as _maas_v1_Artifact__Output } from './maas/v1/Artifact.js';
 import type { ArtifactChunk as _maas_v1_ArtifactChunk, ArtifactChunk__Output as _maas_v1_ArtifactChunk__Output } from './maas/v1/ArtifactChunk.js';
 import type { DownloadArtifactRequest as _maas_v1_DownloadArtifactRequest, DownloadArtifactRequest__Output as _maas_v1_DownloadArtifactRequest__Output } from './maas/v1/DownloadArtifactRequest.js';
@@ -17,6 +19,7 @@ import type { ModelVersion as _maas_v1_ModelVersion, ModelVersion__Output as _ma
 import type { RegisterVersionRequest as _maas_v1_RegisterVersionRequest, RegisterVersionRequest__Output as _maas_v1_RegisterVersionRequest__Output } from './maas/v1/RegisterVersionRequest.js';
 import type { Rollout as _maas_v1_Rollout, Rollout__Output as _maas_v1_Rollout__Output } from './maas/v1/Rollout.js';
 import type { RolloutChanged as _maas_v1_RolloutChanged, RolloutChanged__Output as _maas_v1_RolloutChanged__Output } from './maas/v1/RolloutChanged.js';
+import type { SetAliasRequest as _maas_v1_SetAliasRequest, SetAliasRequest__Output as _maas_v1_SetAliasRequest__Output } from './maas/v1/SetAliasRequest.js';
 import type { SetRolloutRequest as _maas_v1_SetRolloutRequest, SetRolloutRequest__Output as _maas_v1_SetRolloutRequest__Output } from './maas/v1/SetRolloutRequest.js';
 import type { TensorSpec as _maas_v1_TensorSpec, TensorSpec__Output as _maas_v1_TensorSpec__Output } from './maas/v1/TensorSpec.js';
 import type { TokenizerSpec as _maas_v1_TokenizerSpec, TokenizerSpec__Output as _maas_v1_TokenizerSpec__Output } from './maas/v1/TokenizerSpec.js';
@@ -29,6 +32,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   maas: {
     v1: {
+      Alias: MessageTypeDefinition<_maas_v1_Alias, _maas_v1_Alias__Output>
+      AliasChanged: MessageTypeDefinition<_maas_v1_AliasChanged, _maas_v1_AliasChanged__Output>
       Artifact: MessageTypeDefinition<_maas_v1_Artifact, _maas_v1_Artifact__Output>
       ArtifactChunk: MessageTypeDefinition<_maas_v1_ArtifactChunk, _maas_v1_ArtifactChunk__Output>
       DownloadArtifactRequest: MessageTypeDefinition<_maas_v1_DownloadArtifactRequest, _maas_v1_DownloadArtifactRequest__Output>
@@ -45,6 +50,7 @@ export interface ProtoGrpcType {
       RegisterVersionRequest: MessageTypeDefinition<_maas_v1_RegisterVersionRequest, _maas_v1_RegisterVersionRequest__Output>
       Rollout: MessageTypeDefinition<_maas_v1_Rollout, _maas_v1_Rollout__Output>
       RolloutChanged: MessageTypeDefinition<_maas_v1_RolloutChanged, _maas_v1_RolloutChanged__Output>
+      SetAliasRequest: MessageTypeDefinition<_maas_v1_SetAliasRequest, _maas_v1_SetAliasRequest__Output>
       SetRolloutRequest: MessageTypeDefinition<_maas_v1_SetRolloutRequest, _maas_v1_SetRolloutRequest__Output>
       TensorSpec: MessageTypeDefinition<_maas_v1_TensorSpec, _maas_v1_TensorSpec__Output>
       TokenizerSpec: MessageTypeDefinition<_maas_v1_TokenizerSpec, _maas_v1_TokenizerSpec__Output>

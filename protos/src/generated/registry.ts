@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { Alias as _maas_v1_Alias, Alias__Output as _maas_v1_Alias__Output } from './maas/v1/Alias.js';
 import type { Artifact as _maas_v1_Artifact, Artifact__Output as _maas_v1_Artifact__Output } from './maas/v1/Artifact.js';
 import type { ArtifactChunk as _maas_v1_ArtifactChunk, ArtifactChunk__Output as _maas_v1_ArtifactChunk__Output } from './maas/v1/ArtifactChunk.js';
 import type { DownloadArtifactRequest as _maas_v1_DownloadArtifactRequest, DownloadArtifactRequest__Output as _maas_v1_DownloadArtifactRequest__Output } from './maas/v1/DownloadArtifactRequest.js';
@@ -16,6 +17,7 @@ import type { ModelRegistryClient as _maas_v1_ModelRegistryClient, ModelRegistry
 import type { ModelVersion as _maas_v1_ModelVersion, ModelVersion__Output as _maas_v1_ModelVersion__Output } from './maas/v1/ModelVersion.js';
 import type { RegisterVersionRequest as _maas_v1_RegisterVersionRequest, RegisterVersionRequest__Output as _maas_v1_RegisterVersionRequest__Output } from './maas/v1/RegisterVersionRequest.js';
 import type { Rollout as _maas_v1_Rollout, Rollout__Output as _maas_v1_Rollout__Output } from './maas/v1/Rollout.js';
+import type { SetAliasRequest as _maas_v1_SetAliasRequest, SetAliasRequest__Output as _maas_v1_SetAliasRequest__Output } from './maas/v1/SetAliasRequest.js';
 import type { SetRolloutRequest as _maas_v1_SetRolloutRequest, SetRolloutRequest__Output as _maas_v1_SetRolloutRequest__Output } from './maas/v1/SetRolloutRequest.js';
 import type { TensorSpec as _maas_v1_TensorSpec, TensorSpec__Output as _maas_v1_TensorSpec__Output } from './maas/v1/TensorSpec.js';
 import type { TokenizerSpec as _maas_v1_TokenizerSpec, TokenizerSpec__Output as _maas_v1_TokenizerSpec__Output } from './maas/v1/TokenizerSpec.js';
@@ -27,6 +29,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   maas: {
     v1: {
+      Alias: MessageTypeDefinition<_maas_v1_Alias, _maas_v1_Alias__Output>
       Artifact: MessageTypeDefinition<_maas_v1_Artifact, _maas_v1_Artifact__Output>
       ArtifactChunk: MessageTypeDefinition<_maas_v1_ArtifactChunk, _maas_v1_ArtifactChunk__Output>
       DownloadArtifactRequest: MessageTypeDefinition<_maas_v1_DownloadArtifactRequest, _maas_v1_DownloadArtifactRequest__Output>
@@ -42,6 +45,7 @@ export interface ProtoGrpcType {
       ModelVersion: MessageTypeDefinition<_maas_v1_ModelVersion, _maas_v1_ModelVersion__Output>
       RegisterVersionRequest: MessageTypeDefinition<_maas_v1_RegisterVersionRequest, _maas_v1_RegisterVersionRequest__Output>
       Rollout: MessageTypeDefinition<_maas_v1_Rollout, _maas_v1_Rollout__Output>
+      SetAliasRequest: MessageTypeDefinition<_maas_v1_SetAliasRequest, _maas_v1_SetAliasRequest__Output>
       SetRolloutRequest: MessageTypeDefinition<_maas_v1_SetRolloutRequest, _maas_v1_SetRolloutRequest__Output>
       TensorSpec: MessageTypeDefinition<_maas_v1_TensorSpec, _maas_v1_TensorSpec__Output>
       TokenizerSpec: MessageTypeDefinition<_maas_v1_TokenizerSpec, _maas_v1_TokenizerSpec__Output>

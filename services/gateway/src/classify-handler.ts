@@ -7,6 +7,7 @@ import { callHop, noteInferenceFailure, type DownstreamClients } from './downstr
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { labelRows, readFirstOutput, type LabelScore } from './postprocess.js';
 import type { ReadinessTracker } from './readiness.js';
+import type { RouteDecision } from './router.js';
 import type { RoutingState } from './routing-state.js';
 import { countRoute, modelLabel, recordTraffic } from './traffic-metrics.js';
 
@@ -132,6 +133,16 @@ export interface ClassifyHandlerOptions {
   routing: RoutingState;
   coalescer: ClassifyCoalescer;
   metrics: GatewayMetrics;
+  /** Told of every answered call, synchronously and before the caller is answered; must not throw (see mirror.ts). */
+  onAnswered?: (answer: AnsweredClassify) => void;
+}
+
+/** A Classify call answered: what shadow traffic compares with. */
+export interface AnsweredClassify {
+  model: string;
+  decision: RouteDecision;
+  texts: readonly string[];
+  results: readonly LabelScore[];
 }
 
 /** maas.v1.Gateway/Classify: validate, route, queue for a merged batch, answer per text with the version. */
@@ -141,7 +152,7 @@ export function createClassifyHandler(options: ClassifyHandlerOptions) {
     const model = modelLabel(routing, request.model);
     return recordTraffic({ metrics, method: 'Classify', model }, async () => {
       validateClassifyRequest(request, options.limits);
-      const decision = routing.route(request.model, request.routing_key);
+      const decision = routing.route(request.model, request.routing_key, request.version);
       countRoute(metrics, model, decision);
       if (decision.manifest.task && decision.manifest.task !== CLASSIFY_TASK) {
         throw failedPrecondition(`model ${request.model} version ${decision.version} serves task ${JSON.stringify(decision.manifest.task)}, not ${CLASSIFY_TASK}`);
@@ -155,6 +166,7 @@ export function createClassifyHandler(options: ClassifyHandlerOptions) {
         // Gone callers leave the queue at once; a batch all of whose callers are gone is cancelled downstream.
         caller: call,
       });
+      options.onAnswered?.({ model: request.model, decision, texts: request.texts, results });
       return { predictions: results.map((result) => ({ label: result.label, score: result.score, model_version: decision.version })) };
     });
   };

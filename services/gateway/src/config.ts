@@ -28,6 +28,10 @@ export interface GatewayConfig extends ServerConfig, RegistryConsumerConfig {
   maxQueueTexts: number;
   /** READINESS_POLL_MS: how often versions a rollout references but inference has not reported ready are asked about again, in milliseconds. */
   readinessPollMs: number;
+  /** MIRROR_TIMEOUT_MS: deadline of one mirrored (shadow) call to a canary, in milliseconds. */
+  mirrorTimeoutMs: number;
+  /** MIRROR_MAX_IN_FLIGHT: most mirrored calls in flight at once; beyond it a mirror is dropped, never queued. */
+  mirrorMaxInFlight: number;
 }
 
 /** Reads and checks the gateway's configuration; throws ConfigError naming every bad variable at once. */
@@ -46,6 +50,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Gatew
     coalesceMaxInFlight: reader.int('COALESCE_MAX_IN_FLIGHT', { default: 4, min: 1, doc: 'merged batches per (model, version) in flight downstream at once' }),
     maxQueueTexts: reader.int('MAX_QUEUE_TEXTS', { default: 4_096, min: 1, doc: 'most texts waiting per (model, version) queue before RESOURCE_EXHAUSTED' }),
     readinessPollMs: reader.int('READINESS_POLL_MS', { default: 250, min: 50, doc: 'how often versions not ready yet are asked about again (ms)' }),
+    mirrorTimeoutMs: reader.int('MIRROR_TIMEOUT_MS', { default: 2_000, min: 1, doc: 'deadline of one mirrored (shadow) call to a canary (ms)' }),
+    mirrorMaxInFlight: reader.int('MIRROR_MAX_IN_FLIGHT', { default: 32, min: 1, doc: 'most mirrored calls in flight at once; beyond it mirrors are dropped' }),
   };
 
   // Relations between variables: a call the gateway accepts must fit in its queue.

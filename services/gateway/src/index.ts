@@ -18,6 +18,7 @@ import { createBatchExecutor, createClassifyHandler, type ClassifyMeta } from '.
 import { Coalescer } from './coalescer.js';
 import type { GatewayConfig } from './config.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
+import { TrafficMirror } from './mirror.js';
 import { createOipProxy } from './oip-proxy.js';
 import type { LabelScore } from './postprocess.js';
 import { ReadinessTracker } from './readiness.js';
@@ -86,6 +87,14 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
     },
   });
   queueDepths = () => coalescer.queueDepths();
+  const mirror = new TrafficMirror({
+    coalescer,
+    targetOf: (model, decision) => routing.mirrorTarget(model, decision),
+    registry: serviceMetrics.registry,
+    timeoutMs: config.mirrorTimeoutMs,
+    maxInFlight: config.mirrorMaxInFlight,
+    logger: logger.child({ component: 'mirror' }),
+  });
 
   const handlerContext = { logger, metrics: serviceMetrics };
   const server = await startGrpcServer({
@@ -105,6 +114,7 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
               routing,
               coalescer,
               metrics,
+              onAnswered: (answer) => mirror.offer(answer),
             }),
             handlerContext,
           ),
@@ -150,7 +160,7 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
     warmUp: watch.ready,
     onServing: () => logger.info({ port: server.port, revision: routing.revision }, 'gateway serving'),
     watches: [watch, readiness],
-    work: [() => coalescer.close(unavailable('the gateway is stopping'))],
+    work: [() => mirror.close(), () => coalescer.close(unavailable('the gateway is stopping'))],
     eventBuses: [watch.bus],
     clients: [clients.tokenizer, clients.inference, registry],
   });

@@ -59,10 +59,8 @@ export function createOipProxy(options: OipProxyOptions): GRPCInferenceServiceHa
   const target = (request: { model: string; version: string; call: grpc.ServerUnaryCall<unknown, unknown>; traffic: boolean }): string => {
     const { model, version } = request;
     if (!model) throw invalidArgument('model_name is required');
-    if (version) {
-      routing.explicit({ model, version });
-      return version;
-    }
+    // A version label or an alias; the version label goes downstream.
+    if (version) return routing.explicit({ model, version }).version;
     const decision = routing.route(model, routingKeyOf(request.call));
     if (!request.traffic) return decision.version;
     countRoute(metrics, modelLabel(routing, model), decision);

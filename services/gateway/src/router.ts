@@ -1,4 +1,5 @@
 import type { ListModelsResponse__Output, ModelManifest__Output } from '@maas/protos';
+import { servedVersionsOf } from '@maas/registry-client';
 import { failedPrecondition, notFound, unavailable } from '@maas/shared';
 
 /** One version of one model. */
@@ -16,8 +17,14 @@ export interface ModelRoute {
   canary: string;
   /** Percent (0–100) of traffic for the canary. */
   canaryWeight: number;
+  /** Percent (0–100) of the stable version's traffic also sent to the canary as shadow traffic (0 without a canary). */
+  mirrorPercent: number;
   /** Manifest of every registered version, by version label. */
   manifests: ReadonlyMap<string, ModelManifest__Output>;
+  /** Version label of each alias of the model, by alias name. */
+  aliases: ReadonlyMap<string, string>;
+  /** The versions the mesh serves (servedVersionsOf): the ones inference loads and readiness tracks. */
+  served: readonly string[];
 }
 
 /** The routing state of the gateway, rebuilt from each registry snapshot (never mutated). */
@@ -37,26 +44,41 @@ export function buildRoutingTable(snapshot: ListModelsResponse__Output): Routing
     }
     const rollout = model.rollout;
     const canary = rollout?.canary_version ?? '';
+    const percent = (value: number | undefined) => (canary ? Math.min(100, Math.max(0, value ?? 0)) : 0);
     models.set(model.name, {
       name: model.name,
       stable: rollout?.stable_version ?? '',
       canary,
-      canaryWeight: canary ? Math.min(100, Math.max(0, rollout?.canary_weight ?? 0)) : 0,
+      canaryWeight: percent(rollout?.canary_weight),
+      mirrorPercent: percent(rollout?.mirror_percent),
       manifests,
+      aliases: new Map((model.aliases ?? []).map((alias) => [alias.name, alias.version])),
+      served: servedVersionsOf(model),
     });
   }
   return { revision: snapshot.revision, models };
 }
 
-/** Every version some rollout names (stable and canary): whose readiness the gateway tracks, beside the draining ones. */
+/**
+ * Every version the mesh serves (a rollout's stable and canary, aliased versions: servedVersions of
+ * @maas/registry-client, recorded per route at build time): whose readiness the gateway tracks, beside the
+ * draining ones.
+ */
 export function referencedVersions(table: RoutingTable): VersionRef[] {
-  const refs: VersionRef[] = [];
-  for (const route of table.models.values()) {
-    for (const version of [route.stable, route.canary]) {
-      if (version && route.manifests.has(version)) refs.push({ model: route.name, version });
-    }
-  }
-  return refs;
+  return [...table.models.values()].flatMap((route) => route.served.map((version) => ({ model: route.name, version })));
+}
+
+/**
+ * The version label a pin names: a version label of the model, or one of its aliases (the registry keeps the
+ * two apart, so at most one matches). NOT_FOUND for an unknown model or a name that is neither.
+ */
+export function resolvePin(table: RoutingTable, ref: VersionRef): { version: string; manifest: ModelManifest__Output } {
+  const route = table.models.get(ref.model);
+  if (!route) throw notFound(`model ${JSON.stringify(ref.model)} not found`);
+  const version = route.manifests.has(ref.version) ? ref.version : (route.aliases.get(ref.version) ?? '');
+  const manifest = route.manifests.get(version);
+  if (!manifest) throw notFound(`model ${JSON.stringify(ref.model)} has no version or alias ${JSON.stringify(ref.version)}`);
+  return { version, manifest };
 }
 
 /**
@@ -106,7 +128,7 @@ export interface RouteDecision {
   fallback: boolean;
 }
 
-export type RouteTarget = 'stable' | 'canary' | 'draining';
+export type RouteTarget = 'stable' | 'canary' | 'draining' | 'pinned';
 
 /**
  * Picks the version of `model` that answers a request, never one that is not ready. The stable share goes to
@@ -174,20 +196,8 @@ export function drainingVersions(input: DrainingInput): string[] {
   return kept;
 }
 
-/**
- * The manifest of an explicitly named version. NOT_FOUND for an unknown model or version: the registry is
- * the source of truth for what exists.
- */
-export function lookupVersion(table: RoutingTable, ref: VersionRef): ModelManifest__Output {
-  const route = table.models.get(ref.model);
-  if (!route) throw notFound(`model ${JSON.stringify(ref.model)} not found`);
-  const manifest = route.manifests.get(ref.version);
-  if (!manifest) throw notFound(`version ${JSON.stringify(ref.version)} of model ${JSON.stringify(ref.model)} not found`);
-  return manifest;
-}
-
-/** Whether a rollout of the table can send traffic to `ref` (so its readiness is tracked). */
+/** Whether a rollout or an alias of the table names `ref` (so the mesh serves it and its readiness is tracked). */
 export function isReferenced(table: RoutingTable, ref: VersionRef): boolean {
   const route = table.models.get(ref.model);
-  return !!route && (route.stable === ref.version || route.canary === ref.version);
+  return !!route && route.served.includes(ref.version);
 }

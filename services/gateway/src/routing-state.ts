@@ -1,7 +1,7 @@
 import type { ModelManifest__Output } from '@maas/protos';
 import { unavailable, type Logger } from '@maas/shared';
 import type { ReadinessTracker } from './readiness.js';
-import { drainingVersions, isReferenced, lookupVersion, pickVersion, referencedVersions, type RouteDecision, type RoutingTable, type VersionRef } from './router.js';
+import { drainingVersions, isReferenced, pickVersion, referencedVersions, resolvePin, type RouteDecision, type RoutingTable, type VersionRef } from './router.js';
 
 /** A version the gateway may send traffic to, by the role it has: what maas_gateway_routable_versions shows. */
 export interface RoutableVersion {
@@ -79,8 +79,12 @@ export class RoutingState {
     return this.table?.models.has(model) ?? false;
   }
 
-  /** Picks the version of `model` that answers (see pickVersion); UNAVAILABLE before the first snapshot. */
-  route(model: string, routingKey: string): RouteDecision {
+  /**
+   * Picks the version of `model` that answers (see pickVersion); UNAVAILABLE before the first snapshot. A
+   * `pinned` version label or alias bypasses the rollout (target 'pinned', see explicit).
+   */
+  route(model: string, routingKey: string, pinned = ''): RouteDecision {
+    if (pinned) return { ...this.explicit({ model, version: pinned }), target: 'pinned', fallback: false };
     return pickVersion(this.current(), {
       model,
       routingKey,
@@ -90,17 +94,32 @@ export class RoutingState {
   }
 
   /**
-   * An explicitly named version: NOT_FOUND when the registry does not know it; UNAVAILABLE when a rollout
-   * references it and inference does not report it ready. A version no rollout references (a draining one
-   * included) is not checked here: inference, which knows what it has loaded, decides.
+   * An explicitly named version, by label or alias (resolved to the label): NOT_FOUND when the registry knows
+   * neither; UNAVAILABLE when a rollout or alias references it and inference does not report it ready. A version
+   * nothing references (a draining one included) is not checked here: inference, which knows what it has
+   * loaded, decides.
    */
-  explicit(ref: VersionRef): ModelManifest__Output {
+  explicit(ref: VersionRef): { version: string; manifest: ModelManifest__Output } {
     const table = this.current();
-    const manifest = lookupVersion(table, ref);
-    if (isReferenced(table, ref) && !this.readiness.isReady(ref.model, ref.version)) {
-      throw unavailable(`version ${JSON.stringify(ref.version)} of model ${JSON.stringify(ref.model)} is not ready`);
+    const pinned = resolvePin(table, ref);
+    if (isReferenced(table, { model: ref.model, version: pinned.version }) && !this.readiness.isReady(ref.model, pinned.version)) {
+      const named = pinned.version === ref.version ? '' : ` (alias ${JSON.stringify(ref.version)})`;
+      throw unavailable(`version ${JSON.stringify(pinned.version)}${named} of model ${JSON.stringify(ref.model)} is not ready`);
     }
-    return manifest;
+    return pinned;
+  }
+
+  /**
+   * Where a share of `decision`'s traffic is mirrored: the canary, when the decision went to the stable version
+   * by the rollout (not a pin, not a fallback), the rollout mirrors, and the canary is ready; else undefined.
+   */
+  mirrorTarget(model: string, decision: RouteDecision): { version: string; manifest: ModelManifest__Output; percent: number } | undefined {
+    if (decision.target !== 'stable' || decision.fallback) return undefined;
+    const route = this.table?.models.get(model);
+    if (!route || route.mirrorPercent <= 0 || !route.canary || route.stable !== decision.version) return undefined;
+    const manifest = route.manifests.get(route.canary);
+    if (!manifest || !this.readiness.isReady(model, route.canary)) return undefined;
+    return { version: route.canary, manifest, percent: route.mirrorPercent };
   }
 
   /** Every version the gateway may route to, by role, with its readiness (for metrics). */

@@ -1,6 +1,6 @@
 import { Status } from '@maas/protos';
 import test from 'ava';
-import { buildRoutingTable, drainingVersions, isReferenced, lookupVersion, pickVersion, referencedVersions, stickyBucket, type RoutingTable } from '../src/router.js';
+import { buildRoutingTable, drainingVersions, isReferenced, pickVersion, referencedVersions, resolvePin, stickyBucket, type RoutingTable } from '../src/router.js';
 import { snapshot } from './helpers/routing-snapshots.js';
 
 const canaryTable = (weight: number): RoutingTable => buildRoutingTable(snapshot([{ model: 'sentiment', versions: ['1', '2'], stable: '1', canary: '2', weight }]));
@@ -100,11 +100,27 @@ test('unknown model is NOT_FOUND, a model without rollout FAILED_PRECONDITION', 
   t.is(noRollout.message, 'model "spam" has no rollout; set one with: maasctl rollout spam --stable VERSION');
 });
 
-test('lookupVersion answers the manifest or NOT_FOUND', (t) => {
-  const table = canaryTable(10);
-  t.is(lookupVersion(table, { model: 'sentiment', version: '2' }).version, '2');
-  t.is((t.throws(() => lookupVersion(table, { model: 'sentiment', version: '9' })) as { code?: number }).code, Status.NOT_FOUND);
-  t.is((t.throws(() => lookupVersion(table, { model: 'other', version: '1' })) as { code?: number }).code, Status.NOT_FOUND);
+test('resolvePin answers a version label or an alias with its manifest, or NOT_FOUND', (t) => {
+  const table = buildRoutingTable(snapshot([{ model: 'sentiment', versions: ['1', '2', '3'], stable: '1', canary: '2', weight: 10, aliases: { production: '1', champion: '3' } }]));
+  t.like(resolvePin(table, { model: 'sentiment', version: '2' }), { version: '2', manifest: { version: '2' } });
+  t.like(resolvePin(table, { model: 'sentiment', version: 'champion' }), { version: '3', manifest: { version: '3' } });
+  const unknown = t.throws(() => resolvePin(table, { model: 'sentiment', version: 'staging' }));
+  t.is((unknown as { code?: number }).code, Status.NOT_FOUND);
+  t.is(unknown!.message, 'model "sentiment" has no version or alias "staging"');
+  t.is((t.throws(() => resolvePin(table, { model: 'sentiment', version: '9' })) as { code?: number }).code, Status.NOT_FOUND);
+  t.is((t.throws(() => resolvePin(table, { model: 'other', version: '1' })) as { code?: number }).code, Status.NOT_FOUND);
+  // An aliased version is served: tracked for readiness like the rollout's, each version once.
+  t.deepEqual(referencedVersions(table).map((ref) => ref.version), ['1', '2', '3']);
+  t.true(isReferenced(table, { model: 'sentiment', version: '3' }));
+});
+
+test('the mirror share is kept only with a canary, within 0..100', (t) => {
+  const mirrored = buildRoutingTable(snapshot([
+    { model: 'a', versions: ['1', '2'], stable: '1', canary: '2', weight: 0, mirror: 150 },
+    { model: 'b', versions: ['1'], stable: '1', mirror: 20 },
+  ]));
+  t.is(mirrored.models.get('a')?.mirrorPercent, 100);
+  t.is(mirrored.models.get('b')?.mirrorPercent, 0);
 });
 
 /** sentiment with versions 1–4 and the given rollout. */

@@ -110,3 +110,32 @@ test('a rollback to the draining version while the new one loads keeps routing t
   t.deepEqual(g.draining(), []);
   t.false(g.readiness.isTracked('sentiment', '2'));
 });
+
+test('a pinned version or alias bypasses the rollout, and only when ready; mirrorTarget names a ready canary', async (t) => {
+  const loaded = new Set(['1', '2']);
+  const readiness = new ReadinessTracker({ probe: async (ref: VersionRef) => loaded.has(ref.version), pollIntervalMs: 20, probeTimeoutMs: 1_000, logger });
+  t.teardown(() => readiness.stop());
+  const routing = new RoutingState({ readiness, logger });
+  await routing.apply(
+    buildRoutingTable(snapshot([{ model: 'sentiment', versions: ['1', '2', '3', '4'], stable: '1', canary: '2', weight: 100, mirror: 30, aliases: { production: '1', next: '3' } }])),
+  );
+  // Weight 100 sends everything to the canary; a pin still answers with what it names.
+  t.like(routing.route('sentiment', 'k', 'production'), { version: '1', target: 'pinned', fallback: false });
+  t.like(routing.route('sentiment', '', '1'), { version: '1', target: 'pinned' });
+  t.is(routing.route('sentiment', 'k').version, '2');
+  const notReady = t.throws(() => routing.route('sentiment', '', 'next'));
+  t.is((notReady as { code?: number }).code, Status.UNAVAILABLE);
+  t.is(notReady!.message, 'version "3" (alias "next") of model "sentiment" is not ready');
+  t.is((t.throws(() => routing.route('sentiment', '', 'nope')) as { code?: number }).code, Status.NOT_FOUND);
+  // A version nothing references is left to inference to answer for (it knows what it has loaded).
+  t.like(routing.explicit({ model: 'sentiment', version: '4' }), { version: '4' });
+
+  // What pickVersion decides for the stable share (weight 0 would draw it; here it is built from the pin's answer).
+  const stableDecision = { ...routing.route('sentiment', 'k', 'production'), target: 'stable' as const };
+  t.like(routing.mirrorTarget('sentiment', stableDecision), { version: '2', percent: 30 });
+  t.is(routing.mirrorTarget('sentiment', { ...stableDecision, target: 'pinned' }), undefined);
+  t.is(routing.mirrorTarget('sentiment', { ...stableDecision, fallback: true }), undefined);
+  loaded.delete('2');
+  readiness.markNotReady({ model: 'sentiment', version: '2' }, 'the test unloaded it');
+  t.is(routing.mirrorTarget('sentiment', stableDecision), undefined);
+});

@@ -1,6 +1,6 @@
 /**
  * Which model versions are loaded, reconciled from registry snapshots (watchRegistry's onSnapshot):
- * - every version a rollout references (stable and canary) is loaded; loads run in the background so a slow
+ * - every version a rollout or an alias references (stable, canary, aliased: servedVersionsOf) is loaded; loads run in the background so a slow
  *   download never holds up the reconcile loop;
  * - a version that failed to load is logged, not ready, and retried on the next snapshot (every resync) that
  *   comes at least MODEL_RETRY_BACKOFF_MS after the failure;
@@ -13,6 +13,7 @@
  *   FAILED_PRECONDITION ("not loaded; not referenced by a rollout"); an unknown model or version is NOT_FOUND.
  */
 import type { ListModelsResponse__Output, ModelRegistryClient } from '@maas/protos';
+import { servedVersionsOf } from '@maas/registry-client';
 import { failedPrecondition, type Logger, notFound, unavailable } from '@maas/shared';
 import { performance } from 'node:perf_hooks';
 import { type LoadedVersion, type LoaderConfig, loadModelVersion } from './model-loader.js';
@@ -23,6 +24,8 @@ interface ModelState {
   versions: Set<string>;
   stable: string;
   canary: string;
+  /** Versions to keep loaded (servedVersionsOf). */
+  served: string[];
 }
 
 /** A loaded version no rollout references, kept while traffic may still come to it. */
@@ -72,12 +75,13 @@ export class ModelManager {
           versions: new Set(model.versions.map((version) => version.version)),
           stable: model.rollout?.stable_version ?? '',
           canary: model.rollout?.canary_version ?? '',
+          served: servedVersionsOf(model),
         },
       ]),
     );
     const wanted = new Set<string>();
     for (const [name, state] of this.models) {
-      for (const version of [state.stable, state.canary]) if (version && state.versions.has(version)) wanted.add(keyOf(name, version));
+      for (const version of state.served) wanted.add(keyOf(name, version));
     }
     this.wanted = wanted;
 

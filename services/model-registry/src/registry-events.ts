@@ -3,14 +3,15 @@
  * EventBus on connect). Events are the fast path only: a change is committed before its event goes out, and a
  * failed publish is logged and counted, never turned into a failed write (consumers resync from ListModels).
  */
-import type { ModelVersion__Output, Rollout__Output } from '@maas/protos';
-import { registrySubject, rolloutChangedCodec, versionRegisteredCodec, type RegistryEventKind } from '@maas/registry-client';
+import type { Alias__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
+import { aliasChangedCodec, registrySubject, rolloutChangedCodec, versionRegisteredCodec, type RegistryEventKind } from '@maas/registry-client';
 import type { EventBus, Logger } from '@maas/shared';
 import type { RegistryMetrics } from './registry-metrics.js';
 
 export interface RegistryEvents {
   versionRegistered(version: ModelVersion__Output): Promise<void>;
   rolloutChanged(rollout: Rollout__Output): Promise<void>;
+  aliasChanged(change: { model: string; alias: Alias__Output; previousVersion: string }): Promise<void>;
 }
 
 export function createRegistryEvents(deps: { bus: EventBus; logger: Logger; metrics: RegistryMetrics }): RegistryEvents {
@@ -36,5 +37,12 @@ export function createRegistryEvents(deps: { bus: EventBus; logger: Logger; metr
       ),
     rolloutChanged: (rollout) =>
       publish(rollout.model, 'rollout-changed', rollout.revision, rolloutChangedCodec.encode({ revision: rollout.revision, model: rollout.model, rollout, occurred_at: rollout.updated_at })),
+    aliasChanged: ({ model, alias, previousVersion }) =>
+      publish(
+        model,
+        'alias-changed',
+        alias.revision,
+        aliasChangedCodec.encode({ revision: alias.revision, model, alias: alias.name, version: alias.version, previous_version: previousVersion, occurred_at: alias.updated_at }),
+      ),
   };
 }

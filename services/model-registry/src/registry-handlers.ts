@@ -8,7 +8,7 @@ import type { BlobStore } from './blob-store.js';
 import { receivePackage } from './package-receiver.js';
 import type { RegistryEvents } from './registry-events.js';
 import type { RegistryMetrics } from './registry-metrics.js';
-import { versionExists, type RegistryStore } from './registry-store.js';
+import { versionExists, versionNamedLikeAlias, type RegistryStore } from './registry-store.js';
 import type { VersionCommitter } from './version-committer.js';
 
 export interface RegistryHandlerDeps {
@@ -30,6 +30,13 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
   const { store, ctx } = deps;
   const rfc3339Now = () => new Date().toISOString();
 
+  /** A committed change: counted, logged, then published (publishing never fails the write, see RegistryEvents). */
+  const announce = async (counter: { inc(): void }, fields: object, message: string, publish: () => Promise<void>) => {
+    counter.inc();
+    ctx.logger.info(fields, message);
+    await publish();
+  };
+
   const requireVersion = (model: string, version: string): ModelVersion__Output => {
     const found = store.getVersion(model, version);
     if (found) return found;
@@ -50,6 +57,7 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
             accept: (manifest) => {
               // Refuse before any file is sent rather than after the whole package was uploaded.
               if (store.hasVersion(manifest.name, manifest.version)) throw versionExists(manifest.name, manifest.version);
+              if (store.hasAlias(manifest.name, manifest.version)) throw versionNamedLikeAlias(manifest.name, manifest.version);
             },
             onBytes: (bytes) => deps.metrics.bytesReceived.inc(bytes),
           }).catch((error: unknown) => {
@@ -121,15 +129,31 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
           stableVersion: request.stable_version,
           canaryVersion: request.canary_version,
           canaryWeight: request.canary_weight,
+          mirrorPercent: request.mirror_percent,
+          expectedRevision: request.expected_revision,
+          updatedAt: rfc3339Now(),
+        });
+        if (changed) await announce(deps.metrics.rolloutChanges, { ...rollout }, 'rollout changed', () => deps.events.rolloutChanged(rollout));
+        return rollout;
+      },
+      ctx,
+    ),
+
+    SetAlias: unary(
+      'SetAlias',
+      async (request) => {
+        const { alias, previousVersion, changed } = store.setAlias({
+          model: request.model,
+          alias: request.alias,
+          version: request.version,
           expectedRevision: request.expected_revision,
           updatedAt: rfc3339Now(),
         });
         if (changed) {
-          deps.metrics.rolloutChanges.inc();
-          ctx.logger.info({ ...rollout }, 'rollout changed');
-          await deps.events.rolloutChanged(rollout);
+          const fields = { model: request.model, alias: alias.name, version: alias.version, previousVersion, revision: alias.revision };
+          await announce(deps.metrics.aliasChanges, fields, alias.version ? 'alias set' : 'alias removed', () => deps.events.aliasChanged({ model: request.model, alias, previousVersion }));
         }
-        return rollout;
+        return alias;
       },
       ctx,
     ),

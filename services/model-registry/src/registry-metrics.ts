@@ -7,6 +7,8 @@ export interface RegistryMetrics {
   readonly registrations: Counter;
   /** maas_registry_rollout_changes_total: rollouts changed (no-op SetRollout calls are not counted). */
   readonly rolloutChanges: Counter;
+  /** maas_registry_alias_changes_total: aliases set, moved or removed (no-op SetAlias calls are not counted). */
+  readonly aliasChanges: Counter;
   /** maas_registry_artifact_received_bytes_total: package bytes uploaded (including rejected uploads). */
   readonly bytesReceived: Counter;
   /** maas_registry_artifact_sent_bytes_total: artifact bytes downloaded. */
@@ -54,6 +56,7 @@ export function createRegistryMetrics(options: { registry: Registry; store: Regi
   return {
     registrations: new Counter({ name: 'maas_registry_registrations_total', help: 'Model versions registered', registers }),
     rolloutChanges: new Counter({ name: 'maas_registry_rollout_changes_total', help: 'Rollout changes committed', registers }),
+    aliasChanges: new Counter({ name: 'maas_registry_alias_changes_total', help: 'Alias changes committed (set, moved or removed)', registers }),
     bytesReceived: new Counter({ name: 'maas_registry_artifact_received_bytes_total', help: 'Package file bytes received by RegisterVersion', registers }),
     bytesSent: new Counter({ name: 'maas_registry_artifact_sent_bytes_total', help: 'Artifact bytes sent by DownloadArtifact', registers }),
     eventsPublished: new Counter({

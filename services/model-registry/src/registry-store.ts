@@ -10,8 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Artifact__Output, ListModelsResponse__Output, Model__Output, ModelManifest__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
-import { aborted, alreadyExists, invalidArgument, notFound } from '@maas/shared';
+import { isValidVersion, type Alias__Output, type Artifact__Output, type ListModelsResponse__Output, Model__Output, ModelManifest__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
+import { aborted, alreadyExists, failedPrecondition, invalidArgument, notFound } from '@maas/shared';
 
 /**
  * Schema migrations, in order; entry i brings the schema from version i to i + 1. Append, never edit: a
@@ -55,6 +55,19 @@ const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  // 1 → 2 (issue 8): shadow traffic on the rollout, and named aliases of versions. Existing rollouts mirror nothing.
+  `
+  ALTER TABLE rollouts ADD COLUMN mirror_percent INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE aliases (
+    model TEXT NOT NULL REFERENCES models (name),
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (model, name),
+    FOREIGN KEY (model, version) REFERENCES versions (model, version)
+  );
+  `,
 ];
 
 /** The schema version this code writes. */
@@ -77,11 +90,28 @@ export interface RolloutChange {
   stableVersion: string;
   canaryVersion: string;
   canaryWeight: number;
+  /** Percent of stable's traffic mirrored to the canary (0 without a canary). */
+  mirrorPercent: number;
   /** 0: no check; otherwise the rollout's current revision must equal it. */
   expectedRevision: number;
   /** RFC 3339 UTC. */
   updatedAt: string;
 }
+
+/** SetAlias's arguments. */
+export interface AliasChange {
+  model: string;
+  alias: string;
+  /** Empty removes the alias. */
+  version: string;
+  /** 0: no check; otherwise the alias's current revision (0 when it does not exist) must equal it. */
+  expectedRevision: number;
+  /** RFC 3339 UTC. */
+  updatedAt: string;
+}
+
+/** Alias names (registry.proto): lowercase, starting with a letter, so they read as names, not numbers. */
+export const ALIAS_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 
 interface VersionRow {
   id: number;
@@ -104,6 +134,15 @@ interface RolloutRow {
   stable_version: string;
   canary_version: string;
   canary_weight: number;
+  mirror_percent: number;
+  revision: number;
+  updated_at: string;
+}
+
+interface AliasRow {
+  model: string;
+  name: string;
+  version: string;
   revision: number;
   updated_at: string;
 }
@@ -127,10 +166,19 @@ function prepareStatements(db: Database.Database) {
     rolloutOf: db.prepare('SELECT * FROM rollouts WHERE model = ?'),
     modelNames: db.prepare('SELECT name FROM models ORDER BY name'),
     upsertRollout: db.prepare(
-      `INSERT INTO rollouts (model, stable_version, canary_version, canary_weight, revision, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO rollouts (model, stable_version, canary_version, canary_weight, mirror_percent, revision, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (model) DO UPDATE SET stable_version = excluded.stable_version, canary_version = excluded.canary_version,
-         canary_weight = excluded.canary_weight, revision = excluded.revision, updated_at = excluded.updated_at`,
+         canary_weight = excluded.canary_weight, mirror_percent = excluded.mirror_percent, revision = excluded.revision, updated_at = excluded.updated_at`,
     ),
+    allAliases: db.prepare('SELECT * FROM aliases ORDER BY model, name'),
+    aliasesOf: db.prepare('SELECT * FROM aliases WHERE model = ? ORDER BY name'),
+    alias: db.prepare('SELECT * FROM aliases WHERE model = ? AND name = ?'),
+    hasAliasNamed: db.prepare('SELECT 1 FROM aliases WHERE model = ? AND name = ?'),
+    upsertAlias: db.prepare(
+      `INSERT INTO aliases (model, name, version, revision, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (model, name) DO UPDATE SET version = excluded.version, revision = excluded.revision, updated_at = excluded.updated_at`,
+    ),
+    deleteAlias: db.prepare('DELETE FROM aliases WHERE model = ? AND name = ?'),
     referencedDigests: db.prepare('SELECT DISTINCT sha256 FROM artifacts'),
     storedBlobs: db.prepare('SELECT COALESCE(SUM(size_bytes), 0) AS bytes, COUNT(*) AS count FROM (SELECT sha256, MAX(size_bytes) AS size_bytes FROM artifacts GROUP BY sha256)'),
     readRevision: db.prepare('SELECT revision FROM registry_revision WHERE id = 1'),
@@ -196,6 +244,7 @@ export class RegistryStore {
     const { name: model, version } = entry.manifest;
     return this.db.transaction((): ModelVersion__Output => {
       if (this.hasVersion(model, version)) throw versionExists(model, version);
+      if (this.hasAlias(model, version)) throw versionNamedLikeAlias(model, version);
       const revision = this.bumpRevision();
       this.sql.insertModel.run(model, entry.createdAt);
       const { lastInsertRowid } = this.sql.insertVersion.run(model, version, entry.manifestJson, entry.createdAt, revision);
@@ -211,6 +260,7 @@ export class RegistryStore {
       const versionRows = this.sql.allVersions.all() as VersionRow[];
       const artifactRows = this.sql.allArtifacts.all() as ArtifactRow[];
       const rolloutRows = this.sql.allRollouts.all() as RolloutRow[];
+      const aliasesByModel = groupBy(this.sql.allAliases.all() as AliasRow[], (row) => row.model);
       const names = (this.sql.modelNames.all() as Array<{ name: string }>).map((row) => row.name);
       const artifactsByVersion = groupBy(artifactRows, (row) => row.version_id);
       const versionsByModel = groupBy(versionRows, (row) => row.model);
@@ -219,6 +269,7 @@ export class RegistryStore {
         name,
         versions: (versionsByModel.get(name) ?? []).map((row) => this.toVersion(row, artifactsByVersion.get(row.id) ?? [])),
         rollout: toRollout(name, rollouts.get(name)),
+        aliases: (aliasesByModel.get(name) ?? []).map(toAlias),
       }));
       return { models, revision };
     })();
@@ -230,7 +281,8 @@ export class RegistryStore {
       if (!this.hasModel(name)) return undefined;
       const versionRows = this.sql.versionsOf.all(name) as VersionRow[];
       const rollout = this.sql.rolloutOf.get(name) as RolloutRow | undefined;
-      return { name, versions: versionRows.map((row) => this.toVersion(row, this.artifactsOf(row.id))), rollout: toRollout(name, rollout) };
+      const aliases = (this.sql.aliasesOf.all(name) as AliasRow[]).map(toAlias);
+      return { name, versions: versionRows.map((row) => this.toVersion(row, this.artifactsOf(row.id))), rollout: toRollout(name, rollout), aliases };
     })();
   }
 
@@ -258,21 +310,63 @@ export class RegistryStore {
       for (const version of [change.stableVersion, change.canaryVersion]) {
         if (version && !this.hasVersion(model, version)) throw notFound(`model "${model}" has no version "${version}"`);
       }
-      if (current.stable_version === change.stableVersion && current.canary_version === change.canaryVersion && current.canary_weight === change.canaryWeight) {
+      if (
+        current.stable_version === change.stableVersion &&
+        current.canary_version === change.canaryVersion &&
+        current.canary_weight === change.canaryWeight &&
+        current.mirror_percent === change.mirrorPercent
+      ) {
         return { rollout: current, changed: false };
       }
       const revision = this.bumpRevision();
-      this.sql.upsertRollout.run(model, change.stableVersion, change.canaryVersion, change.canaryWeight, revision, change.updatedAt);
+      this.sql.upsertRollout.run(model, change.stableVersion, change.canaryVersion, change.canaryWeight, change.mirrorPercent, revision, change.updatedAt);
       const rollout: Rollout__Output = {
         model,
         stable_version: change.stableVersion,
         canary_version: change.canaryVersion,
         canary_weight: change.canaryWeight,
+        mirror_percent: change.mirrorPercent,
         revision,
         updated_at: change.updatedAt,
       };
       return { rollout, changed: true };
     }).immediate();
+  }
+
+  /**
+   * Points an alias at a version, or removes it (empty version). INVALID_ARGUMENT for a bad name, NOT_FOUND for an
+   * unknown model or version, ABORTED when `expectedRevision` is set and differs from the alias's revision (0 when
+   * it does not exist). Setting what is already there changes nothing (no revision, no event). `previousVersion`
+   * is what it pointed at before ('' when new), for the AliasChanged event.
+   */
+  setAlias(change: AliasChange): { alias: Alias__Output; previousVersion: string; changed: boolean } {
+    const problems = aliasProblems(change);
+    if (problems.length > 0) throw invalidArgument(problems.join('; '));
+    return this.db.transaction(() => {
+      const { model, alias: name, version } = change;
+      if (!this.hasModel(model)) throw notFound(`model "${model}" is not registered`);
+      // Checked in the transaction: a pin resolves labels and aliases in one namespace, so they must never overlap.
+      if (this.hasVersion(model, name)) throw invalidArgument(`alias: "${name}" is a version label of model "${model}"; an alias must not look like one`);
+      const row = this.sql.alias.get(model, name) as AliasRow | undefined;
+      const currentRevision = row?.revision ?? 0;
+      if (change.expectedRevision !== 0 && change.expectedRevision !== currentRevision) {
+        throw aborted(`alias "${name}" of model "${model}" is at revision ${currentRevision}, not the expected ${change.expectedRevision}; read it again and retry`);
+      }
+      if (version && !this.hasVersion(model, version)) throw notFound(`model "${model}" has no version "${version}"`);
+      const previousVersion = row?.version ?? '';
+      if (previousVersion === version) {
+        const unchanged = row ? toAlias(row) : { name, version: '', revision: 0, updated_at: '' };
+        return { alias: unchanged, previousVersion, changed: false };
+      }
+      const revision = this.bumpRevision();
+      if (version) this.sql.upsertAlias.run(model, name, version, revision, change.updatedAt);
+      else this.sql.deleteAlias.run(model, name);
+      return { alias: { name, version, revision, updated_at: change.updatedAt }, previousVersion, changed: true };
+    }).immediate();
+  }
+
+  hasAlias(model: string, name: string): boolean {
+    return this.sql.hasAliasNamed.get(model, name) !== undefined;
   }
 
   /** Every digest some version references (what the blob store must keep). */
@@ -301,7 +395,8 @@ export class RegistryStore {
   private toVersion(row: VersionRow, artifacts: ArtifactRow[]): ModelVersion__Output {
     let manifest = this.manifests.get(row.id);
     if (!manifest) {
-      manifest = deepFreeze(JSON.parse(row.manifest_json) as ModelManifest__Output);
+      // Manifests stored before a field existed lack it; serve the proto default so readers see the full shape.
+      manifest = deepFreeze({ evaluation_file: '', ...(JSON.parse(row.manifest_json) as Partial<ModelManifest__Output>) } as ModelManifest__Output);
       this.manifests.set(row.id, manifest);
     }
     return {
@@ -320,8 +415,24 @@ export function versionExists(model: string, version: string) {
   return alreadyExists(`model "${model}" version "${version}" is already registered`);
 }
 
+/** The FAILED_PRECONDITION a version gets whose label is already an alias of its model (pins would be ambiguous). */
+export function versionNamedLikeAlias(model: string, version: string) {
+  return failedPrecondition(`model "${model}" has an alias "${version}"; a version label must differ from the model's aliases (move or delete the alias first)`);
+}
+
+/** The argument rules of SetAlias (registry.proto), each problem naming its field. */
+export function aliasProblems(change: Pick<AliasChange, 'model' | 'alias' | 'version'>): string[] {
+  const problems: string[] = [];
+  if (!change.model) problems.push('model: is required');
+  if (!ALIAS_NAME_PATTERN.test(change.alias)) {
+    problems.push(`alias: ${JSON.stringify(change.alias)} must be lowercase letters, digits and '-', 1–63 characters, starting with a letter`);
+  }
+  if (change.version && !isValidVersion(change.version)) problems.push(`version: ${JSON.stringify(change.version)} is not a valid version label`);
+  return problems;
+}
+
 /** The argument rules of SetRollout (registry.proto), each problem naming its field. */
-export function rolloutProblems(change: Pick<RolloutChange, 'model' | 'stableVersion' | 'canaryVersion' | 'canaryWeight'>): string[] {
+export function rolloutProblems(change: Pick<RolloutChange, 'model' | 'stableVersion' | 'canaryVersion' | 'canaryWeight' | 'mirrorPercent'>): string[] {
   const problems: string[] = [];
   if (!change.model) problems.push('model: is required');
   if (!change.stableVersion) problems.push('stable_version: is required');
@@ -330,19 +441,29 @@ export function rolloutProblems(change: Pick<RolloutChange, 'model' | 'stableVer
   }
   if (change.canaryVersion && change.canaryVersion === change.stableVersion) problems.push('canary_version: must differ from stable_version');
   if (!change.canaryVersion && change.canaryWeight !== 0) problems.push('canary_weight: must be 0 without a canary_version');
+  if (!Number.isInteger(change.mirrorPercent) || change.mirrorPercent < 0 || change.mirrorPercent > 100) {
+    problems.push(`mirror_percent: must be from 0 to 100 (got ${change.mirrorPercent})`);
+  } else if (!change.canaryVersion && change.mirrorPercent !== 0) {
+    problems.push('mirror_percent: must be 0 without a canary_version (there is nothing to mirror to)');
+  }
   return problems;
 }
 
 function toRollout(model: string, row: RolloutRow | undefined): Rollout__Output {
-  if (!row) return { model, stable_version: '', canary_version: '', canary_weight: 0, revision: 0, updated_at: '' };
+  if (!row) return { model, stable_version: '', canary_version: '', canary_weight: 0, mirror_percent: 0, revision: 0, updated_at: '' };
   return {
     model,
     stable_version: row.stable_version,
     canary_version: row.canary_version,
     canary_weight: row.canary_weight,
+    mirror_percent: row.mirror_percent,
     revision: row.revision,
     updated_at: row.updated_at,
   };
+}
+
+function toAlias(row: AliasRow): Alias__Output {
+  return { name: row.name, version: row.version, revision: row.revision, updated_at: row.updated_at };
 }
 
 /** Freezes a parsed JSON value and everything in it. */

@@ -2,8 +2,8 @@
 import test from 'ava';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { messageCodec, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
-import { REGISTRY_STREAM, registrySubject } from '@maas/registry-client';
+import { messageCodec, type AliasChanged, type AliasChanged__Output, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
+import { eventRevision, REGISTRY_STREAM, registrySubject } from '@maas/registry-client';
 import { registerPackage, uniqueModelName } from '../../../test/support/model-packages.js';
 import { registryCalls, startTestRegistry } from '../../../test/support/test-registry.js';
 import { eventually } from '../../../test/support/eventually.js';
@@ -56,4 +56,37 @@ test('registration and rollout changes are published with their subject, payload
   await registerPackage(client, nestedFakePackage({ name: model, version: '2' }));
   t.true(await eventually('a third event arrives', () => received.length === 3));
   t.is(received[2]!.subject, registrySubject(model, 'version-registered'));
+});
+
+test('alias changes are published as AliasChanged with the previous version; a no-op publishes nothing', async (t) => {
+  const aliasChanged = messageCodec<AliasChanged, AliasChanged__Output>('maas.v1.AliasChanged');
+  const nc = await natsConnection();
+  t.teardown(() => nc.close());
+  const { client, registry, stop } = await startTestRegistry({ natsUrl });
+  t.teardown(stop);
+  t.true(await eventually('the registry connects to NATS', () => registry.eventBus.connected));
+  const model = uniqueModelName('alias-events');
+  await registerPackage(client, nestedFakePackage({ name: model, version: '1' }));
+  await registerPackage(client, nestedFakePackage({ name: model, version: '2' }));
+
+  const received: Msg[] = [];
+  nc.subscribe(registrySubject(model, 'alias-changed'), {
+    callback: (error, message) => {
+      if (!error) received.push(message);
+    },
+  });
+  await nc.flush();
+  const calls = registryCalls(client);
+  const set = await calls.setAlias({ model, alias: 'production', version: '1' });
+  await calls.setAlias({ model, alias: 'production', version: '1' });
+  const moved = await calls.setAlias({ model, alias: 'production', version: '2' });
+  const removed = await calls.setAlias({ model, alias: 'production', version: '' });
+  t.true(await eventually('three events arrive', () => received.length === 3));
+  t.is(received[0]!.subject, `maas.events.registry.${model}.alias-changed`);
+  const events = received.map((message) => aliasChanged.decode(message.data));
+  t.deepEqual(events[0], { revision: set.revision, model, alias: 'production', version: '1', previous_version: '', occurred_at: set.updated_at });
+  t.like(events[1], { revision: moved.revision, version: '2', previous_version: '1' });
+  t.like(events[2], { revision: removed.revision, version: '', previous_version: '2' });
+  // Consumers read the revision of every kind to decide whether to resync.
+  t.is(eventRevision('alias-changed', received[2]!.data), removed.revision);
 });

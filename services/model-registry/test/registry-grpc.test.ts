@@ -74,7 +74,8 @@ test('download round trip: many chunks, the first with sha256 and size; maas.jso
 
   const manifestFile = await download(client, { model: name, version: '1', path: 'maas.json' });
   t.is(sha256Hex(manifestFile.data), registered.artifacts.find((artifact) => artifact.path === 'maas.json')!.sha256);
-  t.deepEqual(JSON.parse(manifestFile.data.toString('utf8')), registered.manifest);
+  // maas.json leaves an empty evaluation_file out (canonicalManifestJson); the served manifest has its default.
+  t.deepEqual({ evaluation_file: '', ...JSON.parse(manifestFile.data.toString('utf8')) }, registered.manifest);
 });
 
 test('downloads of an unknown model, version or file are NOT_FOUND saying which; a lost blob is DATA_LOSS', async (t) => {
@@ -226,6 +227,42 @@ test('rollouts: validation, NOT_FOUND, expected_revision and increasing revision
   t.like(promoted, { stable_version: '2', canary_version: '', canary_weight: 0, revision: 4 });
   t.deepEqual((await registryCalls(client).getModel(name)).rollout, promoted);
   t.is((await registryCalls(client).listModels()).revision, 4);
+});
+
+test('SetRollout mirror_percent and SetAlias over gRPC: stored, served by GetModel and ListModels, rules enforced', async (t) => {
+  const { client, stop } = await startTestRegistry();
+  t.teardown(stop);
+  const name = uniqueModelName();
+  await registerFake(client, { name, version: '1' });
+  await registerFake(client, { name, version: '2' });
+  const calls = registryCalls(client);
+
+  const noCanary = await t.throwsAsync(() => calls.setRollout({ model: name, stable_version: '1', mirror_percent: 20 }));
+  t.is(codeOf(noCanary), Status.INVALID_ARGUMENT);
+  t.is(detailsOf(noCanary), 'mirror_percent: must be 0 without a canary_version (there is nothing to mirror to)');
+  t.is(codeOf(await t.throwsAsync(() => calls.setRollout({ model: name, stable_version: '1', canary_version: '2', mirror_percent: 101 }))), Status.INVALID_ARGUMENT);
+  const shadow = await calls.setRollout({ model: name, stable_version: '1', canary_version: '2', canary_weight: 0, mirror_percent: 20 });
+  t.like(shadow, { canary_version: '2', canary_weight: 0, mirror_percent: 20, revision: 3 });
+
+  const production = await calls.setAlias({ model: name, alias: 'production', version: '1' });
+  t.like(production, { name: 'production', version: '1', revision: 4 });
+  t.is(codeOf(await t.throwsAsync(() => calls.setAlias({ model: name, alias: 'production', version: '2', expected_revision: 3 }))), Status.ABORTED);
+  t.is(codeOf(await t.throwsAsync(() => calls.setAlias({ model: name, alias: 'production', version: '9' }))), Status.NOT_FOUND);
+  t.is(codeOf(await t.throwsAsync(() => calls.setAlias({ model: 'ghost', alias: 'production', version: '1' }))), Status.NOT_FOUND);
+  const badName = await t.throwsAsync(() => calls.setAlias({ model: name, alias: 'Prod!', version: '1' }));
+  t.is(codeOf(badName), Status.INVALID_ARGUMENT);
+  t.regex(detailsOf(badName), /^alias: "Prod!" must be lowercase/);
+  // A version that would shadow an alias is refused before its files are sent.
+  const clash = await t.throwsAsync(() => registerFake(client, { name, version: 'production' }));
+  t.is(codeOf(clash), Status.FAILED_PRECONDITION);
+
+  const model = await calls.getModel(name);
+  t.deepEqual(model.rollout, shadow);
+  t.deepEqual(model.aliases, [production]);
+  t.deepEqual((await calls.listModels()).models.find((entry) => entry.name === name)?.aliases, [production]);
+  const removed = await calls.setAlias({ model: name, alias: 'production', version: '', expected_revision: production.revision });
+  t.like(removed, { name: 'production', version: '', revision: 5 });
+  t.deepEqual((await calls.getModel(name)).aliases, []);
 });
 
 test('a restart over the same data folder keeps models, rollouts, revision and artifacts', async (t) => {

@@ -1,4 +1,5 @@
 import type { ListModelsResponse__Output } from '@maas/protos';
+import { servedVersions } from '@maas/registry-client';
 import type { Logger } from '@maas/shared';
 import type { LoadedTokenizer } from './tokenizer-loader.js';
 import type { TokenizerMetrics } from './tokenizer-metrics.js';
@@ -150,14 +151,7 @@ export class TokenizerCache {
   }
 }
 
-/** The versions some rollout sends traffic to (stable and canary): what the service keeps loaded. */
+/** The versions the mesh serves (rollouts' stable and canary, aliased ones; servedVersions): what the service keeps loaded. */
 export function versionsInRollouts(snapshot: ListModelsResponse__Output): VersionKey[] {
-  const keys: VersionKey[] = [];
-  for (const model of snapshot.models) {
-    const rollout = model.rollout;
-    if (!rollout) continue;
-    if (rollout.stable_version) keys.push({ model: model.name, version: rollout.stable_version });
-    if (rollout.canary_version) keys.push({ model: model.name, version: rollout.canary_version });
-  }
-  return keys;
+  return servedVersions(snapshot);
 }

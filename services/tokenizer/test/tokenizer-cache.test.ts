@@ -87,21 +87,23 @@ test('pin reports failures without throwing; unpinned tokenizers unload when idl
   cache.close();
 });
 
-test('versionsInRollouts lists stable and canary versions', (t) => {
-  const rollout = (stable: string, canary: string) => ({ model: '', stable_version: stable, canary_version: canary, canary_weight: 0, revision: 0, updated_at: '' });
+test('versionsInRollouts lists stable, canary and aliased versions', (t) => {
+  const rollout = (stable: string, canary: string) => ({ model: '', stable_version: stable, canary_version: canary, canary_weight: 0, mirror_percent: 0, revision: 0, updated_at: '' });
+  const versions = (model: string, labels: string[]) => labels.map((version) => ({ model, version, manifest: null, artifacts: [], created_at: '', revision: 1 }));
   t.deepEqual(
     versionsInRollouts({
       revision: 3,
       models: [
-        { name: 'a', versions: [], rollout: rollout('1', '2') },
-        { name: 'b', versions: [], rollout: rollout('', '') },
-        { name: 'c', versions: [], rollout: rollout('7', '') },
+        { name: 'a', versions: versions('a', ['1', '2']), rollout: rollout('1', '2'), aliases: [] },
+        { name: 'b', versions: versions('b', ['1']), rollout: rollout('', ''), aliases: [] },
+        { name: 'c', versions: versions('c', ['7', '8']), rollout: rollout('7', ''), aliases: [{ name: 'next', version: '8', revision: 3, updated_at: '' }] },
       ],
     }),
     [
       { model: 'a', version: '1' },
       { model: 'a', version: '2' },
       { model: 'c', version: '7' },
+      { model: 'c', version: '8' },
     ],
   );
 });

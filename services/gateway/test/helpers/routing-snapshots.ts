@@ -17,6 +17,7 @@ export function manifest(name: string, version: string): ModelManifest__Output {
     output_activation: 'none',
     files: [],
     metrics: {},
+    evaluation_file: '',
   };
 }
 
@@ -26,6 +27,10 @@ export interface ModelEntry {
   stable?: string;
   canary?: string;
   weight?: number;
+  /** Percent of stable's traffic mirrored to the canary. */
+  mirror?: number;
+  /** Alias name → version. */
+  aliases?: Record<string, string>;
 }
 
 export function snapshot(rollouts: ModelEntry[], revision = 7): ListModelsResponse__Output {
@@ -34,7 +39,8 @@ export function snapshot(rollouts: ModelEntry[], revision = 7): ListModelsRespon
     models: rollouts.map((entry) => ({
       name: entry.model,
       versions: entry.versions.map((version) => ({ model: entry.model, version, manifest: manifest(entry.model, version), artifacts: [], created_at: '', revision: 1 })),
-      rollout: { model: entry.model, stable_version: entry.stable ?? '', canary_version: entry.canary ?? '', canary_weight: entry.weight ?? 0, revision: 1, updated_at: '' },
+      rollout: { model: entry.model, stable_version: entry.stable ?? '', canary_version: entry.canary ?? '', canary_weight: entry.weight ?? 0, mirror_percent: entry.mirror ?? 0, revision: 1, updated_at: '' },
+      aliases: Object.entries(entry.aliases ?? {}).map(([name, version]) => ({ name, version, revision: 1, updated_at: '' })),
     })),
   };
 }

@@ -5,10 +5,12 @@ export interface ClassifyRequest {
   'model'?: (string);
   'texts'?: (string)[];
   'routing_key'?: (string);
+  'version'?: (string);
 }
 
 export interface ClassifyRequest__Output {
   'model': (string);
   'texts': (string)[];
   'routing_key': (string);
+  'version': (string);
 }

@@ -19,6 +19,7 @@ export interface ModelManifest {
   'output_activation'?: (string);
   'files'?: (_maas_v1_FileDigest)[];
   'metrics'?: ({[key: string]: number | string});
+  'evaluation_file'?: (string);
 }
 
 export interface ModelManifest__Output {
@@ -36,4 +37,5 @@ export interface ModelManifest__Output {
   'output_activation': (string);
   'files': (_maas_v1_FileDigest__Output)[];
   'metrics': ({[key: string]: number});
+  'evaluation_file': (string);
 }

@@ -2,6 +2,7 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { Alias as _maas_v1_Alias, Alias__Output as _maas_v1_Alias__Output } from '../../maas/v1/Alias.js';
 import type { ArtifactChunk as _maas_v1_ArtifactChunk, ArtifactChunk__Output as _maas_v1_ArtifactChunk__Output } from '../../maas/v1/ArtifactChunk.js';
 import type { DownloadArtifactRequest as _maas_v1_DownloadArtifactRequest, DownloadArtifactRequest__Output as _maas_v1_DownloadArtifactRequest__Output } from '../../maas/v1/DownloadArtifactRequest.js';
 import type { GetModelRequest as _maas_v1_GetModelRequest, GetModelRequest__Output as _maas_v1_GetModelRequest__Output } from '../../maas/v1/GetModelRequest.js';
@@ -12,6 +13,7 @@ import type { Model as _maas_v1_Model, Model__Output as _maas_v1_Model__Output }
 import type { ModelVersion as _maas_v1_ModelVersion, ModelVersion__Output as _maas_v1_ModelVersion__Output } from '../../maas/v1/ModelVersion.js';
 import type { RegisterVersionRequest as _maas_v1_RegisterVersionRequest, RegisterVersionRequest__Output as _maas_v1_RegisterVersionRequest__Output } from '../../maas/v1/RegisterVersionRequest.js';
 import type { Rollout as _maas_v1_Rollout, Rollout__Output as _maas_v1_Rollout__Output } from '../../maas/v1/Rollout.js';
+import type { SetAliasRequest as _maas_v1_SetAliasRequest, SetAliasRequest__Output as _maas_v1_SetAliasRequest__Output } from '../../maas/v1/SetAliasRequest.js';
 import type { SetRolloutRequest as _maas_v1_SetRolloutRequest, SetRolloutRequest__Output as _maas_v1_SetRolloutRequest__Output } from '../../maas/v1/SetRolloutRequest.js';
 
 export interface ModelRegistryClient extends grpc.Client {
@@ -56,6 +58,15 @@ export interface ModelRegistryClient extends grpc.Client {
   registerVersion(options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientWritableStream<_maas_v1_RegisterVersionRequest>;
   registerVersion(callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientWritableStream<_maas_v1_RegisterVersionRequest>;
   
+  SetAlias(argument: _maas_v1_SetAliasRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Alias__Output>): grpc.ClientUnaryCall;
+  SetAlias(argument: _maas_v1_SetAliasRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_Alias__Output>): grpc.ClientUnaryCall;
+  SetAlias(argument: _maas_v1_SetAliasRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Alias__Output>): grpc.ClientUnaryCall;
+  SetAlias(argument: _maas_v1_SetAliasRequest, callback: grpc.requestCallback<_maas_v1_Alias__Output>): grpc.ClientUnaryCall;
+  setAlias(argument: _maas_v1_SetAliasRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Alias__Output>): grpc.ClientUnaryCall;
+  setAlias(argument: _maas_v1_SetAliasRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_Alias__Output>): grpc.ClientUnaryCall;
+  setAlias(argument: _maas_v1_SetAliasRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Alias__Output>): grpc.ClientUnaryCall;
+  setAlias(argument: _maas_v1_SetAliasRequest, callback: grpc.requestCallback<_maas_v1_Alias__Output>): grpc.ClientUnaryCall;
+  
   SetRollout(argument: _maas_v1_SetRolloutRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Rollout__Output>): grpc.ClientUnaryCall;
   SetRollout(argument: _maas_v1_SetRolloutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_Rollout__Output>): grpc.ClientUnaryCall;
   SetRollout(argument: _maas_v1_SetRolloutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_Rollout__Output>): grpc.ClientUnaryCall;
@@ -78,6 +89,8 @@ export interface ModelRegistryHandlers extends grpc.UntypedServiceImplementation
   
   RegisterVersion: grpc.handleClientStreamingCall<_maas_v1_RegisterVersionRequest__Output, _maas_v1_ModelVersion>;
   
+  SetAlias: grpc.handleUnaryCall<_maas_v1_SetAliasRequest__Output, _maas_v1_Alias>;
+  
   SetRollout: grpc.handleUnaryCall<_maas_v1_SetRolloutRequest__Output, _maas_v1_Rollout>;
   
 }
@@ -88,5 +101,6 @@ export interface ModelRegistryDefinition extends grpc.ServiceDefinition {
   GetVersion: MethodDefinition<_maas_v1_GetVersionRequest, _maas_v1_ModelVersion, _maas_v1_GetVersionRequest__Output, _maas_v1_ModelVersion__Output>
   ListModels: MethodDefinition<_maas_v1_ListModelsRequest, _maas_v1_ListModelsResponse, _maas_v1_ListModelsRequest__Output, _maas_v1_ListModelsResponse__Output>
   RegisterVersion: MethodDefinition<_maas_v1_RegisterVersionRequest, _maas_v1_ModelVersion, _maas_v1_RegisterVersionRequest__Output, _maas_v1_ModelVersion__Output>
+  SetAlias: MethodDefinition<_maas_v1_SetAliasRequest, _maas_v1_Alias, _maas_v1_SetAliasRequest__Output, _maas_v1_Alias__Output>
   SetRollout: MethodDefinition<_maas_v1_SetRolloutRequest, _maas_v1_Rollout, _maas_v1_SetRolloutRequest__Output, _maas_v1_Rollout__Output>
 }

@@ -9,6 +9,7 @@ export interface Rollout {
   'canary_weight'?: (number);
   'revision'?: (number | string | Long);
   'updated_at'?: (string);
+  'mirror_percent'?: (number);
 }
 
 export interface Rollout__Output {
@@ -18,4 +19,5 @@ export interface Rollout__Output {
   'canary_weight': (number);
   'revision': (number);
   'updated_at': (string);
+  'mirror_percent': (number);
 }

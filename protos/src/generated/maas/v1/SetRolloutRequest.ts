@@ -8,6 +8,7 @@ export interface SetRolloutRequest {
   'canary_version'?: (string);
   'canary_weight'?: (number);
   'expected_revision'?: (number | string | Long);
+  'mirror_percent'?: (number);
 }
 
 export interface SetRolloutRequest__Output {
@@ -16,4 +17,5 @@ export interface SetRolloutRequest__Output {
   'canary_version': (string);
   'canary_weight': (number);
   'expected_revision': (number);
+  'mirror_percent': (number);
 }

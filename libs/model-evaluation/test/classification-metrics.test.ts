@@ -1,5 +1,5 @@
 import test from 'ava';
-import { agreement, binaryMetrics, confusionMatrix, formatMetrics, thresholdLabels } from '../src/evaluate/classification-metrics.js';
+import { agreement, binaryMetrics, confusionMatrix, formatMetrics, thresholdLabels } from '../src/classification-metrics.js';
 
 test('metrics of a hand-made confusion example', (t) => {
   // 4 positives (3 found), 6 negatives (2 false alarms): tp 3, fn 1, fp 2, tn 4.
