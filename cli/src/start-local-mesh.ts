@@ -1,6 +1,7 @@
 /**
  * `npm start`: runs the whole mesh on this machine as four processes, registers the example packages when the
- * registry is empty (sentiment 1 as stable), and prints a sample call.
+ * registry is empty (sentiment 1 and 2, encoder-bench 1; sentiment 1 and encoder-bench 1 stable), and prints a
+ * sample call.
  *
  * Stopping: SIGINT or SIGTERM to this process stops every service cleanly, whenever it comes (also while the
  * services are still starting). package.json's start script `exec`s this process, so npm's own PID works too:

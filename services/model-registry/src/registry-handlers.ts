@@ -23,7 +23,7 @@ export interface RegistryHandlerDeps {
   ctx: HandlerContext;
 }
 
-/** A registration without a deadline still cannot hold a staging area forever. */
+/** A registration without a deadline is committed only if it completes within this long of its start. */
 const NO_DEADLINE_FALLBACK_MS = 24 * 3600 * 1000;
 
 export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistryHandlers {
@@ -48,6 +48,8 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
     RegisterVersion: clientStream(
       'RegisterVersion',
       async (call) => {
+        // From the call's start: a fallback computed after the upload would always lie a day ahead.
+        const deadline = deadlineFromCall(call, NO_DEADLINE_FALLBACK_MS);
         const staging = await deps.blobs.createStagingArea();
         try {
           const pkg = await receivePackage({
@@ -67,7 +69,7 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
           });
           // The client has given up by now: registering anyway would make its retry fail with ALREADY_EXISTS.
           if (call.cancelled) throw cancelled('the client cancelled the upload');
-          if (deadlinePassed(deadlineFromCall(call, NO_DEADLINE_FALLBACK_MS))) throw deadlineExceeded('the deadline passed before the upload was committed');
+          if (deadlinePassed(deadline)) throw deadlineExceeded('the deadline passed before the upload was committed');
           const version = await deps.committer.commit(pkg, { createdAt: rfc3339Now() });
           deps.metrics.registrations.inc();
           ctx.logger.info({ model: version.model, version: version.version, revision: version.revision, files: version.artifacts.length }, 'version registered');
