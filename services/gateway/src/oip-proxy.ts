@@ -12,6 +12,7 @@ import { deadlineFromCall, hasStatus, invalidArgument, unary, unaryCall, type Ha
 import { callHop, noteInferenceFailure, type DownstreamClients } from './downstream.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import type { ReadinessTracker } from './readiness.js';
+import { annotateRoute, routeOf } from './request-spans.js';
 import type { RoutingState } from './routing-state.js';
 import { countRoute, modelLabel, recordTraffic } from './traffic-metrics.js';
 
@@ -61,11 +62,13 @@ export function createOipProxy(options: OipProxyOptions): GRPCInferenceServiceHa
     if (!model) throw invalidArgument('model_name is required');
     if (version) {
       routing.explicit({ model, version });
+      if (request.traffic) annotateRoute({ model, version, route: 'pinned' });
       return version;
     }
     const decision = routing.route(model, routingKeyOf(request.call));
     if (!request.traffic) return decision.version;
     countRoute(metrics, modelLabel(routing, model), decision);
+    annotateRoute({ model, version: decision.version, route: routeOf(decision) });
     return decision.version;
   };
 
