@@ -104,12 +104,12 @@ export function createBatchExecutor(options: BatchExecutorOptions): (batch: Batc
         tracer,
         name: GATEWAY_BATCH_SPAN,
         requests: batch.requests.map((request) => request.meta.traceContext),
-        attributes: {
+        attributes: () => ({
           [SPAN_ATTRIBUTES.model]: batch.model,
           [SPAN_ATTRIBUTES.modelVersion]: batch.version,
           [SPAN_ATTRIBUTES.batchTexts]: batch.texts.length,
           [SPAN_ATTRIBUTES.batchRequests]: batch.requests.length,
-        },
+        }),
         annotateRequest: (span, index) =>
           span.setAttributes({
             [SPAN_ATTRIBUTES.queueWaitMs]: startedAt - batch.requests[index]!.enqueuedAt,

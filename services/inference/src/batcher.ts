@@ -306,14 +306,14 @@ export class Batcher {
         tracer,
         name: INFERENCE_BATCH_SPAN,
         requests: items.map((item) => item.request.traceContext),
-        attributes: { [SPAN_ATTRIBUTES.model]: signature.model, [SPAN_ATTRIBUTES.modelVersion]: signature.version, [SPAN_ATTRIBUTES.batchRows]: rows, [SPAN_ATTRIBUTES.batchRequests]: items.length },
+        attributes: () => ({ [SPAN_ATTRIBUTES.model]: signature.model, [SPAN_ATTRIBUTES.modelVersion]: signature.version, [SPAN_ATTRIBUTES.batchRows]: rows, [SPAN_ATTRIBUTES.batchRequests]: items.length }),
         annotateRequest: (span, index) =>
           span.setAttributes({ [SPAN_ATTRIBUTES.queueWaitMs]: startedAt - items[index]!.enqueuedAt, [SPAN_ATTRIBUTES.batchRows]: rows, [SPAN_ATTRIBUTES.batchRequests]: items.length }),
       },
       async () => {
         const result = await runner.run(inputs, outputNames);
         // The run itself happened in a session worker (no tracer there): recorded here from its measured time.
-        recordFinishedSpan({ tracer, name: ONNXRUNTIME_RUN_SPAN, seconds: result.computeSeconds, attributes: { [SPAN_ATTRIBUTES.batchRows]: rows } });
+        recordFinishedSpan({ tracer, name: ONNXRUNTIME_RUN_SPAN, seconds: result.computeSeconds, attributes: () => ({ [SPAN_ATTRIBUTES.batchRows]: rows }) });
         return result;
       },
     )

@@ -28,6 +28,8 @@ export const SPAN_ATTRIBUTES = {
   tokens: 'maas.tokens',
   /** Texts cut to the tokenizer's maximum length. */
   truncatedTexts: 'maas.texts_truncated',
+  /** Kind of tokenizer that encoded (keras, huggingface, ...). */
+  tokenizerKind: 'maas.tokenizer.kind',
   /** Rows (dim 0) of this request's tensors (ModelInfer). */
   rows: 'maas.rows',
   /** Milliseconds this request waited in a queue before its batch started. */
@@ -87,7 +89,8 @@ export interface BatchSpanOptions {
   name: string;
   /** The trace context of each request the batch serves (undefined: a request that carries none). */
   requests: ReadonlyArray<Context | undefined>;
-  attributes?: Attributes;
+  /** The batch span's attributes; only asked for when the span is recorded. */
+  attributes?: () => Attributes;
   /**
    * Called for each recorded request's span with its index in `requests`, once the batch span exists: for
    * what only the batch knows about each request (its queue wait, the batch it went in).
@@ -111,7 +114,7 @@ export async function inBatchSpan<T>(options: BatchSpanOptions, work: (span: Spa
 
   const links: Link[] = recorded.map(({ span }) => ({ context: span.spanContext() }));
   const parent = trace.setSpan(context.active(), recorded[0]!.span);
-  const batchSpan = options.tracer.startSpan(options.name, { kind: SpanKind.INTERNAL, links, attributes: options.attributes }, parent);
+  const batchSpan = options.tracer.startSpan(options.name, { kind: SpanKind.INTERNAL, links, attributes: options.attributes?.() }, parent);
   const backLink: Link = { context: batchSpan.spanContext() };
   for (const { span, index } of recorded) {
     span.addLink(backLink);
@@ -131,8 +134,8 @@ export async function inBatchSpan<T>(options: BatchSpanOptions, work: (span: Spa
  * Records a span for work that ran elsewhere (a worker thread, which has no tracer) and took `seconds`, ending
  * now, as a child of the active span when that one is recorded.
  */
-export function recordFinishedSpan(options: { tracer: Tracer; name: string; seconds: number; attributes?: Attributes }): void {
+export function recordFinishedSpan(options: { tracer: Tracer; name: string; seconds: number; attributes?: () => Attributes }): void {
   if (!recordingSpan()) return;
   const endTime = performance.timeOrigin + performance.now();
-  options.tracer.startSpan(options.name, { kind: SpanKind.INTERNAL, startTime: endTime - options.seconds * 1000, attributes: options.attributes }).end(endTime);
+  options.tracer.startSpan(options.name, { kind: SpanKind.INTERNAL, startTime: endTime - options.seconds * 1000, attributes: options.attributes?.() }).end(endTime);
 }

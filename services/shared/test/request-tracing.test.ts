@@ -29,7 +29,7 @@ function requests(count: number): { contexts: Context[]; end(): ReadableSpan[] }
 test.serial('the batch span is a child of the first request, links to every request, and each request links back', async (t) => {
   const batch = requests(3);
   const inside = await inBatchSpan(
-    { tracer, name: 'batch', requests: [...batch.contexts, undefined], attributes: { size: 3 }, annotateRequest: (span, index) => span.setAttribute('index', index) },
+    { tracer, name: 'batch', requests: [...batch.contexts, undefined], attributes: () => ({ size: 3 }), annotateRequest: (span, index) => span.setAttribute('index', index) },
     async (span) => {
       recordFinishedSpan({ tracer, name: 'run', seconds: 0.002 });
       return { active: trace.getActiveSpan(), span };

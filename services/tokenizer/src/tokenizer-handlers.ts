@@ -33,7 +33,7 @@ function traceEncode(request: EncodeRequest__Output, encoded: { kind: string; se
     [SPAN_ATTRIBUTES.tokens]: encoded.tokenCounts.reduce((sum, count) => sum + count, 0),
     [SPAN_ATTRIBUTES.truncatedTexts]: encoded.truncated,
   }));
-  recordFinishedSpan({ tracer, name: ENCODE_SPAN, seconds: encoded.seconds, attributes: { 'maas.tokenizer.kind': encoded.kind, [SPAN_ATTRIBUTES.texts]: request.texts.length } });
+  recordFinishedSpan({ tracer, name: ENCODE_SPAN, seconds: encoded.seconds, attributes: () => ({ [SPAN_ATTRIBUTES.tokenizerKind]: encoded.kind, [SPAN_ATTRIBUTES.texts]: request.texts.length }) });
 }
 
 export interface TokenizerHandlerDeps {
