@@ -24,7 +24,7 @@ import { createClient, unaryCall } from '@maas/shared';
 import type { ExecutionContext, TestFn } from 'ava';
 import * as ort from 'onnxruntime-node';
 import { eventually } from './eventually.js';
-import { examplePackage } from './example-models.js';
+import { examplePackage, ROOT_DIR } from './example-models.js';
 import { otlpEnvironment, startOtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 import { classifyStory, SPAN_KIND, type ClassifyStory } from './request-traces.js';
 
@@ -230,6 +230,7 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     const responses = await Promise.all(calls.map((call) => classify(gateway, { model: 'sentiment', texts: [call.text], routing_key: 'trace-e2e' }, call.metadata)));
     const stories = await eventually('every request\'s story exported', () => calls.map((call) => classifyStory(t.context.spans, call.traceId)), { timeoutMs: 15_000, intervalMs: 200 });
 
+    const gatewayVersion = (JSON.parse(readFileSync(path.join(ROOT_DIR, 'services', 'gateway', 'package.json'), 'utf8')) as { version: string }).version;
     const versions = new Set(responses.map((response) => response.predictions[0]!.model_version));
     t.is(versions.size, 1, 'one routing key, one version');
     const version = [...versions][0]!;
@@ -240,7 +241,7 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
       t.true(Number(request.attributes['maas.tokens']) > 0, `request ${index} tokens`);
       t.true(Number(request.attributes['maas.queue_wait_ms']) >= 0, `request ${index} queue wait`);
       t.like(request.resource, { 'service.name': 'maas-gateway', 'deployment.environment': 'e2e' });
-      t.regex(String(request.resource['service.version']), /^\d+\.\d+\.\d+/);
+      t.is(request.resource['service.version'], gatewayVersion, 'service.version is the gateway package\'s version');
       // The batch links back to this request, and names the version that served it.
       t.true(gatewayBatch.links.some((link) => link.spanId === request.spanId && link.traceId === request.traceId), `batch links back to request ${index}`);
       t.like(gatewayBatch.attributes, { 'maas.model': 'sentiment', 'maas.model_version': version, 'maas.batch.requests': gatewayBatch.links.length });
@@ -271,6 +272,18 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     await expectCode({ model: 'sentiment', texts: ['fine', 'y'.repeat(100_000)] }, grpc.status.INVALID_ARGUMENT, /texts\[1\]/);
     const after = await classify(gateway, { model: 'sentiment', texts: ['still working?'] });
     t.is(after.predictions.length, 1);
+
+    // A failed call's server span is failed with its gRPC code and details (what the collector keeps every one of).
+    const failed = tracedMetadata();
+    await t.throwsAsync(classify(gateway, { model: 'no-such-model', texts: ['x'] }, failed.metadata));
+    const span = await eventually('the failed Classify span', () => {
+      const found = t.context.spans.find((candidate) => candidate.traceId === failed.traceId && candidate.kind === SPAN_KIND.SERVER && candidate.service === 'maas-gateway');
+      if (!found) throw new Error('not exported yet');
+      return found;
+    }, { timeoutMs: 15_000, intervalMs: 200 });
+    t.is(span.statusCode, 2 /* ERROR */);
+    t.regex(span.statusMessage, /no-such-model/);
+    t.is(span.attributes['rpc.grpc.status_code'], grpc.status.NOT_FOUND);
   });
 
   test.serial('an OIP client gets correct outputs from the gateway and from inference, raw and typed', async (t) => {
