@@ -24,8 +24,9 @@ import { createClient, unaryCall } from '@maas/shared';
 import type { ExecutionContext, TestFn } from 'ava';
 import * as ort from 'onnxruntime-node';
 import { eventually } from './eventually.js';
-import { examplePackage } from './example-models.js';
+import { examplePackage, ROOT_DIR } from './example-models.js';
 import { otlpEnvironment, startOtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
+import { classifyStory, SPAN_KIND, type ClassifyStory } from './request-traces.js';
 
 interface Context {
   mesh: LocalMesh;
@@ -115,7 +116,7 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     const logs: string[] = [];
     const { mesh, release = async () => {} } = await options.start({
       dataDir,
-      env: { ...otlpEnvironment(receiver.endpoint), LOG_LEVEL: 'info', RESYNC_INTERVAL_MS: '2000', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
+      env: { ...otlpEnvironment(receiver.endpoint), DEPLOYMENT_ENVIRONMENT: 'e2e', LOG_LEVEL: 'info', RESYNC_INTERVAL_MS: '2000', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
       onLine: (service, line) => logs.push(`${service}: ${line}`),
     });
     const v1 = contracts().maas.v1;
@@ -195,20 +196,65 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     }, { timeoutMs: 30_000, intervalMs: 200 });
     t.deepEqual([...seen].sort(), ['1', '2']);
 
-    // The rollout change travelled as a NATS event in the same trace: registry producer span → consumer spans.
-    const consumers = await eventually('consumer spans of the rollout event', async () => {
+    // The rollout change travelled as a NATS event in the same trace: the registry's SetRollout server span →
+    // its publish span → each consumer's process span.
+    const { setRolloutSpan, producer, consumers } = await eventually('consumer spans of the rollout event', async () => {
       const spans = t.context.spans.filter((span) => span.traceId === rolloutTrace.traceId);
-      const producer = spans.find((span) => span.service === 'maas-model-registry' && span.kind === 4 /* PRODUCER */);
-      const found = spans.filter((span) => span.kind === 5 /* CONSUMER */ && span.parentSpanId === producer?.spanId);
-      if (found.length < 3) throw new Error(`consumer spans so far: ${found.map((span) => span.service).join(', ')}`);
-      return found;
+      const server = spans.find((span) => span.service === 'maas-model-registry' && span.kind === SPAN_KIND.SERVER && span.name === 'maas.v1.ModelRegistry/SetRollout');
+      const published = spans.find((span) => span.service === 'maas-model-registry' && span.kind === SPAN_KIND.PRODUCER);
+      const found = spans.filter((span) => span.kind === SPAN_KIND.CONSUMER && span.parentSpanId === published?.spanId);
+      if (!server || !published || found.length < 3) throw new Error(`consumer spans so far: ${found.map((span) => span.service).join(', ')}`);
+      return { setRolloutSpan: server, producer: published, consumers: found };
     }, { timeoutMs: 15_000, intervalMs: 200 });
+    t.is(producer.parentSpanId, setRolloutSpan.spanId, 'the publish span is a child of the SetRollout call that caused it');
+    t.is(producer.name, 'publish maas.events.registry');
+    t.like(producer.attributes, { 'messaging.system': 'nats', 'messaging.operation.type': 'publish', 'messaging.destination.name': 'maas.events.registry.sentiment.rollout-changed' });
+    t.like(setRolloutSpan.attributes, { 'rpc.system': 'grpc', 'rpc.service': 'maas.v1.ModelRegistry', 'rpc.method': 'SetRollout', 'rpc.grpc.status_code': 0 });
     t.deepEqual([...new Set(consumers.map((span) => span.service))].sort(), ['maas-gateway', 'maas-inference', 'maas-tokenizer']);
+    for (const consumer of consumers) {
+      t.is(consumer.name, 'process maas.events.registry');
+      t.like(consumer.attributes, { 'messaging.system': 'nats', 'messaging.operation.type': 'process', 'messaging.destination.name': 'maas.events.registry.sentiment.rollout-changed' });
+    }
 
     for (const key of ['user-17', 'user-42', 'session-abc']) {
       const versions = new Set<string>();
       for (let i = 0; i < 15; i += 1) versions.add((await classify(gateway, { model: 'sentiment', texts: ['sticky'], routing_key: key })).predictions[0]!.model_version);
       t.is(versions.size, 1, `routing key ${key} got ${[...versions].join(', ')}`);
+    }
+  });
+
+  test.serial('concurrent Classify calls merged into batches: each request\'s trace reaches its own hops, with model and version', async (t) => {
+    const { gateway } = t.context;
+    // One routing key: every call goes to the same version, so they queue together and merge.
+    const calls = Array.from({ length: 16 }, (_, index) => ({ ...tracedMetadata(), text: `concurrent request ${index} was quite good` }));
+    const responses = await Promise.all(calls.map((call) => classify(gateway, { model: 'sentiment', texts: [call.text], routing_key: 'trace-e2e' }, call.metadata)));
+    const stories = await eventually('every request\'s story exported', () => calls.map((call) => classifyStory(t.context.spans, call.traceId)), { timeoutMs: 15_000, intervalMs: 200 });
+
+    const gatewayVersion = (JSON.parse(readFileSync(path.join(ROOT_DIR, 'services', 'gateway', 'package.json'), 'utf8')) as { version: string }).version;
+    const versions = new Set(responses.map((response) => response.predictions[0]!.model_version));
+    t.is(versions.size, 1, 'one routing key, one version');
+    const version = [...versions][0]!;
+    stories.forEach((story: ClassifyStory, index) => {
+      const { request, gatewayBatch } = story;
+      t.like(request.attributes, { 'rpc.system': 'grpc', 'rpc.service': 'maas.v1.Gateway', 'rpc.method': 'Classify', 'rpc.grpc.status_code': 0, 'maas.model': 'sentiment', 'maas.model_version': version, 'maas.texts': 1 }, `request ${index}`);
+      t.true(['stable', 'canary'].includes(String(request.attributes['maas.route'])), `request ${index} route ${request.attributes['maas.route']}`);
+      t.true(Number(request.attributes['maas.tokens']) > 0, `request ${index} tokens`);
+      t.true(Number(request.attributes['maas.queue_wait_ms']) >= 0, `request ${index} queue wait`);
+      t.like(request.resource, { 'service.name': 'maas-gateway', 'deployment.environment': 'e2e' });
+      t.is(request.resource['service.version'], gatewayVersion, 'service.version is the gateway package\'s version');
+      // The batch links back to this request, and names the version that served it.
+      t.true(gatewayBatch.links.some((link) => link.spanId === request.spanId && link.traceId === request.traceId), `batch links back to request ${index}`);
+      t.like(gatewayBatch.attributes, { 'maas.model': 'sentiment', 'maas.model_version': version, 'maas.batch.requests': gatewayBatch.links.length });
+      t.like(story.encodeServer.attributes, { 'maas.model': 'sentiment', 'maas.model_version': version });
+      t.like(story.inferServer.attributes, { 'maas.model': 'sentiment', 'maas.model_version': version });
+      t.like(story.inferenceBatch.attributes, { 'maas.model': 'sentiment', 'maas.model_version': version });
+      t.true(story.inferenceBatch.links.some((link) => link.spanId === story.inferServer.spanId), `inference batch links back to ModelInfer of request ${index}`);
+    });
+    // The point of links: some requests were served by a batch that lives in another request's trace.
+    const merged = stories.filter((story) => story.gatewayBatch.traceId !== story.request.traceId);
+    t.true(merged.length > 0, `16 concurrent calls were merged into ${new Set(stories.map((story) => story.gatewayBatch.spanId)).size} batches`);
+    for (const story of stories.filter((candidate) => candidate.gatewayBatch.traceId === candidate.request.traceId)) {
+      t.is(story.gatewayBatch.parentSpanId, story.request.spanId, 'a batch is a child of its first request');
     }
   });
 
@@ -226,6 +272,18 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     await expectCode({ model: 'sentiment', texts: ['fine', 'y'.repeat(100_000)] }, grpc.status.INVALID_ARGUMENT, /texts\[1\]/);
     const after = await classify(gateway, { model: 'sentiment', texts: ['still working?'] });
     t.is(after.predictions.length, 1);
+
+    // A failed call's server span is failed with its gRPC code and details (what the collector keeps every one of).
+    const failed = tracedMetadata();
+    await t.throwsAsync(classify(gateway, { model: 'no-such-model', texts: ['x'] }, failed.metadata));
+    const span = await eventually('the failed Classify span', () => {
+      const found = t.context.spans.find((candidate) => candidate.traceId === failed.traceId && candidate.kind === SPAN_KIND.SERVER && candidate.service === 'maas-gateway');
+      if (!found) throw new Error('not exported yet');
+      return found;
+    }, { timeoutMs: 15_000, intervalMs: 200 });
+    t.is(span.statusCode, 2 /* ERROR */);
+    t.regex(span.statusMessage, /no-such-model/);
+    t.is(span.attributes['rpc.grpc.status_code'], grpc.status.NOT_FOUND);
   });
 
   test.serial('an OIP client gets correct outputs from the gateway and from inference, raw and typed', async (t) => {

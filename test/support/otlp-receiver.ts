@@ -1,6 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** An attribute value as OTLP JSON carries it, flattened (int64 values arrive as strings). */
+export type AttributeValue = string | number | boolean | undefined;
+
 /** A span as an OTLP/HTTP JSON export carries it, with the exporting service's name. */
 export interface ReceivedSpan {
   service: string;
@@ -9,13 +12,47 @@ export interface ReceivedSpan {
   parentSpanId: string;
   name: string;
   kind: number;
+  /** The span's attributes. */
+  attributes: Record<string, AttributeValue>;
+  /** The exporting process's resource attributes (service.version, deployment.environment, ...). */
+  resource: Record<string, AttributeValue>;
+  /** The spans this one links to. */
+  links: Array<{ traceId: string; spanId: string }>;
+  /** 0 unset, 1 ok, 2 error. */
+  statusCode: number;
+  statusMessage: string;
+}
+
+interface OtlpKeyValue {
+  key: string;
+  value?: { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean };
 }
 
 interface OtlpJson {
   resourceSpans?: Array<{
-    resource?: { attributes?: Array<{ key: string; value?: { stringValue?: string } }> };
-    scopeSpans?: Array<{ spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number }> }>;
+    resource?: { attributes?: OtlpKeyValue[] };
+    scopeSpans?: Array<{
+      spans?: Array<{
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        kind: number;
+        attributes?: OtlpKeyValue[];
+        links?: Array<{ traceId: string; spanId: string }>;
+        status?: { code?: number; message?: string };
+      }>;
+    }>;
   }>;
+}
+
+function attributesOf(list: OtlpKeyValue[] | undefined): Record<string, AttributeValue> {
+  const attributes: Record<string, AttributeValue> = {};
+  for (const { key, value } of list ?? []) {
+    const intValue = value?.intValue;
+    attributes[key] = value?.stringValue ?? (intValue === undefined ? undefined : Number(intValue)) ?? value?.doubleValue ?? value?.boolValue;
+  }
+  return attributes;
 }
 
 /**
@@ -31,10 +68,23 @@ export async function startOtlpReceiver(): Promise<{ endpoint: string; spans: Re
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpJson;
         for (const resourceSpans of body.resourceSpans ?? []) {
-          const service = resourceSpans.resource?.attributes?.find((attribute) => attribute.key === 'service.name')?.value?.stringValue ?? '';
+          const resource = attributesOf(resourceSpans.resource?.attributes);
+          const service = String(resource['service.name'] ?? '');
           for (const scope of resourceSpans.scopeSpans ?? []) {
             for (const span of scope.spans ?? []) {
-              spans.push({ service, traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '', name: span.name, kind: span.kind });
+              spans.push({
+                service,
+                traceId: span.traceId,
+                spanId: span.spanId,
+                parentSpanId: span.parentSpanId ?? '',
+                name: span.name,
+                kind: span.kind,
+                attributes: attributesOf(span.attributes),
+                resource,
+                links: (span.links ?? []).map((link) => ({ traceId: link.traceId, spanId: link.spanId })),
+                statusCode: span.status?.code ?? 0,
+                statusMessage: span.status?.message ?? '',
+              });
             }
           }
         }

@@ -1,12 +1,13 @@
 import type * as grpc from '@grpc/grpc-js';
 import { type ClassifyRequest__Output, type ClassifyResponse, type EncodeResponse__Output, type ModelInferResponse__Output, type ModelManifest__Output } from '@maas/protos';
-import { checkTextLimits, deadlineFromCall, failedPrecondition, invalidArgument, toStatusObject, unaryCall } from '@maas/shared';
-import { context, SpanKind, SpanStatusCode, trace, type Context, type Link } from '@opentelemetry/api';
+import { checkTextLimits, deadlineFromCall, failedPrecondition, inBatchSpan, invalidArgument, recordingSpan, SPAN_ATTRIBUTES, unaryCall } from '@maas/shared';
+import { context, trace, type Context } from '@opentelemetry/api';
 import type { Batch, Coalescer } from './coalescer.js';
 import { callHop, noteInferenceFailure, type DownstreamClients } from './downstream.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { labelRows, readFirstOutput, type LabelScore } from './postprocess.js';
 import type { ReadinessTracker } from './readiness.js';
+import { annotateRoute, routeOf } from './request-spans.js';
 import type { RouteDecision } from './router.js';
 import type { RoutingState } from './routing-state.js';
 import { countRoute, modelLabel, recordTraffic } from './traffic-metrics.js';
@@ -18,7 +19,7 @@ export const CLASSIFY_TASK = 'text-classification';
 export interface ClassifyMeta {
   /** The routed version's manifest (versions are immutable, so any request's copy serves the batch). */
   manifest: ModelManifest__Output;
-  /** The caller's trace context: the batch runs in the first one's and links to the others. */
+  /** The caller's trace context: the batch span is a child of the first recorded one and links to each. */
   traceContext: Context;
 }
 
@@ -39,6 +40,9 @@ export function validateClassifyRequest(request: ClassifyRequest__Output, limits
 
 const tracer = trace.getTracer('maas-gateway');
 
+/** The coalesced batch's span: its children are the tokenizer Encode and inference ModelInfer client calls. */
+export const GATEWAY_BATCH_SPAN = 'maas.gateway.batch';
+
 export interface BatchExecutorOptions {
   clients: DownstreamClients;
   readiness: ReadinessTracker;
@@ -47,9 +51,9 @@ export interface BatchExecutorOptions {
 
 /**
  * Runs one coalesced batch: one tokenizer Encode and one ModelInfer whose inputs are the encoded tensors as
- * they came (raw bytes, no re-encoding), then labels per text. It runs in the trace of the batch's first
- * request, inside a span that links to the others, so a lone request's trace reads
- * gateway → tokenizer → inference.
+ * they came (raw bytes, no re-encoding), then labels per text. It runs inside the batch span (a child of the
+ * first recorded request, so a lone request's trace reads gateway → tokenizer → inference), which links to
+ * every request it served; each request's span links back to it and gets its queue wait and token count.
  */
 export function createBatchExecutor(options: BatchExecutorOptions): (batch: Batch<ClassifyMeta>) => Promise<LabelScore[]> {
   const { clients, metrics, readiness } = options;
@@ -64,6 +68,7 @@ export function createBatchExecutor(options: BatchExecutorOptions): (batch: Batc
         { deadline, signal: batch.signal },
       ),
     );
+    annotateTokens(batch, encoded.token_counts);
     const firstOutput = manifest.outputs[0]?.name;
     let inferred: ModelInferResponse__Output;
     try {
@@ -94,36 +99,42 @@ export function createBatchExecutor(options: BatchExecutorOptions): (batch: Batc
   };
 
   return (batch) => {
-    const first = batch.requests[0]!.meta.traceContext;
-    return context.with(first, () => {
-      // Links cost a little per request: only build them when this trace is recorded.
-      const links: Link[] = [];
-      if (trace.getSpan(first)?.isRecording()) {
-        for (const request of batch.requests.slice(1)) {
-          const spanContext = trace.getSpanContext(request.meta.traceContext);
-          if (spanContext) links.push({ context: spanContext });
-        }
-      }
-      return tracer.startActiveSpan(
-        'maas.gateway.batch',
-        {
-          kind: SpanKind.INTERNAL,
-          links,
-          attributes: { 'maas.model': batch.model, 'maas.model_version': batch.version, 'maas.batch.texts': batch.texts.length, 'maas.batch.requests': batch.requests.length },
-        },
-        async (span) => {
-          try {
-            return await runBatch(batch);
-          } catch (error) {
-            span.setStatus({ code: SpanStatusCode.ERROR, message: toStatusObject(error).details });
-            throw error;
-          } finally {
-            span.end();
-          }
-        },
-      );
-    });
+    const startedAt = performance.now();
+    return inBatchSpan(
+      {
+        tracer,
+        name: GATEWAY_BATCH_SPAN,
+        requests: batch.requests.map((request) => request.meta.traceContext),
+        attributes: () => ({
+          [SPAN_ATTRIBUTES.model]: batch.model,
+          [SPAN_ATTRIBUTES.modelVersion]: batch.version,
+          [SPAN_ATTRIBUTES.batchTexts]: batch.texts.length,
+          [SPAN_ATTRIBUTES.batchRequests]: batch.requests.length,
+        }),
+        annotateRequest: (span, index) =>
+          span.setAttributes({
+            [SPAN_ATTRIBUTES.queueWaitMs]: startedAt - batch.requests[index]!.enqueuedAt,
+            [SPAN_ATTRIBUTES.batchTexts]: batch.texts.length,
+            [SPAN_ATTRIBUTES.batchRequests]: batch.requests.length,
+          }),
+      },
+      () => runBatch(batch),
+    );
   };
+}
+
+/** Sets `maas.tokens` on each recorded request of a batch: the tokens of its own texts. */
+function annotateTokens(batch: Batch<ClassifyMeta>, tokenCounts: readonly number[]): void {
+  let offset = 0;
+  for (const request of batch.requests) {
+    const span = recordingSpan(request.meta.traceContext);
+    if (span) {
+      let tokens = 0;
+      for (let index = offset; index < offset + request.texts.length; index++) tokens += tokenCounts[index] ?? 0;
+      span.setAttribute(SPAN_ATTRIBUTES.tokens, tokens);
+    }
+    offset += request.texts.length;
+  }
 }
 
 export interface ClassifyHandlerOptions {
@@ -154,6 +165,7 @@ export function createClassifyHandler(options: ClassifyHandlerOptions) {
       validateClassifyRequest(request, options.limits);
       const decision = routing.route(request.model, request.routing_key, request.version);
       countRoute(metrics, model, decision);
+      annotateRoute({ model: request.model, version: decision.version, route: routeOf(decision), texts: request.texts.length });
       if (decision.manifest.task && decision.manifest.task !== CLASSIFY_TASK) {
         throw failedPrecondition(`model ${request.model} version ${decision.version} serves task ${JSON.stringify(decision.manifest.task)}, not ${CLASSIFY_TASK}`);
       }

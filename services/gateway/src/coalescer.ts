@@ -8,6 +8,8 @@ export interface QueuedRequest<M> {
   meta: M;
   /** The caller's deadline. */
   deadline: Date;
+  /** When it was queued (performance.now()): its queue wait is the time from here to its batch's start. */
+  enqueuedAt: number;
 }
 
 /** What the executor runs as one tokenizer call and one ModelInfer. */
@@ -340,7 +342,7 @@ export class Coalescer<M, R> {
       model: queue.model,
       version: queue.version,
       texts,
-      requests: entries.map(({ texts: requestTexts, meta, deadline: requestDeadline }) => ({ texts: requestTexts, meta, deadline: requestDeadline })),
+      requests: entries.map(({ texts: requestTexts, meta, deadline: requestDeadline, enqueuedAt }) => ({ texts: requestTexts, meta, deadline: requestDeadline, enqueuedAt })),
       deadline,
       signal,
     };

@@ -16,13 +16,15 @@
  * tokenized, batched and post-processed exactly as the canary's own traffic is.
  */
 import type { ModelManifest__Output } from '@maas/protos';
-import { hasStatus, type Logger } from '@maas/shared';
+import { hasStatus, recordSpanError, recordingSpan, serviceTracer, SPAN_ATTRIBUTES, type Logger } from '@maas/shared';
 import { Status } from '@maas/protos';
-import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, trace, type Link } from '@opentelemetry/api';
 import * as client from 'prom-client';
 import type { AnsweredClassify, ClassifyCoalescer } from './classify-handler.js';
 import type { LabelScore } from './postprocess.js';
 import type { RouteDecision } from './router.js';
+
+const mirrorTracer = serviceTracer('maas-gateway');
 
 /** Buckets of |score difference| (scores are probabilities, 0–1): fine near 0, where equal models sit. */
 const SCORE_DIFFERENCE_BUCKETS = [0.0001, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
@@ -143,7 +145,9 @@ export class TrafficMirror {
       return;
     }
     this.inFlight += 1;
-    void this.mirror(answer, target, labels).finally(() => (this.inFlight -= 1));
+    // Called inside the answered request's handler: its span, if recorded, is what the mirror's own trace links to.
+    const caller = recordingSpan()?.spanContext();
+    void this.mirror(answer, target, labels, caller ? [{ context: caller }] : []).finally(() => (this.inFlight -= 1));
   }
 
   /** Stops mirroring; calls in flight finish (or fail) on their own deadline. */
@@ -151,23 +155,46 @@ export class TrafficMirror {
     this.closed = true;
   }
 
-  private async mirror(answer: AnsweredClassify, target: MirrorTarget, labels: Record<PairLabel, string>): Promise<void> {
+  private async mirror(answer: AnsweredClassify, target: MirrorTarget, labels: Record<PairLabel, string>, links: Link[]): Promise<void> {
     const { metrics } = this;
+    // Its own trace (a root span linked to the answered request): shadow work is not part of the caller's
+    // request, which has been answered already, and must not write its batch's figures onto the caller's span.
+    // Only when the caller's trace is recorded, so an unsampled caller costs nothing here.
+    const span =
+      links.length > 0
+        ? mirrorTracer.startSpan(
+            'maas.gateway.mirror',
+            {
+              root: true,
+              kind: SpanKind.INTERNAL,
+              links,
+              attributes: {
+                [SPAN_ATTRIBUTES.model]: answer.model,
+                [SPAN_ATTRIBUTES.modelVersion]: target.version,
+                [SPAN_ATTRIBUTES.route]: 'mirror',
+                [SPAN_ATTRIBUTES.texts]: answer.texts.length,
+              },
+            },
+            ROOT_CONTEXT,
+          )
+        : undefined;
     let results: LabelScore[];
     try {
       results = await this.options.coalescer.submit({
         model: answer.model,
         version: target.version,
         texts: answer.texts,
-        // Its own trace: shadow work is not part of the caller's request, which has been answered already.
-        meta: { manifest: target.manifest, traceContext: ROOT_CONTEXT },
+        meta: { manifest: target.manifest, traceContext: span ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT },
         deadline: new Date(Date.now() + this.options.timeoutMs),
       });
     } catch (error) {
+      if (span) recordSpanError(span, error);
+      span?.end();
       // A full canary queue is load shedding, not a canary failure: the analysis must not read it as errors.
       metrics.calls.inc({ ...labels, result: hasStatus(error, Status.RESOURCE_EXHAUSTED) ? 'dropped' : 'error' });
       return;
     }
+    span?.end();
     metrics.calls.inc({ ...labels, result: 'ok' });
     compareAnswers(metrics, labels, answer.results, results);
   }

@@ -12,6 +12,7 @@ import { deadlineFromCall, hasStatus, invalidArgument, unary, unaryCall, type Ha
 import { callHop, noteInferenceFailure, type DownstreamClients } from './downstream.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import type { ReadinessTracker } from './readiness.js';
+import { annotateRoute, routeOf } from './request-spans.js';
 import type { RoutingState } from './routing-state.js';
 import { countRoute, modelLabel, recordTraffic } from './traffic-metrics.js';
 
@@ -60,10 +61,15 @@ export function createOipProxy(options: OipProxyOptions): GRPCInferenceServiceHa
     const { model, version } = request;
     if (!model) throw invalidArgument('model_name is required');
     // A version label or an alias; the version label goes downstream.
-    if (version) return routing.explicit({ model, version }).version;
+    if (version) {
+      const pinned = routing.explicit({ model, version }).version;
+      if (request.traffic) annotateRoute({ model, version: pinned, route: 'pinned' });
+      return pinned;
+    }
     const decision = routing.route(model, routingKeyOf(request.call));
     if (!request.traffic) return decision.version;
     countRoute(metrics, modelLabel(routing, model), decision);
+    annotateRoute({ model, version: decision.version, route: routeOf(decision) });
     return decision.version;
   };
 

@@ -28,10 +28,17 @@
  * (DEADLINE_EXCEEDED / CANCELLED); a full queue answers RESOURCE_EXHAUSTED.
  */
 import { performance } from 'node:perf_hooks';
-import { cancelled, deadlineExceeded, internal, resourceExhausted, unavailable } from '@maas/shared';
+import { cancelled, deadlineExceeded, inBatchSpan, internal, recordFinishedSpan, resourceExhausted, serviceTracer, SPAN_ATTRIBUTES, type TraceContext, unavailable } from '@maas/shared';
 import type { HostTensor } from './datatypes.js';
 import type { ModelSignature } from './tensor-codec.js';
 import { commonTrailingShape, concatRows, type PadSide, splitRows } from './tensor-ops.js';
+
+const tracer = serviceTracer('maas-inference');
+
+/** A batch's span: a child of its first recorded request, linked to each one (and each one back to it). */
+export const INFERENCE_BATCH_SPAN = 'maas.inference.batch';
+/** The session.run of a batch in its worker thread, a child of the batch span. */
+export const ONNXRUNTIME_RUN_SPAN = 'onnxruntime.run';
 
 export interface BatchRunResult {
   /** The requested outputs, by name (any order). */
@@ -87,6 +94,8 @@ export interface BatchRequest {
   deadline?: number;
   /** Whether its client went away. */
   isCancelled?: () => boolean;
+  /** The caller's trace context: its batch's span links to it (see @maas/shared request-tracing). */
+  traceContext?: TraceContext;
 }
 
 interface QueuedRequest {
@@ -292,8 +301,22 @@ export class Batcher {
     }
 
     this.running++;
-    runner
-      .run(inputs, outputNames)
+    inBatchSpan(
+      {
+        tracer,
+        name: INFERENCE_BATCH_SPAN,
+        requests: items.map((item) => item.request.traceContext),
+        attributes: () => ({ [SPAN_ATTRIBUTES.model]: signature.model, [SPAN_ATTRIBUTES.modelVersion]: signature.version, [SPAN_ATTRIBUTES.batchRows]: rows, [SPAN_ATTRIBUTES.batchRequests]: items.length }),
+        annotateRequest: (span, index) =>
+          span.setAttributes({ [SPAN_ATTRIBUTES.queueWaitMs]: startedAt - items[index]!.enqueuedAt, [SPAN_ATTRIBUTES.batchRows]: rows, [SPAN_ATTRIBUTES.batchRequests]: items.length }),
+      },
+      async () => {
+        const result = await runner.run(inputs, outputNames);
+        // The run itself happened in a session worker (no tracer there): recorded here from its measured time.
+        recordFinishedSpan({ tracer, name: ONNXRUNTIME_RUN_SPAN, seconds: result.computeSeconds, attributes: () => ({ [SPAN_ATTRIBUTES.batchRows]: rows }) });
+        return result;
+      },
+    )
       .then(
         (result) => {
           observer?.batchRun?.({ rows, requests: items.length, computeSeconds: result.computeSeconds });

@@ -56,6 +56,26 @@ const headerGetter = {
   keys: (carrier: MsgHdrs | undefined) => (carrier ? carrier.keys() : []),
 };
 
+/**
+ * The destination in span names: the stream's subject prefix (`maas.events.registry` for
+ * `maas.events.registry.>`). The messaging conventions want a low-cardinality name; the full subject (it names
+ * the model) is the `messaging.destination.name` attribute.
+ */
+export function spanDestination(stream: EventStream): string {
+  return stream.subjects[0]?.replace(/\.[>*]$/, '') || stream.name;
+}
+
+/** OpenTelemetry messaging attributes of a publish or process span. */
+function messagingAttributes(operation: 'publish' | 'process', subject: string, payload: Uint8Array) {
+  return {
+    'messaging.system': 'nats',
+    'messaging.operation.type': operation,
+    'messaging.operation.name': operation,
+    'messaging.destination.name': subject,
+    'messaging.message.body.size': payload.byteLength,
+  };
+}
+
 /** Default retention: seven days of history is far more than any consumer needs, as they also resync. */
 const DEFAULT_STREAM_MAX_AGE_MS = 7 * 24 * 3600 * 1_000;
 
@@ -87,6 +107,7 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let warnedUnreachable = false;
+  const destination = spanDestination(options.stream);
 
   const setConnected = (value: boolean) => {
     if (connected === value) return;
@@ -104,11 +125,12 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
       handler.consuming();
       for await (const message of messages) {
         const parent = propagation.extract(context.active(), message.headers, headerGetter);
-        await tracer.startActiveSpan(`${message.subject} process`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': message.subject } }, parent, async (span) => {
+        await tracer.startActiveSpan(`process ${destination}`, { kind: SpanKind.CONSUMER, attributes: messagingAttributes('process', message.subject, message.data) }, parent, async (span) => {
           try {
             await handler.handle({ subject: message.subject, payload: message.data });
           } catch (error) {
             span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+            span.setAttribute('error.type', error instanceof Error ? error.name : 'Error');
             log.warn({ err: error, subject: message.subject }, 'event handler failed; the next resync repairs it');
           } finally {
             span.end();
@@ -171,7 +193,7 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
     async publish(subject, payload) {
       if (!js || !connected) return false;
       const client = js;
-      return tracer.startActiveSpan(`${subject} publish`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } }, async (span) => {
+      return tracer.startActiveSpan(`publish ${destination}`, { kind: SpanKind.PRODUCER, attributes: messagingAttributes('publish', subject, payload) }, async (span) => {
         const headers = natsHeaders();
         propagation.inject(context.active(), headers, headerSetter);
         try {
@@ -179,6 +201,7 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
           return true;
         } catch (error) {
           span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+          span.setAttribute('error.type', error instanceof Error ? error.name : 'Error');
           log.warn({ err: String(error), subject }, 'event not published; consumers will see the change on their next resync');
           return false;
         } finally {

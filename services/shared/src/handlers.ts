@@ -10,7 +10,7 @@ export interface HandlerContext {
 }
 
 /** Records the outcome of one call and turns a thrown error into its gRPC status. */
-function finish(ctx: HandlerContext, method: string, startedAt: bigint, error: unknown): grpc.StatusObject | null {
+function finish(ctx: HandlerContext, method: string, startedAt: bigint, error: unknown): (grpc.StatusObject & { message: string }) | null {
   const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
   ctx.metrics.requestDuration.observe({ method }, seconds);
   if (error === undefined) {
@@ -21,7 +21,8 @@ function finish(ctx: HandlerContext, method: string, startedAt: bigint, error: u
   ctx.metrics.requests.inc({ method, code: grpc.status[status.code] ?? String(status.code) });
   if (status.unexpected) ctx.logger.error({ err: error, method }, 'handler failed unexpectedly');
   else ctx.logger.debug({ method, code: grpc.status[status.code], details: status.details }, 'call failed');
-  return { code: status.code, details: status.details, metadata: new grpc.Metadata() };
+  // `message`: what the gRPC instrumentation writes as the server span's status message (grpc-js sends `details`).
+  return { code: status.code, details: status.details, message: status.details, metadata: new grpc.Metadata() };
 }
 
 /** Runs a call that answers once (unary, client-streaming) and sends its response or its error's status. */
