@@ -1,5 +1,5 @@
 import type { ListModelsResponse__Output, ModelManifest__Output } from '@maas/protos';
-import { failedPrecondition, notFound, unavailable } from '@maas/shared';
+import { failedPrecondition, quote, notFound, unavailable } from '@maas/shared';
 
 /** One version of one model. */
 export interface VersionRef {
@@ -117,8 +117,8 @@ export type RouteTarget = 'stable' | 'canary' | 'draining';
  */
 export function pickVersion(table: RoutingTable, request: RouteRequest): RouteDecision {
   const route = table.models.get(request.model);
-  if (!route) throw notFound(`model ${JSON.stringify(request.model)} not found`);
-  if (!route.stable) throw failedPrecondition(`model ${JSON.stringify(request.model)} has no rollout; set one with: maasctl rollout ${request.model} --stable VERSION`);
+  if (!route) throw notFound(`model ${quote(request.model)} not found`);
+  if (!route.stable) throw failedPrecondition(`model ${quote(request.model)} has no rollout; set one with: maasctl rollout ${request.model} --stable VERSION`);
 
   let wantCanary = false;
   if (route.canary && route.canaryWeight > 0) {
@@ -141,7 +141,7 @@ export function pickVersion(table: RoutingTable, request: RouteRequest): RouteDe
     }
   }
   const waiting = [`stable ${route.stable}`, ...(route.canary ? [`canary ${route.canary}`] : []), ...(draining.length > 0 ? [`draining ${draining.join(', ')}`] : [])];
-  throw unavailable(`no ready version of model ${JSON.stringify(request.model)} (${waiting.join('; ')}: still loading or unloaded)`);
+  throw unavailable(`no ready version of model ${quote(request.model)} (${waiting.join('; ')}: still loading or unloaded)`);
 }
 
 export interface DrainingInput {
@@ -180,9 +180,9 @@ export function drainingVersions(input: DrainingInput): string[] {
  */
 export function lookupVersion(table: RoutingTable, ref: VersionRef): ModelManifest__Output {
   const route = table.models.get(ref.model);
-  if (!route) throw notFound(`model ${JSON.stringify(ref.model)} not found`);
+  if (!route) throw notFound(`model ${quote(ref.model)} not found`);
   const manifest = route.manifests.get(ref.version);
-  if (!manifest) throw notFound(`version ${JSON.stringify(ref.version)} of model ${JSON.stringify(ref.model)} not found`);
+  if (!manifest) throw notFound(`version ${quote(ref.version)} of model ${quote(ref.model)} not found`);
   return manifest;
 }
 

@@ -1,5 +1,5 @@
 import type { ModelManifest__Output } from '@maas/protos';
-import { unavailable, type Logger } from '@maas/shared';
+import { quote, unavailable, type Logger } from '@maas/shared';
 import type { ReadinessTracker } from './readiness.js';
 import { drainingVersions, isReferenced, lookupVersion, pickVersion, referencedVersions, type RouteDecision, type RoutingTable, type VersionRef } from './router.js';
 
@@ -98,7 +98,7 @@ export class RoutingState {
     const table = this.current();
     const manifest = lookupVersion(table, ref);
     if (isReferenced(table, ref) && !this.readiness.isReady(ref.model, ref.version)) {
-      throw unavailable(`version ${JSON.stringify(ref.version)} of model ${JSON.stringify(ref.model)} is not ready`);
+      throw unavailable(`version ${quote(ref.version)} of model ${quote(ref.model)} is not ready`);
     }
     return manifest;
   }

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { Status, type ArtifactChunk, type ModelRegistryHandlers, type ModelVersion__Output } from '@maas/protos';
-import { cancelled, clientStream, deadlineExceeded, deadlineFromCall, deadlinePassed, GrpcError, notFound, serverStream, unary, type HandlerContext, type Logger } from '@maas/shared';
+import { cancelled, quote, clientStream, deadlineExceeded, deadlineFromCall, deadlinePassed, GrpcError, notFound, serverStream, unary, type HandlerContext, type Logger } from '@maas/shared';
 import type { BlobStore } from './blob-store.js';
 import { receivePackage } from './package-receiver.js';
 import type { RegistryEvents } from './registry-events.js';
@@ -33,8 +33,8 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
   const requireVersion = (model: string, version: string): ModelVersion__Output => {
     const found = store.getVersion(model, version);
     if (found) return found;
-    if (!store.hasModel(model)) throw notFound(`model ${JSON.stringify(model)} is not registered`);
-    throw notFound(`model ${JSON.stringify(model)} has no version ${JSON.stringify(version)}`);
+    if (!store.hasModel(model)) throw notFound(`model ${quote(model)} is not registered`);
+    throw notFound(`model ${quote(model)} has no version ${quote(version)}`);
   };
 
   return {
@@ -78,7 +78,7 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
       'GetModel',
       async (request) => {
         const model = store.getModel(request.name);
-        if (!model) throw notFound(`model ${JSON.stringify(request.name)} is not registered`);
+        if (!model) throw notFound(`model ${quote(request.name)} is not registered`);
         return model;
       },
       ctx,
@@ -91,7 +91,7 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
       async (request, call) => {
         const version = requireVersion(request.model, request.version);
         const artifact = version.artifacts.find((candidate) => candidate.path === request.path);
-        if (!artifact) throw notFound(`model ${JSON.stringify(request.model)} version ${JSON.stringify(request.version)} has no file ${JSON.stringify(request.path)}`);
+        if (!artifact) throw notFound(`model ${quote(request.model)} version ${quote(request.version)} has no file ${quote(request.path)}`);
         await checkBlob({ blobs: deps.blobs, logger: ctx.logger, sha256: artifact.sha256, sizeBytes: artifact.size_bytes });
         let first = true;
         const chunk = (data: Buffer): ArtifactChunk => (first ? { data, sha256: artifact.sha256, size_bytes: artifact.size_bytes } : { data });
