@@ -8,6 +8,7 @@ import {
   serviceLifecycle,
   startConfiguredMetricsServer,
   startGrpcServer,
+  textsRequestBytes,
   unary,
   unaryCall,
   unavailable,
@@ -92,6 +93,8 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
+    // Each method buffers at most what it accepts: Classify its texts, ModelInfer MAX_INFER_REQUEST_BYTES.
+    receiveLimits: { methods: { Classify: textsRequestBytes({ maxTexts: config.maxBatchTexts, maxTextBytes: config.maxTextBytes }), ModelInfer: config.maxInferRequestBytes } },
     services: [
       {
         name: 'maas.v1.Gateway',

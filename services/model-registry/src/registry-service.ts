@@ -11,6 +11,12 @@ import { createRegistryMetrics } from './registry-metrics.js';
 import { RegistryStore } from './registry-store.js';
 import { createVersionCommitter, removeUnreferencedBlobs } from './version-committer.js';
 
+/**
+ * Largest message of a RegisterVersion upload stream: a chunk of at most 4 MiB (the CLI sends 256 KiB) or the
+ * manifest, with room for the other fields. Its gRPC receive limit: nothing bigger is buffered.
+ */
+export const MAX_UPLOAD_MESSAGE_BYTES = 4 * 1024 * 1024 + 256 * 1024;
+
 /** Name of the SQLite database file inside the data folder. */
 export const DATABASE_FILE = 'registry.db';
 
@@ -58,6 +64,8 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
       port: config.grpcPort,
       services: [{ name: 'maas.v1.ModelRegistry', definition: contracts().maas.v1.ModelRegistry.service, implementation: handlers }],
       logger,
+      // An upload is a stream of chunks: one message is a chunk (the CLI sends 256 KiB) or the manifest.
+      receiveLimits: { methods: { RegisterVersion: MAX_UPLOAD_MESSAGE_BYTES } },
     });
     const metricsServer = await startConfiguredMetricsServer({ registry: serviceMetrics.registry, config });
     const lifecycle = serviceLifecycle({

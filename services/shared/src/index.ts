@@ -11,6 +11,7 @@ export * from './input-limits.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './package-version.js';
+export * from './receive-limits.js';
 export * from './service-lifecycle.js';
 export * from './service-main.js';
 export * from './service-ports.js';
