@@ -7,6 +7,7 @@ import type * as grpc from '@grpc/grpc-js';
 import {
   contracts,
   Status,
+  type CheckStorageResponse__Output,
   type GetModelRequest,
   type ListModelsResponse__Output,
   type Model__Output,
@@ -174,4 +175,9 @@ export function promoteCanary(options: RegistryCallOptions & { model: string }):
 /** Removes the canary, keeping the stable version. */
 export function rollbackCanary(options: RegistryCallOptions & { model: string }): Promise<Rollout__Output> {
   return changeCanary(options, 'rollback');
+}
+
+/** Asks the registry to hash every stored artifact (and with `repair`, to remove the damaged ones). */
+export function checkStorage(options: RegistryCallOptions & { repair: boolean }): Promise<CheckStorageResponse__Output> {
+  return withRegistry(options, (client, deadline) => unaryCall((r, md, o, cb) => client.CheckStorage(r, md, o, cb), { repair: options.repair }, { deadline }));
 }

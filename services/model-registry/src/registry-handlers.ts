@@ -4,11 +4,13 @@ import fs from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { Status, type ArtifactChunk, type ModelRegistryHandlers, type ModelVersion__Output } from '@maas/protos';
 import { cancelled, quote, clientStream, deadlineExceeded, deadlineFromCall, deadlinePassed, GrpcError, notFound, serverStream, unary, type HandlerContext, type Logger } from '@maas/shared';
+import { createHash } from 'node:crypto';
 import type { BlobStore } from './blob-store.js';
 import { receivePackage } from './package-receiver.js';
 import type { RegistryEvents } from './registry-events.js';
 import type { RegistryMetrics } from './registry-metrics.js';
 import { versionExists, type RegistryStore } from './registry-store.js';
+import { checkStorage, isRepairOf, type DamagedBlobs } from './storage-check.js';
 import type { VersionCommitter } from './version-committer.js';
 
 export interface RegistryHandlerDeps {
@@ -19,6 +21,8 @@ export interface RegistryHandlerDeps {
   metrics: RegistryMetrics;
   limits: { maxFileBytes: number; maxPackageBytes: number };
   downloadChunkBytes: number;
+  /** Blobs found damaged (by a download or a storage check). */
+  damaged: DamagedBlobs;
   /** Logger and gRPC request metrics for the shared handler wrappers. */
   ctx: HandlerContext;
 }
@@ -42,6 +46,8 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
       'RegisterVersion',
       async (call) => {
         const staging = await deps.blobs.createStagingArea();
+        // Set when this upload is the identical package of a version with a damaged blob: it repairs that version.
+        let repairs: ModelVersion__Output | undefined;
         try {
           const pkg = await receivePackage({
             messages: call,
@@ -49,7 +55,10 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
             limits: deps.limits,
             accept: (manifest) => {
               // Refuse before any file is sent rather than after the whole package was uploaded.
-              if (store.hasVersion(manifest.name, manifest.version)) throw versionExists(manifest.name, manifest.version);
+              if (!store.hasVersion(manifest.name, manifest.version)) return;
+              const existing = store.getVersion(manifest.name, manifest.version);
+              if (existing && isRepairOf(existing, manifest.files, deps.damaged)) repairs = existing;
+              else throw versionExists(manifest.name, manifest.version);
             },
             onBytes: (bytes) => deps.metrics.bytesReceived.inc(bytes),
           }).catch((error: unknown) => {
@@ -60,6 +69,15 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
           // The client has given up by now: registering anyway would make its retry fail with ALREADY_EXISTS.
           if (call.cancelled) throw cancelled('the client cancelled the upload');
           if (deadlinePassed(deadlineFromCall(call, NO_DEADLINE_FALLBACK_MS))) throw deadlineExceeded('the deadline passed before the upload was committed');
+          if (repairs) {
+            const stored = new Map(repairs.artifacts.map((artifact) => [artifact.path, artifact.sha256]));
+            // maas.json included: a manifest that differs in any other field is another version, not a repair.
+            if (!pkg.files.every(({ path, staged }) => stored.get(path) === staged.sha256)) throw versionExists(repairs.model, repairs.version);
+            await deps.committer.repair(pkg);
+            for (const { staged } of pkg.files) deps.damaged.clear(staged.sha256);
+            ctx.logger.warn({ model: repairs.model, version: repairs.version }, 'damaged version repaired by an identical upload');
+            return repairs;
+          }
           const version = await deps.committer.commit(pkg, { createdAt: rfc3339Now() });
           deps.metrics.registrations.inc();
           ctx.logger.info({ model: version.model, version: version.version, revision: version.revision, files: version.artifacts.length }, 'version registered');
@@ -92,13 +110,28 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
         const version = requireVersion(request.model, request.version);
         const artifact = version.artifacts.find((candidate) => candidate.path === request.path);
         if (!artifact) throw notFound(`model ${quote(request.model)} version ${quote(request.version)} has no file ${quote(request.path)}`);
-        await checkBlob({ blobs: deps.blobs, logger: ctx.logger, sha256: artifact.sha256, sizeBytes: artifact.size_bytes });
+        const where = { model: request.model, version: request.version, path: request.path, sha256: artifact.sha256 };
+        const damage = (detail: string) => {
+          deps.damaged.mark(artifact.sha256, detail);
+          deps.metrics.damageFound.inc({ where: 'download' });
+          ctx.logger.error({ ...where, blob: deps.blobs.blobPath(artifact.sha256), problem: detail }, 'damaged artifact blob refused');
+          return new GrpcError(
+            Status.DATA_LOSS,
+            `file ${quote(request.path)} of model ${quote(request.model)} version ${quote(request.version)} is damaged in the registry's storage (blob ${artifact.sha256} ${detail}); register the same package again to repair it`,
+          );
+        };
+        // Read back and hashed before a byte is sent: a damaged blob is never served.
+        const condition = await deps.blobs.verify(artifact.sha256, Number(artifact.size_bytes));
+        if (!condition.ok) throw damage(condition.detail);
+        // And hashed again while sent, in case it changed in between: then the stream ends in DATA_LOSS, not OK.
+        const sent = createHash('sha256');
         let first = true;
         const chunk = (data: Buffer): ArtifactChunk => (first ? { data, sha256: artifact.sha256, size_bytes: artifact.size_bytes } : { data });
         const stream = deps.blobs.openRead(artifact.sha256, deps.downloadChunkBytes);
         try {
           for await (const data of stream as AsyncIterable<Buffer>) {
             if (call.cancelled) return;
+            sent.update(data);
             const writable = call.write(chunk(data));
             first = false;
             deps.metrics.bytesSent.inc(data.length);
@@ -109,6 +142,19 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
         }
         // An empty file still gets its one chunk carrying the digest and size.
         if (first && !call.cancelled) call.write(chunk(Buffer.alloc(0)));
+        const sentDigest = sent.digest('hex');
+        if (sentDigest !== artifact.sha256) throw damage(`changed while it was sent: its bytes hash to ${sentDigest}`);
+      },
+      ctx,
+    ),
+
+    CheckStorage: unary(
+      'CheckStorage',
+      async (request) => {
+        const result = await checkStorage({ store, blobs: deps.blobs, damaged: deps.damaged, logger: ctx.logger, repair: request.repair });
+        if (result.damaged.length > 0) deps.metrics.damageFound.inc({ where: 'check' }, result.damaged.length);
+        ctx.logger.info({ checked: result.blobs_checked, damaged: result.damaged.length, repair: request.repair }, 'storage checked');
+        return result;
       },
       ctx,
     ),
@@ -134,16 +180,6 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
       ctx,
     ),
   };
-}
-
-/** The blob must be there with the recorded size; anything else is storage damage, not a client error. */
-async function checkBlob(options: { blobs: BlobStore; logger: Logger; sha256: string; sizeBytes: number }): Promise<void> {
-  const { sha256, sizeBytes } = options;
-  const stat = await fs.stat(options.blobs.blobPath(sha256)).catch(() => undefined);
-  const problem = !stat ? 'is missing from the registry storage' : stat.size !== sizeBytes ? `has ${stat.size} bytes on disk, ${sizeBytes} recorded` : undefined;
-  if (!problem) return;
-  options.logger.error({ sha256, path: options.blobs.blobPath(sha256) }, `artifact blob ${problem}`);
-  throw new GrpcError(Status.DATA_LOSS, `artifact blob ${sha256} ${problem}`);
 }
 
 /** Waits until the call can take more data, or the client went away (then 'drain' would never come). */

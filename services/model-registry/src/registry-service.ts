@@ -8,6 +8,7 @@ import type { RegistryConfig } from './config.js';
 import { createRegistryEvents } from './registry-events.js';
 import { createRegistryHandlers } from './registry-handlers.js';
 import { createRegistryMetrics } from './registry-metrics.js';
+import { DamagedBlobs } from './storage-check.js';
 import { RegistryStore } from './registry-store.js';
 import { createVersionCommitter, removeUnreferencedBlobs } from './version-committer.js';
 
@@ -46,12 +47,18 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
     logger.info({ dataDir: config.dataDir, revision: store.revision, schemaVersion: store.schemaVersion }, 'registry storage open');
 
     const serviceMetrics = createServiceMetrics({ service: 'model-registry' });
-    const metrics = createRegistryMetrics({ registry: serviceMetrics.registry, store });
+    const damaged = new DamagedBlobs();
+    const metrics = createRegistryMetrics({ registry: serviceMetrics.registry, store, damaged });
+    blobs.onHealed = (sha256, problem) => {
+      damaged.clear(sha256);
+      logger.warn({ sha256, problem }, 'a damaged blob was replaced by a correct upload of the same bytes');
+    };
     const eventBus = options.eventBus ?? connectRegistryEventBus({ url: config.natsUrl, name: 'model-registry', logger });
     const handlers = createRegistryHandlers({
       store,
       blobs,
       committer: createVersionCommitter({ store, blobs, logger }),
+      damaged,
       events: createRegistryEvents({ bus: eventBus, logger, metrics }),
       metrics,
       limits: { maxFileBytes: config.maxFileBytes, maxPackageBytes: config.maxPackageBytes },
