@@ -14,4 +14,4 @@ export {
   type SetRolloutOptions,
 } from './registry-commands.js';
 export { runCli, EXIT_ERROR, EXIT_OK, EXIT_USAGE, type CliIo } from './run-cli.js';
-export { freePort, MESH_SERVICES, STANDARD_PORTS, startLocalMesh, type LocalMesh, type LocalMeshOptions, type MeshService } from './local-mesh.js';
+export { freePort, MESH_SERVICES, STANDARD_PORTS, startLocalMesh, type LocalMesh, type LocalReplica, type LocalMeshOptions, type MeshService } from './local-mesh.js';

@@ -3,6 +3,9 @@ import { unaryCall, type EventBus, type Logger, type ServerConfig } from '@maas/
 import type { RegistryConsumerConfig } from './registry-consumer-config.js';
 import { connectRegistryEventBus, eventRevision, subscribeRegistryEvents } from './registry-events.js';
 
+/** Resync period while the registry cannot be read. */
+const FAILING_RETRY_MS = 500;
+
 export interface WatchRegistryOptions {
   bus: EventBus;
   registry: ModelRegistryClient;
@@ -79,7 +82,9 @@ export function watchRegistry(options: WatchRegistryOptions): RegistryWatch {
   let waiting = false;
   const schedule = () => {
     if (stopped) return;
-    const interval = options.bus.connected && !failing ? options.resyncIntervalMs : options.resyncIntervalNoNatsMs;
+    // A registry that cannot be read is asked again soon (its return is then seen within half a second); with
+    // NATS down the timer is the only news; otherwise events carry changes and the timer is the safety net.
+    const interval = failing ? Math.min(FAILING_RETRY_MS, options.resyncIntervalNoNatsMs) : options.bus.connected ? options.resyncIntervalMs : options.resyncIntervalNoNatsMs;
     waiting = true;
     timer = setTimeout(() => {
       waiting = false;

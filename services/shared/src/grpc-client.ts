@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
+import { RECOVERY_CHANNEL_OPTIONS } from './channel-options.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './grpc-server.js';
 
 type ClientConstructor<T extends grpc.Client> = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => T;
@@ -18,6 +19,7 @@ export function createClient<T extends grpc.Client>(Client: ClientConstructor<T>
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.enable_retries': 1,
+    ...RECOVERY_CHANNEL_OPTIONS,
   });
 }
 

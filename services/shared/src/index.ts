@@ -1,5 +1,6 @@
 // Runtime plumbing shared by every service: no domain logic lives here (the registry's client side is in
 // @maas/registry-client).
+export * from './channel-options.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './events.js';
@@ -12,6 +13,7 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './package-version.js';
 export * from './receive-limits.js';
+export * from './replica-set.js';
 export * from './service-lifecycle.js';
 export * from './service-main.js';
 export * from './service-ports.js';
