@@ -18,6 +18,7 @@ export type * from './generated/inference/ServerMetadataResponse.js';
 export type * from './generated/inference/ServerReadyRequest.js';
 export type * from './generated/inference/ServerReadyResponse.js';
 export type * from './generated/maas/v1/Artifact.js';
+export type * from './generated/maas/v1/ArtifactDamaged.js';
 export type * from './generated/maas/v1/ArtifactChunk.js';
 export type * from './generated/maas/v1/CheckStorageRequest.js';
 export type * from './generated/maas/v1/CheckStorageResponse.js';

@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
 import { registerPackage, runCli, setRollout } from '@maas/cli';
 import { contracts, Status, type ArtifactChunk__Output, type ModelRegistryClient } from '@maas/protos';
+import { artifactDamagedCodec, versionRegisteredCodec } from '@maas/registry-client';
+import { connect } from '@nats-io/transport-node';
 import { createClient, unaryCall } from '@maas/shared';
 import test from 'ava';
 import { eventually } from '../support/eventually.js';
@@ -20,10 +22,10 @@ const manifest = JSON.parse(fs.readFileSync(path.join(SENTIMENT, 'maas.json'), '
 const modelSha = manifest.files.find((file) => file.path === manifest.model_file)!.sha256;
 
 /** Downloads one file; resolves with its chunks' bytes, or the status it failed with and how many bytes came first. */
-function download(client: ModelRegistryClient, version: string): Promise<{ bytes: Buffer } | { error: ServiceError; bytesBefore: number }> {
+function download(client: ModelRegistryClient, version: string, model = 'sentiment'): Promise<{ bytes: Buffer } | { error: ServiceError; bytesBefore: number }> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [];
-    const call = client.DownloadArtifact({ model: 'sentiment', version, path: manifest.model_file }, { deadline: Date.now() + 20_000 });
+    const call = client.DownloadArtifact({ model, version, path: manifest.model_file }, { deadline: Date.now() + 20_000 });
     call.on('data', (chunk: ArtifactChunk__Output) => parts.push(chunk.data));
     call.on('error', (error: ServiceError) => resolve({ error, bytesBefore: Buffer.concat(parts).length }));
     call.on('end', () => resolve({ bytes: Buffer.concat(parts) }));
@@ -142,4 +144,38 @@ test('inference reports a version with a damaged artifact as DATA_LOSS, and load
     return infer().then(() => true, () => false);
   }, { timeoutMs: 20_000, intervalMs: 200 });
   t.pass();
+});
+
+test('the damage is announced once on NATS (artifact-damaged), naming the version, file and digest', async (t) => {
+  const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
+  t.teardown(() => nc.close());
+  const received: Array<{ version: string; path: string; sha256: string }> = [];
+  const registered: string[] = [];
+  nc.subscribe('maas.events.registry.sentiment.artifact-damaged', { callback: (_error, message) => {
+    const event = artifactDamagedCodec.decode(message.data);
+    if (event.sha256 === modelSha) received.push({ version: event.version, path: event.path, sha256: event.sha256 });
+  } });
+  nc.subscribe('maas.events.registry.sentiment.version-registered', { callback: (_error, message) => void registered.push(versionRegisteredCodec.decode(message.data).version) });
+  await nc.flush();
+  const registry = await startTestRegistry({ natsUrl: null });
+  t.teardown(() => registry.stop());
+  // The registry connects to NATS in the background: register until one of its events has come through.
+  const copy = path.join(registry.dataDir, '..', `sentiment-event-${process.pid}`);
+  fs.cpSync(SENTIMENT, copy, { recursive: true });
+  t.teardown(() => fs.rmSync(copy, { recursive: true, force: true }));
+  let label = 0;
+  await eventually('the registry publishing', async () => {
+    const manifestPath = path.join(copy, 'maas.json');
+    fs.writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(fs.readFileSync(manifestPath, 'utf8')), version: `ev${++label}` }));
+    await registerPackage({ registryAddress: registry.address, packageDir: copy });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Only this registry registers "ev" versions (other tests share this NATS).
+    return registered.some((version) => version.startsWith('ev'));
+  }, { timeoutMs: 15_000, intervalMs: 0 });
+  flipOneBit(blobFile(registry));
+  await expectDataLoss(t, registry.client, 'ev1');
+  await expectDataLoss(t, registry.client, 'ev1');
+  await eventually('the artifact-damaged event', () => received.length > 0, { timeoutMs: 5_000, intervalMs: 50 });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.deepEqual(received, [{ version: 'ev1', path: manifest.model_file, sha256: modelSha }]);
 });

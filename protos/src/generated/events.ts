@@ -3,6 +3,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Artifact as _maas_v1_Artifact, Artifact__Output as _maas_v1_Artifact__Output } from './maas/v1/Artifact.js';
 import type { ArtifactChunk as _maas_v1_ArtifactChunk, ArtifactChunk__Output as _maas_v1_ArtifactChunk__Output } from './maas/v1/ArtifactChunk.js';
+import type { ArtifactDamaged as _maas_v1_ArtifactDamaged, ArtifactDamaged__Output as _maas_v1_ArtifactDamaged__Output } from './maas/v1/ArtifactDamaged.js';
 import type { CheckStorageRequest as _maas_v1_CheckStorageRequest, CheckStorageRequest__Output as _maas_v1_CheckStorageRequest__Output } from './maas/v1/CheckStorageRequest.js';
 import type { CheckStorageResponse as _maas_v1_CheckStorageResponse, CheckStorageResponse__Output as _maas_v1_CheckStorageResponse__Output } from './maas/v1/CheckStorageResponse.js';
 import type { DamagedArtifact as _maas_v1_DamagedArtifact, DamagedArtifact__Output as _maas_v1_DamagedArtifact__Output } from './maas/v1/DamagedArtifact.js';
@@ -35,6 +36,7 @@ export interface ProtoGrpcType {
     v1: {
       Artifact: MessageTypeDefinition<_maas_v1_Artifact, _maas_v1_Artifact__Output>
       ArtifactChunk: MessageTypeDefinition<_maas_v1_ArtifactChunk, _maas_v1_ArtifactChunk__Output>
+      ArtifactDamaged: MessageTypeDefinition<_maas_v1_ArtifactDamaged, _maas_v1_ArtifactDamaged__Output>
       CheckStorageRequest: MessageTypeDefinition<_maas_v1_CheckStorageRequest, _maas_v1_CheckStorageRequest__Output>
       CheckStorageResponse: MessageTypeDefinition<_maas_v1_CheckStorageResponse, _maas_v1_CheckStorageResponse__Output>
       DamagedArtifact: MessageTypeDefinition<_maas_v1_DamagedArtifact, _maas_v1_DamagedArtifact__Output>

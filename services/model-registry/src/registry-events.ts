@@ -4,13 +4,15 @@
  * failed publish is logged and counted, never turned into a failed write (consumers resync from ListModels).
  */
 import type { ModelVersion__Output, Rollout__Output } from '@maas/protos';
-import { registrySubject, rolloutChangedCodec, versionRegisteredCodec, type RegistryEventKind } from '@maas/registry-client';
+import { artifactDamagedCodec, registrySubject, rolloutChangedCodec, versionRegisteredCodec, type RegistryEventKind } from '@maas/registry-client';
 import type { EventBus, Logger } from '@maas/shared';
 import type { RegistryMetrics } from './registry-metrics.js';
 
 export interface RegistryEvents {
   versionRegistered(version: ModelVersion__Output): Promise<void>;
   rolloutChanged(rollout: Rollout__Output): Promise<void>;
+  /** A stored file of a version was found damaged (informational: the revision is the current one, not bumped). */
+  artifactDamaged(damage: { revision: number; model: string; version: string; path: string; sha256: string; problem: string }): Promise<void>;
 }
 
 export function createRegistryEvents(deps: { bus: EventBus; logger: Logger; metrics: RegistryMetrics }): RegistryEvents {
@@ -36,5 +38,6 @@ export function createRegistryEvents(deps: { bus: EventBus; logger: Logger; metr
       ),
     rolloutChanged: (rollout) =>
       publish(rollout.model, 'rollout-changed', rollout.revision, rolloutChangedCodec.encode({ revision: rollout.revision, model: rollout.model, rollout, occurred_at: rollout.updated_at })),
+    artifactDamaged: (damage) => publish(damage.model, 'artifact-damaged', damage.revision, artifactDamagedCodec.encode({ ...damage, occurred_at: new Date().toISOString() })),
   };
 }

@@ -33,6 +33,9 @@ const NO_DEADLINE_FALLBACK_MS = 24 * 3600 * 1000;
 export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistryHandlers {
   const { store, ctx } = deps;
   const rfc3339Now = () => new Date().toISOString();
+  /** Publishes a version file's damage (once per blob until it is repaired); a publish never fails the call. */
+  const announceDamage = (damage: { model: string; version: string; path: string; sha256: string; problem: string }) =>
+    void deps.events.artifactDamaged({ ...damage, revision: store.revision });
 
   const requireVersion = (model: string, version: string): ModelVersion__Output => {
     const found = store.getVersion(model, version);
@@ -112,7 +115,7 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
         if (!artifact) throw notFound(`model ${quote(request.model)} version ${quote(request.version)} has no file ${quote(request.path)}`);
         const where = { model: request.model, version: request.version, path: request.path, sha256: artifact.sha256 };
         const damage = (detail: string) => {
-          deps.damaged.mark(artifact.sha256, detail);
+          if (deps.damaged.mark(artifact.sha256, detail)) announceDamage({ model: request.model, version: request.version, path: request.path, sha256: artifact.sha256, problem: detail });
           deps.metrics.damageFound.inc({ where: 'download' });
           ctx.logger.error({ ...where, blob: deps.blobs.blobPath(artifact.sha256), problem: detail }, 'damaged artifact blob refused');
           return new GrpcError(
@@ -151,7 +154,7 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistry
     CheckStorage: unary(
       'CheckStorage',
       async (request) => {
-        const result = await checkStorage({ store, blobs: deps.blobs, damaged: deps.damaged, logger: ctx.logger, repair: request.repair });
+        const result = await checkStorage({ store, blobs: deps.blobs, damaged: deps.damaged, logger: ctx.logger, repair: request.repair, onNewDamage: announceDamage });
         if (result.damaged.length > 0) deps.metrics.damageFound.inc({ where: 'check' }, result.damaged.length);
         ctx.logger.info({ checked: result.blobs_checked, damaged: result.damaged.length, repair: request.repair }, 'storage checked');
         return result;

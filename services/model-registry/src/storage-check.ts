@@ -14,8 +14,11 @@ import type { RegistryStore } from './registry-store.js';
 export class DamagedBlobs {
   private readonly known = new Map<string, string>();
 
-  mark(sha256: string, problem: string): void {
+  /** Records the damage; true when it was not known yet (then it is announced). */
+  mark(sha256: string, problem: string): boolean {
+    const known = this.known.has(sha256);
     this.known.set(sha256, problem);
+    return !known;
   }
 
   clear(sha256: string): void {
@@ -50,6 +53,8 @@ export interface CheckStorageOptions {
   logger: Logger;
   /** Remove damaged blobs (not missing ones: nothing to remove). */
   repair: boolean;
+  /** Told about each version file whose damage was not known before (the registry publishes an event). */
+  onNewDamage?: (damage: { model: string; version: string; path: string; sha256: string; problem: string }) => void;
 }
 
 /** Hashes every blob a version references; lists (and with repair removes) the damaged ones, naming the versions that use each. */
@@ -73,7 +78,7 @@ export async function checkStorage(options: CheckStorageOptions): Promise<{ blob
       options.damaged.clear(sha256);
       continue;
     }
-    options.damaged.mark(sha256, condition.detail);
+    if (options.damaged.mark(sha256, condition.detail)) for (const use of usedBy) options.onNewDamage?.({ ...use, sha256, problem: condition.detail });
     const removed = options.repair && condition.problem !== 'missing';
     if (removed) await options.blobs.remove(sha256);
     options.logger.error({ sha256, problem: condition.detail, usedBy, removed }, 'damaged artifact blob');

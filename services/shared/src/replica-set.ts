@@ -186,10 +186,18 @@ export class ReplicaSet {
         (key === undefined || (replica.notReady.get(key) ?? 0) <= now) &&
         replica.client.getChannel().getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE,
     );
-    const pool = good.length > 0 ? good : untried.filter((replica) => replica.ejectedUntil <= now && (key === undefined || (replica.notReady.get(key) ?? 0) <= now));
-    if (pool.length === 0) return undefined;
-    this.next = (this.next + 1) % 1_000_000;
-    return pool[this.next % pool.length];
+    const pool = new Set(good.length > 0 ? good : untried.filter((replica) => replica.ejectedUntil <= now && (key === undefined || (replica.notReady.get(key) ?? 0) <= now)));
+    if (pool.size === 0) return undefined;
+    // The next eligible replica after the last one picked, in the fixed order of all replicas: exact turns
+    // while the set is steady, and a replica left out for a while does not shift the others' turns.
+    const all = [...this.replicas.values()];
+    for (let step = 1; step <= all.length; step++) {
+      const candidate = all[(this.next + step) % all.length]!;
+      if (!pool.has(candidate)) continue;
+      this.next = (this.next + step) % all.length;
+      return candidate;
+    }
+    return undefined;
   }
 
   private eject(replica: Replica, error: grpc.ServiceError): void {
