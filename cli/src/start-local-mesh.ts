@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     replicas,
   });
   const mesh = await starting;
-  const serving = MESH_SERVICES.map((service) => `${service} ${mesh.addresses[service]} (pid ${mesh.processes[service].pid})`).join(', ');
+  const serving = MESH_SERVICES.map((service) => mesh.replicas[service].map((replica) => `${service} ${replica.address} (pid ${replica.process.pid})`).join(', ')).join(', ');
   console.log(`maas: services SERVING: ${serving}; data in ${dataDir}`);
   await registerExamplesIfEmpty(mesh.addresses['model-registry']);
   const gatewayAddress = mesh.addresses.gateway;
