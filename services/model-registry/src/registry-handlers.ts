@@ -1,9 +1,8 @@
 /** The maas.v1.ModelRegistry gRPC handlers: argument checks, then the store, blobs and events. */
 import { once } from 'node:events';
-import fs from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { Status, type ArtifactChunk, type ModelRegistryHandlers, type ModelVersion__Output } from '@maas/protos';
-import { cancelled, quote, clientStream, deadlineExceeded, deadlineFromCall, deadlinePassed, GrpcError, notFound, serverStream, unary, type HandlerContext, type Logger } from '@maas/shared';
+import { cancelled, quote, clientStream, deadlineExceeded, deadlineFromCall, deadlinePassed, GrpcError, notFound, serverStream, unary, type HandlerContext } from '@maas/shared';
 import { createHash } from 'node:crypto';
 import type { BlobStore } from './blob-store.js';
 import { receivePackage } from './package-receiver.js';

@@ -25,6 +25,9 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from './logger.js';
 
+/** A generated client's methods, looked up by name. */
+type MethodsByName = Record<string, (this: grpc.Client, ...args: unknown[]) => unknown>;
+
 type ClientConstructor<T extends grpc.Client> = (new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => T) & { service: grpc.ServiceDefinition };
 
 export interface ReplicaSetOptions {
@@ -119,7 +122,7 @@ export class ReplicaSet {
       }
       tried.add(replica.address);
       replica.calls += 1;
-      const invoke = (replica.client as unknown as Record<string, Function>)[method]!;
+      const invoke = (replica.client as unknown as MethodsByName)[method]!;
       invoke.call(replica.client, request, metadata, options, (error: grpc.ServiceError | null, response: unknown) => {
         if (!error) {
           replica.ejectMs = FIRST_EJECT_MS;
@@ -268,7 +271,10 @@ export function createBalancedClient<T extends grpc.Client>(Client: ClientConstr
   };
   for (const [name, method] of Object.entries(Client.service)) {
     if (method.requestStream || method.responseStream) {
-      balanced[name] = (...args: unknown[]) => ((set.anyClient() as unknown as Record<string, Function>)[name]!)(...args);
+      balanced[name] = (...args: unknown[]) => {
+        const client = set.anyClient();
+        return (client as unknown as MethodsByName)[name]!.call(client, ...args);
+      };
       continue;
     }
     balanced[name] = (request: unknown, ...rest: unknown[]) => {
