@@ -45,7 +45,7 @@ function classify(gateway: GatewayClient, text = 'a fine film, well made'): Prom
 
 /** Keeps IN_FLIGHT calls going until stopped; counts answers, failures (by code) and versions. */
 function load(gateway: GatewayClient) {
-  const counts = { ok: 0, failed: 0, codes: {} as Record<string, number>, versions: {} as Record<string, number> };
+  const counts = { ok: 0, failed: 0, codes: {} as Record<string, number>, versions: {} as Record<string, number>, details: new Set<string>() };
   let running = true;
   const worker = async (index: number) => {
     for (let call = 0; running; call++) {
@@ -58,6 +58,7 @@ function load(gateway: GatewayClient) {
         counts.failed += 1;
         const code = Status[(error as ServiceError).code] ?? 'UNKNOWN';
         counts.codes[code] = (counts.codes[code] ?? 0) + 1;
+        counts.details.add((error as ServiceError).details);
       }
     }
   };
@@ -107,7 +108,7 @@ test.serial('kill -9 of one of two inference replicas and one of two tokenizer r
   mesh.replicas.inference[1]!.process.kill('SIGKILL');
   mesh.replicas.tokenizer[1]!.process.kill('SIGKILL');
   await sleep(2_000);
-  const duringKill = { ...running.counts, codes: { ...running.counts.codes } };
+  const duringKill = { ...running.counts, codes: { ...running.counts.codes }, details: new Set<string>() };
 
   const restarted = [mesh.replicas.inference[1]!, mesh.replicas.tokenizer[1]!];
   const methods = ['ModelInfer', 'Encode'];
@@ -164,6 +165,26 @@ test.serial('SIGTERM of an inference replica and then a tokenizer replica under 
   t.is(counts.failed, 0);
 });
 
+test.serial('SIGTERM of the gateway under load: every call it accepted is answered; the others are refused, not dropped', async (t) => {
+  const { mesh } = t.context;
+  const gateway = mesh.replicas.gateway[0]!;
+  // Calls run to the end, failures sorted: UNAVAILABLE before a connection (never accepted) vs anything else.
+  const running = load(t.context.gateway);
+  await sleep(500);
+  const exited = new Promise((resolve) => gateway.process.once('exit', resolve));
+  gateway.process.kill('SIGTERM');
+  await exited;
+  const counts = await running.stop();
+  await gateway.restart();
+  await eventually('the gateway answering again', () => classify(t.context.gateway).then(() => true, () => false), { timeoutMs: 10_000, intervalMs: 50 });
+  t.log(`SIGTERM gateway: ${describe(counts)}; failures said: ${JSON.stringify([...counts.details])}`);
+  t.true(counts.ok > 0);
+  // Refused = never accepted (no connection, or GOAWAY before the call started); a call the gateway accepted and
+  // then lost would end CANCELLED, INTERNAL, or UNAVAILABLE with its connection dropped or its stream reset.
+  t.deepEqual(Object.keys(counts.codes).filter((code) => code !== 'UNAVAILABLE'), []);
+  t.deepEqual([...counts.details].filter((details) => /dropped|RST_STREAM|reset|closed/i.test(details)), []);
+});
+
 test.serial('a candidate whose tokenizer file is broken gets no traffic: 0 failed calls', async (t) => {
   const { mesh } = t.context;
   const registryAddress = mesh.addresses['model-registry'];
@@ -196,7 +217,7 @@ test.serial('registry down: serving continues; a change after its return reaches
   const running = load(t.context.gateway);
   registry.process.kill('SIGKILL');
   await sleep(2_000);
-  const whileDown = { ...running.counts, codes: { ...running.counts.codes } };
+  const whileDown = { ...running.counts, codes: { ...running.counts.codes }, details: new Set<string>() };
   await registry.restart();
   await setRollout({ registryAddress, model: 'sentiment', stableVersion: '2' });
   const changedAt = Date.now();
