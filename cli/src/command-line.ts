@@ -21,6 +21,10 @@ commands:
                                 classify texts through the gateway; one tab-separated line per text:
                                 label, score, version, the text (JSON-quoted); --pin V asks for version or
                                 alias V, bypassing the rollout
+  fsck [--repair] [--output json]
+                                hash every stored artifact; list damaged or missing blobs and the versions
+                                using them (exit 1 when any); --repair removes damaged blobs, after which
+                                registering the same package again restores them
 
 options:
   --registry host:port          model registry (env MAAS_REGISTRY, default 127.0.0.1:50054)
@@ -34,11 +38,11 @@ exit codes: 0 ok, 1 error (the registry's or gateway's status, or a local failur
 
 /** Options that take a value, and flags that do not. */
 const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'mirror', 'expected-revision', 'routing-key', 'pin', 'output'] as const;
-const FLAG_OPTIONS = ['promote', 'rollback', 'delete', 'help'] as const;
+const FLAG_OPTIONS = ['promote', 'rollback', 'delete', 'repair', 'help'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 type FlagOption = (typeof FLAG_OPTIONS)[number];
 
-export const COMMANDS = ['register', 'models', 'rollout', 'alias', 'classify'] as const;
+export const COMMANDS = ['register', 'models', 'rollout', 'alias', 'classify', 'fsck'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Options each command accepts besides the global ones. */
@@ -48,6 +52,7 @@ const COMMAND_OPTIONS: Record<CommandName, readonly string[]> = {
   rollout: ['stable', 'canary', 'weight', 'mirror', 'expected-revision', 'promote', 'rollback'],
   alias: ['expected-revision', 'delete'],
   classify: ['routing-key', 'pin', 'output'],
+  fsck: ['repair', 'output'],
 };
 const GLOBAL_OPTIONS = ['registry', 'gateway', 'timeout', 'help'];
 

@@ -23,6 +23,7 @@ export {
   STANDARD_PORTS,
   startLocalMesh,
   type LocalMesh,
+  type LocalReplica,
   type LocalMeshOptions,
   type MeshService,
   type ServiceCommand,

@@ -57,12 +57,30 @@ export interface LocalMeshOptions {
   startTimeoutMs?: number;
   /** Aborting it during the start stops the services started so far and rejects (a signal to the launcher). */
   signal?: AbortSignal;
+  /**
+   * Processes per service (default 1). Tokenizer and inference may run several: the first on the service's
+   * port, the others on free ports, and the gateway balances its calls over all of them (an `ipv4:` address
+   * list). The registry owns its data folder, so it runs once; so does the gateway (the callers' one address).
+   */
+  replicas?: Partial<Record<'tokenizer' | 'inference', number>>;
+}
+
+/** One process of a service. */
+export interface LocalReplica {
+  readonly address: string;
+  readonly metricsPort: number;
+  /** The process now (a new one after restart). */
+  readonly process: ChildProcess;
+  /** Starts it again on the same ports (after it was killed) and resolves once it is SERVING. */
+  restart(): Promise<void>;
 }
 
 export interface LocalMesh {
   readonly addresses: Record<MeshService, string>;
   readonly metricsPorts: Record<MeshService, number>;
   readonly processes: Record<MeshService, ChildProcess>;
+  /** Every process of each service (the first is the one in `processes`). */
+  readonly replicas: Record<MeshService, LocalReplica[]>;
   /** SIGTERM in reverse start order (gateway first), each given time to drain; SIGKILL after that. */
   stop(): Promise<void>;
 }
@@ -101,18 +119,26 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     for (const service of MESH_SERVICES) ports[service] = { grpc: await freePort(), metrics: await freePort() };
   } else if (options.ports) Object.assign(ports, options.ports);
   const addresses = Object.fromEntries(MESH_SERVICES.map((service) => [service, `127.0.0.1:${ports[service].grpc}`])) as Record<MeshService, string>;
+  // Ports of every replica: the first has the service's, the others free ones.
+  const replicaPorts = Object.fromEntries(MESH_SERVICES.map((service) => [service, [ports[service]]])) as Record<MeshService, Array<{ grpc: number; metrics: number }>>;
+  for (const [service, count] of Object.entries(options.replicas ?? {}) as Array<['tokenizer' | 'inference', number]>) {
+    for (let index = 1; index < count; index += 1) replicaPorts[service].push({ grpc: await freePort(), metrics: await freePort() });
+  }
+  /** What the gateway dials: one address, or every replica's as a list its picker balances over. */
+  const dialed = (service: MeshService) => (replicaPorts[service].length === 1 ? addresses[service] : `ipv4:${replicaPorts[service].map((port) => `127.0.0.1:${port.grpc}`).join(',')}`);
   const launcher = options.launcher ?? repositoryLauncher(options.rootDir);
   const processes = {} as Record<MeshService, ChildProcess>;
 
-  const launch = (service: MeshService) => {
+  const launch = (service: MeshService, replica = 0) => {
+    const own = replicaPorts[service][replica]!;
     const command = launcher(service, {
       OTEL_SERVICE_NAME: `maas-${service}`,
       GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(ports[service].grpc),
-      METRICS_PORT: String(ports[service].metrics),
+      GRPC_PORT: String(own.grpc),
+      METRICS_PORT: String(own.metrics),
       REGISTRY_ADDRESS: addresses['model-registry'],
-      TOKENIZER_ADDRESS: addresses.tokenizer,
-      INFERENCE_ADDRESS: addresses.inference,
+      TOKENIZER_ADDRESS: dialed('tokenizer'),
+      INFERENCE_ADDRESS: dialed('inference'),
       REGISTRY_DATA_DIR: path.join(options.dataDir, 'registry'),
       // The inference default (.maas/inference-cache) below the mesh's data folder.
       MODEL_CACHE_DIR: path.join(options.dataDir, 'inference-cache'),
@@ -138,7 +164,8 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
         for (const line of lines) if (line) options.onLine?.(service, line);
       });
     }
-    processes[service] = child;
+    if (replica === 0) processes[service] = child;
+    replicaProcesses[service][replica] = child;
     // Detached children outlive a launcher that dies without stopping them: take them along.
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);
@@ -146,20 +173,36 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     return child;
   };
 
+  const replicaProcesses = Object.fromEntries(MESH_SERVICES.map((service) => [service, [] as ChildProcess[]])) as Record<MeshService, ChildProcess[]>;
   const stop = async () => {
-    for (const service of [...MESH_SERVICES].reverse()) if (processes[service]) await stopProcess(processes[service], 20_000);
+    for (const service of [...MESH_SERVICES].reverse()) await Promise.all(replicaProcesses[service].map((child) => stopProcess(child, 20_000)));
   };
+  const timeout = options.startTimeoutMs ?? 60_000;
+  const startReplica = (service: MeshService, replica: number) =>
+    waitForServing(service, `127.0.0.1:${replicaPorts[service][replica]!.grpc}`, launch(service, replica), timeout, options.signal);
 
   try {
-    const timeout = options.startTimeoutMs ?? 60_000;
     const [first, ...rest] = MESH_SERVICES;
     options.signal?.throwIfAborted();
-    await waitForServing(first, addresses[first], launch(first), timeout, options.signal);
-    await Promise.all(rest.map((service) => waitForServing(service, addresses[service], launch(service), timeout, options.signal)));
+    await startReplica(first, 0);
+    await Promise.all(rest.map((service) => Promise.all(replicaPorts[service].map((_, replica) => startReplica(service, replica)))));
   } catch (error) {
     await stop();
     throw error;
   }
   const metricsPorts = Object.fromEntries(MESH_SERVICES.map((service) => [service, ports[service].metrics])) as Record<MeshService, number>;
-  return { addresses, metricsPorts, processes, stop };
+  const replicas = Object.fromEntries(
+    MESH_SERVICES.map((service) => [
+      service,
+      replicaPorts[service].map((port, replica) => ({
+        address: `127.0.0.1:${port.grpc}`,
+        metricsPort: port.metrics,
+        get process() {
+          return replicaProcesses[service][replica]!;
+        },
+        restart: () => startReplica(service, replica),
+      })),
+    ]),
+  ) as Record<MeshService, LocalReplica[]>;
+  return { addresses, metricsPorts, processes, replicas, stop };
 }

@@ -8,6 +8,7 @@ import {
   contracts,
   Status,
   type Alias__Output,
+  type CheckStorageResponse__Output,
   type GetModelRequest,
   type ListModelsResponse__Output,
   type Model__Output,
@@ -193,4 +194,9 @@ export interface SetAliasOptions extends RegistryCallOptions {
 export function setAlias(options: SetAliasOptions): Promise<Alias__Output> {
   const request = { model: options.model, alias: options.alias, version: options.version, expected_revision: options.expectedRevision ?? 0 };
   return withRegistry(options, (client, deadline) => unaryCall((r, md, o, cb) => client.SetAlias(r, md, o, cb), request, { deadline }));
+}
+
+/** Asks the registry to hash every stored artifact (and with `repair`, to remove the damaged ones). */
+export function checkStorage(options: RegistryCallOptions & { repair: boolean }): Promise<CheckStorageResponse__Output> {
+  return withRegistry(options, (client, deadline) => unaryCall((r, md, o, cb) => client.CheckStorage(r, md, o, cb), { repair: options.repair }, { deadline }));
 }

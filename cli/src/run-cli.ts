@@ -1,10 +1,10 @@
 /** maasctl: parse argv, run one command, print its result; returns the exit code (0 ok, 1 error, 2 usage). */
-import type { Alias__Output, ListModelsResponse__Output, Model__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
+import type { Alias__Output, CheckStorageResponse__Output, ListModelsResponse__Output, Model__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
 import { classify, DEFAULT_GATEWAY_ADDRESS, formatPredictions, predictionsAsJson } from './classify-command.js';
 import { describeError, UsageError } from './cli-errors.js';
 import { parseCommandLine, parseInteger, parseOutputFormat, parseTimeoutMs, USAGE, type CommandLine } from './command-line.js';
 import { formatBytes, formatTable } from './output-format.js';
-import { DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setAlias, setRollout } from './registry-commands.js';
+import { checkStorage, DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setAlias, setRollout } from './registry-commands.js';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -28,9 +28,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return EXIT_OK;
   }
   try {
-    const output = await runCommand(line, io.env);
+    const result = await runCommand(line, io.env);
+    // A command that found a problem (fsck) still prints its report, then exits 1.
+    const { output, exitCode } = typeof result === 'string' ? { output: result, exitCode: EXIT_OK } : result;
     io.stdout.write(output.endsWith('\n') ? output : `${output}\n`);
-    return EXIT_OK;
+    return exitCode;
   } catch (error) {
     if (error instanceof UsageError) return usageError(io, error);
     io.stderr.write(`error: ${describeError(error)}\n`);
@@ -51,7 +53,7 @@ function expectPositionals(line: CommandLine, names: string[], options: { variad
   }
 }
 
-async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<string> {
+async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<string | { output: string; exitCode: number }> {
   const timeoutMs = parseTimeoutMs(line.values.timeout, DEFAULT_TIMEOUT_MS);
   const registryAddress = line.values.registry ?? (env.MAAS_REGISTRY?.trim() || DEFAULT_REGISTRY_ADDRESS);
   const gatewayAddress = line.values.gateway ?? (env.MAAS_GATEWAY?.trim() || DEFAULT_GATEWAY_ADDRESS);
@@ -106,6 +108,11 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
       if (line.values['routing-key'] !== undefined && line.values.pin !== undefined) throw new UsageError('--routing-key and --pin exclude each other (a pin bypasses the rollout)');
       const response = await classify({ gatewayAddress, model, texts, routingKey: line.values['routing-key'], version: line.values.pin, timeoutMs });
       return output === 'json' ? predictionsAsJson(model, texts, response) : formatPredictions(texts, response);
+    }
+    case 'fsck': {
+      expectPositionals(line, []);
+      const report = await checkStorage({ ...registry, repair: line.flags.has('repair') });
+      return { output: output === 'json' ? JSON.stringify(report, null, 2) : describeStorageCheck(report), exitCode: report.damaged.length > 0 ? EXIT_ERROR : EXIT_OK };
     }
     default:
       throw new UsageError('no command given');
@@ -177,4 +184,18 @@ function describeSnapshot(snapshot: ListModelsResponse__Output) {
       aliases: describeAliases(model),
     })),
   };
+}
+
+/** `maasctl fsck`: one line per damaged blob and one per version file it holds. */
+function describeStorageCheck(report: CheckStorageResponse__Output): string {
+  const summary = `checked ${report.blobs_checked} blobs (${formatBytes(Number(report.bytes_checked))} hashed)`;
+  if (report.damaged.length === 0) return `${summary}: all intact`;
+  const lines = [`${summary}: ${report.damaged.length} damaged`];
+  for (const blob of report.damaged) {
+    lines.push(`${blob.sha256}\t${blob.problem}\t${blob.removed ? 'removed' : 'kept'}`);
+    for (const use of blob.used_by) lines.push(`  ${use.model} version ${use.version}: ${use.path}`);
+  }
+  const removed = report.damaged.some((blob) => blob.removed);
+  lines.push(removed ? 'register the affected packages again to restore them' : 'run "maasctl fsck --repair", then register the affected packages again');
+  return lines.join('\n');
 }

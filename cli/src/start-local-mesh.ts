@@ -9,7 +9,9 @@
  * signal and die, leaving this process and the services running.
  *
  * Options (for a second mesh beside the first, and the tests): `--ports free` (any free ports instead of the
- * standard 50051–50054 / 9464–9467), `--data-dir DIR` (instead of `.maas`).
+ * standard 50051–50054 / 9464–9467), `--data-dir DIR` (instead of `.maas`), `--replicas inference=2,tokenizer=2`
+ * (several processes of a service; the gateway balances each call over them and retries on another when one
+ * fails; env MAAS_REPLICAS takes the same).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -70,10 +72,21 @@ async function firstClassify(gatewayAddress: string, options: { timeoutMs: numbe
   }
 }
 
-function readOptions(): { freePorts: boolean; dataDir: string } {
-  const { values } = parseArgs({ options: { ports: { type: 'string' }, 'data-dir': { type: 'string' } }, strict: true });
+function readOptions(): { freePorts: boolean; dataDir: string; replicas: Partial<Record<'tokenizer' | 'inference', number>> } {
+  const { values } = parseArgs({ options: { ports: { type: 'string' }, 'data-dir': { type: 'string' }, replicas: { type: 'string' } }, strict: true });
   if (values.ports !== undefined && values.ports !== 'free') throw new Error(`--ports takes "free" (got ${JSON.stringify(values.ports)})`);
-  return { freePorts: values.ports === 'free', dataDir: path.resolve(values['data-dir'] ?? path.join(ROOT_DIR, '.maas')) };
+  return { freePorts: values.ports === 'free', dataDir: path.resolve(values['data-dir'] ?? path.join(ROOT_DIR, '.maas')), replicas: parseReplicas(values.replicas ?? process.env.MAAS_REPLICAS ?? '') };
+}
+
+/** `inference=2,tokenizer=2` → counts; only tokenizer and inference may run several processes. */
+function parseReplicas(text: string): Partial<Record<'tokenizer' | 'inference', number>> {
+  const replicas: Partial<Record<'tokenizer' | 'inference', number>> = {};
+  for (const part of text.split(',').map((item) => item.trim()).filter(Boolean)) {
+    const match = /^(tokenizer|inference)=(\d+)$/.exec(part);
+    if (!match || Number(match[2]) < 1 || Number(match[2]) > 16) throw new Error(`--replicas takes service=count (tokenizer or inference, 1-16), e.g. inference=2,tokenizer=2 (got ${JSON.stringify(part)})`);
+    replicas[match[1] as 'tokenizer' | 'inference'] = Number(match[2]);
+  }
+  return replicas;
 }
 
 /**
@@ -124,7 +137,7 @@ async function main(): Promise<void> {
       console.log(`maas: stopped (${describeExits(mesh)})`);
     },
   });
-  const { freePorts, dataDir } = readOptions();
+  const { freePorts, dataDir, replicas } = readOptions();
   await ensureExampleModels(abort.signal);
   const logLevel = process.env.LOG_LEVEL ?? 'warn';
   console.log(`maas: starting the services with LOG_LEVEL=${logLevel}${process.env.LOG_LEVEL ? '' : ' (LOG_LEVEL=info npm start shows their full logs)'}`);
@@ -137,9 +150,10 @@ async function main(): Promise<void> {
     env: { LOG_LEVEL: logLevel },
     onLine: (service, line) => console.log(`[${service}] ${line}`),
     signal: abort.signal,
+    replicas,
   });
   const mesh = await starting;
-  const serving = MESH_SERVICES.map((service) => `${service} ${mesh.addresses[service]} (pid ${mesh.processes[service].pid})`).join(', ');
+  const serving = MESH_SERVICES.map((service) => mesh.replicas[service].map((replica) => `${service} ${replica.address} (pid ${replica.process.pid})`).join(', ')).join(', ');
   console.log(`maas: services SERVING: ${serving}; data in ${dataDir}`);
   await registerExamplesIfEmpty(mesh.addresses['model-registry']);
   const gatewayAddress = mesh.addresses.gateway;

@@ -222,3 +222,29 @@ test.serial('unknown models, models without a rollout and downstream refusals ke
   );
   t.is(badTensor.code, Status.INVALID_ARGUMENT);
 });
+
+test.serial('a 100 kB input name gets a short INVALID_ARGUMENT and stalls nothing on the gateway→inference connection', async (t) => {
+  const infer = (request: ModelInferRequest, deadlineMs = 5_000) =>
+    unaryCall<ModelInferRequest, ModelInferResponse__Output>((r, md, o, cb) => t.context.oip.ModelInfer(r, md, o, cb), request, { deadline: deadlineMs });
+  const good = { model_name: 'sentiment', model_version: '1', inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 100] }], raw_input_contents: [Buffer.alloc(800)] };
+  const hugeName = 'x'.repeat(100_000);
+  const started = Date.now();
+  // The huge-name calls and ordinary ones share the one gateway→inference connection, at the same time.
+  const [bad, ...fine] = await Promise.all([
+    failure(infer({ model_name: 'sentiment', model_version: '1', inputs: [{ name: hugeName, datatype: 'INT64', shape: [1, 100] }], raw_input_contents: [Buffer.alloc(800)] })),
+    ...Array.from({ length: 20 }, () => infer(good)),
+  ]);
+  const elapsed = Date.now() - started;
+  t.log(`huge-name call: ${Status[bad.code]}, ${bad.details.length} characters; 20 concurrent calls answered in ${elapsed} ms`);
+  t.is(bad.code, Status.INVALID_ARGUMENT);
+  t.true(bad.details.length < 1_100, `status message of ${bad.details.length} characters`);
+  t.regex(bad.details, /unknown input "x{64}"… \(100000 characters\)/);
+  t.is(fine.length, 20);
+  for (const response of fine) t.is(response.model_version, '1');
+  // Before the bound, the connection stalled until the deadline (5 s): well under it means no stall.
+  t.true(elapsed < 2_000, `took ${elapsed} ms`);
+  // And the next calls on the same connection answer at once, too.
+  const after = Date.now();
+  await infer(good, 2_000);
+  t.true(Date.now() - after < 1_000);
+});

@@ -2,7 +2,7 @@
  * The registry's events on NATS: the JetStream stream they are kept in, their subjects, and the protobuf codec
  * of each kind. The registry publishes them; every consumer reads them through `subscribeRegistryEvents`.
  */
-import { messageCodec, type AliasChanged, type AliasChanged__Output, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
+import { messageCodec, type AliasChanged, type AliasChanged__Output, type ArtifactDamaged, type ArtifactDamaged__Output, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
 import { connectEventBus, type ConnectEventBusOptions, type EventBus, type EventStream } from '@maas/shared';
 
 /** JetStream stream holding the registry's events, so a consumer that was away can catch up. */
@@ -13,7 +13,7 @@ export const REGISTRY_SUBJECT_PREFIX = 'maas.events.registry';
 /** The stream as the event bus creates it: every registry subject, kept seven days (consumers also resync). */
 export const REGISTRY_EVENT_STREAM: EventStream = { name: REGISTRY_STREAM, subjects: [`${REGISTRY_SUBJECT_PREFIX}.>`] };
 
-export type RegistryEventKind = 'version-registered' | 'rollout-changed' | 'alias-changed';
+export type RegistryEventKind = 'version-registered' | 'rollout-changed' | 'alias-changed' | 'artifact-damaged';
 
 /** `maas.events.registry.<model>.<kind>`; model names are restricted to [a-z0-9-], safe as a subject token. */
 export function registrySubject(model: string, kind: RegistryEventKind): string {
@@ -23,11 +23,13 @@ export function registrySubject(model: string, kind: RegistryEventKind): string 
 export const versionRegisteredCodec = messageCodec<VersionRegistered, VersionRegistered__Output>('maas.v1.VersionRegistered');
 export const rolloutChangedCodec = messageCodec<RolloutChanged, RolloutChanged__Output>('maas.v1.RolloutChanged');
 export const aliasChangedCodec = messageCodec<AliasChanged, AliasChanged__Output>('maas.v1.AliasChanged');
+export const artifactDamagedCodec = messageCodec<ArtifactDamaged, ArtifactDamaged__Output>('maas.v1.ArtifactDamaged');
 
 const REVISION_READERS: Record<RegistryEventKind, (payload: Uint8Array) => number> = {
   'version-registered': (payload) => versionRegisteredCodec.decode(payload).revision,
   'rollout-changed': (payload) => rolloutChangedCodec.decode(payload).revision,
   'alias-changed': (payload) => aliasChangedCodec.decode(payload).revision,
+  'artifact-damaged': (payload) => artifactDamagedCodec.decode(payload).revision,
 };
 
 /**

@@ -3,6 +3,9 @@ import { unaryCall, type EventBus, type Logger, type ServerConfig } from '@maas/
 import type { RegistryConsumerConfig } from './registry-consumer-config.js';
 import { connectRegistryEventBus, eventRevision, subscribeRegistryEvents } from './registry-events.js';
 
+/** Resync period while the registry cannot be read. */
+const FAILING_RETRY_MS = 500;
+
 export interface WatchRegistryOptions {
   bus: EventBus;
   registry: ModelRegistryClient;
@@ -75,11 +78,29 @@ export function watchRegistry(options: WatchRegistryOptions): RegistryWatch {
     return inFlight;
   };
 
+  // Whether `timer` is set and has not fired: only then may it be replaced (else a second chain would start).
+  let waiting = false;
   const schedule = () => {
     if (stopped) return;
-    const interval = options.bus.connected && !failing ? options.resyncIntervalMs : options.resyncIntervalNoNatsMs;
-    timer = setTimeout(() => void resyncNow().finally(schedule), interval);
+    // A registry that cannot be read is asked again soon (its return is then seen within half a second); with
+    // NATS down the timer is the only news; otherwise events carry changes and the timer is the safety net.
+    const interval = failing ? Math.min(FAILING_RETRY_MS, options.resyncIntervalNoNatsMs) : options.bus.connected ? options.resyncIntervalMs : options.resyncIntervalNoNatsMs;
+    waiting = true;
+    timer = setTimeout(() => {
+      waiting = false;
+      void resyncNow().finally(schedule);
+    }, interval);
     timer.unref();
+  };
+  /**
+   * NATS just dropped: the long timer set while events flowed would leave a change made now unseen for up to
+   * its whole period. Restart the wait at the no-NATS interval at once.
+   */
+  const shortenWait = () => {
+    if (!waiting || stopped) return;
+    clearTimeout(timer);
+    waiting = false;
+    schedule();
   };
 
   void subscribeRegistryEvents(options.bus, async (event) => {
@@ -87,7 +108,10 @@ export function watchRegistry(options: WatchRegistryOptions): RegistryWatch {
   });
   options.bus.onConnectionChange((connected) => {
     if (connected) void resyncNow(); // events may have been missed while away
-    else log.info({ everyMs: options.resyncIntervalNoNatsMs }, 'no NATS: following the registry by resync alone');
+    else {
+      log.info({ everyMs: options.resyncIntervalNoNatsMs }, 'no NATS: following the registry by resync alone');
+      shortenWait();
+    }
   });
   void resyncNow().finally(schedule);
 

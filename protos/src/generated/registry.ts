@@ -4,6 +4,10 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { Alias as _maas_v1_Alias, Alias__Output as _maas_v1_Alias__Output } from './maas/v1/Alias.js';
 import type { Artifact as _maas_v1_Artifact, Artifact__Output as _maas_v1_Artifact__Output } from './maas/v1/Artifact.js';
 import type { ArtifactChunk as _maas_v1_ArtifactChunk, ArtifactChunk__Output as _maas_v1_ArtifactChunk__Output } from './maas/v1/ArtifactChunk.js';
+import type { CheckStorageRequest as _maas_v1_CheckStorageRequest, CheckStorageRequest__Output as _maas_v1_CheckStorageRequest__Output } from './maas/v1/CheckStorageRequest.js';
+import type { CheckStorageResponse as _maas_v1_CheckStorageResponse, CheckStorageResponse__Output as _maas_v1_CheckStorageResponse__Output } from './maas/v1/CheckStorageResponse.js';
+import type { DamagedArtifact as _maas_v1_DamagedArtifact, DamagedArtifact__Output as _maas_v1_DamagedArtifact__Output } from './maas/v1/DamagedArtifact.js';
+import type { DamagedArtifactUse as _maas_v1_DamagedArtifactUse, DamagedArtifactUse__Output as _maas_v1_DamagedArtifactUse__Output } from './maas/v1/DamagedArtifactUse.js';
 import type { DownloadArtifactRequest as _maas_v1_DownloadArtifactRequest, DownloadArtifactRequest__Output as _maas_v1_DownloadArtifactRequest__Output } from './maas/v1/DownloadArtifactRequest.js';
 import type { FileChunk as _maas_v1_FileChunk, FileChunk__Output as _maas_v1_FileChunk__Output } from './maas/v1/FileChunk.js';
 import type { FileDigest as _maas_v1_FileDigest, FileDigest__Output as _maas_v1_FileDigest__Output } from './maas/v1/FileDigest.js';
@@ -32,6 +36,10 @@ export interface ProtoGrpcType {
       Alias: MessageTypeDefinition<_maas_v1_Alias, _maas_v1_Alias__Output>
       Artifact: MessageTypeDefinition<_maas_v1_Artifact, _maas_v1_Artifact__Output>
       ArtifactChunk: MessageTypeDefinition<_maas_v1_ArtifactChunk, _maas_v1_ArtifactChunk__Output>
+      CheckStorageRequest: MessageTypeDefinition<_maas_v1_CheckStorageRequest, _maas_v1_CheckStorageRequest__Output>
+      CheckStorageResponse: MessageTypeDefinition<_maas_v1_CheckStorageResponse, _maas_v1_CheckStorageResponse__Output>
+      DamagedArtifact: MessageTypeDefinition<_maas_v1_DamagedArtifact, _maas_v1_DamagedArtifact__Output>
+      DamagedArtifactUse: MessageTypeDefinition<_maas_v1_DamagedArtifactUse, _maas_v1_DamagedArtifactUse__Output>
       DownloadArtifactRequest: MessageTypeDefinition<_maas_v1_DownloadArtifactRequest, _maas_v1_DownloadArtifactRequest__Output>
       FileChunk: MessageTypeDefinition<_maas_v1_FileChunk, _maas_v1_FileChunk__Output>
       FileDigest: MessageTypeDefinition<_maas_v1_FileDigest, _maas_v1_FileDigest__Output>

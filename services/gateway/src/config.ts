@@ -26,6 +26,11 @@ export interface GatewayConfig extends ServerConfig, RegistryConsumerConfig {
   coalesceMaxInFlight: number;
   /** MAX_QUEUE_TEXTS: most texts waiting per (model, version) queue; beyond it Classify answers RESOURCE_EXHAUSTED. At least MAX_BATCH_TEXTS. */
   maxQueueTexts: number;
+  /**
+   * MAX_INFER_REQUEST_BYTES: largest OIP ModelInfer request the gateway accepts (RESOURCE_EXHAUSTED above it):
+   * its gRPC receive limit for that method. Classify's comes from MAX_BATCH_TEXTS × MAX_TEXT_BYTES.
+   */
+  maxInferRequestBytes: number;
   /** READINESS_POLL_MS: how often versions a rollout references but inference has not reported ready are asked about again, in milliseconds. */
   readinessPollMs: number;
   /** MIRROR_TIMEOUT_MS: deadline of one mirrored (shadow) call to a canary, in milliseconds. */
@@ -49,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Gatew
     coalesceMaxTexts: reader.int('COALESCE_MAX_TEXTS', { default: 256, min: 1, doc: 'most texts merged into one tokenizer call and one ModelInfer' }),
     coalesceMaxInFlight: reader.int('COALESCE_MAX_IN_FLIGHT', { default: 4, min: 1, doc: 'merged batches per (model, version) in flight downstream at once' }),
     maxQueueTexts: reader.int('MAX_QUEUE_TEXTS', { default: 4_096, min: 1, doc: 'most texts waiting per (model, version) queue before RESOURCE_EXHAUSTED' }),
+    maxInferRequestBytes: reader.int('MAX_INFER_REQUEST_BYTES', { default: 16 * 1024 * 1024, min: 1024, doc: 'largest OIP ModelInfer request accepted, in bytes' }),
     readinessPollMs: reader.int('READINESS_POLL_MS', { default: 250, min: 50, doc: 'how often versions not ready yet are asked about again (ms)' }),
     mirrorTimeoutMs: reader.int('MIRROR_TIMEOUT_MS', { default: 2_000, min: 1, doc: 'deadline of one mirrored (shadow) call to a canary (ms)' }),
     mirrorMaxInFlight: reader.int('MIRROR_MAX_IN_FLIGHT', { default: 32, min: 1, doc: 'most mirrored calls in flight at once; beyond it mirrors are dropped' }),

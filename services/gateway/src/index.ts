@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { contracts, type ModelReadyResponse__Output } from '@maas/protos';
+import { contracts } from '@maas/protos';
 import { followRegistry } from '@maas/registry-client';
 import {
   createClient,
@@ -8,12 +8,13 @@ import {
   serviceLifecycle,
   startConfiguredMetricsServer,
   startGrpcServer,
+  textsRequestBytes,
   unary,
-  unaryCall,
   unavailable,
   type RunningService,
   type StartServiceOptions,
 } from '@maas/shared';
+import { createBalancedClients, replicaReadinessProbe } from './balanced-clients.js';
 import { createBatchExecutor, createClassifyHandler, type ClassifyMeta } from './classify-handler.js';
 import { Coalescer } from './coalescer.js';
 import type { GatewayConfig } from './config.js';
@@ -47,10 +48,8 @@ const MAX_PROBE_TIMEOUT_MS = 2_000;
 export async function startGatewayService(config: Readonly<GatewayConfig>, options: StartServiceOptions): Promise<RunningGatewayService> {
   const logger = options.logger;
   const grpcContracts = contracts();
-  const clients = {
-    tokenizer: createClient(grpcContracts.maas.v1.Tokenizer, config.tokenizerAddress),
-    inference: createClient(grpcContracts.inference.GRPCInferenceService, config.inferenceAddress),
-  };
+  // One channel per replica of each, calls balanced and retried by our picker (balanced-clients.ts).
+  const clients = createBalancedClients({ tokenizerAddress: config.tokenizerAddress, inferenceAddress: config.inferenceAddress, logger });
   const registry = createClient(grpcContracts.maas.v1.ModelRegistry, config.registryAddress);
 
   const serviceMetrics = createServiceMetrics({ service: 'gateway' });
@@ -59,14 +58,7 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
     logger: logger.child({ component: 'readiness' }),
     pollIntervalMs: config.readinessPollMs,
     probeTimeoutMs: Math.min(config.requestTimeoutMs, MAX_PROBE_TIMEOUT_MS),
-    probe: async (ref, deadline) => {
-      const response = await unaryCall<{ name: string; version: string }, ModelReadyResponse__Output>(
-        (request, metadata, callOptions, callback) => clients.inference.ModelReady(request, metadata, callOptions, callback),
-        { name: ref.model, version: ref.version },
-        { deadline },
-      );
-      return response.ready;
-    },
+    probe: replicaReadinessProbe(clients),
   });
   const routing = new RoutingState({ readiness, logger: logger.child({ component: 'routing' }) });
   // The coalescer needs the metrics and the metrics read the coalescer's queues: tie the knot lazily.
@@ -101,6 +93,8 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
+    // Each method buffers at most what it accepts: Classify its texts, ModelInfer MAX_INFER_REQUEST_BYTES.
+    receiveLimits: { methods: { Classify: textsRequestBytes({ maxTexts: config.maxBatchTexts, maxTextBytes: config.maxTextBytes }), ModelInfer: config.maxInferRequestBytes } },
     services: [
       {
         name: 'maas.v1.Gateway',

@@ -1,6 +1,6 @@
 import type { ListModelsResponse__Output, ModelManifest__Output } from '@maas/protos';
 import { servedVersionsOf } from '@maas/registry-client';
-import { failedPrecondition, notFound, unavailable } from '@maas/shared';
+import { failedPrecondition, notFound, quote, unavailable } from '@maas/shared';
 
 /** One version of one model. */
 export interface VersionRef {
@@ -74,10 +74,10 @@ export function referencedVersions(table: RoutingTable): VersionRef[] {
  */
 export function resolvePin(table: RoutingTable, ref: VersionRef): { version: string; manifest: ModelManifest__Output } {
   const route = table.models.get(ref.model);
-  if (!route) throw notFound(`model ${JSON.stringify(ref.model)} not found`);
+  if (!route) throw notFound(`model ${quote(ref.model)} not found`);
   const version = route.manifests.has(ref.version) ? ref.version : (route.aliases.get(ref.version) ?? '');
   const manifest = route.manifests.get(version);
-  if (!manifest) throw notFound(`model ${JSON.stringify(ref.model)} has no version or alias ${JSON.stringify(ref.version)}`);
+  if (!manifest) throw notFound(`model ${quote(ref.model)} has no version or alias ${quote(ref.version)}`);
   return { version, manifest };
 }
 
@@ -139,8 +139,8 @@ export type RouteTarget = 'stable' | 'canary' | 'draining' | 'pinned';
  */
 export function pickVersion(table: RoutingTable, request: RouteRequest): RouteDecision {
   const route = table.models.get(request.model);
-  if (!route) throw notFound(`model ${JSON.stringify(request.model)} not found`);
-  if (!route.stable) throw failedPrecondition(`model ${JSON.stringify(request.model)} has no rollout; set one with: maasctl rollout ${request.model} --stable VERSION`);
+  if (!route) throw notFound(`model ${quote(request.model)} not found`);
+  if (!route.stable) throw failedPrecondition(`model ${quote(request.model)} has no rollout; set one with: maasctl rollout ${request.model} --stable VERSION`);
 
   let wantCanary = false;
   if (route.canary && route.canaryWeight > 0) {
@@ -163,7 +163,7 @@ export function pickVersion(table: RoutingTable, request: RouteRequest): RouteDe
     }
   }
   const waiting = [`stable ${route.stable}`, ...(route.canary ? [`canary ${route.canary}`] : []), ...(draining.length > 0 ? [`draining ${draining.join(', ')}`] : [])];
-  throw unavailable(`no ready version of model ${JSON.stringify(request.model)} (${waiting.join('; ')}: still loading or unloaded)`);
+  throw unavailable(`no ready version of model ${quote(request.model)} (${waiting.join('; ')}: still loading or unloaded)`);
 }
 
 export interface DrainingInput {

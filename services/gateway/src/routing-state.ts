@@ -1,5 +1,5 @@
 import type { ModelManifest__Output } from '@maas/protos';
-import { unavailable, type Logger } from '@maas/shared';
+import { quote, unavailable, type Logger } from '@maas/shared';
 import type { ReadinessTracker } from './readiness.js';
 import { drainingVersions, isReferenced, pickVersion, referencedVersions, resolvePin, type RouteDecision, type RoutingTable, type VersionRef } from './router.js';
 
@@ -103,8 +103,8 @@ export class RoutingState {
     const table = this.current();
     const pinned = resolvePin(table, ref);
     if (isReferenced(table, { model: ref.model, version: pinned.version }) && !this.readiness.isReady(ref.model, pinned.version)) {
-      const named = pinned.version === ref.version ? '' : ` (alias ${JSON.stringify(ref.version)})`;
-      throw unavailable(`version ${JSON.stringify(pinned.version)}${named} of model ${JSON.stringify(ref.model)} is not ready`);
+      const named = pinned.version === ref.version ? '' : ` (alias ${quote(ref.version)})`;
+      throw unavailable(`version ${quote(pinned.version)}${named} of model ${quote(ref.model)} is not ready`);
     }
     return pinned;
   }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { contracts } from '@maas/protos';
 import { followRegistry } from '@maas/registry-client';
-import { createClient, createServiceMetrics, packageVersion, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer } from '@maas/shared';
+import { createClient, createServiceMetrics, MESSAGE_OVERHEAD_BYTES, packageVersion, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer } from '@maas/shared';
 import type { RunningService, ServiceLifecycle, StartServiceOptions } from '@maas/shared';
 import type { InferenceConfig } from './config.js';
 import { createInferenceMetrics } from './inference-metrics.js';
@@ -38,6 +38,8 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
+    // Two maximal tensors' worth (typed int64 contents take up to 10 bytes an element; ids and a mask), not more.
+    receiveLimits: { methods: { ModelInfer: 2 * config.maxTensorBytes + MESSAGE_OVERHEAD_BYTES } },
     services: [
       {
         name: 'inference.GRPCInferenceService',

@@ -4,6 +4,7 @@
  * batch built from the manifest's input shapes) → a batcher in front of the pool. Throws on any failure,
  * having released whatever it started.
  */
+import fs from 'node:fs/promises';
 import type { ModelManifest__Output, ModelRegistryClient, ModelVersion__Output } from '@maas/protos';
 import { versionFileDigest, VersionFileError, type ArtifactDigest } from '@maas/registry-client';
 import { type Logger, unaryCall } from '@maas/shared';
@@ -11,6 +12,7 @@ import { Batcher, type BatcherObserver } from './batcher.js';
 import type { InferenceConfig } from './config.js';
 import { DATATYPES, datatypeOfOrtType, elementCount, formatShape, type HostTensor, isDatatype, packBytesElements } from './datatypes.js';
 import { fetchModelFile } from './model-cache.js';
+import { embeddingBoundsOf } from './onnx-index-bounds.js';
 import { SessionPool } from './session-pool.js';
 import type { SessionTensorInfo } from './session-protocol.js';
 import type { ModelSignature, TensorSignature } from './tensor-codec.js';
@@ -103,6 +105,16 @@ export function reconcileSignature(signature: ModelSignature, session: { inputs:
   return { ...signature, inputs, outputs, batchable };
 }
 
+/** The signature with each integer input that indexes an embedding table bounded by the table's rows. */
+export function withIndexBounds(signature: ModelSignature, bounds: ReadonlyMap<string, number>): ModelSignature {
+  const integer = (datatype: string) => /^U?INT(8|16|32|64)$/.test(datatype);
+  const inputs = signature.inputs.map((spec) => {
+    const bound = bounds.get(spec.name);
+    return bound !== undefined && integer(spec.datatype) ? { ...spec, indexBound: bound } : spec;
+  });
+  return { ...signature, inputs };
+}
+
 /** A batch of zeros (empty strings for BYTES) with every dynamic dim set to 1. */
 export function warmupInputs(signature: ModelSignature): HostTensor[] {
   return signature.inputs.map((spec) => {
@@ -153,7 +165,7 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
     onBroken: options.onBroken,
   });
   try {
-    const signature = reconcileSignature(declared, pool);
+    const signature = withIndexBounds(reconcileSignature(declared, pool), embeddingBoundsOf(await fs.readFile(file.path)));
     const outputs = signature.outputs.map((spec) => spec.name);
     // One run per worker: each has its own session, and the first run of a session pays its lazy setup.
     await Promise.all(Array.from({ length: pool.concurrency }, () => pool.run(warmupInputs(signature), outputs)));

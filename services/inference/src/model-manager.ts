@@ -13,8 +13,9 @@
  *   FAILED_PRECONDITION ("not loaded; not referenced by a rollout"); an unknown model or version is NOT_FOUND.
  */
 import type { ListModelsResponse__Output, ModelRegistryClient } from '@maas/protos';
+import { Status } from '@maas/protos';
 import { servedVersionsOf } from '@maas/registry-client';
-import { failedPrecondition, type Logger, notFound, unavailable } from '@maas/shared';
+import { dataLoss, failedPrecondition, hasStatus, quote, type Logger, notFound, unavailable } from '@maas/shared';
 import { performance } from 'node:perf_hooks';
 import { type LoadedVersion, type LoaderConfig, loadModelVersion } from './model-loader.js';
 import type { InferenceConfig } from './config.js';
@@ -37,7 +38,7 @@ interface Drain {
 type Entry =
   | { state: 'loading'; done: Promise<void> }
   | { state: 'ready'; loaded: LoadedVersion; drain?: Drain }
-  | { state: 'failed'; error: string; at: number };
+  | { state: 'failed'; error: string; at: number; damaged?: boolean };
 type ReadyEntry = Extract<Entry, { state: 'ready' }>;
 
 export interface ModelManagerOptions {
@@ -105,16 +106,18 @@ export class ModelManager {
   /** The loaded version serving (model, version); empty version = the rollout's stable one. */
   resolve(model: string, version: string): LoadedVersion {
     const state = this.models.get(model);
-    if (!state) throw notFound(`model ${JSON.stringify(model)} not found`);
+    if (!state) throw notFound(`model ${quote(model)} not found`);
     const name = version || state.stable;
-    if (!name) throw failedPrecondition(`model ${JSON.stringify(model)} has no rollout, so none of its versions is loaded; set a rollout first`);
-    if (!state.versions.has(name)) throw notFound(`model ${JSON.stringify(model)} has no version ${JSON.stringify(name)}`);
+    if (!name) throw failedPrecondition(`model ${quote(model)} has no rollout, so none of its versions is loaded; set a rollout first`);
+    if (!state.versions.has(name)) throw notFound(`model ${quote(model)} has no version ${quote(name)}`);
     const key = keyOf(model, name);
     const entry = this.entries.get(key);
     // A draining version (loaded, no longer referenced) still serves: gateways may route to it a while longer.
-    if (!entry || (!this.wanted.has(key) && entry.state !== 'ready')) throw failedPrecondition(`model ${JSON.stringify(model)} version ${JSON.stringify(name)} is not loaded; not referenced by a rollout`);
-    if (entry.state === 'loading') throw unavailable(`model ${JSON.stringify(model)} version ${JSON.stringify(name)} is still loading`);
-    if (entry.state === 'failed') throw unavailable(`model ${JSON.stringify(model)} version ${JSON.stringify(name)} failed to load (${entry.error}); it is retried on the next registry resync`);
+    if (!entry || (!this.wanted.has(key) && entry.state !== 'ready')) throw failedPrecondition(`model ${quote(model)} version ${quote(name)} is not loaded; not referenced by a rollout`);
+    if (entry.state === 'loading') throw unavailable(`model ${quote(model)} version ${quote(name)} is still loading`);
+    // Damaged bytes in the registry are not an outage: say so (DATA_LOSS), so nobody waits for it to pass.
+    if (entry.state === 'failed' && entry.damaged) throw dataLoss(`model ${quote(model)} version ${quote(name)} cannot load: its artifact is damaged in the registry (${entry.error}); register the package again to repair it`);
+    if (entry.state === 'failed') throw unavailable(`model ${quote(model)} version ${quote(name)} failed to load (${entry.error}); it is retried on the next registry resync`);
     return entry.loaded;
   }
 
@@ -188,7 +191,7 @@ export class ModelManager {
         metrics.modelLoads.inc({ ...labels, result: 'error' });
         this.log.error({ ...labels, err: message }, 'model version failed to load; retrying on the next resync');
         if (this.closed || !this.wanted.has(key)) this.entries.delete(key);
-        else this.entries.set(key, { state: 'failed', error: message, at: Date.now() });
+        else this.entries.set(key, { state: 'failed', error: message, at: Date.now(), damaged: hasStatus(error, Status.DATA_LOSS) });
       },
     );
     this.entries.set(key, { state: 'loading', done });

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { internal, type Logger, unavailable } from '@maas/shared';
+import { hiddenInternal, type Logger, unavailable } from '@maas/shared';
 import type { HostTensor } from './datatypes.js';
 import type { BatchRunner, BatchRunResult } from './batcher.js';
 import type { MainToWorker, SessionTensorInfo, SessionWorkerData, WorkerToMain } from './session-protocol.js';
@@ -151,7 +151,7 @@ export class SessionPool implements BatchRunner {
       const { run } = entry.pending;
       entry.pending = undefined;
       if (message.type === 'result') run.resolve({ outputs: message.outputs, computeSeconds: message.computeSeconds });
-      else run.reject(internal(`inference failed: ${message.message}`));
+      else run.reject(hiddenInternal(`inference failed: ${message.message}`));
       this.release(entry);
     });
     const died = (reason: string) => {

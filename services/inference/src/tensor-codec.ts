@@ -8,7 +8,7 @@
  * ±2^53 lose precision on the way in and out; raw contents carry them exactly.
  */
 import type { InferTensorContents, InferTensorContents__Output, ModelInferRequest__Output, ModelInferResponse } from '@maas/protos';
-import { invalidArgument } from '@maas/shared';
+import { invalidArgument, quote } from '@maas/shared';
 import {
   BytesFormatError,
   CONTENTS_FIELDS,
@@ -28,6 +28,12 @@ export interface TensorSignature {
   name: string;
   datatype: Datatype;
   shape: number[];
+  /**
+   * For an integer input that indexes an embedding table (token ids): the table's rows. Values must lie in
+   * [0, indexBound); checked here so ONNX Runtime never sees one outside it (Gather would also take -rows..-1,
+   * counting from the end, but no token id is negative: one is a caller's bug, not a lookup).
+   */
+  indexBound?: number;
 }
 
 /** What a loaded model version accepts and produces. */
@@ -69,24 +75,24 @@ function filledFields(contents: InferTensorContents__Output | null): ContentsFie
 function checkShape(input: { name: string; shape: number[] }, spec: TensorSignature): void {
   const { name, shape } = input;
   if (shape.some((dim) => !Number.isInteger(dim) || dim < 0)) {
-    throw invalidArgument(`input ${JSON.stringify(name)} has shape ${formatShape(shape)}; every dimension must be an integer ≥ 0`);
+    throw invalidArgument(`input ${quote(name)} has shape ${formatShape(shape)}; every dimension must be an integer ≥ 0`);
   }
   if (shape.length !== spec.shape.length) {
     throw invalidArgument(
-      `input ${JSON.stringify(name)} has shape ${formatShape(shape)} (rank ${shape.length}); the model expects rank ${spec.shape.length}: ${formatShape(spec.shape)}`,
+      `input ${quote(name)} has shape ${formatShape(shape)} (rank ${shape.length}); the model expects rank ${spec.shape.length}: ${formatShape(spec.shape)}`,
     );
   }
   spec.shape.forEach((expected, axis) => {
     if (expected >= 0 && shape[axis] !== expected) {
       throw invalidArgument(
-        `input ${JSON.stringify(name)} has shape ${formatShape(shape)}; dimension ${axis} must be ${expected} (model shape ${formatShape(spec.shape)})`,
+        `input ${quote(name)} has shape ${formatShape(shape)}; dimension ${axis} must be ${expected} (model shape ${formatShape(spec.shape)})`,
       );
     }
   });
 }
 
 function tooLarge(name: string, bytes: number, limits: DecodeLimits): never {
-  throw invalidArgument(`input ${JSON.stringify(name)} is ${bytes} bytes; the limit is ${limits.maxTensorBytes} bytes (MAX_TENSOR_BYTES)`);
+  throw invalidArgument(`input ${quote(name)} is ${bytes} bytes; the limit is ${limits.maxTensorBytes} bytes (MAX_TENSOR_BYTES)`);
 }
 
 function decodeRaw(name: string, index: number, datatype: Datatype, shape: number[], raw: Buffer, limits: DecodeLimits): Uint8Array {
@@ -97,12 +103,12 @@ function decodeRaw(name: string, index: number, datatype: Datatype, shape: numbe
     try {
       elements = splitBytesElements(raw);
     } catch (error) {
-      if (error instanceof BytesFormatError) throw invalidArgument(`input ${JSON.stringify(name)} raw_input_contents[${index}] is not valid BYTES data: ${error.message}`);
+      if (error instanceof BytesFormatError) throw invalidArgument(`input ${quote(name)} raw_input_contents[${index}] is not valid BYTES data: ${error.message}`);
       throw error;
     }
     if (elements.length !== count) {
       throw invalidArgument(
-        `input ${JSON.stringify(name)} raw_input_contents[${index}] holds ${elements.length} BYTES elements; shape ${formatShape(shape)} needs ${count}`,
+        `input ${quote(name)} raw_input_contents[${index}] holds ${elements.length} BYTES elements; shape ${formatShape(shape)} needs ${count}`,
       );
     }
     return raw;
@@ -110,7 +116,7 @@ function decodeRaw(name: string, index: number, datatype: Datatype, shape: numbe
   const size = DATATYPES[datatype].elementBytes;
   if (raw.byteLength !== count * size) {
     throw invalidArgument(
-      `input ${JSON.stringify(name)} raw_input_contents[${index}] has ${raw.byteLength} bytes; shape ${formatShape(shape)} of ${datatype} needs ${count * size} (${count} elements × ${size} bytes)`,
+      `input ${quote(name)} raw_input_contents[${index}] has ${raw.byteLength} bytes; shape ${formatShape(shape)} of ${datatype} needs ${count * size} (${count} elements × ${size} bytes)`,
     );
   }
   return raw;
@@ -119,7 +125,7 @@ function decodeRaw(name: string, index: number, datatype: Datatype, shape: numbe
 /** Typed element values → the tensor's bytes (range-checked for narrow integer types). */
 function contentsToBytes(name: string, datatype: Datatype, contents: InferTensorContents__Output): Uint8Array {
   const info = DATATYPES[datatype];
-  if (!info.field) throw invalidArgument(`input ${JSON.stringify(name)} is ${datatype}, which travels only as raw bytes: send it in raw_input_contents`);
+  if (!info.field) throw invalidArgument(`input ${quote(name)} is ${datatype}, which travels only as raw bytes: send it in raw_input_contents`);
   if (datatype === 'BYTES') return packBytesElements(contents.bytes_contents);
   if (datatype === 'BOOL') return Uint8Array.from(contents.bool_contents, (value) => (value ? 1 : 0));
   const values = contents[info.field] as number[];
@@ -127,7 +133,7 @@ function contentsToBytes(name: string, datatype: Datatype, contents: InferTensor
   if (array instanceof BigInt64Array || array instanceof BigUint64Array) {
     for (let i = 0; i < values.length; i++) array[i] = BigInt(values[i]!);
     if (array instanceof BigUint64Array && values.some((value) => value < 0)) {
-      throw invalidArgument(`input ${JSON.stringify(name)} has a negative value in uint64_contents`);
+      throw invalidArgument(`input ${quote(name)} has a negative value in uint64_contents`);
     }
   } else {
     if (info.range) {
@@ -135,7 +141,7 @@ function contentsToBytes(name: string, datatype: Datatype, contents: InferTensor
       for (let i = 0; i < values.length; i++) {
         const value = values[i]!;
         if (value < min || value > max) {
-          throw invalidArgument(`input ${JSON.stringify(name)} element ${i} is ${value}, outside the ${datatype} range [${min}, ${max}]`);
+          throw invalidArgument(`input ${quote(name)} element ${i} is ${value}, outside the ${datatype} range [${min}, ${max}]`);
         }
       }
     }
@@ -147,19 +153,19 @@ function contentsToBytes(name: string, datatype: Datatype, contents: InferTensor
 function decodeTyped(name: string, datatype: Datatype, shape: number[], contents: InferTensorContents__Output | null, limits: DecodeLimits): Uint8Array {
   const info = DATATYPES[datatype];
   const count = elementCount(shape);
-  if (!info.field) throw invalidArgument(`input ${JSON.stringify(name)} is ${datatype}, which travels only as raw bytes: send it in raw_input_contents`);
+  if (!info.field) throw invalidArgument(`input ${quote(name)} is ${datatype}, which travels only as raw bytes: send it in raw_input_contents`);
   const filled = filledFields(contents);
   const wrong = filled.filter((field) => field !== info.field);
   if (wrong.length > 0) {
-    throw invalidArgument(`input ${JSON.stringify(name)} is ${datatype}, whose elements go in contents.${info.field}; it carries ${wrong.join(', ')}`);
+    throw invalidArgument(`input ${quote(name)} is ${datatype}, whose elements go in contents.${info.field}; it carries ${wrong.join(', ')}`);
   }
   if (!contents || filled.length === 0) {
     if (count === 0) return new Uint8Array(0);
-    throw invalidArgument(`input ${JSON.stringify(name)} has no data: send its ${count} elements in contents.${info.field} or in raw_input_contents`);
+    throw invalidArgument(`input ${quote(name)} has no data: send its ${count} elements in contents.${info.field} or in raw_input_contents`);
   }
   const held = contents[info.field].length;
   if (held !== count) {
-    throw invalidArgument(`input ${JSON.stringify(name)} has shape ${formatShape(shape)} (${count} elements) but contents.${info.field} holds ${held}`);
+    throw invalidArgument(`input ${quote(name)} has shape ${formatShape(shape)} (${count} elements) but contents.${info.field} holds ${held}`);
   }
   if (datatype === 'BYTES') {
     const bytes = contents.bytes_contents.reduce((sum, element) => sum + 4 + element.byteLength, 0);
@@ -168,12 +174,25 @@ function decodeTyped(name: string, datatype: Datatype, shape: number[], contents
   return contentsToBytes(name, datatype, contents);
 }
 
+/** Throws INVALID_ARGUMENT naming the first element of an index input outside [0, bound). */
+function checkIndexBound(name: string, spec: TensorSignature, data: Uint8Array): void {
+  const bound = spec.indexBound!;
+  if (!DATATYPES[spec.datatype].array || spec.datatype === 'BOOL') return;
+  const view = numericView(spec.datatype, data);
+  for (let i = 0; i < view.length; i++) {
+    const value = Number(view[i]!);
+    if (value < 0 || value >= bound) {
+      throw invalidArgument(`input ${quote(name)} element ${i} is ${String(view[i])}; the model's vocabulary has ${bound} entries, so ids must be in [0, ${bound})`);
+    }
+  }
+}
+
 /**
  * Validates a ModelInferRequest against the model's signature and turns it into host tensors. Throws
  * INVALID_ARGUMENT naming the input and what was expected.
  */
 export function decodeInferRequest(request: ModelInferRequest__Output, signature: ModelSignature, limits: DecodeLimits): DecodedInferRequest {
-  const where = `model ${JSON.stringify(signature.model)} version ${JSON.stringify(signature.version)}`;
+  const where = `model ${quote(signature.model)} version ${quote(signature.version)}`;
   const expectedInputs = signature.inputs.map(describe).join(', ');
   if (request.inputs.length === 0) throw invalidArgument(`the request has no inputs; ${where} expects ${expectedInputs}`);
 
@@ -188,10 +207,10 @@ export function decodeInferRequest(request: ModelInferRequest__Output, signature
   const decoded = new Map<string, HostTensor>();
   request.inputs.forEach((input, index) => {
     const spec = specs.get(input.name);
-    if (!spec) throw invalidArgument(`unknown input ${JSON.stringify(input.name)}; ${where} has inputs ${expectedInputs}`);
-    if (decoded.has(input.name)) throw invalidArgument(`input ${JSON.stringify(input.name)} appears more than once`);
+    if (!spec) throw invalidArgument(`unknown input ${quote(input.name)}; ${where} has inputs ${expectedInputs}`);
+    if (decoded.has(input.name)) throw invalidArgument(`input ${quote(input.name)} appears more than once`);
     if (input.datatype !== spec.datatype) {
-      throw invalidArgument(`input ${JSON.stringify(input.name)} has datatype ${JSON.stringify(input.datatype)}; the model expects ${spec.datatype}`);
+      throw invalidArgument(`input ${quote(input.name)} has datatype ${quote(input.datatype)}; the model expects ${spec.datatype}`);
     }
     const shape = input.shape.map(Number);
     checkShape({ name: input.name, shape }, spec);
@@ -201,17 +220,18 @@ export function decodeInferRequest(request: ModelInferRequest__Output, signature
     }
     if (raw && filledFields(input.contents).length > 0) {
       throw invalidArgument(
-        `input ${JSON.stringify(input.name)} has typed contents but the request also uses raw_input_contents; use one or the other for all inputs`,
+        `input ${quote(input.name)} has typed contents but the request also uses raw_input_contents; use one or the other for all inputs`,
       );
     }
     const data = raw
       ? decodeRaw(input.name, index, spec.datatype, shape, request.raw_input_contents[index]!, limits)
       : decodeTyped(input.name, spec.datatype, shape, input.contents, limits);
+    if (spec.indexBound !== undefined) checkIndexBound(input.name, spec, data);
     decoded.set(input.name, { name: input.name, datatype: spec.datatype, shape, data });
   });
 
   const missing = signature.inputs.filter((spec) => !decoded.has(spec.name));
-  if (missing.length > 0) throw invalidArgument(`missing input ${missing.map((spec) => `${JSON.stringify(describe(spec))}`).join(', ')} for ${where}`);
+  if (missing.length > 0) throw invalidArgument(`missing input ${missing.map((spec) => `${quote(describe(spec))}`).join(', ')} for ${where}`);
   const inputs = signature.inputs.map((spec) => decoded.get(spec.name)!);
 
   let rows = 1;
@@ -220,20 +240,20 @@ export function decodeInferRequest(request: ModelInferRequest__Output, signature
     for (const input of inputs) {
       if (input.shape[0] !== rows) {
         throw invalidArgument(
-          `input ${JSON.stringify(input.name)} has ${input.shape[0]} rows (dimension 0) but input ${JSON.stringify(inputs[0]!.name)} has ${rows}; all inputs must have the same batch size`,
+          `input ${quote(input.name)} has ${input.shape[0]} rows (dimension 0) but input ${quote(inputs[0]!.name)} has ${rows}; all inputs must have the same batch size`,
         );
       }
     }
-    if (rows === 0) throw invalidArgument(`input ${JSON.stringify(inputs[0]!.name)} has 0 rows; send at least one`);
+    if (rows === 0) throw invalidArgument(`input ${quote(inputs[0]!.name)} has 0 rows; send at least one`);
   }
 
   const outputNames = new Set(signature.outputs.map((spec) => spec.name));
   const outputs: string[] = [];
   for (const requested of request.outputs) {
     if (!outputNames.has(requested.name)) {
-      throw invalidArgument(`unknown output ${JSON.stringify(requested.name)}; ${where} has outputs ${signature.outputs.map(describe).join(', ')}`);
+      throw invalidArgument(`unknown output ${quote(requested.name)}; ${where} has outputs ${signature.outputs.map(describe).join(', ')}`);
     }
-    if (outputs.includes(requested.name)) throw invalidArgument(`output ${JSON.stringify(requested.name)} is requested more than once`);
+    if (outputs.includes(requested.name)) throw invalidArgument(`output ${quote(requested.name)} is requested more than once`);
     outputs.push(requested.name);
   }
   if (outputs.length === 0) outputs.push(...signature.outputs.map((spec) => spec.name));

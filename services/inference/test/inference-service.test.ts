@@ -16,7 +16,8 @@ import { contracts, Status } from '@maas/protos';
 import { createClient, unaryCall } from '@maas/shared';
 import { loadConfig, SERVER_NAME, startInferenceService, type RunningInferenceService } from '../src/index.js';
 import { classifierManifest, registerPackage, registerPackageDir, setRollout, startRegistry, TOKENIZER_FILE, type RegistryFixture } from './helpers/registry-fixture.js';
-import { castModel, tinyClassifier } from './helpers/tiny-onnx.js';
+import { castModel, embeddingModel, tinyClassifier } from './helpers/tiny-onnx.js';
+import { embeddingBoundsOf } from '../src/onnx-index-bounds.js';
 
 const SENTIMENT_DIR = path.resolve(__dirname, '../../../models/dist/sentiment/1');
 const logger = pino({ level: 'silent' });
@@ -118,6 +119,14 @@ test.before(async () => {
     'tokenizer.json': TOKENIZER_FILE,
   });
   await setRollout(registry.client, { model: 'tiny-seq', stable_version: '1' });
+
+  for (const [name, negate] of [['tiny-embedding', false], ['tiny-embedding-neg', true]] as const) {
+    await registerPackage(registry.client, classifierManifest({ name, version: '1', inputShape: [-1, 4], output: { name: 'scores', shape: [-1, 4, 1] } }), {
+      'model.onnx': embeddingModel({ vocab: 10, negate }),
+      'tokenizer.json': TOKENIZER_FILE,
+    });
+    await setRollout(registry.client, { model: name, stable_version: '1' });
+  }
 
   const config = loadConfig({
     GRPC_HOST: '127.0.0.1',
@@ -292,4 +301,36 @@ test.serial('a version that fails to load is reported, not ready, and harms noth
   t.deepEqual(await call('ServerLive', {}), { live: true });
   const good = await infer({ model_name: classifier.name, inputs: [{ name: classifier.input, datatype: 'INT64', shape: [1, classifier.seq], contents: { int64_contents: idsFor(0, classifier.seq) } }] });
   t.is(good.model_version, '1');
+});
+
+test('the embedding table behind an input is found in the ONNX file (through Cast), not through other ops', (t) => {
+  t.deepEqual([...embeddingBoundsOf(embeddingModel({ vocab: 10 }))], [['input_ids', 10]]);
+  t.deepEqual([...embeddingBoundsOf(embeddingModel({ vocab: 10, negate: true }))], []);
+  t.deepEqual([...embeddingBoundsOf(castModel())], []);
+  t.deepEqual([...embeddingBoundsOf(new TextEncoder().encode('not an onnx file'))], []);
+});
+
+test.serial('token ids outside the vocabulary are an INVALID_ARGUMENT naming the input and element; ONNX Runtime never sees them', async (t) => {
+  const embed = (ids: number[] | bigint[]) =>
+    infer({ model_name: 'tiny-embedding', inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4] }], raw_input_contents: [Buffer.from(BigInt64Array.from(ids as bigint[], BigInt).buffer)] });
+  await eventuallyAfterResync(async () => (await call<object, { ready: boolean }>('ModelReady', { name: 'tiny-embedding', version: '1' })).ready, 'tiny-embedding to load');
+  t.deepEqual(rawFloats(await embed([0, 3, 9, 1])), [0, 3, 9, 1]);
+  for (const [ids, element, value] of [[[0, 10, 1, 1], 1, '10'], [[1, 2, 3, 2n ** 63n - 1n], 3, '9223372036854775807'], [[-1, 0, 0, 0], 0, '-1']] as const) {
+    const error = await errorOf(embed(ids as unknown as bigint[]));
+    t.is(error.code, Status.INVALID_ARGUMENT);
+    t.is(error.details, `input "input_ids" element ${element} is ${value}; the model's vocabulary has 10 entries, so ids must be in [0, 10)`);
+  }
+  // Typed contents are checked the same way.
+  const typed = await errorOf(infer({ model_name: 'tiny-embedding', inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 50] } }] }));
+  t.is(typed.code, Status.INVALID_ARGUMENT);
+});
+
+test.serial("an ONNX Runtime failure is a generic INTERNAL with a request id, never the runtime's text", async (t) => {
+  await eventuallyAfterResync(async () => (await call<object, { ready: boolean }>('ModelReady', { name: 'tiny-embedding-neg', version: '1' })).ready, 'tiny-embedding-neg to load');
+  // Neg hides the lookup from the server's check: id 50 becomes index -50, outside the 10-row table, inside ORT.
+  const error = await errorOf(infer({ model_name: 'tiny-embedding-neg', inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 50] } }] }));
+  t.is(error.code, Status.INTERNAL);
+  t.regex(error.details, /^internal error \(request id [0-9a-f]{12}\)$/);
+  const fine = await infer({ model_name: 'tiny-embedding-neg', inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [0, 1, 2, 3] } }] });
+  t.is(fine.model_version, '1');
 });

@@ -3,7 +3,10 @@
  *
  * Bytes are always written to a temp file under `<dataDir>/tmp` (same file system) while being hashed, synced,
  * and only then renamed into place, so a blob path either does not exist or holds exactly the bytes its name
- * says. Equal files of different versions share one blob.
+ * says — when it is written. Disks and people can still damage a blob later, so nothing trusts a stored blob
+ * without hashing it: deduplicating onto one (`commit`) and serving one (`verify`) both read it back, and a
+ * correct upload replaces a damaged blob instead of being deduplicated onto it. Equal files of different
+ * versions share one blob.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
@@ -11,6 +14,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** What reading a blob back found: its bytes hash to its name, or it is missing, the wrong size, or damaged. */
+export type BlobCondition = { ok: true; sizeBytes: number } | { ok: false; problem: 'missing' | 'size' | 'sha256'; detail: string };
 
 /** A fully written temp file and its digest, ready to become a blob. */
 export interface StagedFile {
@@ -100,11 +106,38 @@ export class BlobStore {
    */
   async commit(staged: StagedFile): Promise<boolean> {
     const target = this.blobPath(staged.sha256);
-    if (await this.has(staged.sha256)) return false;
+    if (await this.has(staged.sha256)) {
+      const existing = await this.verify(staged.sha256, staged.sizeBytes);
+      if (existing.ok) return false;
+      // The stored copy is damaged and this upload's bytes are proven right (they hash to the name): they
+      // replace it. Not "created" (false): versions already point at this blob, so an undo must not remove it.
+      await fs.rename(staged.tempPath, target);
+      await syncDirectory(path.dirname(target));
+      this.onHealed?.(staged.sha256, existing.detail);
+      return false;
+    }
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.rename(staged.tempPath, target);
     await syncDirectory(path.dirname(target));
     return true;
+  }
+
+  /** Called when a correct upload replaced a damaged blob (for the log and metrics). */
+  onHealed?: (sha256: string, problem: string) => void;
+
+  /**
+   * Reads the blob back and hashes it: ok only when it is there, `expectedSize` bytes long (when given) and
+   * its bytes hash to its name.
+   */
+  async verify(sha256: string, expectedSize?: number): Promise<BlobCondition> {
+    const file = this.blobPath(sha256);
+    const stat = await fs.stat(file).catch(() => undefined);
+    if (!stat) return { ok: false, problem: 'missing', detail: 'is missing from the registry storage' };
+    if (expectedSize !== undefined && stat.size !== expectedSize) return { ok: false, problem: 'size', detail: `has ${stat.size} bytes on disk, ${expectedSize} recorded` };
+    const actual = await sha256OfFile(file).catch(() => undefined);
+    if (actual === undefined) return { ok: false, problem: 'missing', detail: 'is missing from the registry storage' };
+    if (actual !== sha256) return { ok: false, problem: 'sha256', detail: `is damaged: its bytes hash to ${actual}` };
+    return { ok: true, sizeBytes: stat.size };
   }
 
   async remove(sha256: string): Promise<void> {
@@ -163,6 +196,13 @@ async function createBlobWriter(tempPath: string): Promise<BlobWriter> {
       await close().catch(() => undefined);
     },
   };
+}
+
+/** sha256 of a file's bytes, read as a stream. */
+export async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const data of createReadStream(file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) hash.update(data);
+  return hash.digest('hex');
 }
 
 /** Makes a rename durable: the directory entry itself must reach the disk. */

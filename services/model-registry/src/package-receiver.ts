@@ -4,7 +4,7 @@
  * failed or cancelled upload leaves only its staging area, which the caller discards.
  */
 import { canonicalManifestJson, MANIFEST_FILE, validateManifest, type FileDigest__Output, type ModelManifest__Output, type RegisterVersionRequest__Output } from '@maas/protos';
-import { invalidArgument } from '@maas/shared';
+import { invalidArgument, quote } from '@maas/shared';
 import type { BlobWriter, StagedFile, StagingArea } from './blob-store.js';
 
 /** sha256 of zero bytes: an empty file needs no chunk to arrive. */
@@ -60,15 +60,15 @@ export async function receivePackage(options: ReceivePackageOptions): Promise<Re
       const digest = expected.get(path);
       if (!digest) {
         const hint = path === MANIFEST_FILE ? ` (${MANIFEST_FILE} is the manifest itself: send it as the first message, not as a file)` : '';
-        throw invalidArgument(`file ${JSON.stringify(path)} is not listed in the manifest's files${hint}`);
+        throw invalidArgument(`file ${quote(path)} is not listed in the manifest's files${hint}`);
       }
-      if (received.has(path)) throw invalidArgument(`chunks of file ${JSON.stringify(path)} must be consecutive`);
+      if (received.has(path)) throw invalidArgument(`chunks of file ${quote(path)} must be consecutive`);
       current = { path, writer: await options.staging.createWriter(), digest };
     }
     // Declared sizes were checked against the limits with the manifest; holding every file to its declared
     // size keeps the upload within them while it streams.
     if (current.writer.bytesWritten + data.length > current.digest.size_bytes) {
-      throw invalidArgument(`file ${JSON.stringify(path)} is larger than the ${current.digest.size_bytes} bytes the manifest declares`);
+      throw invalidArgument(`file ${quote(path)} is larger than the ${current.digest.size_bytes} bytes the manifest declares`);
     }
     await current.writer.write(data);
     options.onBytes?.(data.length);
@@ -80,7 +80,7 @@ export async function receivePackage(options: ReceivePackageOptions): Promise<Re
   for (const file of manifest.files) {
     if (received.has(file.path)) continue;
     if (file.size_bytes === 0 && file.sha256 === EMPTY_SHA256) received.set(file.path, await options.staging.writeBuffer(new Uint8Array(0)));
-    else missing.push(JSON.stringify(file.path));
+    else missing.push(quote(file.path));
   }
   if (missing.length > 0) throw invalidArgument(`files listed in the manifest did not arrive: ${missing.join(', ')}`);
 
@@ -111,10 +111,10 @@ export function summarizeProblems(problems: readonly string[]): string {
 
 function checkFile(path: string, staged: StagedFile, digest: FileDigest__Output): StagedFile {
   if (staged.sizeBytes !== digest.size_bytes) {
-    throw invalidArgument(`file ${JSON.stringify(path)}: received ${staged.sizeBytes} bytes, the manifest declares ${digest.size_bytes}`);
+    throw invalidArgument(`file ${quote(path)}: received ${staged.sizeBytes} bytes, the manifest declares ${digest.size_bytes}`);
   }
   if (staged.sha256 !== digest.sha256) {
-    throw invalidArgument(`file ${JSON.stringify(path)}: sha256 of the received bytes is ${staged.sha256}, the manifest declares ${digest.sha256}`);
+    throw invalidArgument(`file ${quote(path)}: sha256 of the received bytes is ${staged.sha256}, the manifest declares ${digest.sha256}`);
   }
   return staged;
 }

@@ -4,7 +4,7 @@
  * failed publish is logged and counted, never turned into a failed write (consumers resync from ListModels).
  */
 import type { Alias__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
-import { aliasChangedCodec, registrySubject, rolloutChangedCodec, versionRegisteredCodec, type RegistryEventKind } from '@maas/registry-client';
+import { aliasChangedCodec, artifactDamagedCodec, registrySubject, rolloutChangedCodec, versionRegisteredCodec, type RegistryEventKind } from '@maas/registry-client';
 import type { EventBus, Logger } from '@maas/shared';
 import type { RegistryMetrics } from './registry-metrics.js';
 
@@ -12,6 +12,8 @@ export interface RegistryEvents {
   versionRegistered(version: ModelVersion__Output): Promise<void>;
   rolloutChanged(rollout: Rollout__Output): Promise<void>;
   aliasChanged(change: { model: string; alias: Alias__Output; previousVersion: string }): Promise<void>;
+  /** A stored file of a version was found damaged (informational: the revision is the current one, not bumped). */
+  artifactDamaged(damage: { revision: number; model: string; version: string; path: string; sha256: string; problem: string }): Promise<void>;
 }
 
 export function createRegistryEvents(deps: { bus: EventBus; logger: Logger; metrics: RegistryMetrics }): RegistryEvents {
@@ -44,5 +46,6 @@ export function createRegistryEvents(deps: { bus: EventBus; logger: Logger; metr
         alias.revision,
         aliasChangedCodec.encode({ revision: alias.revision, model, alias: alias.name, version: alias.version, previous_version: previousVersion, occurred_at: alias.updated_at }),
       ),
+    artifactDamaged: (damage) => publish(damage.model, 'artifact-damaged', damage.revision, artifactDamagedCodec.encode({ ...damage, occurred_at: new Date().toISOString() })),
   };
 }

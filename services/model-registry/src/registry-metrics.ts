@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { RegistryStore } from './registry-store.js';
+import type { DamagedBlobs } from './storage-check.js';
 
 /** The registry's domain metrics (the gRPC request metrics come from @maas/shared). */
 export interface RegistryMetrics {
@@ -15,9 +16,11 @@ export interface RegistryMetrics {
   readonly bytesSent: Counter;
   /** maas_registry_events_published_total{kind, result}: events published to NATS (result=ok), or not (result=error). */
   readonly eventsPublished: Counter<'kind' | 'result'>;
+  /** maas_registry_blob_damage_found_total{where}: damaged blobs found, by a download (where=download) or a storage check (where=check). */
+  readonly damageFound: Counter<'where'>;
 }
 
-export function createRegistryMetrics(options: { registry: Registry; store: RegistryStore }): RegistryMetrics {
+export function createRegistryMetrics(options: { registry: Registry; store: RegistryStore; damaged: DamagedBlobs }): RegistryMetrics {
   const registers = [options.registry];
   // Read from the database at scrape time, so the values are right after a restart too. A scrape runs every
   // gauge's collect() in the same tick, so one query, kept until the tick ends, serves both blob gauges.
@@ -46,6 +49,14 @@ export function createRegistryMetrics(options: { registry: Registry; store: Regi
     },
   });
   new Gauge({
+    name: 'maas_registry_damaged_blobs',
+    help: 'Artifact blobs known damaged (found by a download or a storage check, not repaired since); a version using one cannot load',
+    registers,
+    collect() {
+      this.set(options.damaged.size);
+    },
+  });
+  new Gauge({
     name: 'maas_registry_revision',
     help: 'Current registry revision (bumped by every change)',
     registers,
@@ -65,5 +76,6 @@ export function createRegistryMetrics(options: { registry: Registry; store: Regi
       labelNames: ['kind', 'result'],
       registers,
     }),
+    damageFound: new Counter({ name: 'maas_registry_blob_damage_found_total', help: 'Damaged artifact blobs found, by a download or a storage check', labelNames: ['where'], registers }),
   };
 }

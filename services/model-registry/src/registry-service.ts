@@ -8,8 +8,15 @@ import type { RegistryConfig } from './config.js';
 import { createRegistryEvents } from './registry-events.js';
 import { createRegistryHandlers } from './registry-handlers.js';
 import { createRegistryMetrics } from './registry-metrics.js';
+import { DamagedBlobs } from './storage-check.js';
 import { RegistryStore } from './registry-store.js';
 import { createVersionCommitter, removeUnreferencedBlobs } from './version-committer.js';
+
+/**
+ * Largest message of a RegisterVersion upload stream: a chunk of at most 4 MiB (the CLI sends 256 KiB) or the
+ * manifest, with room for the other fields. Its gRPC receive limit: nothing bigger is buffered.
+ */
+export const MAX_UPLOAD_MESSAGE_BYTES = 4 * 1024 * 1024 + 256 * 1024;
 
 /** Name of the SQLite database file inside the data folder. */
 export const DATABASE_FILE = 'registry.db';
@@ -40,12 +47,18 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
     logger.info({ dataDir: config.dataDir, revision: store.revision, schemaVersion: store.schemaVersion }, 'registry storage open');
 
     const serviceMetrics = createServiceMetrics({ service: 'model-registry' });
-    const metrics = createRegistryMetrics({ registry: serviceMetrics.registry, store });
+    const damaged = new DamagedBlobs();
+    const metrics = createRegistryMetrics({ registry: serviceMetrics.registry, store, damaged });
+    blobs.onHealed = (sha256, problem) => {
+      damaged.clear(sha256);
+      logger.warn({ sha256, problem }, 'a damaged blob was replaced by a correct upload of the same bytes');
+    };
     const eventBus = options.eventBus ?? connectRegistryEventBus({ url: config.natsUrl, name: 'model-registry', logger });
     const handlers = createRegistryHandlers({
       store,
       blobs,
       committer: createVersionCommitter({ store, blobs, logger }),
+      damaged,
       events: createRegistryEvents({ bus: eventBus, logger, metrics }),
       metrics,
       limits: { maxFileBytes: config.maxFileBytes, maxPackageBytes: config.maxPackageBytes },
@@ -58,6 +71,8 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
       port: config.grpcPort,
       services: [{ name: 'maas.v1.ModelRegistry', definition: contracts().maas.v1.ModelRegistry.service, implementation: handlers }],
       logger,
+      // An upload is a stream of chunks: one message is a chunk (the CLI sends 256 KiB) or the manifest.
+      receiveLimits: { methods: { RegisterVersion: MAX_UPLOAD_MESSAGE_BYTES } },
     });
     const metricsServer = await startConfiguredMetricsServer({ registry: serviceMetrics.registry, config });
     const lifecycle = serviceLifecycle({

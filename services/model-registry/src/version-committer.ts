@@ -12,6 +12,8 @@ import type { RegistryStore } from './registry-store.js';
 export interface VersionCommitter {
   /** Stores the package's blobs and records the version (ALREADY_EXISTS if it appeared meanwhile). */
   commit(pkg: ReceivedPackage, options: { createdAt: string }): Promise<ModelVersion__Output>;
+  /** Stores the blobs of an identical upload of an existing version: each damaged or missing one is replaced. */
+  repair(pkg: ReceivedPackage): Promise<void>;
 }
 
 export function createVersionCommitter(deps: { store: RegistryStore; blobs: BlobStore; logger: Logger }): VersionCommitter {
@@ -43,6 +45,11 @@ export function createVersionCommitter(deps: { store: RegistryStore; blobs: Blob
           }
           throw error;
         }
+      }),
+    repair: (pkg) =>
+      serialized(async () => {
+        // commit() keeps a blob that verifies and replaces one that does not; nothing to undo either way.
+        for (const { staged } of pkg.files) await deps.blobs.commit(staged);
       }),
   };
 }

@@ -31,6 +31,38 @@ export const deadlineExceeded = (message: string) => new GrpcError(grpc.status.D
 export const cancelled = (message: string) => new GrpcError(grpc.status.CANCELLED, message);
 export const aborted = (message: string) => new GrpcError(grpc.status.ABORTED, message);
 export const internal = (message: string) => new GrpcError(grpc.status.INTERNAL, message);
+export const dataLoss = (message: string) => new GrpcError(grpc.status.DATA_LOSS, message);
+/** An INTERNAL whose text goes only to the log (a runtime's message: node names, file paths); the caller sees 'internal error'. */
+export const hiddenInternal = (message: string, cause?: unknown) => new GrpcError(grpc.status.INTERNAL, message, { cause, exposed: false });
+
+/**
+ * The longest status message sent, in UTF-8 bytes. A gRPC status travels in an HTTP/2 trailer: one over the
+ * peer's header-list limit (grpc-js: ~16 KiB–64 KiB) is never delivered and stalls the whole connection until
+ * the caller's deadline, so every message is cut to this, whatever it quotes.
+ */
+export const MAX_STATUS_MESSAGE_BYTES = 1024;
+
+/** How much of a caller's value a message quotes, in characters. */
+export const MAX_QUOTED_CHARS = 64;
+
+/**
+ * A caller's value (a name, a path, a label) for an error message: JSON-quoted, and cut to its first
+ * MAX_QUOTED_CHARS characters with its full length noted, so a 100 kB name makes a short message.
+ */
+export function quote(value: string): string {
+  if (value.length <= MAX_QUOTED_CHARS) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, MAX_QUOTED_CHARS))}… (${value.length} characters)`;
+}
+
+/** `message` cut to MAX_STATUS_MESSAGE_BYTES of UTF-8 (on a character boundary), marked when cut. */
+export function boundStatusMessage(message: string): string {
+  if (message.length * 3 <= MAX_STATUS_MESSAGE_BYTES || Buffer.byteLength(message) <= MAX_STATUS_MESSAGE_BYTES) return message;
+  const marker = '… (message cut)';
+  let cut = Buffer.from(message).subarray(0, MAX_STATUS_MESSAGE_BYTES - Buffer.byteLength(marker)).toString('utf8');
+  // A multi-byte character split at the cut decodes as U+FFFD: drop it.
+  if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
+  return cut + marker;
+}
 
 /** A status error received from another gRPC service (grpc-js ServiceError). */
 export function isServiceError(error: unknown): error is grpc.ServiceError {
@@ -88,9 +120,15 @@ export function relayError(error: grpc.ServiceError, source: string): GrpcError 
  * its message only when the code is caller-facing (a NOT_FOUND from the registry is a NOT_FOUND for the caller
  * too): an UNAVAILABLE reads 'a dependency is unavailable', an INTERNAL, UNKNOWN or UNIMPLEMENTED 'internal
  * error' and is logged. Anything else is a bug: INTERNAL with a generic message, so no stack trace or internal
- * detail reaches a client. `unexpected` asks the handler to log the error.
+ * detail reaches a client. `unexpected` asks the handler to log the error. Every message is bounded
+ * (boundStatusMessage), whatever it quotes.
  */
 export function toStatusObject(error: unknown): { code: grpc.status; details: string; unexpected: boolean } {
+  const status = statusOf(error);
+  return { ...status, details: boundStatusMessage(status.details) };
+}
+
+function statusOf(error: unknown): { code: grpc.status; details: string; unexpected: boolean } {
   if (error instanceof GrpcError) {
     if (error.exposed) return { code: error.code, details: error.message, unexpected: false };
     return { code: error.code, details: INTERNAL_ERROR_MESSAGE, unexpected: true };

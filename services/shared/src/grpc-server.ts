@@ -3,6 +3,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { packageDefinition } from '@maas/protos';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from './logger.js';
+import { receiveLimitInterceptor, serverReceiveLimit, withReceiveLimits, type ReceiveLimits } from './receive-limits.js';
 
 /** One service to serve: its fully qualified name (as health checks ask for it), definition and handlers. */
 export interface GrpcServiceBinding {
@@ -19,6 +20,8 @@ export interface StartGrpcServerOptions {
   logger: Logger;
   /** Largest message accepted; artifacts stream in chunks far below it. */
   maxReceiveMessageBytes?: number;
+  /** Per-method receive limits (receive-limits.ts); when set they replace `maxReceiveMessageBytes`. */
+  receiveLimits?: ReceiveLimits;
 }
 
 export interface RunningGrpcServer {
@@ -37,9 +40,11 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export async function startGrpcServer(options: StartGrpcServerOptions): Promise<RunningGrpcServer> {
   const maxMessage = options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const limits = options.receiveLimits;
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': maxMessage,
+    'grpc.max_receive_message_length': limits ? serverReceiveLimit(limits) : maxMessage,
     'grpc.max_send_message_length': maxMessage,
+    ...(limits ? { interceptors: [receiveLimitInterceptor(limits)] } : {}),
     'grpc.keepalive_permit_without_calls': 1,
     // Clients re-resolve when a connection ages out, so pods added by a scale-up get traffic.
     'grpc.max_connection_age_ms': 5 * 60_000,
@@ -48,7 +53,7 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
     // Channelz keeps per-call bookkeeping (call counters, timestamps, a trace ring) that nothing here reads.
     'grpc.enable_channelz': 0,
   });
-  for (const service of options.services) server.addService(service.definition, service.implementation);
+  for (const service of options.services) server.addService(limits ? withReceiveLimits(service.definition, limits) : service.definition, service.implementation);
 
   const names = ['', ...options.services.map((service) => service.name)];
   const health = new HealthImplementation(Object.fromEntries(names.map((name) => [name, 'NOT_SERVING' as const])));

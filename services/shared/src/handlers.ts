@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { toStatusObject } from './errors.js';
 import type { Logger } from './logger.js';
@@ -19,9 +20,15 @@ function finish(ctx: HandlerContext, method: string, startedAt: bigint, error: u
   }
   const status = toStatusObject(error);
   ctx.metrics.requests.inc({ method, code: grpc.status[status.code] ?? String(status.code) });
-  if (status.unexpected) ctx.logger.error({ err: error, method }, 'handler failed unexpectedly');
-  else ctx.logger.debug({ method, code: grpc.status[status.code], details: status.details }, 'call failed');
-  // `message`: what the gRPC instrumentation writes as the server span's status message (grpc-js sends `details`).
+  if (status.unexpected) {
+    // The caller gets a generic message; the request id finds the real text in our log.
+    const requestId = randomBytes(6).toString('hex');
+    ctx.logger.error({ err: error, method, requestId }, 'handler failed unexpectedly');
+    const details = `${status.details} (request id ${requestId})`;
+    // `message`: what the gRPC instrumentation writes as the server span's status message (grpc-js sends `details`).
+    return { code: status.code, details, message: details, metadata: new grpc.Metadata() };
+  }
+  ctx.logger.debug({ method, code: grpc.status[status.code], details: status.details }, 'call failed');
   return { code: status.code, details: status.details, message: status.details, metadata: new grpc.Metadata() };
 }
 

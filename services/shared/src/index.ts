@@ -1,6 +1,7 @@
 // Runtime plumbing shared by every service: no domain logic lives here (the registry's client side is in
 // @maas/registry-client).
 export * from './available-cpus.js';
+export * from './channel-options.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './events.js';
@@ -13,6 +14,8 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './package-version.js';
 export * from './request-tracing.js';
+export * from './receive-limits.js';
+export * from './replica-set.js';
 export * from './service-lifecycle.js';
 export * from './service-main.js';
 export * from './service-ports.js';

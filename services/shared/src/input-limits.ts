@@ -24,3 +24,11 @@ export function checkTextLimits(texts: readonly string[], limits: TextLimits): v
     if (bytes > limits.maxTextBytes) throw invalidArgument(`texts[${index}] is ${bytes} bytes; the limit is ${limits.maxTextBytes}`);
   }
 }
+
+/**
+ * The largest request message that can carry texts within `limits` (each text: its bytes plus a tag and a
+ * length prefix), plus room for the other fields: the receive limit of a method that takes texts.
+ */
+export function textsRequestBytes(limits: TextLimits, overheadBytes = 64 * 1024): number {
+  return limits.maxTexts * (limits.maxTextBytes + 6) + overheadBytes;
+}

@@ -128,11 +128,12 @@ test('over the wire: a caller never sees a dependency address or an internal mes
   t.like(await failure('relay:dead'), { code: grpc.status.UNAVAILABLE, details: 'tokenizer is unavailable' });
   for (const model of ['crash', 'relay:crash']) {
     const error = await failure(model);
-    t.like(error, { code: grpc.status.INTERNAL, details: 'internal error' }, model);
+    t.is(error.code, grpc.status.INTERNAL, model);
+    t.regex(error.details, /^internal error \(request id [0-9a-f]{12}\)$/, model);
     t.notRegex(error.message, /corrupt|\/var/);
   }
-  // The operator still finds the original text in the log.
-  const logged = lines.filter((line) => line.msg === 'handler failed unexpectedly').map((line) => JSON.stringify(line.err));
+  // The operator still finds the original text in the log, under the request id the caller was given.
+  const logged = lines.filter((line) => line.msg === 'handler failed unexpectedly');
   t.is(logged.length, 2);
-  t.true(logged.every((text) => text.includes('model file /var/lib/models/x.onnx is corrupt')));
+  t.true(logged.every((line) => JSON.stringify(line.err).includes('model file /var/lib/models/x.onnx is corrupt') && typeof line.requestId === 'string'));
 });

@@ -1,10 +1,7 @@
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import test from 'ava';
 import { eventually } from '../../../test/support/eventually.js';
+import { natsServerBinary, startPrivateNats } from '../../../test/support/private-nats.js';
 import { connectEventBus, type EventStream } from '../src/events.js';
-import { freePort } from '../src/free-port.js';
 import { createLogger } from '../src/logger.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -21,29 +18,6 @@ test('with NATS unreachable the bus reports disconnected and publish resolves fa
   await bus.close();
 });
 
-/** The nats-server binary (Debian installs it in /usr/sbin, which is not on every PATH), if there is one. */
-const natsServerBinary = ['/usr/sbin', ...(process.env.PATH ?? '').split(path.delimiter)]
-  .map((dir) => path.join(dir, 'nats-server'))
-  .find((file) => fs.existsSync(file));
-
-/** Starts a nats-server without JetStream (monitoring on too) on free ports. */
-async function startNatsWithoutJetStream(binary: string): Promise<{ url: string; monitorUrl: string; stop: () => Promise<void> }> {
-  const [port, monitorPort] = [await freePort(), await freePort()];
-  const server = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort)], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-  const monitorUrl = `http://127.0.0.1:${monitorPort}`;
-  const up = await eventually('nats-server answers /healthz', () => fetch(`${monitorUrl}/healthz`).then((response) => response.ok), { timeoutMs: 5_000 }).catch(() => false);
-  const stop = async () => {
-    server.kill();
-    await exited;
-  };
-  if (!up) {
-    await stop();
-    throw new Error('nats-server did not start');
-  }
-  return { url: `nats://127.0.0.1:${port}`, monitorUrl, stop };
-}
-
 /** Connections the server lists in `state` (open or closed) under the given connection name. */
 async function connectionsNamed(monitorUrl: string, name: string, state: 'open' | 'closed'): Promise<number> {
   const response = await fetch(`${monitorUrl}/connz?state=${state}&limit=1024`);
@@ -56,7 +30,7 @@ async function connectionsNamed(monitorUrl: string, name: string, state: 'open' 
 const withNatsServer = natsServerBinary ? test : test.skip;
 
 withNatsServer(`a server without JetStream: each failed attempt closes its connection instead of leaking it${natsServerBinary ? '' : ' (skipped: no nats-server binary)'}`, async (t) => {
-  const nats = await startNatsWithoutJetStream(natsServerBinary!);
+  const nats = await startPrivateNats({ jetStream: false });
   const name = 'test-no-jetstream';
   const bus = connectEventBus({ url: nats.url, name, logger, stream, retryMs: 50 });
   try {

@@ -1,6 +1,6 @@
 import { contracts } from '@maas/protos';
 import { followRegistry } from '@maas/registry-client';
-import { createClient, createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type RunningService, type StartServiceOptions } from '@maas/shared';
+import { createClient, createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, textsRequestBytes, type RunningService, type StartServiceOptions } from '@maas/shared';
 import type { TokenizerConfig } from './config.js';
 import { EncodePool } from './encode-pool.js';
 import { TokenizerCache, versionsInRollouts } from './tokenizer-cache.js';
@@ -48,6 +48,7 @@ export async function startTokenizerService(config: Readonly<TokenizerConfig>, o
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
+    receiveLimits: { methods: { Encode: textsRequestBytes({ maxTexts: config.maxBatchTexts, maxTextBytes: config.maxTextBytes }) } },
     services: [
       {
         name: 'maas.v1.Tokenizer',

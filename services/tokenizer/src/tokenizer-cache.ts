@@ -21,13 +21,24 @@ export interface TokenizerCacheOptions {
   metrics: Pick<TokenizerMetrics, 'loadedTokenizers' | 'loadDuration'>;
   /** Clock, for tests of idle unloading. */
   now?: () => number;
+  /**
+   * How long a failed load is remembered (its error answered at once) before a request tries again; doubles
+   * with each failure in a row, up to 60 s. Default 1 s.
+   */
+  failedRetryMs?: number;
 }
+
+const MAX_FAILED_RETRY_MS = 60_000;
 
 interface Entry {
   readonly key: VersionKey;
   readonly promise: Promise<LoadedTokenizer>;
   loaded: boolean;
   lastUsedAt: number;
+  /** Set when the load failed: until then its error is the answer, after it the next request loads again. */
+  failedUntil?: number;
+  /** Failed loads in a row (the backoff doubles with each). */
+  failures: number;
 }
 
 // Model names are [a-z0-9-] and versions [A-Za-z0-9._-], so NUL cannot occur in either.
@@ -35,7 +46,9 @@ const keyString = (key: VersionKey) => `${key.model}\u0000${key.version}`;
 
 /**
  * Tokenizers in memory, per (model, version). The first request for a version starts its load and every
- * concurrent request waits on that same load; a failed load is forgotten, so the next request retries.
+ * concurrent request waits on that same load; a failed load is remembered for a backoff (1 s, doubling to 60 s
+ * while it keeps failing), so requests and snapshots in between get its error at once instead of each
+ * downloading the tokenizer again; the first request after the backoff retries.
  * Versions a rollout references are pinned: loaded ahead of traffic (pin()) and never unloaded. Others are
  * unloaded when idle for idleUnloadMs, or least recently used first when more than maxLoaded are loaded.
  */
@@ -56,7 +69,12 @@ export class TokenizerCache {
   /** The tokenizer of a version, loading it on first use. */
   get(key: VersionKey): Promise<LoadedTokenizer> {
     const id = keyString(key);
-    const existing = this.entries.get(id);
+    let existing = this.entries.get(id);
+    const failures = existing?.failures ?? 0;
+    if (existing?.failedUntil !== undefined && this.now() >= existing.failedUntil) {
+      this.entries.delete(id);
+      existing = undefined;
+    }
     if (existing) {
       existing.lastUsedAt = this.now();
       this.entries.delete(id);
@@ -68,19 +86,23 @@ export class TokenizerCache {
     const entry: Entry = {
       key,
       loaded: false,
+      failures,
       lastUsedAt: this.now(),
       promise: this.options.load(key).then(
         (tokenizer) => {
           this.options.metrics.loadDuration.observe({ result: 'ok' }, seconds());
           entry.loaded = true;
+          entry.failures = 0;
           this.options.logger.info({ model: key.model, version: key.version, kind: tokenizer.tokenizer.kind, seconds: seconds() }, 'tokenizer loaded');
           this.sweep();
           return tokenizer;
         },
         (error: unknown) => {
           this.options.metrics.loadDuration.observe({ result: 'error' }, seconds());
-          if (this.entries.get(id) === entry) this.entries.delete(id);
-          this.options.logger.warn({ model: key.model, version: key.version, err: String(error) }, 'tokenizer load failed');
+          const backoffMs = Math.min(MAX_FAILED_RETRY_MS, (this.options.failedRetryMs ?? 1_000) * 2 ** entry.failures);
+          entry.failures += 1;
+          entry.failedUntil = this.now() + backoffMs;
+          this.options.logger.warn({ model: key.model, version: key.version, err: String(error), retryInMs: backoffMs }, 'tokenizer load failed');
           throw error;
         },
       ),

@@ -37,13 +37,25 @@ test('concurrent first requests share one load', async (t) => {
   cache.close();
 });
 
-test('a failed load is not cached: the next request loads again', async (t) => {
+test('a failed load is remembered for a backoff that doubles, then the next request loads again', async (t) => {
   let failing = true;
-  const { cache, loads } = harness({ fail: () => failing });
-  await t.throwsAsync(cache.get({ model: 'm', version: '1' }), { message: 'cannot load m/1' });
-  failing = false;
-  await t.notThrowsAsync(cache.get({ model: 'm', version: '1' }));
+  const { cache, loads, advance } = harness({ fail: () => failing });
+  const key = { model: 'm', version: '1' };
+  await t.throwsAsync(cache.get(key), { message: 'cannot load m/1' });
+  // Within the backoff (1 s): the remembered error, no new download, however many requests.
+  for (let i = 0; i < 5; i++) await t.throwsAsync(cache.get(key), { message: 'cannot load m/1' });
+  t.is(loads.length, 1);
+  advance(1_000);
+  await t.throwsAsync(cache.get(key));
   t.is(loads.length, 2);
+  // Second failure in a row: 2 s.
+  advance(1_500);
+  await t.throwsAsync(cache.get(key));
+  t.is(loads.length, 2);
+  failing = false;
+  advance(500);
+  await t.notThrowsAsync(cache.get(key));
+  t.is(loads.length, 3);
   cache.close();
 });
 

@@ -190,3 +190,21 @@ export function castModel(): Uint8Array {
     nodes: [{ op: 'Cast', inputs: ['input_ids'], outputs: ['scores'], attributes: { to: ONNX_ELEMENT_TYPES.FP32 } }],
   });
 }
+
+/**
+ * An embedding lookup: `input_ids` INT64 [-1, 4] → Gather over a [vocab, 1] table (row i holds i) →
+ * `scores` FP32 [-1, 4, 1]. With `negate` the ids pass through Neg first, which the server cannot see through:
+ * then an id outside the table reaches ONNX Runtime (to show how its failures are reported).
+ */
+export function embeddingModel(options: { vocab: number; negate?: boolean }): Uint8Array {
+  const ids = options.negate ? 'neg_ids' : 'cast_ids';
+  return buildOnnxModel({
+    inputs: [{ name: 'input_ids', type: 'INT64', shape: [-1, 4] }],
+    outputs: [{ name: 'scores', type: 'FP32', shape: [-1, 4, 1] }],
+    initializers: [{ name: 'table', dims: [options.vocab, 1], values: Array.from({ length: options.vocab }, (_, i) => i) }],
+    nodes: [
+      ...(options.negate ? [{ op: 'Neg', inputs: ['input_ids'], outputs: [ids] }] : [{ op: 'Cast', inputs: ['input_ids'], outputs: [ids], attributes: { to: ONNX_ELEMENT_TYPES.INT64 } }]),
+      { op: 'Gather', inputs: ['table', ids], outputs: ['scores'], attributes: { axis: 0 } },
+    ],
+  });
+}

@@ -4,6 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { Alias as _maas_v1_Alias, Alias__Output as _maas_v1_Alias__Output } from '../../maas/v1/Alias.js';
 import type { ArtifactChunk as _maas_v1_ArtifactChunk, ArtifactChunk__Output as _maas_v1_ArtifactChunk__Output } from '../../maas/v1/ArtifactChunk.js';
+import type { CheckStorageRequest as _maas_v1_CheckStorageRequest, CheckStorageRequest__Output as _maas_v1_CheckStorageRequest__Output } from '../../maas/v1/CheckStorageRequest.js';
+import type { CheckStorageResponse as _maas_v1_CheckStorageResponse, CheckStorageResponse__Output as _maas_v1_CheckStorageResponse__Output } from '../../maas/v1/CheckStorageResponse.js';
 import type { DownloadArtifactRequest as _maas_v1_DownloadArtifactRequest, DownloadArtifactRequest__Output as _maas_v1_DownloadArtifactRequest__Output } from '../../maas/v1/DownloadArtifactRequest.js';
 import type { GetModelRequest as _maas_v1_GetModelRequest, GetModelRequest__Output as _maas_v1_GetModelRequest__Output } from '../../maas/v1/GetModelRequest.js';
 import type { GetVersionRequest as _maas_v1_GetVersionRequest, GetVersionRequest__Output as _maas_v1_GetVersionRequest__Output } from '../../maas/v1/GetVersionRequest.js';
@@ -17,6 +19,15 @@ import type { SetAliasRequest as _maas_v1_SetAliasRequest, SetAliasRequest__Outp
 import type { SetRolloutRequest as _maas_v1_SetRolloutRequest, SetRolloutRequest__Output as _maas_v1_SetRolloutRequest__Output } from '../../maas/v1/SetRolloutRequest.js';
 
 export interface ModelRegistryClient extends grpc.Client {
+  CheckStorage(argument: _maas_v1_CheckStorageRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_CheckStorageResponse__Output>): grpc.ClientUnaryCall;
+  CheckStorage(argument: _maas_v1_CheckStorageRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_CheckStorageResponse__Output>): grpc.ClientUnaryCall;
+  CheckStorage(argument: _maas_v1_CheckStorageRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_CheckStorageResponse__Output>): grpc.ClientUnaryCall;
+  CheckStorage(argument: _maas_v1_CheckStorageRequest, callback: grpc.requestCallback<_maas_v1_CheckStorageResponse__Output>): grpc.ClientUnaryCall;
+  checkStorage(argument: _maas_v1_CheckStorageRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_CheckStorageResponse__Output>): grpc.ClientUnaryCall;
+  checkStorage(argument: _maas_v1_CheckStorageRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_CheckStorageResponse__Output>): grpc.ClientUnaryCall;
+  checkStorage(argument: _maas_v1_CheckStorageRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_CheckStorageResponse__Output>): grpc.ClientUnaryCall;
+  checkStorage(argument: _maas_v1_CheckStorageRequest, callback: grpc.requestCallback<_maas_v1_CheckStorageResponse__Output>): grpc.ClientUnaryCall;
+  
   DownloadArtifact(argument: _maas_v1_DownloadArtifactRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_maas_v1_ArtifactChunk__Output>;
   DownloadArtifact(argument: _maas_v1_DownloadArtifactRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_maas_v1_ArtifactChunk__Output>;
   downloadArtifact(argument: _maas_v1_DownloadArtifactRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_maas_v1_ArtifactChunk__Output>;
@@ -79,6 +90,8 @@ export interface ModelRegistryClient extends grpc.Client {
 }
 
 export interface ModelRegistryHandlers extends grpc.UntypedServiceImplementation {
+  CheckStorage: grpc.handleUnaryCall<_maas_v1_CheckStorageRequest__Output, _maas_v1_CheckStorageResponse>;
+  
   DownloadArtifact: grpc.handleServerStreamingCall<_maas_v1_DownloadArtifactRequest__Output, _maas_v1_ArtifactChunk>;
   
   GetModel: grpc.handleUnaryCall<_maas_v1_GetModelRequest__Output, _maas_v1_Model>;
@@ -96,6 +109,7 @@ export interface ModelRegistryHandlers extends grpc.UntypedServiceImplementation
 }
 
 export interface ModelRegistryDefinition extends grpc.ServiceDefinition {
+  CheckStorage: MethodDefinition<_maas_v1_CheckStorageRequest, _maas_v1_CheckStorageResponse, _maas_v1_CheckStorageRequest__Output, _maas_v1_CheckStorageResponse__Output>
   DownloadArtifact: MethodDefinition<_maas_v1_DownloadArtifactRequest, _maas_v1_ArtifactChunk, _maas_v1_DownloadArtifactRequest__Output, _maas_v1_ArtifactChunk__Output>
   GetModel: MethodDefinition<_maas_v1_GetModelRequest, _maas_v1_Model, _maas_v1_GetModelRequest__Output, _maas_v1_Model__Output>
   GetVersion: MethodDefinition<_maas_v1_GetVersionRequest, _maas_v1_ModelVersion, _maas_v1_GetVersionRequest__Output, _maas_v1_ModelVersion__Output>
