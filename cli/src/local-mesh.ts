@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { checkHealth, freePort, SERVICE_NAMES, SERVICE_PORTS, type ServiceName } from '@maas/shared';
+import { checkHealth, configReader, ensureLocalPki, freePort, meshClientOptions, SERVICE_NAMES, SERVICE_PORTS, tlsConfig, type ClientOptions, type ServiceName } from '@maas/shared';
+import { CLI_IDENTITY, localPkiDir } from './cli-credentials.js';
 
 export { freePort };
 
@@ -32,16 +33,18 @@ export interface LocalMesh {
   readonly addresses: Record<MeshService, string>;
   readonly metricsPorts: Record<MeshService, number>;
   readonly processes: Record<MeshService, ChildProcess>;
+  /** Client options with the local admin certificate (what maasctl finds by itself); plaintext when env said TLS_MODE=plaintext. */
+  readonly clientOptions: ClientOptions;
   /** SIGTERM in reverse start order (gateway first), each given time to drain; SIGKILL after that. */
   stop(): Promise<void>;
 }
 
-async function waitForServing(service: MeshService, address: string, child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+async function waitForServing(service: MeshService, address: string, child: ChildProcess, timeoutMs: number, clientOptions: ClientOptions, signal?: AbortSignal): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     signal?.throwIfAborted();
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${service} exited (code ${child.exitCode ?? child.signalCode}) before it was SERVING`);
-    const status = await checkHealth(address).catch(() => 'UNREACHABLE');
+    const status = await checkHealth(address, clientOptions).catch(() => 'UNREACHABLE');
     if (status === 'SERVING') return;
     if (Date.now() > end) throw new Error(`${service} at ${address} was not SERVING after ${timeoutMs} ms (last: ${status})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -72,6 +75,15 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   const addresses = Object.fromEntries(MESH_SERVICES.map((service) => [service, `127.0.0.1:${ports[service].grpc}`])) as Record<MeshService, string>;
   const preload = path.join(options.rootDir, 'services', 'shared', 'dist', 'telemetry-preload.js');
   const processes = {} as Record<MeshService, ChildProcess>;
+  // Secure by default: a local CA and a certificate per service and for the admin (maasctl), made on the first
+  // start and kept in the data folder. TLS_MODE=plaintext in `env` turns it off.
+  const plaintext = options.env?.TLS_MODE === 'plaintext';
+  const pki = plaintext ? undefined : await ensureLocalPki({ dir: localPkiDir(options.dataDir), identities: [...MESH_SERVICES, CLI_IDENTITY] });
+  const tlsEnv = (identity: string): Record<string, string> => {
+    const files = pki?.files[identity];
+    return files ? { TLS_MODE: 'mtls', TLS_CERT_FILE: files.certFile, TLS_KEY_FILE: files.keyFile, TLS_CA_FILE: files.caFile } : {};
+  };
+  const clientOptions: ClientOptions = plaintext ? {} : meshClientOptions(tlsConfig(configReader(tlsEnv(CLI_IDENTITY))));
 
   const launch = (service: MeshService) => {
     const child = spawn(process.execPath, ['--require', preload, path.join(options.rootDir, 'services', service, 'dist', 'main.js')], {
@@ -95,6 +107,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
         MODEL_CACHE_DIR: path.join(options.dataDir, 'inference-cache'),
         // No load balancer watches health here, so there is nothing to wait for between NOT_SERVING and stop.
         SHUTDOWN_GRACE_MS: '0',
+        ...tlsEnv(service),
         ...options.env,
       },
     });
@@ -123,12 +136,12 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     const timeout = options.startTimeoutMs ?? 60_000;
     const [first, ...rest] = MESH_SERVICES;
     options.signal?.throwIfAborted();
-    await waitForServing(first, addresses[first], launch(first), timeout, options.signal);
-    await Promise.all(rest.map((service) => waitForServing(service, addresses[service], launch(service), timeout, options.signal)));
+    await waitForServing(first, addresses[first], launch(first), timeout, clientOptions, options.signal);
+    await Promise.all(rest.map((service) => waitForServing(service, addresses[service], launch(service), timeout, clientOptions, options.signal)));
   } catch (error) {
     await stop();
     throw error;
   }
   const metricsPorts = Object.fromEntries(MESH_SERVICES.map((service) => [service, ports[service].metrics])) as Record<MeshService, number>;
-  return { addresses, metricsPorts, processes, stop };
+  return { addresses, metricsPorts, processes, clientOptions, stop };
 }

@@ -16,7 +16,7 @@ import {
   type RegisterVersionRequest,
   type Rollout__Output,
 } from '@maas/protos';
-import { createClient, unaryCall } from '@maas/shared';
+import { createClient, unaryCall, type ClientOptions } from '@maas/shared';
 import { CliError, unreachableAs } from './cli-errors.js';
 
 /** The registry's default address (its standard port on this machine). */
@@ -31,10 +31,12 @@ export interface RegistryCallOptions {
   registryAddress: string;
   /** Deadline of the whole command, in milliseconds. */
   timeoutMs?: number;
+  /** TLS credentials (cliClientOptions); default: plaintext. */
+  client?: ClientOptions;
 }
 
 async function withRegistry<T>(options: RegistryCallOptions, use: (client: ModelRegistryClient, deadline: Date) => Promise<T>): Promise<T> {
-  const client = createClient(contracts().maas.v1.ModelRegistry, options.registryAddress);
+  const client = createClient(contracts().maas.v1.ModelRegistry, options.registryAddress, options.client);
   try {
     return await use(client, new Date(Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
   } catch (error) {

@@ -4,7 +4,8 @@ import { classify, DEFAULT_GATEWAY_ADDRESS, formatPredictions, predictionsAsJson
 import { describeError, UsageError } from './cli-errors.js';
 import { parseCommandLine, parseInteger, parseOutputFormat, parseTimeoutMs, USAGE, type CommandLine } from './command-line.js';
 import { formatBytes, formatTable } from './output-format.js';
-import { DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setRollout } from './registry-commands.js';
+import { DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setRollout, type RegistryCallOptions } from './registry-commands.js';
+import { cliClientOptions } from './cli-credentials.js';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -55,7 +56,8 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
   const timeoutMs = parseTimeoutMs(line.values.timeout, DEFAULT_TIMEOUT_MS);
   const registryAddress = line.values.registry ?? (env.MAAS_REGISTRY?.trim() || DEFAULT_REGISTRY_ADDRESS);
   const gatewayAddress = line.values.gateway ?? (env.MAAS_GATEWAY?.trim() || DEFAULT_GATEWAY_ADDRESS);
-  const registry = { registryAddress, timeoutMs };
+  const client = cliClientOptions(env);
+  const registry = { registryAddress, timeoutMs, client };
   const output = parseOutputFormat(line.values.output);
 
   switch (line.command) {
@@ -87,7 +89,7 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
     case 'classify': {
       expectPositionals(line, ['model', 'text'], { variadic: true });
       const [model, ...texts] = line.positionals as [string, ...string[]];
-      const response = await classify({ gatewayAddress, model, texts, routingKey: line.values['routing-key'], timeoutMs });
+      const response = await classify({ gatewayAddress, model, texts, routingKey: line.values['routing-key'], timeoutMs, client });
       return output === 'json' ? predictionsAsJson(model, texts, response) : formatPredictions(texts, response);
     }
     default:
@@ -95,7 +97,7 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
   }
 }
 
-function runRollout(line: CommandLine, registry: { registryAddress: string; timeoutMs: number }): Promise<Rollout__Output> {
+function runRollout(line: CommandLine, registry: RegistryCallOptions): Promise<Rollout__Output> {
   const model = line.positionals[0]!;
   const { stable, canary, weight } = line.values;
   const shorthand = line.flags.has('promote') ? 'promote' : line.flags.has('rollback') ? 'rollback' : undefined;

@@ -10,16 +10,20 @@ import { listModels, registerPackage, runCli } from '../src/index.js';
 import { sha256Hex, uniqueModelName, writeFakePackage } from '../../test/support/model-packages.js';
 import { freePort } from '@maas/shared';
 import { startTestRegistry, type TestRegistry } from '../../test/support/test-registry.js';
+import { adminClient, testPki } from '../../test/support/test-pki.js';
 
 const MAASCTL = path.resolve(__dirname, '../dist/maasctl.js');
 const run = promisify(execFile);
 
 let testRegistry: TestRegistry;
 let registryAddress: string;
+/** maasctl's credential: the test CA's admin certificate, found through MAAS_PKI_DIR as it finds .maas/pki. */
+let pkiDir: string;
 
 test.before(async () => {
   testRegistry = await startTestRegistry();
   registryAddress = testRegistry.address;
+  pkiDir = (await testPki()).dir;
 });
 
 test.after.always(async () => {
@@ -34,7 +38,7 @@ async function writePackage(name: string, version: string, options: { modelBytes
 }
 
 /** Runs maasctl in-process and captures what it prints. */
-async function maasctl(args: string[], env: NodeJS.ProcessEnv = { MAAS_REGISTRY: registryAddress }) {
+async function maasctl(args: string[], env: NodeJS.ProcessEnv = { MAAS_REGISTRY: registryAddress, MAAS_PKI_DIR: pkiDir }) {
   let stdout = '';
   let stderr = '';
   const code = await runCli(args, { env, stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
@@ -46,7 +50,7 @@ test('register, models and rollout (set, promote, rollback) work against the reg
   const registered = await maasctl(['register', await writePackage(model, '1')]);
   t.is(registered.code, 0, registered.stderr);
   t.regex(registered.stdout, new RegExp(`^registered ${model} version 1 \\(2 files, [\\d.]+ KiB, revision \\d+\\)\\n$`));
-  t.is((await maasctl(['register', await writePackage(model, '2'), '--registry', registryAddress], {})).code, 0);
+  t.is((await maasctl(['register', await writePackage(model, '2'), '--registry', registryAddress], { MAAS_PKI_DIR: pkiDir })).code, 0);
 
   const canary = await maasctl(['rollout', model, '--stable', '1', '--canary', '2', '--weight', '10']);
   t.is(canary.code, 0, canary.stderr);
@@ -88,14 +92,14 @@ test('register, models and rollout (set, promote, rollback) work against the reg
   const rolledBack = await maasctl(['rollout', model, '--rollback']);
   t.regex(rolledBack.stdout, new RegExp(`^${model}: stable 2, no canary`));
 
-  const snapshot = await listModels({ registryAddress });
+  const snapshot = await listModels({ client: adminClient(), registryAddress });
   t.like(snapshot.models.find((entry) => entry.name === model)?.rollout, { stable_version: '2', canary_version: '', canary_weight: 0 });
 });
 
 test('remote errors print the status name and message and exit 1', async (t) => {
   const model = uniqueModel();
   const dir = await writePackage(model, '1');
-  await registerPackage({ registryAddress, packageDir: dir });
+  await registerPackage({ client: adminClient(), registryAddress, packageDir: dir });
 
   const duplicate = await maasctl(['register', dir]);
   t.is(duplicate.code, 1);
@@ -141,7 +145,7 @@ test('a package of many chunks uploads intact', async (t) => {
   const model = uniqueModel();
   const dir = await writePackage(model, '1', { modelBytes: 3 * 1024 * 1024 + 17 });
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  const version = await registerPackage({ registryAddress, packageDir: dir, chunkBytes: 64 * 1024 });
+  const version = await registerPackage({ client: adminClient(), registryAddress, packageDir: dir, chunkBytes: 64 * 1024 });
   const data = await fs.readFile(path.join(dir, 'model.onnx'));
   t.like(version.artifacts.find((artifact) => artifact.path === 'model.onnx'), { sha256: sha256Hex(data), size_bytes: data.length });
 });
@@ -181,8 +185,8 @@ test('the maasctl executable runs commands and sets its exit code', async (t) =>
   const usage = await run(process.execPath, [MAASCTL]).catch((error: { code: number; stderr: string }) => error);
   t.is((usage as { code: number }).code, 2);
   const model = uniqueModel();
-  const { stdout } = await run(process.execPath, [MAASCTL, 'register', await writePackage(model, '1')], { env: { ...process.env, MAAS_REGISTRY: registryAddress } });
+  const { stdout } = await run(process.execPath, [MAASCTL, 'register', await writePackage(model, '1')], { env: { ...process.env, MAAS_REGISTRY: registryAddress, MAAS_PKI_DIR: pkiDir } });
   t.true(stdout.startsWith(`registered ${model} version 1 `), stdout);
-  const failed = await run(process.execPath, [MAASCTL, 'rollout', model, '--stable', '5', '--registry', registryAddress]).catch((error: { code: number; stderr: string }) => error);
+  const failed = await run(process.execPath, [MAASCTL, 'rollout', model, '--stable', '5', '--registry', registryAddress], { env: { ...process.env, MAAS_PKI_DIR: pkiDir } }).catch((error: { code: number; stderr: string }) => error);
   t.like(failed, { code: 1, stderr: `error: NOT_FOUND: model "${model}" has no version "5"\n` });
 });

@@ -4,6 +4,8 @@ import { followRegistry } from '@maas/registry-client';
 import {
   createClient,
   createServiceMetrics,
+  meshClientOptions,
+  serverCredentials,
   packageVersion,
   serviceLifecycle,
   startConfiguredMetricsServer,
@@ -47,10 +49,10 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
   const logger = options.logger;
   const grpcContracts = contracts();
   const clients = {
-    tokenizer: createClient(grpcContracts.maas.v1.Tokenizer, config.tokenizerAddress),
-    inference: createClient(grpcContracts.inference.GRPCInferenceService, config.inferenceAddress),
+    tokenizer: createClient(grpcContracts.maas.v1.Tokenizer, config.tokenizerAddress, meshClientOptions(config.tls)),
+    inference: createClient(grpcContracts.inference.GRPCInferenceService, config.inferenceAddress, meshClientOptions(config.tls)),
   };
-  const registry = createClient(grpcContracts.maas.v1.ModelRegistry, config.registryAddress);
+  const registry = createClient(grpcContracts.maas.v1.ModelRegistry, config.registryAddress, meshClientOptions(config.tls));
 
   const serviceMetrics = createServiceMetrics({ service: 'gateway' });
 
@@ -92,6 +94,8 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
+    // The public edge: TLS, but callers prove who they are with a bearer token, not a client certificate.
+    security: { credentials: serverCredentials(config.tls, { requireClientCertificate: false }) },
     services: [
       {
         name: 'maas.v1.Gateway',

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { contracts } from '@maas/protos';
 import { followRegistry } from '@maas/registry-client';
-import { createClient, createServiceMetrics, packageVersion, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer } from '@maas/shared';
+import { createClient, createServiceMetrics, meshClientOptions, meshServerSecurity, packageVersion, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer } from '@maas/shared';
 import type { RunningService, ServiceLifecycle, StartServiceOptions } from '@maas/shared';
 import type { InferenceConfig } from './config.js';
 import { createInferenceMetrics } from './inference-metrics.js';
@@ -29,7 +29,7 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
   const { logger } = options;
   const serviceMetrics = createServiceMetrics({ service: 'inference' });
   const metrics = createInferenceMetrics(serviceMetrics.registry);
-  const registry = createClient(contracts().maas.v1.ModelRegistry, config.registryAddress);
+  const registry = createClient(contracts().maas.v1.ModelRegistry, config.registryAddress, meshClientOptions(config.tls));
   const models = new ModelManager({ registry, config, logger, metrics });
 
   // ServerReady answers what health says: SERVING from the end of warm-up until stop begins.
@@ -38,6 +38,7 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
+    security: meshServerSecurity(config.tls, logger),
     services: [
       {
         name: 'inference.GRPCInferenceService',

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { contracts } from '@maas/protos';
 import { connectRegistryEventBus } from '@maas/registry-client';
-import { createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type EventBus, type RunningService, type StartServiceOptions } from '@maas/shared';
+import { createServiceMetrics, meshServerSecurity, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type EventBus, type RunningService, type StartServiceOptions } from '@maas/shared';
 import { BlobStore } from './blob-store.js';
 import type { RegistryConfig } from './config.js';
 import { createRegistryEvents } from './registry-events.js';
@@ -56,6 +56,7 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
     const server = await startGrpcServer({
       host: config.grpcHost,
       port: config.grpcPort,
+      security: meshServerSecurity(config.tls, logger),
       services: [{ name: 'maas.v1.ModelRegistry', definition: contracts().maas.v1.ModelRegistry.service, implementation: handlers }],
       logger,
     });

@@ -6,10 +6,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import type * as grpc from '@grpc/grpc-js';
-import { Status, type ModelRegistryClient, type ModelVersion__Output, type SetRolloutRequest } from '@maas/protos';
+import { contracts, Status, type ModelRegistryClient, type ModelVersion__Output, type SetRolloutRequest } from '@maas/protos';
 import { makeTempDir, modelPackage, registerPackage, registerVersionMessages, sha256Hex, uniqueModelName, uploadPackage } from '../../../test/support/model-packages.js';
 import { registryCalls, startTestRegistry } from '../../../test/support/test-registry.js';
 import { eventually } from '../../../test/support/eventually.js';
+import { testPki } from '../../../test/support/test-pki.js';
+import { createClient } from '@maas/shared';
 import { download, nestedFakePackage } from './registry-helpers.js';
 
 const codeOf = (error: unknown) => (error as grpc.ServiceError).code;
@@ -303,4 +305,28 @@ test('with NATS unreachable writes succeed and the metrics count them and the un
   t.is(value('maas_registry_artifact_received_bytes_total'), packageBytes);
   t.true(value('maas_registry_blob_stored_bytes') > packageBytes);
   t.is(value('maas_registry_revision'), 2);
+});
+
+test('mTLS identities: services may read, only the admin may write (RegisterVersion, SetRollout); no certificate, no call', async (t) => {
+  const { client: admin, address, stop } = await startTestRegistry();
+  t.teardown(stop);
+  const pki = await testPki();
+  const name = uniqueModelName();
+  await registerFake(admin, { name, version: '1' });
+  for (const service of ['gateway', 'tokenizer', 'inference'] as const) {
+    const reader = createClient(contracts().maas.v1.ModelRegistry, address, pki.clientOptions(service));
+    t.teardown(() => reader.close());
+    const snapshot = await registryCalls(reader).listModels();
+    t.true(snapshot.models.some((model) => model.name === name), `${service} reads the registry`);
+    const rollout = await t.throwsAsync(registryCalls(reader).setRollout({ model: name, stable_version: '1' }));
+    t.is(codeOf(rollout), Status.PERMISSION_DENIED, `${service} may not SetRollout`);
+    t.is(detailsOf(rollout), `spiffe://maas/${service} may not call /maas.v1.ModelRegistry/SetRollout`);
+    const register = await t.throwsAsync(registerFake(reader, { name, version: '2' }));
+    t.is(codeOf(register), Status.PERMISSION_DENIED, `${service} may not RegisterVersion`);
+  }
+  // Nothing was written by the refused calls.
+  t.deepEqual((await registryCalls(admin).getModel(name)).versions.map((version) => version.version), ['1']);
+  const plaintext = createClient(contracts().maas.v1.ModelRegistry, address);
+  t.teardown(() => plaintext.close());
+  t.is(codeOf(await t.throwsAsync(registryCalls(plaintext).listModels())), Status.UNAVAILABLE);
 });

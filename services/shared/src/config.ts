@@ -1,3 +1,5 @@
+import { tlsConfig, type TlsConfig } from './tls-credentials.js';
+
 /** Thrown by ConfigReader.done(): names every bad variable at once, so one failed start shows all of them. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -122,6 +124,8 @@ export interface ServerConfig {
   shutdownGraceMs: number;
   /** In-flight calls get this long to finish before they are cancelled. */
   shutdownDeadlineMs: number;
+  /** TLS_MODE, TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE, TLS_RELOAD_MS (tls-credentials.ts). */
+  tls: TlsConfig;
 }
 
 /** Reads the server settings; `ports` are the service's defaults (SERVICE_PORTS). */
@@ -134,5 +138,6 @@ export function serverConfig(reader: ConfigReader, ports: { grpc: number; metric
     logLevel: reader.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', doc: 'log level' }),
     shutdownGraceMs: reader.int('SHUTDOWN_GRACE_MS', { default: 2_000, min: 0, doc: 'grace after NOT_SERVING before refusing new calls' }),
     shutdownDeadlineMs: reader.int('SHUTDOWN_DEADLINE_MS', { default: 15_000, min: 0, doc: 'time in-flight calls get to finish at stop' }),
+    tls: tlsConfig(reader),
   };
 }

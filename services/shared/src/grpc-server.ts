@@ -19,6 +19,8 @@ export interface StartGrpcServerOptions {
   logger: Logger;
   /** Largest message accepted; artifacts stream in chunks far below it. */
   maxReceiveMessageBytes?: number;
+  /** TLS credentials and the interceptors that check callers (tls-credentials.ts, peer-identity.ts); default: plaintext, no checks. */
+  security?: { credentials: grpc.ServerCredentials; interceptors?: grpc.ServerInterceptor[] };
 }
 
 export interface RunningGrpcServer {
@@ -45,16 +47,18 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
     'grpc.max_connection_age_ms': 5 * 60_000,
     'grpc.max_connection_age_grace_ms': 30_000,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+    interceptors: options.security?.interceptors ?? [],
   });
   for (const service of options.services) server.addService(service.definition, service.implementation);
 
   const names = ['', ...options.services.map((service) => service.name)];
   const health = new HealthImplementation(Object.fromEntries(names.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
-  new ReflectionService(packageDefinition()).addToServer(server);
+  // Reflection names only what this server serves, not every contract in the package (no internal services on the gateway).
+  new ReflectionService(packageDefinition(), { services: names.slice(1) }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(`${options.host}:${options.port}`, options.security?.credentials ?? grpc.ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
   });

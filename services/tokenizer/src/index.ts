@@ -1,6 +1,6 @@
 import { contracts } from '@maas/protos';
 import { followRegistry } from '@maas/registry-client';
-import { createClient, createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type RunningService, type StartServiceOptions } from '@maas/shared';
+import { createClient, createServiceMetrics, meshClientOptions, meshServerSecurity, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type RunningService, type StartServiceOptions } from '@maas/shared';
 import type { TokenizerConfig } from './config.js';
 import { TokenizerCache, versionsInRollouts } from './tokenizer-cache.js';
 import { createTokenizerHandlers } from './tokenizer-handlers.js';
@@ -25,7 +25,7 @@ export async function startTokenizerService(config: Readonly<TokenizerConfig>, o
   const serviceMetrics = createServiceMetrics({ service: 'tokenizer' });
   const metrics = createTokenizerMetrics(serviceMetrics.registry);
   const protos = contracts();
-  const registry = createClient(protos.maas.v1.ModelRegistry, config.registryAddress);
+  const registry = createClient(protos.maas.v1.ModelRegistry, config.registryAddress, meshClientOptions(config.tls));
   const loaderOptions = {
     registry,
     registryAddress: config.registryAddress,
@@ -44,6 +44,7 @@ export async function startTokenizerService(config: Readonly<TokenizerConfig>, o
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
+    security: meshServerSecurity(config.tls, logger),
     services: [
       {
         name: 'maas.v1.Tokenizer',
