@@ -15,24 +15,34 @@ commands:
   classify <model> <text>... [--routing-key K] [--output json]
                                 classify texts through the gateway; one tab-separated line per text:
                                 label, score, version, the text (JSON-quoted)
+  keys create --owner NAME --scopes S[,S...] [--keys-file F]
+                                add an API key for the gateway and print its token (shown once; only its
+                                sha256 is stored). Scopes: classify:<model>, infer:<model>, classify:*, infer:*, *
+  keys revoke <key-id> [--keys-file F]
+                                revoke a key (the gateway refuses it within a second)
+  keys list [--keys-file F]     list the keys: id, owner, scopes, created, revoked
 
 options:
   --registry host:port          model registry (env MAAS_REGISTRY, default 127.0.0.1:50054)
   --gateway host:port           gateway (env MAAS_GATEWAY, default 127.0.0.1:50051)
   --timeout seconds             deadline of the command (default 60)
   --output text|json            models and classify: columns for people and cut/awk (default), or JSON
+  --keys-file F                 the gateway's API keys file (env MAAS_API_KEYS_FILE, default .maas/pki/api-keys.json)
+
+credentials: maasctl presents the admin certificate and API key npm start made in .maas/pki (env MAAS_PKI_DIR;
+MAAS_API_KEY overrides the key; MAAS_TLS_MODE=plaintext for a mesh started with TLS_MODE=plaintext)
   -h, --help                    show this help
   --                            end of options (for texts starting with '-')
 
 exit codes: 0 ok, 1 error (the registry's or gateway's status, or a local failure), 2 usage`;
 
 /** Options that take a value, and flags that do not. */
-const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'expected-revision', 'routing-key', 'output'] as const;
+const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'expected-revision', 'routing-key', 'output', 'owner', 'scopes', 'keys-file'] as const;
 const FLAG_OPTIONS = ['promote', 'rollback', 'help'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 type FlagOption = (typeof FLAG_OPTIONS)[number];
 
-export const COMMANDS = ['register', 'models', 'rollout', 'classify'] as const;
+export const COMMANDS = ['register', 'models', 'rollout', 'classify', 'keys'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Options each command accepts besides the global ones. */
@@ -41,6 +51,7 @@ const COMMAND_OPTIONS: Record<CommandName, readonly string[]> = {
   models: ['output'],
   rollout: ['stable', 'canary', 'weight', 'expected-revision', 'promote', 'rollback'],
   classify: ['routing-key', 'output'],
+  keys: ['owner', 'scopes', 'keys-file'],
 };
 const GLOBAL_OPTIONS = ['registry', 'gateway', 'timeout', 'help'];
 

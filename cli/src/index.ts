@@ -13,6 +13,6 @@ export {
   type RegistryCallOptions,
   type SetRolloutOptions,
 } from './registry-commands.js';
-export { cliClientOptions, CLI_IDENTITY, localPkiDir } from './cli-credentials.js';
+export { cliClientOptions, CLI_IDENTITY, localApiKeyFile, localPkiDir } from './cli-credentials.js';
 export { runCli, EXIT_ERROR, EXIT_OK, EXIT_USAGE, type CliIo } from './run-cli.js';
 export { freePort, MESH_SERVICES, STANDARD_PORTS, startLocalMesh, type LocalMesh, type LocalMeshOptions, type MeshService } from './local-mesh.js';

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { checkHealth, configReader, ensureLocalPki, freePort, meshClientOptions, SERVICE_NAMES, SERVICE_PORTS, tlsConfig, type ClientOptions, type ServiceName } from '@maas/shared';
-import { CLI_IDENTITY, localPkiDir } from './cli-credentials.js';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { checkHealth, configReader, createApiKey, ensureLocalPki, withBearerToken, freePort, meshClientOptions, SERVICE_NAMES, SERVICE_PORTS, tlsConfig, type ClientOptions, type ServiceName } from '@maas/shared';
+import { CLI_IDENTITY, localApiKeyFile, localPkiDir } from './cli-credentials.js';
 
 export { freePort };
 
@@ -83,7 +84,15 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     const files = pki?.files[identity];
     return files ? { TLS_MODE: 'mtls', TLS_CERT_FILE: files.certFile, TLS_KEY_FILE: files.keyFile, TLS_CA_FILE: files.caFile } : {};
   };
-  const clientOptions: ClientOptions = plaintext ? {} : meshClientOptions(tlsConfig(configReader(tlsEnv(CLI_IDENTITY))));
+  // The gateway's keys file and a local admin key with every scope, made once; maasctl reads the token file.
+  const apiKeysFile = path.join(localPkiDir(options.dataDir), 'api-keys.json');
+  const tokenFile = localApiKeyFile(localPkiDir(options.dataDir));
+  if (!plaintext && !existsSync(tokenFile)) {
+    const { token } = createApiKey(apiKeysFile, { owner: 'local-admin', scopes: ['*'] });
+    mkdirSync(path.dirname(tokenFile), { recursive: true, mode: 0o700 });
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  }
+  const clientOptions: ClientOptions = plaintext ? {} : withBearerToken(meshClientOptions(tlsConfig(configReader(tlsEnv(CLI_IDENTITY)))), readFileSync(tokenFile, 'utf8').trim());
 
   const launch = (service: MeshService) => {
     const child = spawn(process.execPath, ['--require', preload, path.join(options.rootDir, 'services', service, 'dist', 'main.js')], {
@@ -108,6 +117,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
         // No load balancer watches health here, so there is nothing to wait for between NOT_SERVING and stop.
         SHUTDOWN_GRACE_MS: '0',
         ...tlsEnv(service),
+        ...(plaintext ? { AUTH_MODE: 'off' } : { API_KEYS_FILE: apiKeysFile }),
         ...options.env,
       },
     });

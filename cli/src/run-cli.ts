@@ -6,6 +6,7 @@ import { parseCommandLine, parseInteger, parseOutputFormat, parseTimeoutMs, USAG
 import { formatBytes, formatTable } from './output-format.js';
 import { DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setRollout, type RegistryCallOptions } from './registry-commands.js';
 import { cliClientOptions } from './cli-credentials.js';
+import { apiKeysFile, runKeysCommand } from './keys-command.js';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -56,6 +57,11 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
   const timeoutMs = parseTimeoutMs(line.values.timeout, DEFAULT_TIMEOUT_MS);
   const registryAddress = line.values.registry ?? (env.MAAS_REGISTRY?.trim() || DEFAULT_REGISTRY_ADDRESS);
   const gatewayAddress = line.values.gateway ?? (env.MAAS_GATEWAY?.trim() || DEFAULT_GATEWAY_ADDRESS);
+  if (line.command === 'keys') {
+    // Local files only: no credential needed.
+    const [action, ...args] = line.positionals;
+    return runKeysCommand({ action, args, owner: line.values.owner, scopes: line.values.scopes, file: apiKeysFile(line.values['keys-file'], env) });
+  }
   const client = cliClientOptions(env);
   const registry = { registryAddress, timeoutMs, client };
   const output = parseOutputFormat(line.values.output);

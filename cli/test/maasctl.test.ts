@@ -190,3 +190,22 @@ test('the maasctl executable runs commands and sets its exit code', async (t) =>
   const failed = await run(process.execPath, [MAASCTL, 'rollout', model, '--stable', '5', '--registry', registryAddress], { env: { ...process.env, MAAS_PKI_DIR: pkiDir } }).catch((error: { code: number; stderr: string }) => error);
   t.like(failed, { code: 1, stderr: `error: NOT_FOUND: model "${model}" has no version "5"\n` });
 });
+
+test('keys create prints a token once and stores only its hash; list shows it; revoke marks it', async (t) => {
+  const dir = await fs.mkdtemp(path.join(pkiDir, 'keys-'));
+  const file = path.join(dir, 'api-keys.json');
+  const created = await maasctl(['keys', 'create', '--owner', 'team-a', '--scopes', 'classify:sentiment,infer:*', '--keys-file', file]);
+  t.is(created.code, 0, created.stderr);
+  const token = created.stdout.trim().split('\n').at(-1)!;
+  const id = /^created key (\S+) for team-a \(classify:sentiment, infer:\*\)/.exec(created.stdout)![1]!;
+  t.regex(token, new RegExp(`^maas_${id}_[A-Za-z0-9_-]{32,}$`));
+  const stored = await fs.readFile(file, 'utf8');
+  t.false(stored.includes(token.split('_').at(-1)!), 'the secret is not stored');
+  t.regex(stored, /"sha256": "[0-9a-f]{64}"/);
+  const listed = await maasctl(['keys', 'list', '--keys-file', file]);
+  t.regex(listed.stdout, new RegExp(`${id}\\s+team-a\\s+classify:sentiment,infer:\\*\\s+\\S+\\s+-`));
+  t.is((await maasctl(['keys', 'revoke', id, '--keys-file', file])).stdout, `revoked key ${id}\n`);
+  t.regex((await maasctl(['keys', 'list', '--keys-file', file])).stdout, new RegExp(`${id}.*\\d{4}-\\d\\d-\\d\\dT\\S+Z\\n$`));
+  t.is((await maasctl(['keys', 'create', '--owner', 'x', '--scopes', 'write:all', '--keys-file', file])).code, 2);
+  t.is((await maasctl(['keys', 'revoke', 'nope', '--keys-file', file])).code, 1);
+});

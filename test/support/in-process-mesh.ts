@@ -32,8 +32,8 @@ export interface InProcessMesh {
   services: { registry: RunningRegistryService; tokenizer: RunningService; inference: RunningInferenceService; gateway: RunningGatewayService };
   /** Each service's bound /metrics port; -1 unless the env asked for METRICS_PORT (0 picks a free one each). */
   metricsPorts: Record<InProcessService, number>;
-  /** createClient options presenting `identity`'s certificate from the test CA (the admin may call every service). */
-  clientOptions(identity?: TestIdentity): ClientOptions;
+  /** createClient options presenting `identity`'s certificate from the test CA (the admin may call every service) and the test API key (or `token`). */
+  clientOptions(identity?: TestIdentity, token?: string): ClientOptions;
   /** The temp folder holding the registry's data and the model cache (removed at stop). */
   dataDir: string;
   /** Stops the gateway, then tokenizer and inference, then the registry; removes the data folder. */
@@ -76,7 +76,7 @@ export async function startInProcessMesh(options: InProcessMeshOptions = {}): Pr
     await gateway.ready;
     addresses.gateway = `127.0.0.1:${gateway.port}`;
     const metricsPorts = { registry: registry.metricsPort, tokenizer: tokenizer.metricsPort, inference: inference.metricsPort, gateway: gateway.metricsPort };
-    return { addresses, metricsPorts, services: { registry, tokenizer, inference, gateway }, clientOptions: (as = 'admin') => pki.clientOptions(as), dataDir, stop };
+    return { addresses, metricsPorts, services: { registry, tokenizer, inference, gateway }, clientOptions: (as = 'admin', token) => pki.clientOptions(as, token), dataDir, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -20,6 +20,7 @@ import { createBatchExecutor, createClassifyHandler, type ClassifyMeta } from '.
 import { Coalescer } from './coalescer.js';
 import type { GatewayConfig } from './config.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
+import { startEdgeGuard } from './edge-setup.js';
 import { createOipProxy } from './oip-proxy.js';
 import type { LabelScore } from './postprocess.js';
 import { ReadinessTracker } from './readiness.js';
@@ -90,12 +91,14 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
   queueDepths = () => coalescer.queueDepths();
 
   const handlerContext = { logger, metrics: serviceMetrics };
+  const edge = startEdgeGuard({ config, registry: serviceMetrics.registry, logger: logger.child({ component: 'edge' }) });
   const server = await startGrpcServer({
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
     // The public edge: TLS, but callers prove who they are with a bearer token, not a client certificate.
-    security: { credentials: serverCredentials(config.tls, { requireClientCertificate: false }) },
+    security: { credentials: serverCredentials(config.tls, { requireClientCertificate: false }), interceptors: [edge.interceptor] },
+    maxReceiveMessageBytes: config.maxReceiveMessageBytes,
     services: [
       {
         name: 'maas.v1.Gateway',
@@ -153,7 +156,7 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
     logger, server, metricsServer, shutdown: config,
     warmUp: watch.ready,
     onServing: () => logger.info({ port: server.port, revision: routing.revision }, 'gateway serving'),
-    watches: [watch, readiness],
+    watches: [watch, readiness, edge],
     work: [() => coalescer.close(unavailable('the gateway is stopping'))],
     eventBuses: [watch.bus],
     clients: [clients.tokenizer, clients.inference, registry],

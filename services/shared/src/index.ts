@@ -1,5 +1,6 @@
 // Runtime plumbing shared by every service: no domain logic lives here (the registry's client side is in
 // @maas/registry-client).
+export * from './api-key-file.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './events.js';

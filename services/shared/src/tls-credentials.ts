@@ -191,3 +191,17 @@ export function meshServerSecurity(tls: TlsConfig, logger: Logger): { credential
     interceptors: [methodPolicyInterceptor({ policy: MESH_METHOD_POLICY, logger, enforce: tls.mode === 'mtls' })],
   };
 }
+
+/**
+ * `options` with a bearer token sent on every call (the gateway's `authorization` metadata). Needs TLS
+ * credentials: grpc-js sends call credentials only over a secure channel, as a token must never travel in clear.
+ */
+export function withBearerToken<T extends { credentials?: grpc.ChannelCredentials }>(options: T, token: string): T {
+  if (!options.credentials) throw new Error('a bearer token needs TLS credentials');
+  const bearer = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${token}`);
+    callback(null, metadata);
+  });
+  return { ...options, credentials: grpc.credentials.combineChannelCredentials(options.credentials, bearer) };
+}
