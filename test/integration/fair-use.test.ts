@@ -74,7 +74,7 @@ test('one noisy caller cannot starve another: limits per caller, RESOURCE_EXHAUS
   t.log(`noisy: ${noisyTally.ok} ok, ${noisyTally.limited} RESOURCE_EXHAUSTED, ${noisyTally.other} other; quiet: ${quietTally.ok} ok, ${quietTally.failed.length} failed`);
 
   t.deepEqual(quietTally.failed, [], 'the quiet caller never failed');
-  t.true(quietTally.ok >= 5, `the quiet caller kept being served (${quietTally.ok} calls)`);
+  t.true(quietTally.ok >= 3, `the quiet caller kept being served (${quietTally.ok} calls)`);
   t.is(noisyTally.other, 0);
   t.true(noisyTally.limited > 0, 'the noisy caller was limited');
   // Its admitted calls stay within burst + rate × time (plus one second of slack for a slow machine).

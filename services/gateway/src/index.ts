@@ -6,6 +6,7 @@ import {
   createServiceMetrics,
   meshClientOptions,
   serverCredentials,
+  healthPortInterceptors,
   packageVersion,
   serviceLifecycle,
   startConfiguredMetricsServer,
@@ -97,7 +98,7 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
     port: config.grpcPort,
     logger,
     // The public edge: TLS, but callers prove who they are with a bearer token, not a client certificate.
-    security: { credentials: serverCredentials(config.tls, { requireClientCertificate: false }), interceptors: [edge.interceptor] },
+    security: { credentials: serverCredentials(config.tls, { requireClientCertificate: false }), interceptors: [...healthPortInterceptors(config.healthPort), edge.interceptor], plaintextHealthPort: config.healthPort },
     maxReceiveMessageBytes: config.maxReceiveMessageBytes,
     services: [
       {

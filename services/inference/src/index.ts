@@ -38,7 +38,7 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
-    security: meshServerSecurity(config.tls, logger),
+    security: meshServerSecurity({ tls: config.tls, healthPort: config.healthPort, logger }),
     services: [
       {
         name: 'inference.GRPCInferenceService',

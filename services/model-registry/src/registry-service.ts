@@ -56,7 +56,7 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
     const server = await startGrpcServer({
       host: config.grpcHost,
       port: config.grpcPort,
-      security: meshServerSecurity(config.tls, logger),
+      security: meshServerSecurity({ tls: config.tls, healthPort: config.healthPort, logger }),
       services: [{ name: 'maas.v1.ModelRegistry', definition: contracts().maas.v1.ModelRegistry.service, implementation: handlers }],
       logger,
     });

@@ -20,7 +20,7 @@ export interface StartGrpcServerOptions {
   /** Largest message accepted; artifacts stream in chunks far below it. */
   maxReceiveMessageBytes?: number;
   /** TLS credentials and the interceptors that check callers (tls-credentials.ts, peer-identity.ts); default: plaintext, no checks. */
-  security?: { credentials: grpc.ServerCredentials; interceptors?: grpc.ServerInterceptor[] };
+  security?: { credentials: grpc.ServerCredentials; interceptors?: grpc.ServerInterceptor[]; plaintextHealthPort?: number };
 }
 
 export interface RunningGrpcServer {
@@ -62,6 +62,11 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
       error ? reject(error) : resolve(bound),
     );
   });
+  const healthPort = options.security?.plaintextHealthPort ?? -1;
+  if (healthPort >= 0) {
+    // For kubelet's gRPC probes, which cannot do TLS: the interceptors let only grpc.health.v1 through here.
+    await new Promise<number>((resolve, reject) => server.bindAsync(`${options.host}:${healthPort}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  }
   options.logger.info({ port, services: names.slice(1) }, 'gRPC server listening');
 
   const setServing = (serving: boolean) => {

@@ -13,6 +13,7 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './local-pki.js';
 export * from './package-version.js';
+export * from './redact.js';
 export * from './peer-identity.js';
 export * from './service-lifecycle.js';
 export * from './service-main.js';

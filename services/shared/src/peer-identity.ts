@@ -34,13 +34,17 @@ export function peerIdentity(authContext: ReturnType<grpc.ServerInterceptingCall
 
 /**
  * Which identities may call what: keys are a full method path (`/maas.v1.Tokenizer/Encode`) or a service with
- * `/*` (`/inference.GRPCInferenceService/*`); values are identities, or '*' for any verified peer. A method
+ * `/*` (`/inference.GRPCInferenceService/*`); values are identities, '*' for any verified peer, or ANYONE
+ * for callers without a certificate too. A method
  * no key names is allowed to `defaultIdentities` only.
  */
 export interface MethodPolicy {
   rules: Readonly<Record<string, readonly string[]>>;
   defaultIdentities: readonly string[];
 }
+
+/** In a policy: callers without any certificate too (grpc.health.v1 on the plaintext probe port). */
+export const ANYONE = 'anyone';
 
 const ADMIN = serviceIdentity('admin');
 const GATEWAY = serviceIdentity('gateway');
@@ -54,7 +58,7 @@ const REGISTRY_READERS = [GATEWAY, serviceIdentity('tokenizer'), serviceIdentity
  */
 export const MESH_METHOD_POLICY: MethodPolicy = {
   rules: {
-    '/grpc.health.v1.Health/*': ['*'],
+    '/grpc.health.v1.Health/*': [ANYONE],
     '/grpc.reflection.v1.ServerReflection/*': ['*'],
     '/grpc.reflection.v1alpha.ServerReflection/*': ['*'],
     '/maas.v1.Tokenizer/*': [GATEWAY, ADMIN],
@@ -96,6 +100,8 @@ export function methodPolicyInterceptor(options: { policy: MethodPolicy; logger:
             if (!options.enforce) return forward(metadata);
             const identity = peerIdentity(call.getAuthContext());
             const allowed = allowedIdentities(options.policy, method.path);
+            // Health is for anyone, certificate or not (the plaintext probe port, HEALTH_PORT).
+            if (allowed.includes(ANYONE)) return forward(metadata);
             if (!identity) {
               call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: `${method.path} needs a client certificate from the mesh CA` });
               return;
@@ -117,4 +123,19 @@ export function methodPolicyInterceptor(options: { policy: MethodPolicy; logger:
 export function callerIdentity(call: { metadata: grpc.Metadata }): string {
   const value = call.metadata.get(PEER_IDENTITY_METADATA)[0];
   return typeof value === 'string' ? value : '';
+}
+
+/** On the plaintext probe port (HEALTH_PORT) only grpc.health.v1 may be called, whatever the TLS mode. */
+export function healthOnlyOnPort(port: number): grpc.ServerInterceptor {
+  return (method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, forward) {
+            if (method.path.startsWith('/grpc.health.v1.Health/') || call.getConnectionInfo().localPort !== port) return forward(metadata);
+            call.sendStatus({ code: grpc.status.PERMISSION_DENIED, details: `this port serves health checks only; call ${method.path} on the service port` });
+          },
+        });
+      },
+    });
 }

@@ -10,7 +10,7 @@ import { checkServerIdentity, createSecureContext, type PeerCertificate } from '
 import * as grpc from '@grpc/grpc-js';
 import type { ConfigReader } from './config.js';
 import type { Logger } from './logger.js';
-import { IDENTITY_PREFIX, MESH_METHOD_POLICY, methodPolicyInterceptor, uriSans } from './peer-identity.js';
+import { healthOnlyOnPort, IDENTITY_PREFIX, MESH_METHOD_POLICY, methodPolicyInterceptor, uriSans } from './peer-identity.js';
 
 /** TLS_MODE and the files: how a service serves and calls. */
 export interface TlsConfig {
@@ -185,11 +185,18 @@ export function meshClientOptions(tls: TlsConfig): { credentials: grpc.ChannelCr
  * startGrpcServer's `security` for an internal service: mTLS with a client certificate required and the mesh's
  * method policy (peer-identity.ts); in plaintext mode neither, only the identity header dropped.
  */
-export function meshServerSecurity(tls: TlsConfig, logger: Logger): { credentials: grpc.ServerCredentials; interceptors: grpc.ServerInterceptor[] } {
+export function meshServerSecurity(options: { tls: TlsConfig; healthPort: number; logger: Logger }): { credentials: grpc.ServerCredentials; interceptors: grpc.ServerInterceptor[]; plaintextHealthPort: number } {
+  const { tls, healthPort, logger } = options;
   return {
     credentials: serverCredentials(tls, { requireClientCertificate: true }),
-    interceptors: [methodPolicyInterceptor({ policy: MESH_METHOD_POLICY, logger, enforce: tls.mode === 'mtls' })],
+    interceptors: [...healthPortInterceptors(healthPort), methodPolicyInterceptor({ policy: MESH_METHOD_POLICY, logger, enforce: tls.mode === 'mtls' })],
+    plaintextHealthPort: healthPort,
   };
+}
+
+/** The guard of the plaintext probe port, when there is one. */
+export function healthPortInterceptors(healthPort: number): grpc.ServerInterceptor[] {
+  return healthPort > 0 ? [healthOnlyOnPort(healthPort)] : [];
 }
 
 /**

@@ -7,26 +7,26 @@ import test from 'ava';
 import { eventually } from '../../../test/support/eventually.js';
 import { testPki } from '../../../test/support/test-pki.js';
 import { configReader } from '../src/config.js';
-import { createClient, unaryCall } from '../src/grpc-client.js';
+import { checkHealth, createClient, unaryCall } from '../src/grpc-client.js';
+import { freePort } from '../src/free-port.js';
 import { startGrpcServer, type RunningGrpcServer } from '../src/grpc-server.js';
 import { unary } from '../src/handlers.js';
 import { createCertificateAuthority, identityFiles, issueCertificate, writeIdentityFiles } from '../src/local-pki.js';
 import { createLogger } from '../src/logger.js';
 import { createServiceMetrics } from '../src/metrics.js';
-import { MESH_METHOD_POLICY, methodPolicyInterceptor } from '../src/peer-identity.js';
-import { channelCredentials, MESH_SERVER_NAME, meshClientOptions, serverCredentials, tlsConfig, type TlsConfig } from '../src/tls-credentials.js';
+import { channelCredentials, MESH_SERVER_NAME, meshClientOptions, meshServerSecurity, tlsConfig, type TlsConfig } from '../src/tls-credentials.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const tlsOf = (env: Record<string, string>): TlsConfig => tlsConfig(configReader({ TLS_RELOAD_MS: '50', ...env }));
 
 /** A Tokenizer server (trivial Encode: the transport is under test) with the mesh's method policy. */
-async function startTokenizerServer(tls: TlsConfig): Promise<RunningGrpcServer> {
+async function startTokenizerServer(tls: TlsConfig, healthPort = -1): Promise<RunningGrpcServer> {
   const ctx = { logger, metrics: createServiceMetrics({ service: 'test' }) };
   return startGrpcServer({
     host: '127.0.0.1',
     port: 0,
     logger,
-    security: { credentials: serverCredentials(tls, { requireClientCertificate: true }), interceptors: [methodPolicyInterceptor({ policy: MESH_METHOD_POLICY, logger, enforce: true })] },
+    security: meshServerSecurity({ tls, healthPort, logger }),
     services: [{ name: 'maas.v1.Tokenizer', definition: contracts().maas.v1.Tokenizer.service, implementation: { Encode: unary<EncodeRequest, object>('Encode', async () => ({ sequences: [] }), ctx) } }],
   });
 }
@@ -106,4 +106,17 @@ test('certificate rotation: new files are picked up without a restart and no cal
   await traffic;
   t.true(calls > 0);
   t.is(failures, 0);
+});
+
+test('HEALTH_PORT: plaintext health checks for probes, and nothing else on that port', async (t) => {
+  const pki = await testPki();
+  const healthPort = await freePort();
+  const server = await startTokenizerServer(tlsOf(pki.env('tokenizer')), healthPort);
+  t.teardown(() => server.stop({ graceMs: 0, deadlineMs: 1_000 }));
+  server.setServing(true);
+  t.is(await checkHealth(`127.0.0.1:${healthPort}`), 'SERVING');
+  await t.throwsAsync(encode(healthPort, grpc.credentials.createInsecure()), { code: grpc.status.PERMISSION_DENIED, message: /serves health checks only/ } as never);
+  // The service port still wants its client certificate.
+  await t.throwsAsync(checkHealth(`127.0.0.1:${server.port}`));
+  await t.notThrowsAsync(encode(server.port, pki.credentials('gateway')));
 });

@@ -44,7 +44,7 @@ export async function startTokenizerService(config: Readonly<TokenizerConfig>, o
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
-    security: meshServerSecurity(config.tls, logger),
+    security: meshServerSecurity({ tls: config.tls, healthPort: config.healthPort, logger }),
     services: [
       {
         name: 'maas.v1.Tokenizer',
