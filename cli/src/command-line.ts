@@ -15,6 +15,8 @@ commands:
   classify <model> <text>... [--routing-key K] [--output json]
                                 classify texts through the gateway; one tab-separated line per text:
                                 label, score, version, the text (JSON-quoted)
+  audit [model] [--limit N] [--output json]
+                                the registry's audit log, newest first: when, who, what, model, revisions
   keys create --owner NAME --scopes S[,S...] [--keys-file F]
                                 add an API key for the gateway and print its token (shown once; only its
                                 sha256 is stored). Scopes: classify:<model>, infer:<model>, classify:*, infer:*, *
@@ -37,12 +39,12 @@ MAAS_API_KEY overrides the key; MAAS_TLS_MODE=plaintext for a mesh started with 
 exit codes: 0 ok, 1 error (the registry's or gateway's status, or a local failure), 2 usage`;
 
 /** Options that take a value, and flags that do not. */
-const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'expected-revision', 'routing-key', 'output', 'owner', 'scopes', 'keys-file'] as const;
+const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'expected-revision', 'routing-key', 'output', 'owner', 'scopes', 'keys-file', 'limit'] as const;
 const FLAG_OPTIONS = ['promote', 'rollback', 'help'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 type FlagOption = (typeof FLAG_OPTIONS)[number];
 
-export const COMMANDS = ['register', 'models', 'rollout', 'classify', 'keys'] as const;
+export const COMMANDS = ['register', 'models', 'rollout', 'classify', 'keys', 'audit'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Options each command accepts besides the global ones. */
@@ -52,6 +54,7 @@ const COMMAND_OPTIONS: Record<CommandName, readonly string[]> = {
   rollout: ['stable', 'canary', 'weight', 'expected-revision', 'promote', 'rollback'],
   classify: ['routing-key', 'output'],
   keys: ['owner', 'scopes', 'keys-file'],
+  audit: ['limit', 'output'],
 };
 const GLOBAL_OPTIONS = ['registry', 'gateway', 'timeout', 'help'];
 

@@ -8,6 +8,7 @@ import {
   contracts,
   Status,
   type GetModelRequest,
+  type ListAuditEventsResponse__Output,
   type ListModelsResponse__Output,
   type Model__Output,
   type ModelManifest,
@@ -44,6 +45,13 @@ async function withRegistry<T>(options: RegistryCallOptions, use: (client: Model
   } finally {
     client.close();
   }
+}
+
+/** The registry's audit log (ListAuditEvents), newest first. */
+export function listAuditEvents(options: RegistryCallOptions & { model?: string; limit?: number }): Promise<ListAuditEventsResponse__Output> {
+  return withRegistry(options, (client, deadline) =>
+    unaryCall((r, md, o, cb) => client.ListAuditEvents(r, md, o, cb), { model: options.model ?? '', limit: options.limit ?? 0 }, { deadline }),
+  );
 }
 
 /**

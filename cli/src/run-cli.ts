@@ -4,7 +4,7 @@ import { classify, DEFAULT_GATEWAY_ADDRESS, formatPredictions, predictionsAsJson
 import { describeError, UsageError } from './cli-errors.js';
 import { parseCommandLine, parseInteger, parseOutputFormat, parseTimeoutMs, USAGE, type CommandLine } from './command-line.js';
 import { formatBytes, formatTable } from './output-format.js';
-import { DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setRollout, type RegistryCallOptions } from './registry-commands.js';
+import { DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listAuditEvents, listModels, promoteCanary, registerPackage, rollbackCanary, setRollout, type RegistryCallOptions } from './registry-commands.js';
 import { cliClientOptions } from './cli-credentials.js';
 import { apiKeysFile, runKeysCommand } from './keys-command.js';
 
@@ -91,6 +91,14 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
     case 'rollout': {
       expectPositionals(line, ['model']);
       return describeRollout(await runRollout(line, registry));
+    }
+    case 'audit': {
+      if (line.positionals.length > 1) throw new UsageError('audit takes at most one model');
+      const limit = line.values.limit === undefined ? undefined : parseInteger('limit', line.values.limit, { min: 1, max: 1000 });
+      const { events } = await listAuditEvents({ ...registry, model: line.positionals[0], limit });
+      if (output === 'json') return JSON.stringify(events, null, 2);
+      if (events.length === 0) return 'no audit events';
+      return formatTable(['TIME', 'ACTOR', 'ACTION', 'MODEL', 'REVISION', 'DETAILS'], events.map((event) => [event.occurred_at, event.actor, event.action, event.model, `${event.from_revision}->${event.to_revision}`, event.details_json]));
     }
     case 'classify': {
       expectPositionals(line, ['model', 'text'], { variadic: true });

@@ -209,3 +209,16 @@ test('keys create prints a token once and stores only its hash; list shows it; r
   t.is((await maasctl(['keys', 'create', '--owner', 'x', '--scopes', 'write:all', '--keys-file', file])).code, 2);
   t.is((await maasctl(['keys', 'revoke', 'nope', '--keys-file', file])).code, 1);
 });
+
+test('audit lists a model\'s writes, newest first, with who did them', async (t) => {
+  const model = uniqueModel();
+  t.is((await maasctl(['register', await writePackage(model, '1')])).code, 0);
+  t.is((await maasctl(['rollout', model, '--stable', '1'])).code, 0);
+  const audit = await maasctl(['audit', model]);
+  t.is(audit.code, 0, audit.stderr);
+  const [header, ...rows] = audit.stdout.trimEnd().split('\n');
+  t.deepEqual(header!.split(/\s+/), ['TIME', 'ACTOR', 'ACTION', 'MODEL', 'REVISION', 'DETAILS']);
+  t.deepEqual(rows.map((row) => row.split(/\s+/).slice(1, 4).join(' ')), [`spiffe://maas/admin SetRollout ${model}`, `spiffe://maas/admin RegisterVersion ${model}`]);
+  const json = JSON.parse((await maasctl(['audit', model, '--limit', '1', '--output', 'json'])).stdout) as Array<{ action: string }>;
+  t.deepEqual(json.map((event) => event.action), ['SetRollout']);
+});

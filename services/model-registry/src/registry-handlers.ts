@@ -26,7 +26,7 @@ export interface RegistryHandlerDeps {
 /** A registration without a deadline still cannot hold a staging area forever. */
 const NO_DEADLINE_FALLBACK_MS = 24 * 3600 * 1000;
 
-export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistryHandlers {
+export function createRegistryHandlers(deps: RegistryHandlerDeps): Omit<ModelRegistryHandlers, 'ListAuditEvents'> {
   const { store, ctx } = deps;
   const rfc3339Now = () => new Date().toISOString();
 

@@ -10,6 +10,7 @@ import { createRegistryHandlers } from './registry-handlers.js';
 import { createRegistryMetrics } from './registry-metrics.js';
 import { RegistryStore } from './registry-store.js';
 import { createVersionCommitter, removeUnreferencedBlobs } from './version-committer.js';
+import { AuditLog, auditedHandlers } from './audit-log.js';
 
 /** Name of the SQLite database file inside the data folder. */
 export const DATABASE_FILE = 'registry.db';
@@ -42,7 +43,9 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
     const serviceMetrics = createServiceMetrics({ service: 'model-registry' });
     const metrics = createRegistryMetrics({ registry: serviceMetrics.registry, store });
     const eventBus = options.eventBus ?? connectRegistryEventBus({ url: config.natsUrl, name: 'model-registry', logger });
-    const handlers = createRegistryHandlers({
+    const audit = new AuditLog(path.join(config.dataDir, DATABASE_FILE));
+    const handlerContext = { logger, metrics: serviceMetrics };
+    const handlers = auditedHandlers(createRegistryHandlers({
       store,
       blobs,
       committer: createVersionCommitter({ store, blobs, logger }),
@@ -50,8 +53,8 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
       metrics,
       limits: { maxFileBytes: config.maxFileBytes, maxPackageBytes: config.maxPackageBytes },
       downloadChunkBytes: config.downloadChunkBytes,
-      ctx: { logger, metrics: serviceMetrics },
-    });
+      ctx: handlerContext,
+    }), { audit, revision: () => store.revision, bus: eventBus, ctx: handlerContext });
 
     const server = await startGrpcServer({
       host: config.grpcHost,
@@ -68,7 +71,7 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
       warmUp: Promise.resolve(),
       onServing: () => logger.info({ port: server.port, metricsPort: metricsServer?.port ?? -1 }, 'model registry serving'),
       eventBuses: options.eventBus ? [] : [eventBus],
-      storage: [() => store.close()],
+      storage: [() => audit.close(), () => store.close()],
     });
     // SERVING before start resolves, as before: the registry is ready the moment it listens.
     await lifecycle.ready;

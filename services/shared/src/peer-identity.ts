@@ -67,7 +67,7 @@ export const MESH_METHOD_POLICY: MethodPolicy = {
     '/maas.v1.ModelRegistry/GetModel': REGISTRY_READERS,
     '/maas.v1.ModelRegistry/GetVersion': REGISTRY_READERS,
     '/maas.v1.ModelRegistry/DownloadArtifact': REGISTRY_READERS,
-    '/maas.v1.ModelRegistry/ListAudit': [ADMIN],
+    '/maas.v1.ModelRegistry/ListAuditEvents': [ADMIN],
   },
   defaultIdentities: [ADMIN],
 };
