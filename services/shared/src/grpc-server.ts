@@ -3,6 +3,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { packageDefinition } from '@maas/protos';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from './logger.js';
+import { tolerantDefinition, undecodableRequestInterceptor } from './undecodable-requests.js';
 
 /** One service to serve: its fully qualified name (as health checks ask for it), definition and handlers. */
 export interface GrpcServiceBinding {
@@ -47,9 +48,9 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
     'grpc.max_connection_age_ms': 5 * 60_000,
     'grpc.max_connection_age_grace_ms': 30_000,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
-    interceptors: options.security?.interceptors ?? [],
+    interceptors: [undecodableRequestInterceptor(), ...(options.security?.interceptors ?? [])],
   });
-  for (const service of options.services) server.addService(service.definition, service.implementation);
+  for (const service of options.services) server.addService(tolerantDefinition(service.definition), service.implementation);
 
   const names = ['', ...options.services.map((service) => service.name)];
   const health = new HealthImplementation(Object.fromEntries(names.map((name) => [name, 'NOT_SERVING' as const])));

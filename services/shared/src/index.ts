@@ -21,3 +21,4 @@ export * from './service-ports.js';
 export * from './shutdown.js';
 export * from './telemetry.js';
 export * from './tls-credentials.js';
+export * from './undecodable-requests.js';
