@@ -4,7 +4,9 @@ import { classify, DEFAULT_GATEWAY_ADDRESS, formatPredictions, predictionsAsJson
 import { describeError, UsageError } from './cli-errors.js';
 import { parseCommandLine, parseInteger, parseOutputFormat, parseTimeoutMs, USAGE, type CommandLine } from './command-line.js';
 import { formatBytes, formatTable } from './output-format.js';
-import { checkStorage, DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setAlias, setRollout } from './registry-commands.js';
+import { checkStorage, DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listAuditEvents, listModels, promoteCanary, registerPackage, rollbackCanary, setAlias, setRollout, type RegistryCallOptions } from './registry-commands.js';
+import { cliClientOptions } from './cli-credentials.js';
+import { apiKeysFile, runKeysCommand } from './keys-command.js';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -57,7 +59,13 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
   const timeoutMs = parseTimeoutMs(line.values.timeout, DEFAULT_TIMEOUT_MS);
   const registryAddress = line.values.registry ?? (env.MAAS_REGISTRY?.trim() || DEFAULT_REGISTRY_ADDRESS);
   const gatewayAddress = line.values.gateway ?? (env.MAAS_GATEWAY?.trim() || DEFAULT_GATEWAY_ADDRESS);
-  const registry = { registryAddress, timeoutMs };
+  if (line.command === 'keys') {
+    // Local files only: no credential needed.
+    const [action, ...args] = line.positionals;
+    return runKeysCommand({ action, args, owner: line.values.owner, scopes: line.values.scopes, file: apiKeysFile(line.values['keys-file'], env) });
+  }
+  const client = cliClientOptions(env);
+  const registry = { registryAddress, timeoutMs, client };
   const output = parseOutputFormat(line.values.output);
 
   switch (line.command) {
@@ -102,11 +110,19 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
       expectPositionals(line, ['model']);
       return describeRollout(await runRollout(line, registry));
     }
+    case 'audit': {
+      if (line.positionals.length > 1) throw new UsageError('audit takes at most one model');
+      const limit = line.values.limit === undefined ? undefined : parseInteger('limit', line.values.limit, { min: 1, max: 1000 });
+      const { events } = await listAuditEvents({ ...registry, model: line.positionals[0], limit });
+      if (output === 'json') return JSON.stringify(events, null, 2);
+      if (events.length === 0) return 'no audit events';
+      return formatTable(['TIME', 'ACTOR', 'ACTION', 'MODEL', 'REVISION', 'DETAILS'], events.map((event) => [event.occurred_at, event.actor, event.action, event.model, `${event.from_revision}->${event.to_revision}`, event.details_json]));
+    }
     case 'classify': {
       expectPositionals(line, ['model', 'text'], { variadic: true });
       const [model, ...texts] = line.positionals as [string, ...string[]];
       if (line.values['routing-key'] !== undefined && line.values.pin !== undefined) throw new UsageError('--routing-key and --pin exclude each other (a pin bypasses the rollout)');
-      const response = await classify({ gatewayAddress, model, texts, routingKey: line.values['routing-key'], version: line.values.pin, timeoutMs });
+      const response = await classify({ gatewayAddress, model, texts, routingKey: line.values['routing-key'], version: line.values.pin, timeoutMs, client });
       return output === 'json' ? predictionsAsJson(model, texts, response) : formatPredictions(texts, response);
     }
     case 'fsck': {
@@ -119,7 +135,7 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
   }
 }
 
-function runRollout(line: CommandLine, registry: { registryAddress: string; timeoutMs: number }): Promise<Rollout__Output> {
+function runRollout(line: CommandLine, registry: RegistryCallOptions): Promise<Rollout__Output> {
   const model = line.positionals[0]!;
   const { stable, canary, weight, mirror } = line.values;
   const shorthand = line.flags.has('promote') ? 'promote' : line.flags.has('rollback') ? 'rollback' : undefined;
