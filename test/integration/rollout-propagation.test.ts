@@ -50,11 +50,11 @@ test.serial('with NATS, rollout changes propagate by events long before any resy
   t.log(`stable 1 served after ${first} ms, stable 2 after ${second} ms`);
 
   // Alias changes are events too: a pin on the alias follows each move (and the alias alone keeps 1 served).
-  const pinned = async () => (await classify({ gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['alias check'], version: 'production', timeoutMs: 5_000 })).predictions[0]!.model_version;
+  const pinned = async () => (await classify({ client: mesh.clientOptions(), gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['alias check'], version: 'production', timeoutMs: 5_000 })).predictions[0]!.model_version;
   const answersWith = (version: string) => eventually(`production answering with ${version}`, async () => (await pinned().catch(() => '')) === version, { timeoutMs: 20_000, intervalMs: 100 });
-  await setAlias({ registryAddress: mesh.addresses.registry, model: 'sentiment', alias: 'production', version: '1' });
+  await setAlias({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', alias: 'production', version: '1' });
   t.true(await answersWith('1'));
-  await setAlias({ registryAddress: mesh.addresses.registry, model: 'sentiment', alias: 'production', version: '2' });
+  await setAlias({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', alias: 'production', version: '2' });
   t.true(await answersWith('2'));
   t.is(await answeringVersion(mesh), '2');
 });
