@@ -48,12 +48,15 @@ export const ANYONE = 'anyone';
 
 const ADMIN = serviceIdentity('admin');
 const GATEWAY = serviceIdentity('gateway');
-const REGISTRY_READERS = [GATEWAY, serviceIdentity('tokenizer'), serviceIdentity('inference'), ADMIN];
+/** The rollout controller (issue 8) moves rollouts and aliases as the analysis decides; it registers nothing. */
+const ROLLOUT_CONTROLLER = serviceIdentity('rollout-controller');
+const REGISTRY_READERS = [GATEWAY, serviceIdentity('tokenizer'), serviceIdentity('inference'), ROLLOUT_CONTROLLER, ADMIN];
 
 /**
  * The mesh's table. Health and reflection are open to any peer with a mesh certificate. The gateway calls the
- * tokenizer and inference; every service reads the registry; writes — RegisterVersion, SetRollout and any
- * method added later that this table does not name — are the admin's alone (deny by default). The admin may
+ * tokenizer and inference; every service reads the registry; writes — RegisterVersion, SetRollout, SetAlias,
+ * CheckStorage and any method added later that this table does not name — are the admin's alone (deny by
+ * default), except that the rollout controller may set rollouts and aliases (its whole job). The admin may
  * also call the internal services directly, as an operator debugging them would.
  */
 export const MESH_METHOD_POLICY: MethodPolicy = {
@@ -67,10 +70,11 @@ export const MESH_METHOD_POLICY: MethodPolicy = {
     '/maas.v1.ModelRegistry/GetModel': REGISTRY_READERS,
     '/maas.v1.ModelRegistry/GetVersion': REGISTRY_READERS,
     '/maas.v1.ModelRegistry/DownloadArtifact': REGISTRY_READERS,
-    // Writes and admin tools: the admin only (named here for the reader; unnamed methods are the admin's anyway).
+    // Writes and admin tools: the admin's (named here for the reader; unnamed methods are the admin's anyway), and
+    // rollouts and aliases also the rollout controller's.
     '/maas.v1.ModelRegistry/RegisterVersion': [ADMIN],
-    '/maas.v1.ModelRegistry/SetRollout': [ADMIN],
-    '/maas.v1.ModelRegistry/SetAlias': [ADMIN],
+    '/maas.v1.ModelRegistry/SetRollout': [ROLLOUT_CONTROLLER, ADMIN],
+    '/maas.v1.ModelRegistry/SetAlias': [ROLLOUT_CONTROLLER, ADMIN],
     '/maas.v1.ModelRegistry/CheckStorage': [ADMIN],
     '/maas.v1.ModelRegistry/ListAuditEvents': [ADMIN],
   },
