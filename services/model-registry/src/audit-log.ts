@@ -5,7 +5,8 @@
  *
  * It wraps the handlers rather than living in them: every method that is not a known read is a write and is
  * recorded, so a write method added later is audited without anyone remembering to. A row is written right
- * after the write commits and before the caller gets its answer.
+ * after the write commits and before the caller gets its answer. CheckStorage counts as a write only with
+ * repair (then it may remove blobs); it concerns no single model, so its row has an empty model.
  */
 import type * as grpc from '@grpc/grpc-js';
 import Database from 'better-sqlite3';

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import type * as grpc from '@grpc/grpc-js';
-import { contracts, Status, type ListAuditEventsResponse__Output, type ModelRegistryClient, type ModelVersion__Output, type SetRolloutRequest } from '@maas/protos';
+import { contracts, Status, type CheckStorageResponse__Output, type ListAuditEventsResponse__Output, type ModelRegistryClient, type ModelVersion__Output, type SetRolloutRequest } from '@maas/protos';
 import { makeTempDir, modelPackage, registerPackage, registerVersionMessages, sha256Hex, uniqueModelName, uploadPackage } from '../../../test/support/model-packages.js';
 import { registryCalls, startTestRegistry } from '../../../test/support/test-registry.js';
 import { eventually } from '../../../test/support/eventually.js';
@@ -406,4 +406,27 @@ test('audit log: every write with who, what, when and the revisions, newest firs
   t.teardown(second2.stop);
   t.is((await listAudit(second2.client, { model: name, limit: 2 })).events.length, 2);
   t.is((await listAudit(second2.client, { model: name })).events.length, 4);
+});
+
+test('audit log: alias changes are audited; a storage check only when it repairs, as the registry-wide write it then is', async (t) => {
+  const registry = await startTestRegistry();
+  t.teardown(registry.stop);
+  const name = uniqueModelName();
+  const calls = registryCalls(registry.client);
+  const listAudit = () =>
+    new Promise<ListAuditEventsResponse__Output>((resolve, reject) => registry.client.ListAuditEvents({}, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))));
+  const checkStorage = (repair: boolean) =>
+    new Promise<CheckStorageResponse__Output>((resolve, reject) => registry.client.CheckStorage({ repair }, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))));
+
+  await registerFake(registry.client, { name, version: '1' });
+  const alias = await calls.setAlias({ model: name, alias: 'production', version: '1' });
+  await checkStorage(false);
+  await checkStorage(true);
+  const { events } = await listAudit();
+  t.deepEqual(events.map((event) => [event.action, event.model]), [['CheckStorage', ''], ['SetAlias', name], ['RegisterVersion', name]]);
+  const [repair, setAlias] = events;
+  t.like(JSON.parse(setAlias!.details_json), { model: name, alias: 'production', version: '1' });
+  t.is(setAlias!.to_revision, alias.revision);
+  t.deepEqual(JSON.parse(repair!.details_json), { repair: true, removed: [] });
+  t.is(repair!.actor, 'spiffe://maas/admin');
 });
