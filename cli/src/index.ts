@@ -17,3 +17,5 @@ export {
 } from './registry-commands.js';
 export { runCli, EXIT_ERROR, EXIT_OK, EXIT_USAGE, type CliIo } from './run-cli.js';
 export { freePort, MESH_SERVICES, STANDARD_PORTS, startLocalMesh, type LocalMesh, type LocalMeshOptions, type MeshService } from './local-mesh.js';
+export { applyRolloutFile, applyLocalVerb, formatRolloutStatus, readLocalRollout, DEFAULT_ROLLOUTS_DIR } from './rollout-documents.js';
+export { parseKubectlMaasArgs, runKubectlMaas } from './kubectl-maas-command.js';

@@ -93,7 +93,11 @@ export class RolloutReconciler {
     status.registryRevision = Number(model.rollout?.revision ?? 0);
 
     // A new stable/candidate pair (or a first look) starts the strategy from its first step.
-    if (status.stableVersion !== stable || status.candidateVersion !== candidate || !status.phase || (status.phase === 'Failed' && status.currentStepIndex === undefined)) {
+    // So does a changed spec of a finished rollout (the same pair tried again with other steps); a changed spec
+    // of a running one (spec.paused, thresholds) applies from where it is.
+    const finished = status.phase === 'Promoted' || status.phase === 'RolledBack' || status.phase === 'Failed';
+    const newGeneration = doc.status?.observedGeneration !== undefined && doc.status.observedGeneration !== generation;
+    if (status.stableVersion !== stable || status.candidateVersion !== candidate || !status.phase || (finished && newGeneration)) {
       Object.assign(status, { stableVersion: stable, candidateVersion: candidate, currentStepIndex: 0, stepStartedAt: now.toISOString(), weight: 0, mirrorPercent: 0 });
       delete status.lastAnalysis;
       delete status.lastQualityGate;
