@@ -114,6 +114,7 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
         return applyLocalVerb({ dir: rolloutsDir, name, verb: verb as RolloutVerb });
       }
       expectPositionals(line, ['model']);
+      if (line.values.output !== undefined) throw new UsageError('--output does not apply to rollout (only to rollout status)');
       return describeRollout(await runRollout(line, registry));
     }
     case 'classify': {

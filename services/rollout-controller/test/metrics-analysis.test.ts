@@ -68,3 +68,15 @@ test('too few candidate requests is inconclusive, not passed; enough healthy one
   const healthy = windowFromScrapes(pair, parseMetricsText(scrape({ requests: { '1': 0, '2': 0 } })), parseMetricsText(scrape({ requests: { '1': 100, '2': 30 }, agree: 30 })), 5);
   t.deepEqual(judgeWindow(healthy, DEFAULTS, { mirroring: true }), { result: 'Passed', failures: [] });
 });
+
+test('a slower candidate fails on the p99 ratio; a higher score difference fails too', (t) => {
+  const figures = {
+    windowSeconds: 10,
+    stable: { requests: 100, errors: 0, errorRatio: 0, p99LatencySeconds: 0.01 },
+    candidate: { requests: 100, errors: 0, errorRatio: 0, p99LatencySeconds: 0.05 },
+    mirroredPredictions: 100,
+    agreement: 1,
+    scoreDifference: 0.3,
+  };
+  t.deepEqual(judgeWindow(figures, DEFAULTS, { mirroring: true }).failures, ['p99 latency 0.05 s is 5x stable\'s 0.01 s > 2x', 'mean score difference 0.3 > 0.1']);
+});
