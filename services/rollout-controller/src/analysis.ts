@@ -9,7 +9,7 @@
  * Two sources: the services' /metrics scraped directly (a window is the delta of two scrapes, summed over
  * every target), or a Prometheus HTTP API (increase()/histogram_quantile() over the window).
  */
-import type { AnalysisRecord, AnalysisThresholds, VersionFigures } from './model-rollout.js';
+import type { AnalysisRecord, AnalysisThresholds, VersionFigures, WindowFigures } from './model-rollout.js';
 import { bucketDelta, bucketQuantile, histogramBuckets, parseMetricsText, sumSamples, type Sample } from './metrics-text.js';
 
 /** Codes that mean the server failed (a client's bad input is not the candidate's fault). */
@@ -21,15 +21,6 @@ export interface PairKey {
   candidate: string;
 }
 
-/** What one window measured. */
-export interface WindowFigures {
-  windowSeconds: number;
-  stable: VersionFigures;
-  candidate: VersionFigures;
-  mirroredPredictions: number;
-  agreement?: number;
-  scoreDifference?: number;
-}
 
 /** A started window: `figures` measures from its start to now. */
 export interface AnalysisWindow {

@@ -75,18 +75,23 @@ export interface VersionFigures {
   p99LatencySeconds: number;
 }
 
-export interface AnalysisRecord {
-  step: number;
-  result: 'Passed' | 'Failed' | 'Inconclusive';
-  startedAt: string;
-  finishedAt: string;
+/** What one analysis window measured, candidate and stable over the same window. */
+export interface WindowFigures {
   windowSeconds: number;
   stable: VersionFigures;
   candidate: VersionFigures;
   mirroredPredictions: number;
   /** Share of mirrored texts whose labels agree; absent without mirrored texts. */
   agreement?: number;
+  /** Mean absolute score difference of agreeing mirrored texts; absent without them. */
   scoreDifference?: number;
+}
+
+export interface AnalysisRecord extends WindowFigures {
+  step: number;
+  result: 'Passed' | 'Failed' | 'Inconclusive';
+  startedAt: string;
+  finishedAt: string;
   /** What failed, one line each. */
   failures: string[];
 }
