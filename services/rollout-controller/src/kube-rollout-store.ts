@@ -147,6 +147,7 @@ export class KubeRolloutStore implements RolloutStore {
 export class LeaseLeaderElector {
   private timer: NodeJS.Timeout | undefined;
   private leader = false;
+  private stopped = false;
   private readonly coordination: K8s.CoordinationV1Api;
 
   constructor(
@@ -162,19 +163,24 @@ export class LeaseLeaderElector {
   }
 
   start(): void {
+    this.stopped = false;
     const loop = async () => {
+      let leader = false;
       try {
-        this.setLeader(await this.tryAcquireOrRenew());
+        leader = await this.tryAcquireOrRenew();
       } catch (error) {
         this.options.logger.warn({ err: error }, 'leader election: lease update failed');
-        this.setLeader(false);
       }
+      // A stop while the Lease call was in flight: neither lead nor try again.
+      if (this.stopped) return;
+      this.setLeader(leader);
       this.timer = setTimeout(() => void loop(), this.options.retryPeriodMs);
     };
     void loop();
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.setLeader(false);
   }
