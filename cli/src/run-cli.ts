@@ -4,6 +4,7 @@ import { classify, DEFAULT_GATEWAY_ADDRESS, formatPredictions, predictionsAsJson
 import { describeError, UsageError } from './cli-errors.js';
 import { parseCommandLine, parseInteger, parseOutputFormat, parseTimeoutMs, USAGE, type CommandLine } from './command-line.js';
 import { formatBytes, formatTable } from './output-format.js';
+import { applyLocalVerb, applyRolloutFile, DEFAULT_ROLLOUTS_DIR, formatRolloutStatus, readLocalRollout, ROLLOUT_VERBS, type RolloutVerb } from './rollout-documents.js';
 import { checkStorage, DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setAlias, setRollout } from './registry-commands.js';
 
 export interface CliIo {
@@ -59,6 +60,7 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
   const gatewayAddress = line.values.gateway ?? (env.MAAS_GATEWAY?.trim() || DEFAULT_GATEWAY_ADDRESS);
   const registry = { registryAddress, timeoutMs };
   const output = parseOutputFormat(line.values.output);
+  const rolloutsDir = line.values['rollouts-dir'] ?? (env.MAAS_ROLLOUTS_DIR?.trim() || DEFAULT_ROLLOUTS_DIR);
 
   switch (line.command) {
     case 'register': {
@@ -98,8 +100,23 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
       });
       return describeAlias(model, alias, result);
     }
+    case 'apply': {
+      expectPositionals(line, []);
+      if (!line.values.filename) throw new UsageError('apply needs -f <file.yaml>');
+      return applyRolloutFile({ file: line.values.filename, dir: rolloutsDir }).join('\n');
+    }
     case 'rollout': {
+      const verb = line.positionals[0];
+      if ((ROLLOUT_VERBS as readonly string[]).includes(verb ?? '') && line.positionals.length === 2) {
+        const name = line.positionals[1]!;
+        if (verb === 'status') {
+          const { doc, events } = readLocalRollout({ dir: rolloutsDir, name });
+          return output === 'json' ? JSON.stringify({ ...doc, events }, null, 2) : formatRolloutStatus(doc, events);
+        }
+        return applyLocalVerb({ dir: rolloutsDir, name, verb: verb as RolloutVerb });
+      }
       expectPositionals(line, ['model']);
+      if (line.values.output !== undefined) throw new UsageError('--output does not apply to rollout (only to rollout status)');
       return describeRollout(await runRollout(line, registry));
     }
     case 'classify': {
