@@ -6,7 +6,9 @@
  * a grace period shorter than the shutdown it must cover, a ConfigMap reference the hash suffix broke; and,
  * for the observability component, Prometheus Operator objects that scrape nothing, a PrometheusRule that
  * drifted from observability/prometheus/maas-rules.yaml, a collector pipeline naming an undefined component or
- * a Service that is not there, a dashboard ConfigMap that is not dashboard JSON.
+ * a Service that is not there, a dashboard ConfigMap that is not dashboard JSON; and, for the rollouts
+ * component, a ModelRollout without its CRD, a CRD without status subresource or printer columns, and a
+ * controller whose RBAC lacks (or over-grants) what it calls or that runs replicas without leader election.
  *
  *   node k8s/check-manifests.mjs <overlay>=<rendered.yaml> [...]     (k8s/check.sh renders and calls it)
  *
@@ -35,7 +37,7 @@ const ADDRESS_ENV = { REGISTRY_ADDRESS: 'model-registry', TOKENIZER_ADDRESS: 'to
 const SHUTDOWN_DEFAULTS = { SHUTDOWN_GRACE_MS: 2_000, SHUTDOWN_DEADLINE_MS: 15_000 };
 const PRELOAD = '/app/services/shared/dist/telemetry-preload.js';
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'StorageClass']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'PriorityClass', 'StorageClass']);
 /** The rules promtool tests; the PrometheusRule named maas must hold exactly these groups. */
 const RULES_FILE = new URL('../observability/prometheus/maas-rules.yaml', import.meta.url);
 /** What the collector's tail sampling must keep (k8s/components/observability/otel-collector-config.yaml). */
@@ -389,7 +391,69 @@ export function checkRendered(objects) {
     }
   }
 
+  problems.push(...rolloutProblems(objects, find, byKind));
+
   return { problems, objects: objects.length, workloads: workloads.length };
+}
+
+/** What the rollout controller must be able to do (services/rollout-controller/src/kube-rollout-store.ts). */
+const CONTROLLER_NEEDS = [
+  { apiGroup: 'maas.dev', resource: 'modelrollouts', verbs: ['get', 'list', 'watch'] },
+  { apiGroup: 'maas.dev', resource: 'modelrollouts/status', verbs: ['update'] },
+  { apiGroup: '', resource: 'events', verbs: ['create'] },
+];
+
+/**
+ * components/rollouts: every ModelRollout has a rendered CRD that serves its version; the controller's service
+ * account is bound to a Role that grants what it calls and nothing with wildcards; more than one replica needs
+ * leader election, and the Role must allow the Lease it uses.
+ */
+function rolloutProblems(objects, find, byKind) {
+  const problems = [];
+  const crds = byKind('CustomResourceDefinition');
+  for (const rollout of byKind('ModelRollout')) {
+    const [group, version] = String(rollout.apiVersion).split('/');
+    const crd = crds.find((entry) => entry.spec?.group === group && entry.spec?.names?.kind === 'ModelRollout');
+    if (!crd) problems.push(`ModelRollout ${rollout.metadata.name}: no CustomResourceDefinition for ${rollout.apiVersion} is rendered (add k8s/components/rollouts)`);
+    else if (!crd.spec.versions?.some((entry) => entry.name === version && entry.served)) problems.push(`ModelRollout ${rollout.metadata.name}: the CRD serves no version ${version}`);
+  }
+  for (const crd of crds.filter((entry) => entry.spec?.names?.kind === 'ModelRollout')) {
+    for (const version of crd.spec.versions ?? []) {
+      if (!version.subresources?.status) problems.push(`CustomResourceDefinition ${crd.metadata.name} ${version.name}: no status subresource (the controller writes status through /status)`);
+      const columns = (version.additionalPrinterColumns ?? []).map((column) => column.name);
+      for (const column of ['Model', 'Stable', 'Candidate', 'Weight', 'Phase', 'Age']) if (!columns.includes(column)) problems.push(`CustomResourceDefinition ${crd.metadata.name} ${version.name}: no ${column} printer column`);
+    }
+  }
+  const controller = find('Deployment', 'rollout-controller');
+  if (!controller) return problems;
+  const where = 'Deployment rollout-controller';
+  const pod = controller.spec.template.spec;
+  const env = new Map((pod.containers?.[0]?.env ?? []).map((variable) => [variable.name, variable.value]));
+  const account = pod.serviceAccountName;
+  if (!account || !find('ServiceAccount', account)) problems.push(`${where}: its serviceAccountName ${account} is not rendered`);
+  const roles = byKind('RoleBinding')
+    .filter((binding) => binding.subjects?.some((subject) => subject.kind === 'ServiceAccount' && subject.name === account) && binding.roleRef?.kind === 'Role')
+    .map((binding) => find('Role', binding.roleRef.name))
+    .filter(Boolean);
+  const rules = roles.flatMap((role) => role.rules ?? []);
+  for (const rule of rules) {
+    if ([...(rule.verbs ?? []), ...(rule.resources ?? []), ...(rule.apiGroups ?? [])].includes('*')) problems.push(`${where}: its Role grants a wildcard (least privilege: name groups, resources and verbs)`);
+  }
+  const allows = (apiGroup, resource, verb, name) =>
+    rules.some((rule) => rule.apiGroups?.includes(apiGroup) && rule.resources?.includes(resource) && rule.verbs?.includes(verb) && (!rule.resourceNames || (name !== undefined && rule.resourceNames.includes(name))));
+  for (const need of CONTROLLER_NEEDS) {
+    for (const verb of need.verbs) if (!allows(need.apiGroup, need.resource, verb)) problems.push(`${where}: its service account may not ${verb} ${need.resource}`);
+  }
+  if (env.get('ROLLOUT_SOURCE') !== 'kubernetes') problems.push(`${where}: ROLLOUT_SOURCE is not kubernetes`);
+  if ((controller.spec.replicas ?? 1) > 1) {
+    if (env.get('LEADER_ELECTION') !== 'true') problems.push(`${where}: ${controller.spec.replicas} replicas without LEADER_ELECTION=true would both drive the registry`);
+    const lease = env.get('LEASE_NAME') ?? 'maas-rollout-controller';
+    if (!allows('coordination.k8s.io', 'leases', 'create') || !allows('coordination.k8s.io', 'leases', 'get', lease) || !allows('coordination.k8s.io', 'leases', 'update', lease)) {
+      problems.push(`${where}: its service account may not create, get and update the Lease ${lease}`);
+    }
+  }
+  if (pod.automountServiceAccountToken === false) problems.push(`${where}: automountServiceAccountToken is false, so it cannot reach the API`);
+  return problems;
 }
 
 function main(args) {

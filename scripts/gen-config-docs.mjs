@@ -23,6 +23,7 @@ const SERVICE_CONFIG_MODULES = {
   tokenizer: 'services/tokenizer/dist/config.js',
   inference: 'services/inference/dist/config.js',
   'model-registry': 'services/model-registry/dist/config.js',
+  'rollout-controller': 'services/rollout-controller/dist/config.js',
 };
 
 const escapeCell = (text) => text.replaceAll('|', '\\|');

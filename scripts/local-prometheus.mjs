@@ -7,7 +7,7 @@
 //
 //   npm run prometheus [-- --port 9090] [-- --data-dir .maas/prometheus] [-- --config-only]
 //
-// The targets are the standard metrics ports (DESIGN.md: 9464–9467, cli/src/local-mesh.ts STANDARD_PORTS)
+// The targets are the standard metrics ports (DESIGN.md: 9464–9468, cli/src/local-mesh.ts STANDARD_PORTS)
 // under the job names the rules and the PodMonitor use. Stop with Ctrl-C; the data stays in --data-dir.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { stringify } from 'yaml';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** job → metrics port of `npm start` (cli/src/local-mesh.ts STANDARD_PORTS; the suite checks they agree). */
-const TARGETS = { gateway: 9464, tokenizer: 9465, inference: 9466, 'model-registry': 9467 };
+const TARGETS = { gateway: 9464, tokenizer: 9465, inference: 9466, 'model-registry': 9467, 'rollout-controller': 9468 };
 
 const { values } = parseArgs({
   options: {

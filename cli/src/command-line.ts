@@ -17,6 +17,14 @@ commands:
                                 point the alias (e.g. production) of <model> at <version>, atomically
   alias <model> <alias> --delete
                                 remove the alias
+  apply -f <file.yaml>          validate the ModelRollout documents in the file and hand them to the local rollout
+                                controller (written to its folder, --rollouts-dir)
+  rollout status <name> [--output json]
+                                a ModelRollout's phase, step, weight, versions, last analysis and quality gate,
+                                conditions and events (local controller)
+  rollout promote|abort|pause|resume <name>
+                                promote the candidate now, abort (roll back), pause, or resume a paused rollout
+                                (local controller; in a cluster: kubectl maas rollout ...)
   classify <model> <text>... [--routing-key K | --pin V] [--output json]
                                 classify texts through the gateway; one tab-separated line per text:
                                 label, score, version, the text (JSON-quoted); --pin V asks for version or
@@ -37,6 +45,7 @@ commands:
 options:
   --registry host:port          model registry (env MAAS_REGISTRY, default 127.0.0.1:50054)
   --gateway host:port           gateway (env MAAS_GATEWAY, default 127.0.0.1:50051)
+  --rollouts-dir dir            the local rollout controller's folder (env MAAS_ROLLOUTS_DIR, default .maas/rollouts)
   --timeout seconds             deadline of the command (default 60)
   --output text|json            models and classify: columns for people and cut/awk (default), or JSON
   --keys-file F                 the gateway's API keys file (env MAAS_API_KEYS_FILE, default .maas/pki/api-keys.json)
@@ -49,22 +58,23 @@ MAAS_API_KEY overrides the key; MAAS_TLS_MODE=plaintext for a mesh started with 
 exit codes: 0 ok, 1 error (the registry's or gateway's status, or a local failure), 2 usage`;
 
 /** Options that take a value, and flags that do not. */
-const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'mirror', 'expected-revision', 'routing-key', 'pin', 'output', 'owner', 'scopes', 'keys-file', 'limit'] as const;
+const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'mirror', 'expected-revision', 'routing-key', 'pin', 'output', 'owner', 'scopes', 'keys-file', 'limit', 'filename', 'rollouts-dir'] as const;
 const FLAG_OPTIONS = ['promote', 'rollback', 'delete', 'repair', 'help'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 type FlagOption = (typeof FLAG_OPTIONS)[number];
 
-export const COMMANDS = ['register', 'models', 'rollout', 'alias', 'classify', 'fsck', 'keys', 'audit'] as const;
+export const COMMANDS = ['register', 'models', 'rollout', 'alias', 'classify', 'fsck', 'apply', 'keys', 'audit'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Options each command accepts besides the global ones. */
 const COMMAND_OPTIONS: Record<CommandName, readonly string[]> = {
   register: [],
   models: ['output'],
-  rollout: ['stable', 'canary', 'weight', 'mirror', 'expected-revision', 'promote', 'rollback'],
+  rollout: ['stable', 'canary', 'weight', 'mirror', 'expected-revision', 'promote', 'rollback', 'rollouts-dir', 'output'],
   alias: ['expected-revision', 'delete'],
   classify: ['routing-key', 'pin', 'output'],
   fsck: ['repair', 'output'],
+  apply: ['filename', 'rollouts-dir'],
   keys: ['owner', 'scopes', 'keys-file'],
   audit: ['limit', 'output'],
 };
@@ -95,6 +105,15 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
     if (arg === '-h') {
       flags.add('help');
+      continue;
+    }
+    // kubectl's spelling of --filename.
+    if (arg === '-f') {
+      const value = argv[index + 1];
+      index += 1;
+      if (value === undefined || value === '') throw new UsageError('-f needs a file');
+      if (values.filename !== undefined) throw new UsageError('--filename is given twice');
+      values.filename = value;
       continue;
     }
     if (!arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);

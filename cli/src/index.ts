@@ -30,3 +30,5 @@ export {
   type ServiceCommand,
   type ServiceLauncher,
 } from './local-mesh.js';
+export { applyRolloutFile, applyLocalVerb, formatRolloutStatus, readLocalRollout, DEFAULT_ROLLOUTS_DIR } from './rollout-documents.js';
+export { parseKubectlMaasArgs, runKubectlMaas } from './kubectl-maas-command.js';

@@ -6,7 +6,7 @@ import { CLI_IDENTITY, localApiKeyFile, localPkiDir } from './cli-credentials.js
 
 export { freePort };
 
-/** The four services, in start order: the registry first, since the others read it at start. */
+/** The four services and the rollout controller, in start order: the registry first, since the others read it at start. */
 export const MESH_SERVICES = SERVICE_NAMES;
 export type MeshService = ServiceName;
 
@@ -115,8 +115,9 @@ function stopProcess(child: ChildProcess, killAfterMs: number): Promise<void> {
 }
 
 /**
- * Runs the whole mesh on this machine as four separate processes, each with the telemetry preload, as a
- * deployment would, and resolves once every service reports SERVING on grpc.health.v1.
+ * Runs the whole mesh on this machine as five separate processes (the four services and the rollout
+ * controller), each with the telemetry preload, as a deployment would, and resolves once every one reports
+ * SERVING on grpc.health.v1.
  */
 export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMesh> {
   const ports = { ...STANDARD_PORTS };
@@ -161,6 +162,11 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
       REGISTRY_ADDRESS: addresses['model-registry'],
       TOKENIZER_ADDRESS: dialed('tokenizer'),
       INFERENCE_ADDRESS: dialed('inference'),
+      // The rollout controller: the gateway for quality gates, its ModelRollout folder (maasctl apply -f writes
+      // there), and the /metrics it analyses (every inference replica's).
+      GATEWAY_ADDRESS: addresses.gateway,
+      ROLLOUTS_DIR: path.join(options.dataDir, 'rollouts'),
+      METRICS_TARGETS: [ports.gateway.metrics, ...replicaPorts.inference.map((port) => port.metrics)].map((port) => `http://127.0.0.1:${port}/metrics`).join(','),
       REGISTRY_DATA_DIR: path.join(options.dataDir, 'registry'),
       // The inference default (.maas/inference-cache) below the mesh's data folder.
       MODEL_CACHE_DIR: path.join(options.dataDir, 'inference-cache'),

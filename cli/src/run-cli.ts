@@ -4,6 +4,7 @@ import { classify, DEFAULT_GATEWAY_ADDRESS, formatPredictions, predictionsAsJson
 import { describeError, UsageError } from './cli-errors.js';
 import { parseCommandLine, parseInteger, parseOutputFormat, parseTimeoutMs, USAGE, type CommandLine } from './command-line.js';
 import { formatBytes, formatTable } from './output-format.js';
+import { applyLocalVerb, applyRolloutFile, DEFAULT_ROLLOUTS_DIR, formatRolloutStatus, readLocalRollout, ROLLOUT_VERBS, type RolloutVerb } from './rollout-documents.js';
 import { checkStorage, DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listAuditEvents, listModels, promoteCanary, registerPackage, rollbackCanary, setAlias, setRollout, type RegistryCallOptions } from './registry-commands.js';
 import { cliClientOptions } from './cli-credentials.js';
 import { apiKeysFile, runKeysCommand } from './keys-command.js';
@@ -64,9 +65,12 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
     const [action, ...args] = line.positionals;
     return runKeysCommand({ action, args, owner: line.values.owner, scopes: line.values.scopes, file: apiKeysFile(line.values['keys-file'], env) });
   }
-  const client = cliClientOptions(env);
+  // apply and the rollout verbs only touch the local ModelRollout folder: no credential needed either.
+  const localFilesOnly = line.command === 'apply' || (line.command === 'rollout' && (ROLLOUT_VERBS as readonly string[]).includes(line.positionals[0] ?? '') && line.positionals.length === 2);
+  const client = localFilesOnly ? {} : cliClientOptions(env);
   const registry = { registryAddress, timeoutMs, client };
   const output = parseOutputFormat(line.values.output);
+  const rolloutsDir = line.values['rollouts-dir'] ?? (env.MAAS_ROLLOUTS_DIR?.trim() || DEFAULT_ROLLOUTS_DIR);
 
   switch (line.command) {
     case 'register': {
@@ -106,8 +110,23 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
       });
       return describeAlias(model, alias, result);
     }
+    case 'apply': {
+      expectPositionals(line, []);
+      if (!line.values.filename) throw new UsageError('apply needs -f <file.yaml>');
+      return applyRolloutFile({ file: line.values.filename, dir: rolloutsDir }).join('\n');
+    }
     case 'rollout': {
+      const verb = line.positionals[0];
+      if ((ROLLOUT_VERBS as readonly string[]).includes(verb ?? '') && line.positionals.length === 2) {
+        const name = line.positionals[1]!;
+        if (verb === 'status') {
+          const { doc, events } = readLocalRollout({ dir: rolloutsDir, name });
+          return output === 'json' ? JSON.stringify({ ...doc, events }, null, 2) : formatRolloutStatus(doc, events);
+        }
+        return applyLocalVerb({ dir: rolloutsDir, name, verb: verb as RolloutVerb });
+      }
       expectPositionals(line, ['model']);
+      if (line.values.output !== undefined) throw new UsageError('--output does not apply to rollout (only to rollout status)');
       return describeRollout(await runRollout(line, registry));
     }
     case 'audit': {

@@ -1,11 +1,12 @@
 /** maasctl against a real registry on port 0 (NATS deliberately unreachable: the registry works without it). */
 import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { listModels, registerPackage, runCli } from '../src/index.js';
-import { sha256Hex, uniqueModelName, writeFakePackage } from '../../test/support/model-packages.js';
+import { makeTempDir, sha256Hex, uniqueModelName, writeFakePackage } from '../../test/support/model-packages.js';
 import { freePort } from '@maas/shared';
 import { startTestRegistry, type TestRegistry } from '../../test/support/test-registry.js';
 import { adminClient, testPki } from '../../test/support/test-pki.js';
@@ -241,4 +242,20 @@ test('audit lists a model\'s writes, newest first, with who did them', async (t)
   t.deepEqual(rows.map((row) => row.split(/\s+/).slice(1, 4).join(' ')), [`spiffe://maas/admin SetRollout ${model}`, `spiffe://maas/admin RegisterVersion ${model}`]);
   const json = JSON.parse((await maasctl(['audit', model, '--limit', '1', '--output', 'json'])).stdout) as Array<{ action: string }>;
   t.deepEqual(json.map((event) => event.action), ['SetRollout']);
+});
+
+test('maasctl apply -f refuses an invalid ModelRollout naming every problem and writes nothing; rollout verbs need an applied document', async (t) => {
+  const dir = await makeTempDir('maas-rollouts-');
+  const file = path.join(dir, 'bad.yaml');
+  await fs.writeFile(file, 'apiVersion: maas.dev/v1alpha1\nkind: ModelRollout\nmetadata: {name: s}\nspec: {model: s, stable: "1", candidate: "1", steps: [{setWeight: 120}]}\n');
+  const rolloutsDir = path.join(dir, 'rollouts');
+  const applied = await maasctl(['apply', '-f', file, '--rollouts-dir', rolloutsDir]);
+  t.is(applied.code, 1);
+  t.regex(applied.stderr, /spec\.candidate must differ from spec\.stable/);
+  t.regex(applied.stderr, /spec\.steps\[0\]\.setWeight must be a whole number from 0 to 100/);
+  t.false(existsSync(rolloutsDir) && readdirSync(rolloutsDir).length > 0);
+  const resumed = await maasctl(['rollout', 'resume', 's', '--rollouts-dir', rolloutsDir]);
+  t.is(resumed.code, 1);
+  t.regex(resumed.stderr, /no ModelRollout "s"/);
+  t.is((await maasctl(['apply', '--rollouts-dir', rolloutsDir])).code, 2);
 });

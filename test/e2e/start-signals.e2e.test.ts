@@ -9,7 +9,7 @@ import test, { type ExecutionContext } from 'ava';
 import { ROOT_DIR } from '../support/example-models.js';
 
 const LAUNCHER = path.join(ROOT_DIR, 'cli', 'dist', 'start-local-mesh.js');
-const STOPPED_CLEANLY = 'maas: stopped (model-registry exit 0, tokenizer exit 0, inference exit 0, gateway exit 0)';
+const STOPPED_CLEANLY = 'maas: stopped (model-registry exit 0, tokenizer exit 0, inference exit 0, gateway exit 0, rollout-controller exit 0)';
 
 interface Launch {
   child: ChildProcess;
@@ -69,7 +69,7 @@ test('SIGTERM to the PID of `npm start` stops every service cleanly', async (t) 
   const run = launch(t, 'npm', ['start', '--']);
   await run.waitFor(/^maas: ready/m, 150_000);
   const pids = run.servicePids();
-  t.is(pids.length, 4, run.output());
+  t.is(pids.length, 5, run.output());
   t.true(pids.every(isAlive));
 
   process.kill(run.child.pid!, 'SIGTERM');
@@ -83,7 +83,7 @@ test('SIGINT to the launcher PID while the mesh is still starting stops the serv
   // SERVING comes before the example packages are registered and loaded: the start is not finished.
   await run.waitFor(/^maas: services SERVING/m, 120_000);
   const pids = run.servicePids();
-  t.is(pids.length, 4, run.output());
+  t.is(pids.length, 5, run.output());
 
   process.kill(run.child.pid!, 'SIGINT');
   t.deepEqual(await exitOf(run.child), { code: 0, signal: null }, run.output());
@@ -97,7 +97,7 @@ test('Ctrl-C (SIGINT to the whole foreground process group) stops every service 
   const run = launch(t, 'npm', ['start', '--'], { ownProcessGroup: true });
   await run.waitFor(/^maas: ready/m, 150_000);
   const pids = run.servicePids();
-  t.is(pids.length, 4, run.output());
+  t.is(pids.length, 5, run.output());
 
   process.kill(-run.child.pid!, 'SIGINT');
   t.deepEqual(await exitOf(run.child), { code: 0, signal: null }, run.output());
