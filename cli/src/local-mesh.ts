@@ -25,7 +25,7 @@ export interface ServiceCommand {
 /**
  * Builds a service's command from the mesh's wiring: the environment that connects it to the others
  * (GRPC_HOST, GRPC_PORT, METRICS_PORT, the peers' addresses, REGISTRY_DATA_DIR, MODEL_CACHE_DIR,
- * SHUTDOWN_GRACE_MS, OTEL_SERVICE_NAME, the TLS_* files and API_KEYS_FILE (or AUTH_MODE=off), then
+ * SHUTDOWN_GRACE_MS, OTEL_SERVICE_NAME, the TLS_* files, API_KEYS_FILE and GATEWAY_TOKEN_FILE (or AUTH_MODE=off), then
  * LocalMeshOptions.env).
  */
 export type ServiceLauncher = (service: MeshService, wiring: Record<string, string>) => ServiceCommand;
@@ -150,6 +150,13 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     mkdirSync(path.dirname(tokenFile), { recursive: true, mode: 0o700 });
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   }
+  // The rollout controller's own key for its quality gates through the gateway: classify only, made once.
+  const controllerTokenFile = path.join(localPkiDir(options.dataDir), 'rollout-controller', 'api-key');
+  if (!plaintext && !existsSync(controllerTokenFile)) {
+    const { token } = createApiKey(apiKeysFile, { owner: 'rollout-controller', scopes: ['classify:*'] });
+    mkdirSync(path.dirname(controllerTokenFile), { recursive: true, mode: 0o700 });
+    writeFileSync(controllerTokenFile, `${token}\n`, { mode: 0o600 });
+  }
   const clientOptions: ClientOptions = plaintext ? {} : withBearerToken(meshClientOptions(tlsConfig(configReader(tlsEnv(CLI_IDENTITY)))), readFileSync(tokenFile, 'utf8').trim());
 
   const launch = (service: MeshService, replica = 0) => {
@@ -173,7 +180,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
       // No load balancer watches health here, so there is nothing to wait for between NOT_SERVING and stop.
       SHUTDOWN_GRACE_MS: '0',
       ...tlsEnv(service),
-      ...(plaintext ? { AUTH_MODE: 'off' } : { API_KEYS_FILE: apiKeysFile }),
+      ...(plaintext ? { AUTH_MODE: 'off' } : { API_KEYS_FILE: apiKeysFile, GATEWAY_TOKEN_FILE: controllerTokenFile }),
       ...options.env,
     });
     const child = spawn(command.file, command.args, {
