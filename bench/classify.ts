@@ -59,10 +59,10 @@ export const classify: Benchmark = {
     const measureOn = (env: Record<string, string>, label: string, run: (measureOne: (workload: Workload & { echo?: boolean }) => Promise<VariantResult>) => Promise<VariantResult[]>) =>
       withMesh(context, label, env, async (mesh) => {
         // The gateway routes only to versions inference has reported ready: wait for its first answer.
-        checkClassify(await eventually('a first Classify', () => callOnceAt(mesh.addresses.gateway, requestsFor(1)), { timeoutMs: 60_000, intervalMs: 200 }), 1);
+        checkClassify(await eventually('a first Classify', () => callOnceAt(mesh.addresses.gateway, requestsFor(1), mesh.clientOptions), { timeoutMs: 60_000, intervalMs: 200 }), 1);
         return run(async (workload) => {
           const requests = requestsFor(workload.textsPerRequest);
-          checkClassify(await callOnceAt(mesh.addresses.gateway, requests), workload.textsPerRequest);
+          checkClassify(await callOnceAt(mesh.addresses.gateway, requests, mesh.clientOptions), workload.textsPerRequest);
           const pairWith: Array<{ baseline: PairedBaseline; goal?: Goal }> = [{ baseline: await peerPair(context, requests, workload), goal: workload.goal }];
           if (workload.echo) pairWith.push({ baseline: echoPair(await context.echo(), context.settings.timeoutMs) });
           return measureVariant(context, {

@@ -40,7 +40,7 @@ export const encoder: Benchmark = {
     const texts = benchTexts(context.rootDir);
     const results = await withMesh(context, 'encoder defaults', {}, async (mesh) => {
       const requests = classifyRequests(texts, { model: MODEL.model, textsPerRequest: 1, distinct: texts.length });
-      checkClassify(await eventually('a first encoder-bench Classify', () => callOnceAt(mesh.addresses.gateway, requests), { timeoutMs: 60_000, intervalMs: 200 }));
+      checkClassify(await eventually('a first encoder-bench Classify', () => callOnceAt(mesh.addresses.gateway, requests, mesh.clientOptions), { timeoutMs: 60_000, intervalMs: 200 }));
       const limit = await ortLimitBaseline({ rootDir: context.rootDir, ...MODEL, batches: LIMIT_BATCHES, searchMs: 3_000, log: context.log });
       const peer = await peerPair(context, requests, { concurrency: CONCURRENCY, textsPerRequest: 1 });
       return [
@@ -63,9 +63,9 @@ export const encoder: Benchmark = {
     for (const { variant, env } of THREAD_VARIANTS) {
       results.push(
         ...(await withMesh(context, `encoder ${variant}`, env, async (mesh) => {
-          const encoded = await encodeWithTokenizer(mesh.addresses.tokenizer, { ...MODEL, texts: textsAt(texts, 0, DISTINCT_ROWS) });
+          const encoded = await encodeWithTokenizer(mesh.addresses.tokenizer, { ...MODEL, texts: textsAt(texts, 0, DISTINCT_ROWS) }, mesh.clientOptions);
           const requests = prepareRequests(contracts().inference.GRPCInferenceService.service.ModelInfer, modelInferRequests(encoded, ROWS_PER_REQUEST));
-          checkInferResponse(await callOnceAt(mesh.addresses.inference, requests), { output: 'logits', rows: ROWS_PER_REQUEST, valuesPerRow: 2 });
+          checkInferResponse(await callOnceAt(mesh.addresses.inference, requests, mesh.clientOptions), { output: 'logits', rows: ROWS_PER_REQUEST, valuesPerRow: 2 });
           return [
             await measureVariant(context, {
               benchmark: 'encoder',

@@ -39,7 +39,7 @@ export const tokenizer: Benchmark = {
         const { variant, model, version, inputs } = spec;
         const batches: EncodeRequest[] = Array.from({ length: DISTINCT_BATCHES }, (_, index) => ({ model, version, texts: textsAt(texts, index * step, TEXTS_PER_REQUEST) }));
         const requests = prepareRequests(contracts().maas.v1.Tokenizer.service.Encode, batches);
-        checkEncode(await callOnceAt(mesh.addresses.tokenizer, requests), inputs);
+        checkEncode(await callOnceAt(mesh.addresses.tokenizer, requests, mesh.clientOptions), inputs);
         const baseline = inProcessTokenizerBaseline({ rootDir: context.rootDir, model, version, textsPerCall: TEXTS_PER_REQUEST });
         results.push(
           await measureVariant(context, {

@@ -217,11 +217,27 @@ export function checkRendered(objects) {
     if (ports.get('grpc') !== grpcPort) problems.push(`${where}: container port "grpc" is ${ports.get('grpc')}, GRPC_PORT is ${grpcPort}`);
     if (ports.get('metrics') !== metricsPort) problems.push(`${where}: container port "metrics" is ${ports.get('metrics')}, METRICS_PORT is ${metricsPort}`);
 
-    // grpc.health.v1 is what says SERVING only after warm-up: probes must ask it, on the gRPC port.
+    // grpc.health.v1 is what says SERVING only after warm-up: probes must ask it, on the gRPC port — or, with
+    // mTLS on (kubelet cannot present a client certificate), on the plaintext health-only HEALTH_PORT.
+    const tlsMode = env.get('TLS_MODE') ?? 'mtls';
+    const healthPort = Number(env.get('HEALTH_PORT') ?? -1);
+    const probePort = healthPort > 0 ? healthPort : grpcPort;
+    if (tlsMode === 'mtls' && !(healthPort > 0)) problems.push(`${where}: TLS_MODE=mtls needs HEALTH_PORT for the kubelet's gRPC probes`);
+    if (healthPort > 0 && ports.get('health') !== healthPort) problems.push(`${where}: container port "health" is ${ports.get('health')}, HEALTH_PORT is ${healthPort}`);
     for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
       if (!container[probe]) continue;
-      if (container[probe].grpc?.port !== grpcPort) problems.push(`${where}: ${probe} is not a gRPC health probe on port ${grpcPort}`);
+      if (container[probe].grpc?.port !== probePort) problems.push(`${where}: ${probe} is not a gRPC health probe on port ${probePort}`);
     }
+    // mTLS reads its files from a mounted Secret (TLS_*_FILE default to /etc/maas/tls).
+    if (tlsMode === 'mtls') {
+      const tlsMount = (container.volumeMounts ?? []).find((mount) => mount.mountPath === '/etc/maas/tls');
+      const tlsVolume = (pod.volumes ?? []).find((volume) => volume.name === tlsMount?.name);
+      if (!tlsVolume?.secret?.secretName) problems.push(`${where}: TLS_MODE=mtls but no Secret is mounted at /etc/maas/tls`);
+    }
+    // An identity of its own, not the namespace's default account.
+    const account = pod.serviceAccountName;
+    if (!account || account === 'default') problems.push(`${where}: no serviceAccountName of its own`);
+    else if (!find('ServiceAccount', account)) problems.push(`${where}: ServiceAccount ${account} is not rendered`);
     if (spec.startupProbe && !container.startupProbe) problems.push(`${where}: no startupProbe (model loading outlasts the liveness probe)`);
 
     const annotations = workload.spec.template.metadata?.annotations ?? {};

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { freePort, listModels, MESH_SERVICES, registerPackage, setRollout, startLocalMesh, type MeshService } from '@maas/cli';
 import { contracts, type ModelReadyRequest, type ModelReadyResponse__Output } from '@maas/protos';
-import { createClient, unaryCall } from '@maas/shared';
+import { createClient, unaryCall, type ClientOptions } from '@maas/shared';
 import { eventually } from '../../test/support/eventually.js';
 import { examplePackage } from '../../test/support/example-models.js';
 
@@ -36,6 +36,8 @@ export interface BenchMesh {
   /** The variant's environment as given (the knobs it turned). */
   env: Record<string, string>;
   addresses: Record<MeshService, string>;
+  /** What a client of the mesh presents: TLS with the local admin certificate and its API key (security is on, as by default). */
+  clientOptions: ClientOptions;
   pids: Record<MeshService, number>;
   metricsPorts: Record<MeshService, number>;
   /** Where its services write CPU profiles, when started with the profiling preload. */
@@ -53,17 +55,17 @@ export function cpuProfileEnv(dir: string): Record<string, string> {
 }
 
 
-async function ensureRolledOut(registryAddress: string): Promise<void> {
-  const { models } = await listModels({ registryAddress });
+async function ensureRolledOut(registryAddress: string, client: ClientOptions): Promise<void> {
+  const { models } = await listModels({ registryAddress, client });
   for (const { model, version } of BENCH_MODELS) {
     const known = models.find((entry) => entry.name === model);
-    if (!known?.versions.some((entry) => entry.version === version)) await registerPackage({ registryAddress, packageDir: examplePackage(model, version) });
-    if (known?.rollout?.stable_version !== version) await setRollout({ registryAddress, model, stableVersion: version });
+    if (!known?.versions.some((entry) => entry.version === version)) await registerPackage({ registryAddress, client, packageDir: examplePackage(model, version) });
+    if (known?.rollout?.stable_version !== version) await setRollout({ registryAddress, client, model, stableVersion: version });
   }
 }
 
-async function waitForModelsReady(inferenceAddress: string): Promise<void> {
-  const client = createClient(contracts().inference.GRPCInferenceService, inferenceAddress);
+async function waitForModelsReady(inferenceAddress: string, options: ClientOptions): Promise<void> {
+  const client = createClient(contracts().inference.GRPCInferenceService, inferenceAddress, options);
   try {
     for (const { model, version } of BENCH_MODELS) {
       await eventually(`${model} ${version} ready at inference`, async () => {
@@ -85,6 +87,9 @@ export async function startBenchMesh(options: BenchMeshOptions): Promise<BenchMe
     // Not the machine's NATS: a benchmark must not publish into (or react to) a stream that tests share.
     // A port nothing listens on: the services find no NATS there and run on registry resync alone.
     NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+    // Security stays on (mTLS on every hop, the gateway checks the load generator's token on every call), but the
+    // per-caller rate limit would cap the one caller the generator is; the in-flight cap is above its concurrency.
+    RATE_LIMIT_RPS: '0',
     ...(options.profileDir ? cpuProfileEnv(options.profileDir) : {}),
     ...options.env,
   };
@@ -103,13 +108,13 @@ export async function startBenchMesh(options: BenchMeshOptions): Promise<BenchMe
   });
   const pids = Object.fromEntries(MESH_SERVICES.map((service) => [service, mesh.processes[service].pid!])) as Record<MeshService, number>;
   try {
-    await ensureRolledOut(mesh.addresses['model-registry']);
-    await waitForModelsReady(mesh.addresses.inference);
+    await ensureRolledOut(mesh.addresses['model-registry'], mesh.clientOptions);
+    await waitForModelsReady(mesh.addresses.inference, mesh.clientOptions);
   } catch (error) {
     await mesh.stop();
     throw new Error(`${(error as Error).message}\n${lines.join('\n')}`, { cause: error });
   }
-  return { env: { ...options.env }, ...(options.profileDir ? { profileDir: options.profileDir } : {}), addresses: mesh.addresses, pids, metricsPorts: mesh.metricsPorts, recentLines: () => [...lines],
+  return { env: { ...options.env }, ...(options.profileDir ? { profileDir: options.profileDir } : {}), addresses: mesh.addresses, clientOptions: mesh.clientOptions, pids, metricsPorts: mesh.metricsPorts, recentLines: () => [...lines],
     exitCodes: () => Object.fromEntries(MESH_SERVICES.map((service) => [service, mesh.processes[service].exitCode ?? mesh.processes[service].signalCode])) as Record<MeshService, number | string | null>,
     stop: () => mesh.stop() };
 }

@@ -8,6 +8,7 @@ import { waitForQuietMachine } from './cpu-usage.js';
 import type { EchoBaseline } from './echo-baseline.js';
 import { measure, median, runWindow, type BaselineSummary, type MeasureSummary, type WindowResult } from './load-generator.js';
 import type { BaselineWindow, NaivePeer, PairedBaseline } from './paired-baseline.js';
+import type { ClientOptions } from '@maas/shared';
 import { createRawUnaryClient, type PreparedRequests } from './raw-unary-client.js';
 import { cpuLine } from './report.js';
 import { formatKeyMeans, startMetricsDelta, type HistogramMean } from './service-metrics.js';
@@ -130,6 +131,8 @@ export interface VariantSpec {
   /** What the load goes to (a service name) and where it listens. */
   target: string;
   address: string;
+  /** TLS and bearer token for `address` (the mesh's admin credential); none: plaintext. */
+  clientOptions?: ClientOptions;
   /** Processes whose CPU use to record besides the load generator, by name. */
   pids: Record<string, number>;
   /** Metrics ports of the services, by name, to read their histograms from. */
@@ -147,8 +150,8 @@ export interface VariantSpec {
 }
 
 /** The VariantSpec fields that point the load at `service` of `mesh` and watch every service. */
-export function meshTarget(mesh: BenchMesh, service: MeshService): Pick<VariantSpec, 'env' | 'target' | 'address' | 'pids' | 'metricsPorts' | 'profileDir'> {
-  return { env: mesh.env, target: service, address: mesh.addresses[service], pids: mesh.pids, metricsPorts: mesh.metricsPorts, ...(mesh.profileDir ? { profileDir: mesh.profileDir } : {}) };
+export function meshTarget(mesh: BenchMesh, service: MeshService): Pick<VariantSpec, 'env' | 'target' | 'address' | 'clientOptions' | 'pids' | 'metricsPorts' | 'profileDir'> {
+  return { env: mesh.env, target: service, address: mesh.addresses[service], clientOptions: mesh.clientOptions, pids: mesh.pids, metricsPorts: mesh.metricsPorts, ...(mesh.profileDir ? { profileDir: mesh.profileDir } : {}) };
 }
 
 /**
@@ -159,7 +162,7 @@ export function meshTarget(mesh: BenchMesh, service: MeshService): Pick<VariantS
  */
 export async function measureVariant(context: BenchContext, spec: VariantSpec): Promise<VariantResult> {
   const { settings } = context;
-  const client = createRawUnaryClient(spec.address);
+  const client = createRawUnaryClient(spec.address, spec.clientOptions);
   const load = { client, requests: spec.requests, concurrency: spec.concurrency, timeoutMs: settings.timeoutMs };
   const pairs = spec.pairWith ?? [];
   const paired: BaselineWindow[][] = pairs.map(() => []);

@@ -3,7 +3,7 @@
  * into ModelInfer requests of a few rows each with raw_input_contents (the fast path the gateway itself uses).
  */
 import { contracts, type EncodeRequest, type EncodeResponse__Output, type ModelInferRequest, type ModelInferResponse__Output } from '@maas/protos';
-import { createClient, unaryCall } from '@maas/shared';
+import { createClient, unaryCall, type ClientOptions } from '@maas/shared';
 
 export interface EncodedRows {
   model: string;
@@ -12,9 +12,9 @@ export interface EncodedRows {
   tensors: Array<{ name: string; datatype: string; shape: number[]; raw: Buffer }>;
 }
 
-/** Encodes `texts` for (model, version) with the tokenizer service at `address`. */
-export async function encodeWithTokenizer(address: string, request: { model: string; version: string; texts: string[] }): Promise<EncodedRows> {
-  const client = createClient(contracts().maas.v1.Tokenizer, address);
+/** Encodes `texts` for (model, version) with the tokenizer service at `address` (`options`: the mesh's credentials). */
+export async function encodeWithTokenizer(address: string, request: { model: string; version: string; texts: string[] }, options: ClientOptions = {}): Promise<EncodedRows> {
+  const client = createClient(contracts().maas.v1.Tokenizer, address, options);
   try {
     const response = await unaryCall<EncodeRequest, EncodeResponse__Output>((r, md, o, cb) => client.Encode(r, md, o, cb), request, { deadline: 30_000 });
     return {

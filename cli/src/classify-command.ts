@@ -1,5 +1,5 @@
 import { contracts, type ClassifyResponse__Output } from '@maas/protos';
-import { createClient, unaryCall } from '@maas/shared';
+import { createClient, unaryCall, type ClientOptions } from '@maas/shared';
 import { unreachableAs } from './cli-errors.js';
 import { DEFAULT_TIMEOUT_MS } from './registry-commands.js';
 
@@ -16,11 +16,13 @@ export interface ClassifyOptions {
   /** A version label or alias: bypasses the rollout (the gateway answers with exactly that version). */
   version?: string;
   timeoutMs?: number;
+  /** TLS credentials (cliClientOptions); default: plaintext. */
+  client?: ClientOptions;
 }
 
 /** Calls maas.v1.Gateway/Classify: one prediction per text, in order. */
 export async function classify(options: ClassifyOptions): Promise<ClassifyResponse__Output> {
-  const client = createClient(contracts().maas.v1.Gateway, options.gatewayAddress);
+  const client = createClient(contracts().maas.v1.Gateway, options.gatewayAddress, options.client);
   try {
     const request = { model: options.model, texts: options.texts, routing_key: options.routingKey ?? '', version: options.version ?? '' };
     return await unaryCall((r, md, o, cb) => client.Classify(r, md, o, cb), request, { deadline: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });

@@ -33,6 +33,14 @@ commands:
                                 hash every stored artifact; list damaged or missing blobs and the versions
                                 using them (exit 1 when any); --repair removes damaged blobs, after which
                                 registering the same package again restores them
+  audit [model] [--limit N] [--output json]
+                                the registry's audit log, newest first: when, who, what, model, revisions
+  keys create --owner NAME --scopes S[,S...] [--keys-file F]
+                                add an API key for the gateway and print its token (shown once; only its
+                                sha256 is stored). Scopes: classify:<model>, infer:<model>, classify:*, infer:*, *
+  keys revoke <key-id> [--keys-file F]
+                                revoke a key (the gateway refuses it within a second)
+  keys list [--keys-file F]     list the keys: id, owner, scopes, created, revoked
 
 options:
   --registry host:port          model registry (env MAAS_REGISTRY, default 127.0.0.1:50054)
@@ -40,18 +48,22 @@ options:
   --rollouts-dir dir            the local rollout controller's folder (env MAAS_ROLLOUTS_DIR, default .maas/rollouts)
   --timeout seconds             deadline of the command (default 60)
   --output text|json            models and classify: columns for people and cut/awk (default), or JSON
+  --keys-file F                 the gateway's API keys file (env MAAS_API_KEYS_FILE, default .maas/pki/api-keys.json)
+
+credentials: maasctl presents the admin certificate and API key npm start made in .maas/pki (env MAAS_PKI_DIR;
+MAAS_API_KEY overrides the key; MAAS_TLS_MODE=plaintext for a mesh started with TLS_MODE=plaintext)
   -h, --help                    show this help
   --                            end of options (for texts starting with '-')
 
 exit codes: 0 ok, 1 error (the registry's or gateway's status, or a local failure), 2 usage`;
 
 /** Options that take a value, and flags that do not. */
-const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'mirror', 'expected-revision', 'routing-key', 'pin', 'output', 'filename', 'rollouts-dir'] as const;
+const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'mirror', 'expected-revision', 'routing-key', 'pin', 'output', 'owner', 'scopes', 'keys-file', 'limit', 'filename', 'rollouts-dir'] as const;
 const FLAG_OPTIONS = ['promote', 'rollback', 'delete', 'repair', 'help'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 type FlagOption = (typeof FLAG_OPTIONS)[number];
 
-export const COMMANDS = ['register', 'models', 'rollout', 'alias', 'classify', 'fsck', 'apply'] as const;
+export const COMMANDS = ['register', 'models', 'rollout', 'alias', 'classify', 'fsck', 'apply', 'keys', 'audit'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Options each command accepts besides the global ones. */
@@ -63,6 +75,8 @@ const COMMAND_OPTIONS: Record<CommandName, readonly string[]> = {
   classify: ['routing-key', 'pin', 'output'],
   fsck: ['repair', 'output'],
   apply: ['filename', 'rollouts-dir'],
+  keys: ['owner', 'scopes', 'keys-file'],
+  audit: ['limit', 'output'],
 };
 const GLOBAL_OPTIONS = ['registry', 'gateway', 'timeout', 'help'];
 

@@ -15,6 +15,7 @@ export {
   type SetAliasOptions,
   type SetRolloutOptions,
 } from './registry-commands.js';
+export { cliClientOptions, CLI_IDENTITY, localApiKeyFile, localPkiDir } from './cli-credentials.js';
 export { runCli, EXIT_ERROR, EXIT_OK, EXIT_USAGE, type CliIo } from './run-cli.js';
 export {
   freePort,

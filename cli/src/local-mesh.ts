@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { checkHealth, freePort, SERVICE_NAMES, SERVICE_PORTS, type ServiceName } from '@maas/shared';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { checkHealth, configReader, createApiKey, ensureLocalPki, withBearerToken, freePort, meshClientOptions, SERVICE_NAMES, SERVICE_PORTS, tlsConfig, type ClientOptions, type ServiceName } from '@maas/shared';
+import { CLI_IDENTITY, localApiKeyFile, localPkiDir } from './cli-credentials.js';
 
 export { freePort };
 
@@ -23,7 +25,8 @@ export interface ServiceCommand {
 /**
  * Builds a service's command from the mesh's wiring: the environment that connects it to the others
  * (GRPC_HOST, GRPC_PORT, METRICS_PORT, the peers' addresses, REGISTRY_DATA_DIR, MODEL_CACHE_DIR,
- * SHUTDOWN_GRACE_MS, OTEL_SERVICE_NAME, then LocalMeshOptions.env).
+ * SHUTDOWN_GRACE_MS, OTEL_SERVICE_NAME, the TLS_* files, API_KEYS_FILE and GATEWAY_TOKEN_FILE (or AUTH_MODE=off), then
+ * LocalMeshOptions.env).
  */
 export type ServiceLauncher = (service: MeshService, wiring: Record<string, string>) => ServiceCommand;
 
@@ -81,16 +84,18 @@ export interface LocalMesh {
   readonly processes: Record<MeshService, ChildProcess>;
   /** Every process of each service (the first is the one in `processes`). */
   readonly replicas: Record<MeshService, LocalReplica[]>;
+  /** Client options with the local admin certificate (what maasctl finds by itself); plaintext when env said TLS_MODE=plaintext. */
+  readonly clientOptions: ClientOptions;
   /** SIGTERM in reverse start order (gateway first), each given time to drain; SIGKILL after that. */
   stop(): Promise<void>;
 }
 
-async function waitForServing(service: MeshService, address: string, child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+async function waitForServing(service: MeshService, address: string, child: ChildProcess, timeoutMs: number, clientOptions: ClientOptions, signal?: AbortSignal): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     signal?.throwIfAborted();
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${service} exited (code ${child.exitCode ?? child.signalCode}) before it was SERVING`);
-    const status = await checkHealth(address).catch(() => 'UNREACHABLE');
+    const status = await checkHealth(address, clientOptions).catch(() => 'UNREACHABLE');
     if (status === 'SERVING') return;
     if (Date.now() > end) throw new Error(`${service} at ${address} was not SERVING after ${timeoutMs} ms (last: ${status})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -129,6 +134,30 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   const dialed = (service: MeshService) => (replicaPorts[service].length === 1 ? addresses[service] : `ipv4:${replicaPorts[service].map((port) => `127.0.0.1:${port.grpc}`).join(',')}`);
   const launcher = options.launcher ?? repositoryLauncher(options.rootDir);
   const processes = {} as Record<MeshService, ChildProcess>;
+  // Secure by default: a local CA and a certificate per service and for the admin (maasctl), made on the first
+  // start and kept in the data folder. TLS_MODE=plaintext in `env` turns it off.
+  const plaintext = options.env?.TLS_MODE === 'plaintext';
+  const pki = plaintext ? undefined : await ensureLocalPki({ dir: localPkiDir(options.dataDir), identities: [...MESH_SERVICES, CLI_IDENTITY] });
+  const tlsEnv = (identity: string): Record<string, string> => {
+    const files = pki?.files[identity];
+    return files ? { TLS_MODE: 'mtls', TLS_CERT_FILE: files.certFile, TLS_KEY_FILE: files.keyFile, TLS_CA_FILE: files.caFile } : {};
+  };
+  // The gateway's keys file and a local admin key with every scope, made once; maasctl reads the token file.
+  const apiKeysFile = path.join(localPkiDir(options.dataDir), 'api-keys.json');
+  const tokenFile = localApiKeyFile(localPkiDir(options.dataDir));
+  if (!plaintext && !existsSync(tokenFile)) {
+    const { token } = createApiKey(apiKeysFile, { owner: 'local-admin', scopes: ['*'] });
+    mkdirSync(path.dirname(tokenFile), { recursive: true, mode: 0o700 });
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  }
+  // The rollout controller's own key for its quality gates through the gateway: classify only, made once.
+  const controllerTokenFile = path.join(localPkiDir(options.dataDir), 'rollout-controller', 'api-key');
+  if (!plaintext && !existsSync(controllerTokenFile)) {
+    const { token } = createApiKey(apiKeysFile, { owner: 'rollout-controller', scopes: ['classify:*'] });
+    mkdirSync(path.dirname(controllerTokenFile), { recursive: true, mode: 0o700 });
+    writeFileSync(controllerTokenFile, `${token}\n`, { mode: 0o600 });
+  }
+  const clientOptions: ClientOptions = plaintext ? {} : withBearerToken(meshClientOptions(tlsConfig(configReader(tlsEnv(CLI_IDENTITY)))), readFileSync(tokenFile, 'utf8').trim());
 
   const launch = (service: MeshService, replica = 0) => {
     const own = replicaPorts[service][replica]!;
@@ -150,6 +179,8 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
       MODEL_CACHE_DIR: path.join(options.dataDir, 'inference-cache'),
       // No load balancer watches health here, so there is nothing to wait for between NOT_SERVING and stop.
       SHUTDOWN_GRACE_MS: '0',
+      ...tlsEnv(service),
+      ...(plaintext ? { AUTH_MODE: 'off' } : { API_KEYS_FILE: apiKeysFile, GATEWAY_TOKEN_FILE: controllerTokenFile }),
       ...options.env,
     });
     const child = spawn(command.file, command.args, {
@@ -185,7 +216,7 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   };
   const timeout = options.startTimeoutMs ?? 60_000;
   const startReplica = (service: MeshService, replica: number) =>
-    waitForServing(service, `127.0.0.1:${replicaPorts[service][replica]!.grpc}`, launch(service, replica), timeout, options.signal);
+    waitForServing(service, `127.0.0.1:${replicaPorts[service][replica]!.grpc}`, launch(service, replica), timeout, clientOptions, options.signal);
 
   try {
     const [first, ...rest] = MESH_SERVICES;
@@ -210,5 +241,5 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
       })),
     ]),
   ) as Record<MeshService, LocalReplica[]>;
-  return { addresses, metricsPorts, processes, replicas, stop };
+  return { addresses, metricsPorts, processes, replicas, clientOptions, stop };
 }

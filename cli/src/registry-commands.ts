@@ -10,6 +10,7 @@ import {
   type Alias__Output,
   type CheckStorageResponse__Output,
   type GetModelRequest,
+  type ListAuditEventsResponse__Output,
   type ListModelsResponse__Output,
   type Model__Output,
   type ModelManifest,
@@ -18,7 +19,7 @@ import {
   type RegisterVersionRequest,
   type Rollout__Output,
 } from '@maas/protos';
-import { createClient, unaryCall } from '@maas/shared';
+import { createClient, unaryCall, type ClientOptions } from '@maas/shared';
 import { CliError, unreachableAs } from './cli-errors.js';
 
 /** The registry's default address (its standard port on this machine). */
@@ -33,10 +34,12 @@ export interface RegistryCallOptions {
   registryAddress: string;
   /** Deadline of the whole command, in milliseconds. */
   timeoutMs?: number;
+  /** TLS credentials (cliClientOptions); default: plaintext. */
+  client?: ClientOptions;
 }
 
 async function withRegistry<T>(options: RegistryCallOptions, use: (client: ModelRegistryClient, deadline: Date) => Promise<T>): Promise<T> {
-  const client = createClient(contracts().maas.v1.ModelRegistry, options.registryAddress);
+  const client = createClient(contracts().maas.v1.ModelRegistry, options.registryAddress, options.client);
   try {
     return await use(client, new Date(Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
   } catch (error) {
@@ -44,6 +47,13 @@ async function withRegistry<T>(options: RegistryCallOptions, use: (client: Model
   } finally {
     client.close();
   }
+}
+
+/** The registry's audit log (ListAuditEvents), newest first. */
+export function listAuditEvents(options: RegistryCallOptions & { model?: string; limit?: number }): Promise<ListAuditEventsResponse__Output> {
+  return withRegistry(options, (client, deadline) =>
+    unaryCall((r, md, o, cb) => client.ListAuditEvents(r, md, o, cb), { model: options.model ?? '', limit: options.limit ?? 0 }, { deadline }),
+  );
 }
 
 /**

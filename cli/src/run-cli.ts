@@ -5,7 +5,9 @@ import { describeError, UsageError } from './cli-errors.js';
 import { parseCommandLine, parseInteger, parseOutputFormat, parseTimeoutMs, USAGE, type CommandLine } from './command-line.js';
 import { formatBytes, formatTable } from './output-format.js';
 import { applyLocalVerb, applyRolloutFile, DEFAULT_ROLLOUTS_DIR, formatRolloutStatus, readLocalRollout, ROLLOUT_VERBS, type RolloutVerb } from './rollout-documents.js';
-import { checkStorage, DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listModels, promoteCanary, registerPackage, rollbackCanary, setAlias, setRollout } from './registry-commands.js';
+import { checkStorage, DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listAuditEvents, listModels, promoteCanary, registerPackage, rollbackCanary, setAlias, setRollout, type RegistryCallOptions } from './registry-commands.js';
+import { cliClientOptions } from './cli-credentials.js';
+import { apiKeysFile, runKeysCommand } from './keys-command.js';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -58,7 +60,15 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
   const timeoutMs = parseTimeoutMs(line.values.timeout, DEFAULT_TIMEOUT_MS);
   const registryAddress = line.values.registry ?? (env.MAAS_REGISTRY?.trim() || DEFAULT_REGISTRY_ADDRESS);
   const gatewayAddress = line.values.gateway ?? (env.MAAS_GATEWAY?.trim() || DEFAULT_GATEWAY_ADDRESS);
-  const registry = { registryAddress, timeoutMs };
+  if (line.command === 'keys') {
+    // Local files only: no credential needed.
+    const [action, ...args] = line.positionals;
+    return runKeysCommand({ action, args, owner: line.values.owner, scopes: line.values.scopes, file: apiKeysFile(line.values['keys-file'], env) });
+  }
+  // apply and the rollout verbs only touch the local ModelRollout folder: no credential needed either.
+  const localFilesOnly = line.command === 'apply' || (line.command === 'rollout' && (ROLLOUT_VERBS as readonly string[]).includes(line.positionals[0] ?? '') && line.positionals.length === 2);
+  const client = localFilesOnly ? {} : cliClientOptions(env);
+  const registry = { registryAddress, timeoutMs, client };
   const output = parseOutputFormat(line.values.output);
   const rolloutsDir = line.values['rollouts-dir'] ?? (env.MAAS_ROLLOUTS_DIR?.trim() || DEFAULT_ROLLOUTS_DIR);
 
@@ -119,11 +129,19 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
       if (line.values.output !== undefined) throw new UsageError('--output does not apply to rollout (only to rollout status)');
       return describeRollout(await runRollout(line, registry));
     }
+    case 'audit': {
+      if (line.positionals.length > 1) throw new UsageError('audit takes at most one model');
+      const limit = line.values.limit === undefined ? undefined : parseInteger('limit', line.values.limit, { min: 1, max: 1000 });
+      const { events } = await listAuditEvents({ ...registry, model: line.positionals[0], limit });
+      if (output === 'json') return JSON.stringify(events, null, 2);
+      if (events.length === 0) return 'no audit events';
+      return formatTable(['TIME', 'ACTOR', 'ACTION', 'MODEL', 'REVISION', 'DETAILS'], events.map((event) => [event.occurred_at, event.actor, event.action, event.model, `${event.from_revision}->${event.to_revision}`, event.details_json]));
+    }
     case 'classify': {
       expectPositionals(line, ['model', 'text'], { variadic: true });
       const [model, ...texts] = line.positionals as [string, ...string[]];
       if (line.values['routing-key'] !== undefined && line.values.pin !== undefined) throw new UsageError('--routing-key and --pin exclude each other (a pin bypasses the rollout)');
-      const response = await classify({ gatewayAddress, model, texts, routingKey: line.values['routing-key'], version: line.values.pin, timeoutMs });
+      const response = await classify({ gatewayAddress, model, texts, routingKey: line.values['routing-key'], version: line.values.pin, timeoutMs, client });
       return output === 'json' ? predictionsAsJson(model, texts, response) : formatPredictions(texts, response);
     }
     case 'fsck': {
@@ -136,7 +154,7 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
   }
 }
 
-function runRollout(line: CommandLine, registry: { registryAddress: string; timeoutMs: number }): Promise<Rollout__Output> {
+function runRollout(line: CommandLine, registry: RegistryCallOptions): Promise<Rollout__Output> {
   const model = line.positionals[0]!;
   const { stable, canary, weight, mirror } = line.values;
   const shorthand = line.flags.has('promote') ? 'promote' : line.flags.has('rollback') ? 'rollback' : undefined;

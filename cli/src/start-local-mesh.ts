@@ -18,6 +18,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ClientOptions } from '@maas/shared';
 import { classify, DEFAULT_GATEWAY_ADDRESS, formatPredictions } from './classify-command.js';
 import { MESH_SERVICES, startLocalMesh, STANDARD_PORTS, type LocalMesh } from './local-mesh.js';
 import { DEFAULT_REGISTRY_ADDRESS, listModels, registerPackage, setRollout } from './registry-commands.js';
@@ -46,25 +47,25 @@ async function ensureExampleModels(signal: AbortSignal): Promise<void> {
   if (code !== 0) throw new Error(`building the example models failed (exit ${code})`);
 }
 
-async function registerExamplesIfEmpty(registryAddress: string): Promise<void> {
-  if ((await listModels({ registryAddress })).models.length > 0) return;
+async function registerExamplesIfEmpty(registryAddress: string, client: ClientOptions): Promise<void> {
+  if ((await listModels({ registryAddress, client })).models.length > 0) return;
   for (const { model, versions, stable } of EXAMPLES) {
     for (const version of versions) {
-      const registered = await registerPackage({ registryAddress, packageDir: path.join(MODEL_REPOSITORY, model, version) });
+      const registered = await registerPackage({ registryAddress, client, packageDir: path.join(MODEL_REPOSITORY, model, version) });
       console.log(`maas: registered ${registered.model} ${registered.version}`);
     }
-    await setRollout({ registryAddress, model, stableVersion: stable });
+    await setRollout({ registryAddress, client, model, stableVersion: stable });
     console.log(`maas: rollout ${model}: stable ${stable}`);
   }
 }
 
 /** The services load the new rollout asynchronously (event or resync, then fetch, verify, warm up). */
-async function firstClassify(gatewayAddress: string, options: { timeoutMs: number; signal: AbortSignal }) {
+async function firstClassify(gatewayAddress: string, options: { timeoutMs: number; signal: AbortSignal; client: ClientOptions }) {
   const end = Date.now() + options.timeoutMs;
   for (;;) {
     options.signal.throwIfAborted();
     try {
-      return await classify({ gatewayAddress, model: 'sentiment', texts: SAMPLE_TEXTS, timeoutMs: 10_000 });
+      return await classify({ gatewayAddress, model: 'sentiment', texts: SAMPLE_TEXTS, timeoutMs: 10_000, client: options.client });
     } catch (error) {
       if (Date.now() > end) throw error;
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -155,10 +156,10 @@ async function main(): Promise<void> {
   const mesh = await starting;
   const serving = MESH_SERVICES.map((service) => mesh.replicas[service].map((replica) => `${service} ${replica.address} (pid ${replica.process.pid})`).join(', ')).join(', ');
   console.log(`maas: services SERVING: ${serving}; data in ${dataDir}`);
-  await registerExamplesIfEmpty(mesh.addresses['model-registry']);
+  await registerExamplesIfEmpty(mesh.addresses['model-registry'], mesh.clientOptions);
   const gatewayAddress = mesh.addresses.gateway;
   const registryAddress = mesh.addresses['model-registry'];
-  const response = await firstClassify(gatewayAddress, { timeoutMs: 60_000, signal: abort.signal });
+  const response = await firstClassify(gatewayAddress, { timeoutMs: 60_000, signal: abort.signal, client: mesh.clientOptions });
   const quoted = SAMPLE_TEXTS.map((text) => JSON.stringify(text)).join(' ');
   const gatewayOption = gatewayAddress === DEFAULT_GATEWAY_ADDRESS ? '' : ` --gateway ${gatewayAddress}`;
   const registryOption = registryAddress === DEFAULT_REGISTRY_ADDRESS ? '' : ` --registry ${registryAddress}`;

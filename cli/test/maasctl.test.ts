@@ -9,16 +9,20 @@ import { listModels, registerPackage, runCli } from '../src/index.js';
 import { makeTempDir, sha256Hex, uniqueModelName, writeFakePackage } from '../../test/support/model-packages.js';
 import { freePort } from '@maas/shared';
 import { startTestRegistry, type TestRegistry } from '../../test/support/test-registry.js';
+import { adminClient, testPki } from '../../test/support/test-pki.js';
 
 const MAASCTL = path.resolve(__dirname, '../dist/maasctl.js');
 const run = promisify(execFile);
 
 let testRegistry: TestRegistry;
 let registryAddress: string;
+/** maasctl's credential: the test CA's admin certificate, found through MAAS_PKI_DIR as it finds .maas/pki. */
+let pkiDir: string;
 
 test.before(async () => {
   testRegistry = await startTestRegistry();
   registryAddress = testRegistry.address;
+  pkiDir = (await testPki()).dir;
 });
 
 test.after.always(async () => {
@@ -33,7 +37,7 @@ async function writePackage(name: string, version: string, options: { modelBytes
 }
 
 /** Runs maasctl in-process and captures what it prints. */
-async function maasctl(args: string[], env: NodeJS.ProcessEnv = { MAAS_REGISTRY: registryAddress }) {
+async function maasctl(args: string[], env: NodeJS.ProcessEnv = { MAAS_REGISTRY: registryAddress, MAAS_PKI_DIR: pkiDir }) {
   let stdout = '';
   let stderr = '';
   const code = await runCli(args, { env, stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
@@ -45,7 +49,7 @@ test('register, models and rollout (set, promote, rollback) work against the reg
   const registered = await maasctl(['register', await writePackage(model, '1')]);
   t.is(registered.code, 0, registered.stderr);
   t.regex(registered.stdout, new RegExp(`^registered ${model} version 1 \\(2 files, [\\d.]+ KiB, revision \\d+\\)\\n$`));
-  t.is((await maasctl(['register', await writePackage(model, '2'), '--registry', registryAddress], {})).code, 0);
+  t.is((await maasctl(['register', await writePackage(model, '2'), '--registry', registryAddress], { MAAS_PKI_DIR: pkiDir })).code, 0);
 
   const canary = await maasctl(['rollout', model, '--stable', '1', '--canary', '2', '--weight', '10', '--mirror', '30']);
   t.is(canary.code, 0, canary.stderr);
@@ -104,14 +108,14 @@ test('register, models and rollout (set, promote, rollback) work against the reg
   const rolledBack = await maasctl(['rollout', model, '--rollback']);
   t.regex(rolledBack.stdout, new RegExp(`^${model}: stable 2, no canary`));
 
-  const snapshot = await listModels({ registryAddress });
+  const snapshot = await listModels({ client: adminClient(), registryAddress });
   t.like(snapshot.models.find((entry) => entry.name === model)?.rollout, { stable_version: '2', canary_version: '', canary_weight: 0 });
 });
 
 test('remote errors print the status name and message and exit 1', async (t) => {
   const model = uniqueModel();
   const dir = await writePackage(model, '1');
-  await registerPackage({ registryAddress, packageDir: dir });
+  await registerPackage({ client: adminClient(), registryAddress, packageDir: dir });
 
   const duplicate = await maasctl(['register', dir]);
   t.is(duplicate.code, 1);
@@ -157,7 +161,7 @@ test('a package of many chunks uploads intact', async (t) => {
   const model = uniqueModel();
   const dir = await writePackage(model, '1', { modelBytes: 3 * 1024 * 1024 + 17 });
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  const version = await registerPackage({ registryAddress, packageDir: dir, chunkBytes: 64 * 1024 });
+  const version = await registerPackage({ client: adminClient(), registryAddress, packageDir: dir, chunkBytes: 64 * 1024 });
   const data = await fs.readFile(path.join(dir, 'model.onnx'));
   t.like(version.artifacts.find((artifact) => artifact.path === 'model.onnx'), { sha256: sha256Hex(data), size_bytes: data.length });
 });
@@ -202,10 +206,42 @@ test('the maasctl executable runs commands and sets its exit code', async (t) =>
   const usage = await run(process.execPath, [MAASCTL]).catch((error: { code: number; stderr: string }) => error);
   t.is((usage as { code: number }).code, 2);
   const model = uniqueModel();
-  const { stdout } = await run(process.execPath, [MAASCTL, 'register', await writePackage(model, '1')], { env: { ...process.env, MAAS_REGISTRY: registryAddress } });
+  const { stdout } = await run(process.execPath, [MAASCTL, 'register', await writePackage(model, '1')], { env: { ...process.env, MAAS_REGISTRY: registryAddress, MAAS_PKI_DIR: pkiDir } });
   t.true(stdout.startsWith(`registered ${model} version 1 `), stdout);
-  const failed = await run(process.execPath, [MAASCTL, 'rollout', model, '--stable', '5', '--registry', registryAddress]).catch((error: { code: number; stderr: string }) => error);
+  const failed = await run(process.execPath, [MAASCTL, 'rollout', model, '--stable', '5', '--registry', registryAddress], { env: { ...process.env, MAAS_PKI_DIR: pkiDir } }).catch((error: { code: number; stderr: string }) => error);
   t.like(failed, { code: 1, stderr: `error: NOT_FOUND: model "${model}" has no version "5"\n` });
+});
+
+test('keys create prints a token once and stores only its hash; list shows it; revoke marks it', async (t) => {
+  const dir = await fs.mkdtemp(path.join(pkiDir, 'keys-'));
+  const file = path.join(dir, 'api-keys.json');
+  const created = await maasctl(['keys', 'create', '--owner', 'team-a', '--scopes', 'classify:sentiment,infer:*', '--keys-file', file]);
+  t.is(created.code, 0, created.stderr);
+  const token = created.stdout.trim().split('\n').at(-1)!;
+  const id = /^created key (\S+) for team-a \(classify:sentiment, infer:\*\)/.exec(created.stdout)![1]!;
+  t.regex(token, new RegExp(`^maas_${id}_[A-Za-z0-9_-]{32,}$`));
+  const stored = await fs.readFile(file, 'utf8');
+  t.false(stored.includes(token.split('_').at(-1)!), 'the secret is not stored');
+  t.regex(stored, /"sha256": "[0-9a-f]{64}"/);
+  const listed = await maasctl(['keys', 'list', '--keys-file', file]);
+  t.regex(listed.stdout, new RegExp(`${id}\\s+team-a\\s+classify:sentiment,infer:\\*\\s+\\S+\\s+-`));
+  t.is((await maasctl(['keys', 'revoke', id, '--keys-file', file])).stdout, `revoked key ${id}\n`);
+  t.regex((await maasctl(['keys', 'list', '--keys-file', file])).stdout, new RegExp(`${id}.*\\d{4}-\\d\\d-\\d\\dT\\S+Z\\n$`));
+  t.is((await maasctl(['keys', 'create', '--owner', 'x', '--scopes', 'write:all', '--keys-file', file])).code, 2);
+  t.is((await maasctl(['keys', 'revoke', 'nope', '--keys-file', file])).code, 1);
+});
+
+test('audit lists a model\'s writes, newest first, with who did them', async (t) => {
+  const model = uniqueModel();
+  t.is((await maasctl(['register', await writePackage(model, '1')])).code, 0);
+  t.is((await maasctl(['rollout', model, '--stable', '1'])).code, 0);
+  const audit = await maasctl(['audit', model]);
+  t.is(audit.code, 0, audit.stderr);
+  const [header, ...rows] = audit.stdout.trimEnd().split('\n');
+  t.deepEqual(header!.split(/\s+/), ['TIME', 'ACTOR', 'ACTION', 'MODEL', 'REVISION', 'DETAILS']);
+  t.deepEqual(rows.map((row) => row.split(/\s+/).slice(1, 4).join(' ')), [`spiffe://maas/admin SetRollout ${model}`, `spiffe://maas/admin RegisterVersion ${model}`]);
+  const json = JSON.parse((await maasctl(['audit', model, '--limit', '1', '--output', 'json'])).stdout) as Array<{ action: string }>;
+  t.deepEqual(json.map((event) => event.action), ['SetRollout']);
 });
 
 test('maasctl apply -f refuses an invalid ModelRollout naming every problem and writes nothing; rollout verbs need an applied document', async (t) => {

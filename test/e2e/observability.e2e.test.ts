@@ -14,6 +14,7 @@ import test from 'ava';
 import { parse, parseAllDocuments } from 'yaml';
 import { examplePackage, ROOT_DIR } from '../support/example-models.js';
 import { startInProcessMesh } from '../support/in-process-mesh.js';
+import { adminClient } from '../support/test-pki.js';
 
 const RULES_DIR = path.join(ROOT_DIR, 'observability', 'prometheus');
 const RULES_FILE = path.join(RULES_DIR, 'maas-rules.yaml');
@@ -120,21 +121,21 @@ async function expressions(): Promise<{ records: Set<string>; queries: Array<{ w
 test.serial('every metric the rules and dashboards name is exported by a running mesh; the exposition is well-formed', async (t) => {
   const mesh = await startInProcessMesh({ env: { NATS_URL, METRICS_PORT: '0', RESYNC_INTERVAL_MS: '600000', RESYNC_INTERVAL_NO_NATS_MS: '300' } });
   t.teardown(() => mesh.stop());
-  for (const version of ['1', '2']) await registerPackage({ registryAddress: mesh.addresses.registry, packageDir: examplePackage('sentiment', version) });
-  await setRollout({ registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 50 });
+  for (const version of ['1', '2']) await registerPackage({ client: adminClient(), registryAddress: mesh.addresses.registry, packageDir: examplePackage('sentiment', version) });
+  await setRollout({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 50 });
   // Traffic until both versions have answered: routed, batch, queue and per-version series exist then.
   const answered = new Set<string>();
   const deadline = Date.now() + 30_000;
   while (answered.size < 2 && Date.now() < deadline) {
     try {
-      const response = await classify({ gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['a fine film', 'dull'], timeoutMs: 5_000 });
+      const response = await classify({ client: mesh.clientOptions(), gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['a fine film', 'dull'], timeoutMs: 5_000 });
       answered.add(response.predictions[0]!.model_version);
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
   t.deepEqual([...answered].sort(), ['1', '2'], 'both versions answered');
-  await t.throwsAsync(classify({ gatewayAddress: mesh.addresses.gateway, model: 'no-such-model', texts: ['x'], timeoutMs: 5_000 }));
+  await t.throwsAsync(classify({ client: mesh.clientOptions(), gatewayAddress: mesh.addresses.gateway, model: 'no-such-model', texts: ['x'], timeoutMs: 5_000 }));
 
   const services = { gateway: mesh.metricsPorts.gateway, tokenizer: mesh.metricsPorts.tokenizer, inference: mesh.metricsPorts.inference, 'model-registry': mesh.metricsPorts.registry };
   const exported = new Set<string>(['up', 'ALERTS']); // written by Prometheus itself

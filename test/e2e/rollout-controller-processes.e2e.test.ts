@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { registerPackage, runCli, setRollout, startLocalMesh } from '@maas/cli';
+import { localPkiDir, registerPackage, runCli, setRollout, startLocalMesh } from '@maas/cli';
 import test from 'ava';
 import { eventually } from '../support/eventually.js';
 import { examplePackage, ROOT_DIR } from '../support/example-models.js';
@@ -24,10 +24,10 @@ test('npm start runs the rollout controller: maasctl apply -f hands it a ModelRo
     rmSync(dataDir, { recursive: true, force: true });
   });
   const registryAddress = mesh.addresses['model-registry'];
-  for (const version of ['1', '2']) await registerPackage({ registryAddress, packageDir: examplePackage('sentiment', version) });
-  await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1' });
+  for (const version of ['1', '2']) await registerPackage({ client: mesh.clientOptions, registryAddress, packageDir: examplePackage('sentiment', version) });
+  await setRollout({ client: mesh.clientOptions, registryAddress, model: 'sentiment', stableVersion: '1' });
 
-  const env = { MAAS_ROLLOUTS_DIR: path.join(dataDir, 'rollouts'), MAAS_REGISTRY: registryAddress };
+  const env = { MAAS_ROLLOUTS_DIR: path.join(dataDir, 'rollouts'), MAAS_REGISTRY: registryAddress, MAAS_PKI_DIR: localPkiDir(dataDir) };
   const file = path.join(dataDir, 'rollout.yaml');
   writeFileSync(file, 'apiVersion: maas.dev/v1alpha1\nkind: ModelRollout\nmetadata:\n  name: sentiment\nspec:\n  model: sentiment\n  stable: "1"\n  candidate: "2"\n  steps:\n    - qualityGate: {}\n    - setWeight: 50\n');
   const applied = await maasctl(env, 'apply', '-f', file);

@@ -15,6 +15,7 @@ import { eventually } from '../support/eventually.js';
 import { examplePackage } from '../support/example-models.js';
 import { startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
 import { repackage } from '../support/model-packages.js';
+import { adminClient, testPki } from '../support/test-pki.js';
 
 interface Load {
   ok: number;
@@ -68,15 +69,22 @@ test.before(async (t) => {
 
   const mesh = await startInProcessMesh({
     env: { NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: '100' },
-    serviceEnv: { gateway: { METRICS_PORT: '0', READINESS_POLL_MS: '100' }, inference: { METRICS_PORT: '0' } },
+    // The test's load and the quality gates are one caller (the test key): no per-caller rate limit in the way.
+    serviceEnv: { gateway: { METRICS_PORT: '0', READINESS_POLL_MS: '100', RATE_LIMIT_RPS: '0' }, inference: { METRICS_PORT: '0' } },
     beforeConsumers: async (registryAddress) => {
-      for (const packageDir of [sentiment1, examplePackage('sentiment', '2'), swapped]) await registerPackage({ registryAddress, packageDir });
-      await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1' });
+      for (const packageDir of [sentiment1, examplePackage('sentiment', '2'), swapped]) await registerPackage({ client: adminClient(), registryAddress, packageDir });
+      await setRollout({ client: adminClient(), registryAddress, model: 'sentiment', stableVersion: '1' });
     },
   });
   const rolloutsDir = path.join(tmp, 'rollouts');
+  // The controller's certificate from the test CA, and a key the gateway knows for its quality gates.
+  const pki = await testPki();
+  const tokenFile = path.join(tmp, 'gateway-token');
+  fs.writeFileSync(tokenFile, pki.token);
   const controller = await startRolloutController(
     loadConfig({
+      ...pki.env('rollout-controller'),
+      GATEWAY_TOKEN_FILE: tokenFile,
       GRPC_HOST: '127.0.0.1',
       GRPC_PORT: '0',
       METRICS_PORT: '0',
@@ -91,8 +99,8 @@ test.before(async (t) => {
     { logger: createLogger({ service: 'rollout-controller', level: process.env.TEST_LOG_LEVEL ?? 'silent' }) },
   );
   await controller.ready;
-  const gateway = createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway);
-  const registry = createClient(contracts().maas.v1.ModelRegistry, mesh.addresses.registry);
+  const gateway = createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway, mesh.clientOptions());
+  const registry = createClient(contracts().maas.v1.ModelRegistry, mesh.addresses.registry, mesh.clientOptions());
   t.context = { tmp, rolloutsDir, mesh, controller, gateway, registry, load: startLoad(gateway, 4) };
 });
 
@@ -111,7 +119,7 @@ async function maasctl(t: { context: Context }, ...argv: string[]): Promise<{ co
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
-    env: { MAAS_ROLLOUTS_DIR: t.context.rolloutsDir, MAAS_REGISTRY: t.context.mesh.addresses.registry },
+    env: { MAAS_ROLLOUTS_DIR: t.context.rolloutsDir, MAAS_REGISTRY: t.context.mesh.addresses.registry, MAAS_PKI_DIR: (await testPki()).dir },
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
   });
@@ -246,7 +254,7 @@ test.serial('a rollout paused at a pause step waits, and `maasctl rollout resume
 test.serial('a write with a stale expected_revision is re-read and retried, never lost', async (t) => {
   const before = await rolloutOf(t);
   // Someone else changes the rollout after the controller read it.
-  await setRollout({ registryAddress: t.context.mesh.addresses.registry, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
+  await setRollout({ client: adminClient(), registryAddress: t.context.mesh.addresses.registry, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
   const result = await writeRollout({ registry: t.context.registry, model: 'sentiment', desired: { stable: '1', canary: '', weight: 0, mirror: 0 }, knownRevision: Number(before.revision), deadlineMs: 5_000 });
   t.is(result.conflicts, 1);
   t.true(result.written);

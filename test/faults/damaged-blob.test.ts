@@ -16,6 +16,7 @@ import { eventually } from '../support/eventually.js';
 import { examplePackage } from '../support/example-models.js';
 import { startInProcessMesh } from '../support/in-process-mesh.js';
 import { startTestRegistry, type TestRegistry } from '../support/test-registry.js';
+import { adminClient, testPki } from '../support/test-pki.js';
 
 const SENTIMENT = examplePackage('sentiment', '1');
 const manifest = JSON.parse(fs.readFileSync(path.join(SENTIMENT, 'maas.json'), 'utf8')) as { model_file: string; files: Array<{ path: string; sha256: string }> };
@@ -42,7 +43,7 @@ function flipOneBit(file: string): void {
 
 async function fsck(registry: TestRegistry, ...flags: string[]): Promise<{ code: number; out: string }> {
   let out = '';
-  const code = await runCli(['fsck', '--registry', registry.address, ...flags], { env: {}, stdout: { write: (text: string) => (out += text) }, stderr: { write: (text: string) => (out += text) } });
+  const code = await runCli(['fsck', '--registry', registry.address, ...flags], { env: { MAAS_PKI_DIR: (await testPki()).dir }, stdout: { write: (text: string) => (out += text) }, stderr: { write: (text: string) => (out += text) } });
   return { code, out };
 }
 
@@ -63,7 +64,7 @@ async function expectIntact(t: import('ava').ExecutionContext, client: ModelRegi
 test('a bit-flipped blob is refused with DATA_LOSS, listed by fsck, and healed by registering the same package again', async (t) => {
   const registry = await startTestRegistry();
   t.teardown(() => registry.stop());
-  await registerPackage({ registryAddress: registry.address, packageDir: SENTIMENT });
+  await registerPackage({ client: adminClient(), registryAddress: registry.address, packageDir: SENTIMENT });
   t.is((await fsck(registry)).code, 0);
 
   flipOneBit(blobFile(registry));
@@ -75,25 +76,25 @@ test('a bit-flipped blob is refused with DATA_LOSS, listed by fsck, and healed b
   t.true(report.out.includes(`sentiment version 1: ${manifest.model_file}`));
 
   // The identical package of the damaged version is accepted as a repair (not ALREADY_EXISTS).
-  const repaired = await registerPackage({ registryAddress: registry.address, packageDir: SENTIMENT });
+  const repaired = await registerPackage({ client: adminClient(), registryAddress: registry.address, packageDir: SENTIMENT });
   t.is(repaired.version, '1');
   await expectIntact(t, registry.client, '1');
   t.is((await fsck(registry)).code, 0);
   // An identical package of a healthy version is still a duplicate.
-  await t.throwsAsync(registerPackage({ registryAddress: registry.address, packageDir: SENTIMENT }), { message: /already registered/ });
+  await t.throwsAsync(registerPackage({ client: adminClient(), registryAddress: registry.address, packageDir: SENTIMENT }), { message: /already registered/ });
 });
 
 test('another version carrying the same file heals the blob instead of being deduplicated onto it', async (t) => {
   const registry = await startTestRegistry();
   t.teardown(() => registry.stop());
-  await registerPackage({ registryAddress: registry.address, packageDir: SENTIMENT });
+  await registerPackage({ client: adminClient(), registryAddress: registry.address, packageDir: SENTIMENT });
   flipOneBit(blobFile(registry));
   const copy = path.join(registry.dataDir, '..', `sentiment-copy-${process.pid}`);
   fs.cpSync(SENTIMENT, copy, { recursive: true });
   t.teardown(() => fs.rmSync(copy, { recursive: true, force: true }));
   const copyManifest = JSON.parse(fs.readFileSync(path.join(copy, 'maas.json'), 'utf8'));
   fs.writeFileSync(path.join(copy, 'maas.json'), JSON.stringify({ ...copyManifest, version: '9' }));
-  await registerPackage({ registryAddress: registry.address, packageDir: copy });
+  await registerPackage({ client: adminClient(), registryAddress: registry.address, packageDir: copy });
   await expectIntact(t, registry.client, '1');
   await expectIntact(t, registry.client, '9');
 });
@@ -101,14 +102,14 @@ test('another version carrying the same file heals the blob instead of being ded
 test('fsck --repair removes the damaged blob; the version stays DATA_LOSS until its package is registered again', async (t) => {
   const registry = await startTestRegistry();
   t.teardown(() => registry.stop());
-  await registerPackage({ registryAddress: registry.address, packageDir: SENTIMENT });
+  await registerPackage({ client: adminClient(), registryAddress: registry.address, packageDir: SENTIMENT });
   flipOneBit(blobFile(registry));
   const report = await fsck(registry, '--repair');
   t.is(report.code, 1);
   t.true(report.out.includes(`${modelSha}\tsha256\tremoved`));
   t.false(fs.existsSync(blobFile(registry)));
   await expectDataLoss(t, registry.client, '1');
-  await registerPackage({ registryAddress: registry.address, packageDir: SENTIMENT });
+  await registerPackage({ client: adminClient(), registryAddress: registry.address, packageDir: SENTIMENT });
   await expectIntact(t, registry.client, '1');
   t.is((await fsck(registry)).code, 0);
 });
@@ -118,16 +119,16 @@ test('inference reports a version with a damaged artifact as DATA_LOSS, and load
     env: { NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: '200' },
     serviceEnv: { inference: { MODEL_RETRY_BACKOFF_MS: '200' } },
     beforeConsumers: async (registryAddress) => {
-      await registerPackage({ registryAddress, packageDir: SENTIMENT });
-      await registerPackage({ registryAddress, packageDir: examplePackage('sentiment', '2') });
-      await setRollout({ registryAddress, model: 'sentiment', stableVersion: '2' });
+      await registerPackage({ client: adminClient(), registryAddress, packageDir: SENTIMENT });
+      await registerPackage({ client: adminClient(), registryAddress, packageDir: examplePackage('sentiment', '2') });
+      await setRollout({ client: adminClient(), registryAddress, model: 'sentiment', stableVersion: '2' });
     },
   });
   t.teardown(() => mesh.stop());
   flipOneBit(path.join(mesh.dataDir, 'registry', 'blobs', 'sha256', modelSha.slice(0, 2), modelSha));
   // Version 1 becomes a canary: inference fetches it, gets DATA_LOSS, and says so for calls naming it.
-  await setRollout({ registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '2', canaryVersion: '1', canaryWeight: 0 });
-  const oip = createClient(contracts().inference.GRPCInferenceService, mesh.addresses.inference);
+  await setRollout({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '2', canaryVersion: '1', canaryWeight: 0 });
+  const oip = createClient(contracts().inference.GRPCInferenceService, mesh.addresses.inference, mesh.clientOptions());
   t.teardown(() => oip.close());
   const infer = () => unaryCall((r: object, md, o, cb) => oip.ModelInfer(r as never, md, o, cb), { model_name: 'sentiment', model_version: '1', inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 100] }], raw_input_contents: [Buffer.alloc(800)] }, { deadline: 5_000 });
   const failure = await eventually('inference to report DATA_LOSS', async () => {
@@ -138,7 +139,7 @@ test('inference reports a version with a damaged artifact as DATA_LOSS, and load
   t.log(`inference: ${Status[failure.code]}: ${failure.details.slice(0, 200)}`);
   t.regex(failure.details, /artifact is damaged in the registry/);
 
-  await registerPackage({ registryAddress: mesh.addresses.registry, packageDir: SENTIMENT });
+  await registerPackage({ client: adminClient(), registryAddress: mesh.addresses.registry, packageDir: SENTIMENT });
   await eventually('version 1 to load after the repair', async () => {
     await mesh.services.inference.resyncNow();
     return infer().then(() => true, () => false);
@@ -167,7 +168,7 @@ test('the damage is announced once on NATS (artifact-damaged), naming the versio
   await eventually('the registry publishing', async () => {
     const manifestPath = path.join(copy, 'maas.json');
     fs.writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(fs.readFileSync(manifestPath, 'utf8')), version: `ev${++label}` }));
-    await registerPackage({ registryAddress: registry.address, packageDir: copy });
+    await registerPackage({ client: adminClient(), registryAddress: registry.address, packageDir: copy });
     await new Promise((resolve) => setTimeout(resolve, 100));
     // Only this registry registers "ev" versions (other tests share this NATS).
     return registered.some((version) => version.startsWith('ev'));

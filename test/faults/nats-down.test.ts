@@ -6,6 +6,7 @@ import test from 'ava';
 import { eventually } from '../support/eventually.js';
 import { examplePackage } from '../support/example-models.js';
 import { startInProcessMesh } from '../support/in-process-mesh.js';
+import { adminClient } from '../support/test-pki.js';
 import { natsServerBinary, startPrivateNats } from '../support/private-nats.js';
 
 const NO_NATS_INTERVAL_MS = 1_000;
@@ -17,13 +18,13 @@ withNats('NATS down: a rollout change propagates within the no-NATS resync inter
   const mesh = await startInProcessMesh({
     env: { NATS_URL: nats.url, RESYNC_INTERVAL_MS: '600000', RESYNC_INTERVAL_NO_NATS_MS: String(NO_NATS_INTERVAL_MS) },
     beforeConsumers: async (registryAddress) => {
-      for (const version of ['1', '2']) await registerPackage({ registryAddress, packageDir: examplePackage('sentiment', version) });
+      for (const version of ['1', '2']) await registerPackage({ client: adminClient(), registryAddress, packageDir: examplePackage('sentiment', version) });
       // Version 2 is loaded (a canary at weight 0) before the fault, so what is timed below is propagation alone.
-      await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
+      await setRollout({ client: adminClient(), registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
     },
   });
   t.teardown(() => mesh.stop());
-  const answering = async () => (await classify({ gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['propagation check'], timeoutMs: 5_000 })).predictions[0]!.model_version;
+  const answering = async () => (await classify({ client: adminClient(), gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['propagation check'], timeoutMs: 5_000 })).predictions[0]!.model_version;
   // All four services hold a NATS connection: the long timer is what they run on now.
   await eventually('four NATS connections', async () => {
     const body = (await (await fetch(`${nats.monitorUrl}/connz`)).json()) as { num_connections: number };
@@ -33,7 +34,7 @@ withNats('NATS down: a rollout change propagates within the no-NATS resync inter
 
   await nats.stop('SIGKILL');
   const changedAt = Date.now();
-  await setRollout({ registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '2' });
+  await setRollout({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '2' });
   let calls = 0;
   let failed = 0;
   await eventually('version 2 answering', async () => {

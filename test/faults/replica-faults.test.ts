@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
 import { registerPackage, setRollout, startLocalMesh, type LocalMesh, type LocalReplica } from '@maas/cli';
 import { contracts, Status, type ClassifyResponse__Output, type GatewayClient } from '@maas/protos';
-import { createClient, unaryCall } from '@maas/shared';
+import { createClient, unaryCall, type ClientOptions } from '@maas/shared';
 import anyTest, { type TestFn } from 'ava';
 import { eventually } from '../support/eventually.js';
 import { examplePackage, ROOT_DIR } from '../support/example-models.js';
@@ -15,6 +15,8 @@ import { examplePackage, ROOT_DIR } from '../support/example-models.js';
 const test = anyTest as TestFn<{ mesh: LocalMesh; gateway: GatewayClient; dataDir: string }>;
 const IN_FLIGHT = 16;
 const NO_NATS_INTERVAL_MS = 500;
+/** The admin credential of the mesh's own local CA (made by startLocalMesh). */
+let admin: ClientOptions = {};
 
 test.before(async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'maas-faults-'));
@@ -23,13 +25,16 @@ test.before(async (t) => {
     dataDir,
     ports: 'free',
     replicas: { inference: 2, tokenizer: 2 },
-    env: { LOG_LEVEL: 'error', NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: String(NO_NATS_INTERVAL_MS), READINESS_POLL_MS: '100', MODEL_RETRY_BACKOFF_MS: '500' },
+    // The load is one caller (one API key) at well over the gateway's default 1000 calls/s: its per-caller rate
+    // limit is not what these tests are about (the security tests cover it), so it is off here.
+    env: { LOG_LEVEL: 'error', NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: String(NO_NATS_INTERVAL_MS), READINESS_POLL_MS: '100', MODEL_RETRY_BACKOFF_MS: '500', RATE_LIMIT_RPS: '0' },
   });
-  t.context = { mesh, gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway), dataDir };
+  admin = mesh.clientOptions;
+  t.context = { mesh, gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway, admin), dataDir };
   const registryAddress = mesh.addresses['model-registry'];
-  for (const version of ['1', '2']) await registerPackage({ registryAddress, packageDir: examplePackage('sentiment', version) });
+  for (const version of ['1', '2']) await registerPackage({ client: admin, registryAddress, packageDir: examplePackage('sentiment', version) });
   // Version 2 loaded everywhere (a canary at weight 0), so switching to it later times propagation alone.
-  await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
+  await setRollout({ client: admin, registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
   await eventually('sentiment answering', () => classify(t.context.gateway).then(() => true, () => false), { timeoutMs: 60_000, intervalMs: 200 });
 });
 
@@ -198,13 +203,13 @@ test.serial('a candidate whose tokenizer file is broken gets no traffic: 0 faile
   entry.sha256 = (await import('node:crypto')).createHash('sha256').update(bytes).digest('hex');
   entry.size_bytes = bytes.length;
   fs.writeFileSync(manifestPath, JSON.stringify({ ...manifest, version: '3' }));
-  await registerPackage({ registryAddress, packageDir: broken });
+  await registerPackage({ client: admin, registryAddress, packageDir: broken });
 
   const running = load(t.context.gateway);
-  await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '3', canaryWeight: 50 });
+  await setRollout({ client: admin, registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '3', canaryWeight: 50 });
   await sleep(3_000);
   const counts = await running.stop();
-  await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
+  await setRollout({ client: admin, registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
   t.log(`canary 3 (broken tokenizer) at 50 %: ${describe(counts)}; versions ${JSON.stringify(counts.versions)}`);
   t.is(counts.failed, 0);
   t.is(counts.versions['3'] ?? 0, 0);
@@ -219,11 +224,11 @@ test.serial('registry down: serving continues; a change after its return reaches
   await sleep(2_000);
   const whileDown = { ...running.counts, codes: { ...running.counts.codes }, details: new Set<string>() };
   await registry.restart();
-  await setRollout({ registryAddress, model: 'sentiment', stableVersion: '2' });
+  await setRollout({ client: admin, registryAddress, model: 'sentiment', stableVersion: '2' });
   const changedAt = Date.now();
   const tookMs = await eventually('version 2 answering', async () => ((await classify(t.context.gateway)).predictions[0]!.model_version === '2' ? Date.now() - changedAt : false), { timeoutMs: 10_000, intervalMs: 20 });
   const counts = await running.stop();
-  await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
+  await setRollout({ client: admin, registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
   t.log(`registry killed 2 s: ${describe(whileDown)} while down; ${describe(counts)} overall; the change after its return served after ${tookMs} ms`);
   t.is(counts.failed, 0);
   t.true(tookMs <= 1_000, `${tookMs} ms`);

@@ -23,6 +23,7 @@ import { eventually } from '../support/eventually.js';
 import { examplePackage } from '../support/example-models.js';
 import { OBSERVED_GATEWAY_ENV, RESYNC_ONLY_ENV, startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
 import { repackage } from '../support/model-packages.js';
+import { adminClient } from '../support/test-pki.js';
 
 interface Context {
   tmp: string;
@@ -54,10 +55,10 @@ test.before(async (t) => {
         encoder,
         repackage(sentiment1, path.join(tmp, 'sentiment-3'), { version: '3', brokenModel: true }),
       ]) {
-        await registerPackage({ registryAddress, packageDir });
+        await registerPackage({ client: adminClient(), registryAddress, packageDir });
       }
-      await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1' });
-      await setRollout({ registryAddress, model: 'encoder-bench', stableVersion: '1' });
+      await setRollout({ client: adminClient(), registryAddress, model: 'sentiment', stableVersion: '1' });
+      await setRollout({ client: adminClient(), registryAddress, model: 'encoder-bench', stableVersion: '1' });
     },
   });
 
@@ -65,9 +66,9 @@ test.before(async (t) => {
     tmp,
     registryAddress: mesh.addresses.registry,
     gatewayService: mesh.services.gateway,
-    gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway),
-    oip: createClient(contracts().inference.GRPCInferenceService, mesh.addresses.gateway),
-    tokenizer: createClient(contracts().maas.v1.Tokenizer, mesh.addresses.tokenizer),
+    gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway, mesh.clientOptions()),
+    oip: createClient(contracts().inference.GRPCInferenceService, mesh.addresses.gateway, mesh.clientOptions()),
+    tokenizer: createClient(contracts().maas.v1.Tokenizer, mesh.addresses.tokenizer, mesh.clientOptions('gateway')),
     mesh,
   };
 });
@@ -130,7 +131,7 @@ test.serial('concurrent calls are merged downstream and each gets its own answer
 });
 
 test.serial('a canary takes its share by routing key, and a key always gets the same version', async (t) => {
-  await setRollout({ registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 50 });
+  await setRollout({ client: adminClient(), registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 50 });
   await t.context.gatewayService.resyncNow();
   // Version 2 loads in the background; until inference reports it ready, its share goes to version 1.
   await eventually('the canary to take traffic', async () => {
@@ -162,7 +163,7 @@ test.serial('a canary takes its share by routing key, and a key always gets the 
 });
 
 test.serial('traffic never goes to a canary that cannot load', async (t) => {
-  await setRollout({ registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '3', canaryWeight: 100 });
+  await setRollout({ client: adminClient(), registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '3', canaryWeight: 100 });
   await t.context.gatewayService.resyncNow();
   for (let index = 0; index < 20; index += 1) {
     const { predictions } = await classify(t, { model: 'sentiment', texts: [POSITIVE], routing_key: `user-${index}` });
@@ -173,7 +174,7 @@ test.serial('traffic never goes to a canary that cannot load', async (t) => {
     unaryCall((r: ModelInferRequest, md, o, cb) => t.context.oip.ModelInfer(r, md, o, cb), { model_name: 'sentiment', model_version: '3' }, { deadline: 5_000 }),
   );
   t.is(error.code, Status.UNAVAILABLE);
-  await setRollout({ registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '1' });
+  await setRollout({ client: adminClient(), registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '1' });
   await t.context.gatewayService.resyncNow();
 });
 
@@ -210,7 +211,7 @@ test.serial('unknown models, models without a rollout and downstream refusals ke
   const lone = repackage(examplePackage('sentiment', '1'), path.join(t.context.tmp, 'lonely'), { version: '1' });
   const manifestPath = path.join(lone, 'maas.json');
   fs.writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(fs.readFileSync(manifestPath, 'utf8')), name: 'lonely' }));
-  await registerPackage({ registryAddress: t.context.registryAddress, packageDir: lone });
+  await registerPackage({ client: adminClient(), registryAddress: t.context.registryAddress, packageDir: lone });
   await t.context.gatewayService.resyncNow();
   t.is((await failure(classify(t, { model: 'lonely', texts: ['x'] }))).code, Status.FAILED_PRECONDITION);
   const unknownVersion = await failure(

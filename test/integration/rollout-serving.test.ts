@@ -25,6 +25,7 @@ import { eventually } from '../support/eventually.js';
 import { examplePackage } from '../support/example-models.js';
 import { OBSERVED_GATEWAY_ENV, RESYNC_ONLY_ENV, startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
 import { repackage } from '../support/model-packages.js';
+import { adminClient, testPki } from '../support/test-pki.js';
 
 interface Context {
   tmp: string;
@@ -47,16 +48,16 @@ test.before(async (t) => {
     env: RESYNC_ONLY_ENV,
     serviceEnv: { gateway: OBSERVED_GATEWAY_ENV },
     beforeConsumers: async (registryAddress) => {
-      for (const packageDir of packages) await registerPackage({ registryAddress, packageDir });
+      for (const packageDir of packages) await registerPackage({ client: adminClient(), registryAddress, packageDir });
       // Every call goes to stable 1 (weight 0) and is mirrored to canary 2.
-      await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0, mirrorPercent: 100 });
-      await setAlias({ registryAddress, model: 'sentiment', alias: 'production', version: '1' });
-      await setAlias({ registryAddress, model: 'sentiment', alias: 'broken', version: '3' });
+      await setRollout({ client: adminClient(), registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0, mirrorPercent: 100 });
+      await setAlias({ client: adminClient(), registryAddress, model: 'sentiment', alias: 'production', version: '1' });
+      await setAlias({ client: adminClient(), registryAddress, model: 'sentiment', alias: 'broken', version: '3' });
       // A version no rollout names: the alias alone makes the mesh serve it.
-      await setAlias({ registryAddress, model: 'sentiment', alias: 'champion', version: '4' });
+      await setAlias({ client: adminClient(), registryAddress, model: 'sentiment', alias: 'champion', version: '4' });
     },
   });
-  t.context = { tmp, mesh, gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway), registry: createClient(contracts().maas.v1.ModelRegistry, mesh.addresses.registry) };
+  t.context = { tmp, mesh, gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway, mesh.clientOptions()), registry: createClient(contracts().maas.v1.ModelRegistry, mesh.addresses.registry, mesh.clientOptions()) };
 });
 
 test.after.always(async (t) => {
@@ -118,8 +119,8 @@ test.serial('a pinned version label or alias answers from that version, bypassin
 
 test.serial('OIP ModelInfer through the gateway takes an alias as model_version and names the version that answered', async (t) => {
   const { mesh } = t.context;
-  const tokenizer = createClient(contracts().maas.v1.Tokenizer, mesh.addresses.tokenizer);
-  const oip = createClient(contracts().inference.GRPCInferenceService, mesh.addresses.gateway);
+  const tokenizer = createClient(contracts().maas.v1.Tokenizer, mesh.addresses.tokenizer, mesh.clientOptions());
+  const oip = createClient(contracts().inference.GRPCInferenceService, mesh.addresses.gateway, mesh.clientOptions());
   t.teardown(() => {
     tokenizer.close();
     oip.close();
@@ -162,6 +163,7 @@ test.serial('a mirror that fails or is over its bound never fails or holds up th
   // A second gateway over the same mesh whose mirrored calls cannot make their deadline, with room for one.
   const shadowGateway = await startGatewayService(
     gatewayConfig({
+      ...(await testPki()).env('gateway'),
       GRPC_HOST: '127.0.0.1',
       GRPC_PORT: '0',
       METRICS_PORT: '0',
@@ -175,7 +177,7 @@ test.serial('a mirror that fails or is over its bound never fails or holds up th
     }),
     { logger: createLogger({ service: 'gateway', level: 'silent' }) },
   );
-  const client = createClient(contracts().maas.v1.Gateway, `127.0.0.1:${shadowGateway.port}`);
+  const client = createClient(contracts().maas.v1.Gateway, `127.0.0.1:${shadowGateway.port}`, mesh.clientOptions());
   t.teardown(async () => {
     client.close();
     await shadowGateway.stop();

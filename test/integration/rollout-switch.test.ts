@@ -11,6 +11,7 @@ import anyTest, { type TestFn } from 'ava';
 import { eventually as eventuallyWithin } from '../support/eventually.js';
 import { examplePackage } from '../support/example-models.js';
 import { startInProcessMesh, type InProcessMesh } from '../support/in-process-mesh.js';
+import { adminClient } from '../support/test-pki.js';
 
 interface Context {
   registryAddress: string;
@@ -37,8 +38,8 @@ test.before(async (t) => {
       gateway: { METRICS_PORT: '0', READINESS_POLL_MS: '50' },
     },
     beforeConsumers: async (registryAddress) => {
-      for (const version of ['1', '2']) await registerPackage({ registryAddress, packageDir: examplePackage('sentiment', version) });
-      await setRollout({ registryAddress, model: 'sentiment', stableVersion: '1' });
+      for (const version of ['1', '2']) await registerPackage({ client: adminClient(), registryAddress, packageDir: examplePackage('sentiment', version) });
+      await setRollout({ client: adminClient(), registryAddress, model: 'sentiment', stableVersion: '1' });
     },
   });
 
@@ -46,8 +47,8 @@ test.before(async (t) => {
     registryAddress: mesh.addresses.registry,
     gatewayService: mesh.services.gateway,
     inferenceService: mesh.services.inference,
-    gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway),
-    inference: createClient(contracts().inference.GRPCInferenceService, mesh.addresses.inference),
+    gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway, mesh.clientOptions()),
+    inference: createClient(contracts().inference.GRPCInferenceService, mesh.addresses.inference, mesh.clientOptions('gateway')),
     mesh,
   };
 });
@@ -133,7 +134,7 @@ test.serial('a promote to a version not loaded yet: no call fails, and answers m
   const traffic = trafficLoop(t);
   await eventually('traffic on version 1', () => traffic.seen().length >= 8);
 
-  await setRollout({ registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '2' });
+  await setRollout({ client: adminClient(), registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '2' });
   // The gateway learns first: inference has not even started loading 2, so the stable share stays on 1.
   await t.context.gatewayService.resyncNow();
   t.deepEqual(await routableVersions(t), ['1 draining 1', '2 stable 0']);
@@ -158,7 +159,7 @@ test.serial('a rollback to a version already unloaded: no call fails, and answer
   const traffic = trafficLoop(t);
   await eventually('traffic on version 2', () => traffic.seen().length >= 8);
 
-  await setRollout({ registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '1' });
+  await setRollout({ client: adminClient(), registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '1' });
   // Inference learns first this time and reloads 1, keeping 2; the gateway follows at its own resync.
   await t.context.inferenceService.resyncNow();
   await eventually('answers from version 1', () => traffic.seen().slice(-8).every((version) => version === '1'));

@@ -3,7 +3,7 @@
 // buildah mount), made read-only as readOnlyRootFilesystem makes it, given /proc, /sys, a minimal /dev and
 // the manifests' volumes, and each service runs chrooted into it as the manifests' user. Needs root and buildah.
 import { execFileSync } from 'node:child_process';
-import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmdirSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { MeshService, ServiceLauncher } from '@maas/cli';
@@ -38,6 +38,8 @@ export function inspectImage(image: string): ImageConfig {
 export interface ImageRoot {
   /** The mounted root file system, as a service inside sees `/`. */
   path: string;
+  /** Each volume: path inside → the host directory bind-mounted there. */
+  volumes: Readonly<Record<string, string>>;
   /** Unmounts everything and removes the working container (the volumes' host directories stay). */
   close(): void;
 }
@@ -81,7 +83,7 @@ export function mountImageRoot(options: { image: string; readOnly: boolean; volu
       mount(['--bind', `/dev/${device}`], path.join(root, 'dev', device));
     }
     for (const [inside, hostDir] of Object.entries(options.volumes ?? {})) mount(['--bind', hostDir], path.join(root, inside));
-    return { path: root, close };
+    return { path: root, volumes: options.volumes ?? {}, close };
   } catch (error) {
     close();
     throw error;
@@ -117,21 +119,47 @@ export function closeRoots(roots: Partial<Record<MeshService, ImageRoot>>): void
   for (const root of Object.values(roots)) root?.close();
 }
 
+/** Where the manifests mount each service's TLS Secret (cert-manager's layout) and the gateway's API keys Secret. */
+const TLS_SECRET_DIR = '/etc/maas/tls';
+const API_KEYS_SECRET_DIR = '/etc/maas/auth';
+
+/**
+ * Puts the mesh's certificate files for a service (and the gateway's keys file) into the volumes where the
+ * manifests mount their Secrets, readable by the manifest's user only, as a Secret volume with fsGroup is.
+ */
+function fillSecretVolumes(root: ImageRoot, workload: Workload, files: Record<string, string | undefined>): void {
+  const place = (dir: string | undefined, name: string, from: string | undefined) => {
+    if (!dir || !from) return;
+    const target = path.join(dir, name);
+    copyFileSync(from, target);
+    chownSync(target, workload.runAsUser, workload.runAsGroup);
+    chmodSync(target, 0o440);
+  };
+  const tls = root.volumes[TLS_SECRET_DIR];
+  place(tls, 'tls.crt', files.TLS_CERT_FILE);
+  place(tls, 'tls.key', files.TLS_KEY_FILE);
+  place(tls, 'ca.crt', files.TLS_CA_FILE);
+  place(root.volumes[API_KEYS_SECRET_DIR], 'api-keys.json', files.API_KEYS_FILE);
+}
+
 /**
  * Starts each service in its root as its manifest does: the manifest's command, user and environment over
  * the image's (Env, WorkingDir). The mesh's wiring replaces the cluster's addresses and ports with loopback
- * ones; the data directories stay the manifests' paths, on the roots' volumes.
+ * ones; the data directories stay the manifests' paths, on the roots' volumes; the certificates (and the
+ * gateway's keys) go into the Secret volumes at the manifests' paths, where the services' defaults find them.
  */
 export function imageLauncher(options: { image: ImageConfig; workloads: Record<MeshService, Workload>; roots: Record<MeshService, ImageRoot> }): ServiceLauncher {
   return (service, wiring) => {
     const workload = options.workloads[service];
-    const { REGISTRY_DATA_DIR: _registryData, MODEL_CACHE_DIR: _modelCache, ...loopback } = wiring;
+    const { REGISTRY_DATA_DIR: _registryData, MODEL_CACHE_DIR: _modelCache, TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE, API_KEYS_FILE, ...loopback } = wiring;
+    fillSecretVolumes(options.roots[service], workload, { TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE, API_KEYS_FILE });
     const user = `${workload.runAsUser}:${workload.runAsGroup}`;
     return {
       // chroot and the image's env exec in turn: the service's process is the one spawned (signals, exit code).
       file: 'chroot',
       args: [`--userspec=${user}`, `--groups=${workload.runAsGroup}`, options.roots[service].path, 'env', `--chdir=${options.image.workingDir}`, '--', ...workload.command],
-      env: { ...options.image.env, ...workload.env, ...loopback },
+      // HEALTH_PORT: the manifests' probe port is one fixed number, which four services on one loopback cannot share.
+      env: { ...options.image.env, ...workload.env, ...loopback, HEALTH_PORT: '-1' },
       cwd: '/',
     };
   };

@@ -9,8 +9,9 @@ import path from 'node:path';
 import { loadConfig as gatewayConfig, startGatewayService, type RunningGatewayService } from '@maas/gateway';
 import { loadConfig as inferenceConfig, startInferenceService, type RunningInferenceService } from '@maas/inference';
 import { loadConfig as registryConfig, startRegistryService, type RunningRegistryService } from '@maas/model-registry';
-import { createLogger, type RunningService } from '@maas/shared';
+import { createLogger, type ClientOptions, type RunningService } from '@maas/shared';
 import { loadConfig as tokenizerConfig, startTokenizerService } from '@maas/tokenizer';
+import { testPki, type TestIdentity } from './test-pki.js';
 
 export type InProcessService = 'registry' | 'tokenizer' | 'inference' | 'gateway';
 
@@ -31,6 +32,8 @@ export interface InProcessMesh {
   services: { registry: RunningRegistryService; tokenizer: RunningService; inference: RunningInferenceService; gateway: RunningGatewayService };
   /** Each service's bound /metrics port; -1 unless the env asked for METRICS_PORT (0 picks a free one each). */
   metricsPorts: Record<InProcessService, number>;
+  /** createClient options presenting `identity`'s certificate from the test CA (the admin may call every service) and the test API key (or `token`). */
+  clientOptions(identity?: TestIdentity, token?: string): ClientOptions;
   /** The temp folder holding the registry's data and the model cache (removed at stop). */
   dataDir: string;
   /** Stops the gateway, then tokenizer and inference, then the registry; removes the data folder. */
@@ -43,14 +46,16 @@ export const RESYNC_ONLY_ENV: Readonly<Record<string, string>> = { NATS_URL: 'na
 /** A gateway whose /metrics the test reads (a free port) and that notices readiness changes quickly. */
 export const OBSERVED_GATEWAY_ENV: Readonly<Record<string, string>> = { METRICS_PORT: '0', READINESS_POLL_MS: '100' };
 
-/** The settings every in-process test service gets unless the test says otherwise. */
+/** The settings every in-process test service gets unless the test says otherwise (TLS: the test CA's, below). */
 const TEST_DEFAULTS = { GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', METRICS_PORT: '-1', SHUTDOWN_GRACE_MS: '0', SHUTDOWN_DEADLINE_MS: '2000' };
 
 /** Starts the mesh and resolves once every service is SERVING. */
 export async function startInProcessMesh(options: InProcessMeshOptions = {}): Promise<InProcessMesh> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'maas-mesh-'));
   const logger = createLogger({ service: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const envOf = (service: InProcessService, more: Record<string, string> = {}) => ({ ...TEST_DEFAULTS, ...options.env, ...more, ...options.serviceEnv?.[service] });
+  const pki = await testPki();
+  const identity = (service: InProcessService) => (service === 'registry' ? 'model-registry' : service);
+  const envOf = (service: InProcessService, more: Record<string, string> = {}) => ({ ...TEST_DEFAULTS, ...pki.env(identity(service)), ...options.env, ...more, ...options.serviceEnv?.[service] });
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const stopOne of stops.reverse()) await stopOne();
@@ -77,7 +82,7 @@ export async function startInProcessMesh(options: InProcessMeshOptions = {}): Pr
     await gateway.ready;
     addresses.gateway = `127.0.0.1:${gateway.port}`;
     const metricsPorts = { registry: registry.metricsPort, tokenizer: tokenizer.metricsPort, inference: inference.metricsPort, gateway: gateway.metricsPort };
-    return { addresses, metricsPorts, services: { registry, tokenizer, inference, gateway }, dataDir, stop };
+    return { addresses, metricsPorts, services: { registry, tokenizer, inference, gateway }, clientOptions: (as = 'admin', token) => pki.clientOptions(as, token), dataDir, stop };
   } catch (error) {
     await stop();
     throw error;

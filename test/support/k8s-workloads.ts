@@ -94,7 +94,7 @@ export function readWorkloads(options: { k8sDir: string; overlay: string; servic
         if (!data) throw new Error(`${file}: envFrom names ConfigMap ${source.configMapRef!.name}, which no generator makes`);
         Object.assign(env, data);
       }
-      const fields: Record<string, string> = { 'metadata.name': `${object.metadata.name}-0`, 'metadata.namespace': kustomization.namespace, 'spec.nodeName': 'node-0' };
+      const fields: Record<string, string> = { 'metadata.name': `${object.metadata.name}-0`, 'metadata.namespace': kustomization.namespace, 'spec.nodeName': 'node-0', 'status.podIP': '127.0.0.1' };
       for (const variable of [...(container.env ?? []), ...patchedEnv]) {
         const value = variable.valueFrom?.fieldRef ? fields[variable.valueFrom.fieldRef.fieldPath] : variable.value;
         if (value === undefined) throw new Error(`${file}: env ${variable.name} has neither a value nor a known fieldRef`);

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { registerPackage, runCli, type LocalMesh, type LocalMeshOptions } from '@maas/cli';
+import { localPkiDir, registerPackage, runCli, type LocalMesh, type LocalMeshOptions } from '@maas/cli';
 import { KerasTokenizer, padSequences } from '@maas/keras-tokenizer';
 import {
   contracts,
@@ -127,10 +127,10 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
       spans: receiver.spans,
       closeReceiver: receiver.close,
       logs,
-      gateway: createClient(v1.Gateway, mesh.addresses.gateway),
-      registry: createClient(v1.ModelRegistry, mesh.addresses['model-registry']),
-      gatewayOip: createClient(contracts().inference.GRPCInferenceService, mesh.addresses.gateway),
-      inferenceOip: createClient(contracts().inference.GRPCInferenceService, mesh.addresses.inference),
+      gateway: createClient(v1.Gateway, mesh.addresses.gateway, mesh.clientOptions),
+      registry: createClient(v1.ModelRegistry, mesh.addresses['model-registry'], mesh.clientOptions),
+      gatewayOip: createClient(contracts().inference.GRPCInferenceService, mesh.addresses.gateway, mesh.clientOptions),
+      inferenceOip: createClient(contracts().inference.GRPCInferenceService, mesh.addresses.inference, mesh.clientOptions),
     };
   });
 
@@ -147,7 +147,7 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
   test.serial('Classify through the gateway answers as the ONNX model does, in one trace across three hops', async (t) => {
     const { gateway, registry } = t.context;
     const sentiment1 = examplePackage('sentiment', '1');
-    await registerPackage({ registryAddress: t.context.mesh.addresses['model-registry'], packageDir: sentiment1 });
+    await registerPackage({ client: t.context.mesh.clientOptions, registryAddress: t.context.mesh.addresses['model-registry'], packageDir: sentiment1 });
     await setRollout(registry, { model: 'sentiment', stable_version: '1' });
 
     // The mesh converges on a rollout asynchronously (events, then loads): retried until it answers.
@@ -184,7 +184,7 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
 
   test.serial('a 50% canary: both versions answer, a routing key always gets the same one', async (t) => {
     const { gateway, registry } = t.context;
-    await registerPackage({ registryAddress: t.context.mesh.addresses['model-registry'], packageDir: examplePackage('sentiment', '2') });
+    await registerPackage({ client: t.context.mesh.clientOptions, registryAddress: t.context.mesh.addresses['model-registry'], packageDir: examplePackage('sentiment', '2') });
     const rolloutTrace = tracedMetadata();
     await setRollout(registry, { model: 'sentiment', stable_version: '1', canary_version: '2', canary_weight: 50 }, rolloutTrace.metadata);
 
@@ -313,7 +313,7 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     const run = async (argv: string[]) => {
       let stdout = '';
       let stderr = '';
-      const code = await runCli(argv, { env: {}, stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
+      const code = await runCli(argv, { env: { MAAS_PKI_DIR: localPkiDir(t.context.dataDir) }, stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
       return { code, stdout, stderr };
     };
     const gateway = ['--gateway', t.context.mesh.addresses.gateway];

@@ -9,6 +9,7 @@ import { contracts, type ListModelsResponse__Output, type Model__Output, type Mo
 import { loadConfig, startRegistryService, type RunningRegistryService } from '@maas/model-registry';
 import { createClient, createLogger, freePort, type Logger } from '@maas/shared';
 import { makeTempDir } from './model-packages.js';
+import { testPki } from './test-pki.js';
 
 export interface TestRegistry {
   registry: RunningRegistryService;
@@ -39,6 +40,7 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await makeTempDir('maas-registry-'));
   const natsUrl = options.natsUrl === undefined ? `nats://127.0.0.1:${await freePort()}` : options.natsUrl;
+  const pki = await testPki();
   const config = loadConfig({
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',
@@ -46,12 +48,14 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
     SHUTDOWN_GRACE_MS: '0',
     SHUTDOWN_DEADLINE_MS: '2000',
     REGISTRY_DATA_DIR: dataDir,
+    ...pki.env('model-registry'),
     ...(natsUrl === null ? {} : { NATS_URL: natsUrl }),
     ...options.env,
   });
   const registry = await startRegistryService(config, { logger: options.logger ?? createLogger({ service: 'test-registry', level: 'silent' }) });
   const address = `127.0.0.1:${registry.port}`;
-  const client = createClient(contracts().maas.v1.ModelRegistry, address);
+  // The admin: tests register versions and set rollouts.
+  const client = createClient(contracts().maas.v1.ModelRegistry, address, pki.clientOptions('admin'));
   return {
     registry,
     client,

@@ -14,6 +14,12 @@ export const REGISTRY_SUBJECT_PREFIX = 'maas.events.registry';
 export const REGISTRY_EVENT_STREAM: EventStream = { name: REGISTRY_STREAM, subjects: [`${REGISTRY_SUBJECT_PREFIX}.>`] };
 
 export type RegistryEventKind = 'version-registered' | 'rollout-changed' | 'alias-changed' | 'artifact-damaged';
+/**
+ * The kinds that change what the registry holds: what consumers reconcile on. artifact-damaged is informational
+ * (its revision is the registry's current one, nothing changed) and audit-recorded only records a write that
+ * its own state event already announces.
+ */
+const STATE_EVENT_KINDS: ReadonlySet<string> = new Set<RegistryEventKind>(['version-registered', 'rollout-changed', 'alias-changed']);
 
 /** `maas.events.registry.<model>.<kind>`; model names are restricted to [a-z0-9-], safe as a subject token. */
 export function registrySubject(model: string, kind: RegistryEventKind): string {
@@ -61,6 +67,8 @@ export function connectRegistryEventBus(options: Omit<ConnectEventBusOptions, 's
 export function subscribeRegistryEvents(bus: EventBus, handler: (event: ReceivedRegistryEvent) => Promise<void>): Promise<void> {
   return bus.subscribe(async (event) => {
     const [, , , model = '', kind = ''] = event.subject.split('.');
+    // Other kinds on the same stream (the audit log's audit-recorded) say nothing about the registry's state.
+    if (!STATE_EVENT_KINDS.has(kind)) return;
     await handler({ ...event, model, kind: kind as RegistryEventKind });
   });
 }

@@ -4,6 +4,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { Alias as _maas_v1_Alias, Alias__Output as _maas_v1_Alias__Output } from './maas/v1/Alias.js';
 import type { Artifact as _maas_v1_Artifact, Artifact__Output as _maas_v1_Artifact__Output } from './maas/v1/Artifact.js';
 import type { ArtifactChunk as _maas_v1_ArtifactChunk, ArtifactChunk__Output as _maas_v1_ArtifactChunk__Output } from './maas/v1/ArtifactChunk.js';
+import type { AuditEvent as _maas_v1_AuditEvent, AuditEvent__Output as _maas_v1_AuditEvent__Output } from './maas/v1/AuditEvent.js';
 import type { CheckStorageRequest as _maas_v1_CheckStorageRequest, CheckStorageRequest__Output as _maas_v1_CheckStorageRequest__Output } from './maas/v1/CheckStorageRequest.js';
 import type { CheckStorageResponse as _maas_v1_CheckStorageResponse, CheckStorageResponse__Output as _maas_v1_CheckStorageResponse__Output } from './maas/v1/CheckStorageResponse.js';
 import type { DamagedArtifact as _maas_v1_DamagedArtifact, DamagedArtifact__Output as _maas_v1_DamagedArtifact__Output } from './maas/v1/DamagedArtifact.js';
@@ -13,6 +14,8 @@ import type { FileChunk as _maas_v1_FileChunk, FileChunk__Output as _maas_v1_Fil
 import type { FileDigest as _maas_v1_FileDigest, FileDigest__Output as _maas_v1_FileDigest__Output } from './maas/v1/FileDigest.js';
 import type { GetModelRequest as _maas_v1_GetModelRequest, GetModelRequest__Output as _maas_v1_GetModelRequest__Output } from './maas/v1/GetModelRequest.js';
 import type { GetVersionRequest as _maas_v1_GetVersionRequest, GetVersionRequest__Output as _maas_v1_GetVersionRequest__Output } from './maas/v1/GetVersionRequest.js';
+import type { ListAuditEventsRequest as _maas_v1_ListAuditEventsRequest, ListAuditEventsRequest__Output as _maas_v1_ListAuditEventsRequest__Output } from './maas/v1/ListAuditEventsRequest.js';
+import type { ListAuditEventsResponse as _maas_v1_ListAuditEventsResponse, ListAuditEventsResponse__Output as _maas_v1_ListAuditEventsResponse__Output } from './maas/v1/ListAuditEventsResponse.js';
 import type { ListModelsRequest as _maas_v1_ListModelsRequest, ListModelsRequest__Output as _maas_v1_ListModelsRequest__Output } from './maas/v1/ListModelsRequest.js';
 import type { ListModelsResponse as _maas_v1_ListModelsResponse, ListModelsResponse__Output as _maas_v1_ListModelsResponse__Output } from './maas/v1/ListModelsResponse.js';
 import type { Model as _maas_v1_Model, Model__Output as _maas_v1_Model__Output } from './maas/v1/Model.js';
@@ -36,6 +39,7 @@ export interface ProtoGrpcType {
       Alias: MessageTypeDefinition<_maas_v1_Alias, _maas_v1_Alias__Output>
       Artifact: MessageTypeDefinition<_maas_v1_Artifact, _maas_v1_Artifact__Output>
       ArtifactChunk: MessageTypeDefinition<_maas_v1_ArtifactChunk, _maas_v1_ArtifactChunk__Output>
+      AuditEvent: MessageTypeDefinition<_maas_v1_AuditEvent, _maas_v1_AuditEvent__Output>
       CheckStorageRequest: MessageTypeDefinition<_maas_v1_CheckStorageRequest, _maas_v1_CheckStorageRequest__Output>
       CheckStorageResponse: MessageTypeDefinition<_maas_v1_CheckStorageResponse, _maas_v1_CheckStorageResponse__Output>
       DamagedArtifact: MessageTypeDefinition<_maas_v1_DamagedArtifact, _maas_v1_DamagedArtifact__Output>
@@ -45,6 +49,8 @@ export interface ProtoGrpcType {
       FileDigest: MessageTypeDefinition<_maas_v1_FileDigest, _maas_v1_FileDigest__Output>
       GetModelRequest: MessageTypeDefinition<_maas_v1_GetModelRequest, _maas_v1_GetModelRequest__Output>
       GetVersionRequest: MessageTypeDefinition<_maas_v1_GetVersionRequest, _maas_v1_GetVersionRequest__Output>
+      ListAuditEventsRequest: MessageTypeDefinition<_maas_v1_ListAuditEventsRequest, _maas_v1_ListAuditEventsRequest__Output>
+      ListAuditEventsResponse: MessageTypeDefinition<_maas_v1_ListAuditEventsResponse, _maas_v1_ListAuditEventsResponse__Output>
       ListModelsRequest: MessageTypeDefinition<_maas_v1_ListModelsRequest, _maas_v1_ListModelsRequest__Output>
       ListModelsResponse: MessageTypeDefinition<_maas_v1_ListModelsResponse, _maas_v1_ListModelsResponse__Output>
       Model: MessageTypeDefinition<_maas_v1_Model, _maas_v1_Model__Output>

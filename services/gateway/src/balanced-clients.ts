@@ -6,7 +6,7 @@
  */
 import type { GRPCInferenceServiceClient, ModelReadyResponse__Output, TokenizerClient } from '@maas/protos';
 import { contracts } from '@maas/protos';
-import { createBalancedClient, createClient, type Logger, unaryCall } from '@maas/shared';
+import { createBalancedClient, createClient, type ClientOptions, type Logger, unaryCall } from '@maas/shared';
 import type { DownstreamClients } from './downstream.js';
 import type { ReadinessProbe } from './readiness.js';
 
@@ -22,14 +22,15 @@ export type BalancedClients = DownstreamClients & {
   inference: GRPCInferenceServiceClient & { readonly replicaSet: import('@maas/shared').ReplicaSet };
 };
 
-export function createBalancedClients(options: { tokenizerAddress: string; inferenceAddress: string; logger: Logger }): BalancedClients {
+/** `clientOptions` (TLS credentials, server name) go to every replica's channel. */
+export function createBalancedClients(options: { tokenizerAddress: string; inferenceAddress: string; clientOptions?: ClientOptions; logger: Logger }): BalancedClients {
   const grpcContracts = contracts();
   const Tokenizer = grpcContracts.maas.v1.Tokenizer;
   const Inference = grpcContracts.inference.GRPCInferenceService;
   return {
     tokenizer: createBalancedClient(Tokenizer, {
       target: options.tokenizerAddress,
-      connect: (address) => createClient(Tokenizer, address),
+      connect: (address) => createClient(Tokenizer, address, options.clientOptions),
       idempotent: TOKENIZER_IDEMPOTENT,
       keyOf: (_method, request) => {
         const { model, version } = request as { model?: string; version?: string };
@@ -39,7 +40,7 @@ export function createBalancedClients(options: { tokenizerAddress: string; infer
     }),
     inference: createBalancedClient(Inference, {
       target: options.inferenceAddress,
-      connect: (address) => createClient(Inference, address),
+      connect: (address) => createClient(Inference, address, options.clientOptions),
       idempotent: INFERENCE_IDEMPOTENT,
       keyOf: (method, request) => {
         const fields = request as { model_name?: string; model_version?: string; name?: string; version?: string };

@@ -1,8 +1,9 @@
 import { registryConsumerConfig, type RegistryConsumerConfig } from '@maas/registry-client';
+import { edgeConfig, type EdgeConfig } from './edge-config.js';
 import { configReader, defaultServiceAddress, SERVICE_PORTS, serverConfig, type ServerConfig } from '@maas/shared';
 
 /** Everything the gateway reads from its environment. */
-export interface GatewayConfig extends ServerConfig, RegistryConsumerConfig {
+export interface GatewayConfig extends ServerConfig, RegistryConsumerConfig, EdgeConfig {
   /** TOKENIZER_ADDRESS: tokenizer service gRPC address (host:port). */
   tokenizerAddress: string;
   /** INFERENCE_ADDRESS: inference service gRPC address (host:port). */
@@ -45,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Gatew
   const config: GatewayConfig = {
     ...serverConfig(reader, SERVICE_PORTS.gateway),
     ...registryConsumerConfig(reader),
+    ...edgeConfig(reader),
     tokenizerAddress: reader.string('TOKENIZER_ADDRESS', { default: defaultServiceAddress('tokenizer'), doc: 'tokenizer service gRPC address (host:port)' }),
     inferenceAddress: reader.string('INFERENCE_ADDRESS', { default: defaultServiceAddress('inference'), doc: 'inference service gRPC address (host:port)' }),
     requestTimeoutMs: reader.int('REQUEST_TIMEOUT_MS', { default: 10_000, min: 1, doc: 'deadline for downstream calls when the caller set none (ms)' }),

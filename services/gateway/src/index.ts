@@ -4,6 +4,9 @@ import { followRegistry } from '@maas/registry-client';
 import {
   createClient,
   createServiceMetrics,
+  meshClientOptions,
+  serverCredentials,
+  healthPortInterceptors,
   packageVersion,
   serviceLifecycle,
   startConfiguredMetricsServer,
@@ -20,6 +23,7 @@ import { Coalescer } from './coalescer.js';
 import type { GatewayConfig } from './config.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
 import { TrafficMirror } from './mirror.js';
+import { startEdgeGuard } from './edge-setup.js';
 import { createOipProxy } from './oip-proxy.js';
 import type { LabelScore } from './postprocess.js';
 import { ReadinessTracker } from './readiness.js';
@@ -48,9 +52,11 @@ const MAX_PROBE_TIMEOUT_MS = 2_000;
 export async function startGatewayService(config: Readonly<GatewayConfig>, options: StartServiceOptions): Promise<RunningGatewayService> {
   const logger = options.logger;
   const grpcContracts = contracts();
-  // One channel per replica of each, calls balanced and retried by our picker (balanced-clients.ts).
-  const clients = createBalancedClients({ tokenizerAddress: config.tokenizerAddress, inferenceAddress: config.inferenceAddress, logger });
-  const registry = createClient(grpcContracts.maas.v1.ModelRegistry, config.registryAddress);
+  // One channel per replica of each, calls balanced and retried by our picker (balanced-clients.ts); every
+  // channel with the mesh's TLS credentials.
+  const mesh = meshClientOptions(config.tls);
+  const clients = createBalancedClients({ tokenizerAddress: config.tokenizerAddress, inferenceAddress: config.inferenceAddress, clientOptions: mesh, logger });
+  const registry = createClient(grpcContracts.maas.v1.ModelRegistry, config.registryAddress, mesh);
 
   const serviceMetrics = createServiceMetrics({ service: 'gateway' });
 
@@ -89,12 +95,15 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
   });
 
   const handlerContext = { logger, metrics: serviceMetrics };
+  const edge = startEdgeGuard({ config, registry: serviceMetrics.registry, logger: logger.child({ component: 'edge' }) });
   const server = await startGrpcServer({
     host: config.grpcHost,
     port: config.grpcPort,
     logger,
     // Each method buffers at most what it accepts: Classify its texts, ModelInfer MAX_INFER_REQUEST_BYTES.
     receiveLimits: { methods: { Classify: textsRequestBytes({ maxTexts: config.maxBatchTexts, maxTextBytes: config.maxTextBytes }), ModelInfer: config.maxInferRequestBytes } },
+    // The public edge: TLS, but callers prove who they are with a bearer token, not a client certificate.
+    security: { credentials: serverCredentials(config.tls, { requireClientCertificate: false }), interceptors: [...healthPortInterceptors(config.healthPort), edge.interceptor], plaintextHealthPort: config.healthPort },
     services: [
       {
         name: 'maas.v1.Gateway',
@@ -153,7 +162,7 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
     logger, server, metricsServer, shutdown: config,
     warmUp: watch.ready,
     onServing: () => logger.info({ port: server.port, revision: routing.revision }, 'gateway serving'),
-    watches: [watch, readiness],
+    watches: [watch, readiness, edge],
     work: [() => mirror.close(), () => coalescer.close(unavailable('the gateway is stopping'))],
     eventBuses: [watch.bus],
     clients: [clients.tokenizer, clients.inference, registry],

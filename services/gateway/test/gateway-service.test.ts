@@ -5,6 +5,7 @@ import { contracts, Status, type ClassifyResponse__Output, type GatewayClient, t
 import { createClient, createLogger, unaryCall } from '@maas/shared';
 import test from 'ava';
 import { service as healthService } from 'grpc-health-check';
+import { testPki } from '../../../test/support/test-pki.js';
 import { loadConfig, startGatewayService, type RunningGatewayService } from '../src/index.js';
 
 /** An address nothing listens on (port 1 is privileged and unused). */
@@ -15,7 +16,9 @@ let client: GatewayClient;
 let oip: GRPCInferenceServiceClient;
 
 test.before(async () => {
+  const pki = await testPki();
   const config = loadConfig({
+    ...pki.env('gateway'),
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',
     METRICS_PORT: '0',
@@ -28,8 +31,8 @@ test.before(async () => {
     MAX_TEXT_BYTES: '8',
   });
   gateway = await startGatewayService(config, { logger: createLogger({ service: 'gateway', level: 'silent' }) });
-  client = createClient(contracts().maas.v1.Gateway, `127.0.0.1:${gateway.port}`);
-  oip = createClient(contracts().inference.GRPCInferenceService, `127.0.0.1:${gateway.port}`);
+  client = createClient(contracts().maas.v1.Gateway, `127.0.0.1:${gateway.port}`, pki.clientOptions('admin'));
+  oip = createClient(contracts().inference.GRPCInferenceService, `127.0.0.1:${gateway.port}`, pki.clientOptions('admin'));
 });
 
 test.after.always(async () => {
@@ -52,7 +55,8 @@ async function codeOf(promise: Promise<unknown>): Promise<{ code: number; detail
 
 test('health is NOT_SERVING while no registry snapshot has been read', async (t) => {
   const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
-  const health = new Health(`127.0.0.1:${gateway.port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  const { credentials, channelOptions } = (await testPki()).clientOptions('admin');
+  const health = new Health(`127.0.0.1:${gateway.port}`, credentials!, channelOptions) as grpc.Client & Record<string, (...args: unknown[]) => unknown>;
   t.teardown(() => health.close());
   for (const name of ['', 'maas.v1.Gateway', 'inference.GRPCInferenceService']) {
     const reply = await new Promise<{ status: string }>((resolve, reject) =>

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { contracts } from '@maas/protos';
 import { followRegistry } from '@maas/registry-client';
-import { createClient, createServiceMetrics, MESSAGE_OVERHEAD_BYTES, packageVersion, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer } from '@maas/shared';
+import { createClient, createServiceMetrics, MESSAGE_OVERHEAD_BYTES, meshClientOptions, meshServerSecurity, packageVersion, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer } from '@maas/shared';
 import type { RunningService, ServiceLifecycle, StartServiceOptions } from '@maas/shared';
 import type { InferenceConfig } from './config.js';
 import { createInferenceMetrics } from './inference-metrics.js';
@@ -29,7 +29,7 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
   const { logger } = options;
   const serviceMetrics = createServiceMetrics({ service: 'inference' });
   const metrics = createInferenceMetrics(serviceMetrics.registry);
-  const registry = createClient(contracts().maas.v1.ModelRegistry, config.registryAddress);
+  const registry = createClient(contracts().maas.v1.ModelRegistry, config.registryAddress, meshClientOptions(config.tls));
   const models = new ModelManager({ registry, config, logger, metrics });
 
   // ServerReady answers what health says: SERVING from the end of warm-up until stop begins.
@@ -40,6 +40,7 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
     logger,
     // Two maximal tensors' worth (typed int64 contents take up to 10 bytes an element; ids and a mask), not more.
     receiveLimits: { methods: { ModelInfer: 2 * config.maxTensorBytes + MESSAGE_OVERHEAD_BYTES } },
+    security: meshServerSecurity({ tls: config.tls, healthPort: config.healthPort, logger }),
     services: [
       {
         name: 'inference.GRPCInferenceService',

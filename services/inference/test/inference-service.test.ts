@@ -18,6 +18,7 @@ import { loadConfig, SERVER_NAME, startInferenceService, type RunningInferenceSe
 import { classifierManifest, registerPackage, registerPackageDir, setRollout, startRegistry, TOKENIZER_FILE, type RegistryFixture } from './helpers/registry-fixture.js';
 import { castModel, embeddingModel, tinyClassifier } from './helpers/tiny-onnx.js';
 import { embeddingBoundsOf } from '../src/onnx-index-bounds.js';
+import { testPki } from '../../../test/support/test-pki.js';
 
 const SENTIMENT_DIR = path.resolve(__dirname, '../../../models/dist/sentiment/1');
 const logger = pino({ level: 'silent' });
@@ -128,7 +129,9 @@ test.before(async () => {
     await setRollout(registry.client, { model: name, stable_version: '1' });
   }
 
+  const pki = await testPki();
   const config = loadConfig({
+    ...pki.env('inference'),
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',
     METRICS_PORT: '0',
@@ -146,7 +149,7 @@ test.before(async () => {
     LOG_LEVEL: 'silent',
   });
   service = await startInferenceService(config, { logger });
-  client = createClient(contracts().inference.GRPCInferenceService, `127.0.0.1:${service.port}`);
+  client = createClient(contracts().inference.GRPCInferenceService, `127.0.0.1:${service.port}`, pki.clientOptions('gateway'));
   await service.ready;
 });
 

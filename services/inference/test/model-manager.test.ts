@@ -47,7 +47,7 @@ function startManager(t: import('ava').ExecutionContext<{ tmp: string; registry:
   const { registry, tmp } = t.context;
   const metricsRegistry = new client.Registry();
   const metrics: InferenceMetrics = createInferenceMetrics(metricsRegistry);
-  const config = loadConfig({ MODEL_CACHE_DIR: path.join(tmp, `cache-${model}`), UNLOAD_DRAIN_MS: String(DRAIN_MS), LOG_LEVEL: 'silent' });
+  const config = loadConfig({ TLS_MODE: 'plaintext', MODEL_CACHE_DIR: path.join(tmp, `cache-${model}`), UNLOAD_DRAIN_MS: String(DRAIN_MS), LOG_LEVEL: 'silent' });
   const manager = new ModelManager({ registry: registry.client, config, logger, metrics });
   t.teardown(() => manager.close());
   const listModels = () => unaryCall<object, ListModelsResponse__Output>((r, md, o, cb) => registry.client.ListModels(r, md, o, cb), {}, { deadline: 10_000 });

@@ -29,7 +29,7 @@ export interface RegistryHandlerDeps {
 /** A registration without a deadline is committed only if it completes within this long of its start. */
 const NO_DEADLINE_FALLBACK_MS = 24 * 3600 * 1000;
 
-export function createRegistryHandlers(deps: RegistryHandlerDeps): ModelRegistryHandlers {
+export function createRegistryHandlers(deps: RegistryHandlerDeps): Omit<ModelRegistryHandlers, 'ListAuditEvents'> {
   const { store, ctx } = deps;
   const rfc3339Now = () => new Date().toISOString();
   /** Publishes a version file's damage (once per blob until it is repaired); a publish never fails the call. */

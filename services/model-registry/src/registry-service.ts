@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { contracts } from '@maas/protos';
 import { connectRegistryEventBus } from '@maas/registry-client';
-import { createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type EventBus, type RunningService, type StartServiceOptions } from '@maas/shared';
+import { createServiceMetrics, meshServerSecurity, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type EventBus, type RunningService, type StartServiceOptions } from '@maas/shared';
 import { BlobStore } from './blob-store.js';
 import type { RegistryConfig } from './config.js';
 import { createRegistryEvents } from './registry-events.js';
@@ -11,6 +11,7 @@ import { createRegistryMetrics } from './registry-metrics.js';
 import { DamagedBlobs } from './storage-check.js';
 import { RegistryStore } from './registry-store.js';
 import { createVersionCommitter, removeUnreferencedBlobs } from './version-committer.js';
+import { AuditLog, auditedHandlers } from './audit-log.js';
 
 /**
  * Largest message of a RegisterVersion upload stream: a chunk of at most 4 MiB (the CLI sends 256 KiB) or the
@@ -54,7 +55,9 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
       logger.warn({ sha256, problem }, 'a damaged blob was replaced by a correct upload of the same bytes');
     };
     const eventBus = options.eventBus ?? connectRegistryEventBus({ url: config.natsUrl, name: 'model-registry', logger });
-    const handlers = createRegistryHandlers({
+    const audit = new AuditLog(path.join(config.dataDir, DATABASE_FILE));
+    const handlerContext = { logger, metrics: serviceMetrics };
+    const handlers = auditedHandlers(createRegistryHandlers({
       store,
       blobs,
       committer: createVersionCommitter({ store, blobs, logger }),
@@ -63,12 +66,13 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
       metrics,
       limits: { maxFileBytes: config.maxFileBytes, maxPackageBytes: config.maxPackageBytes },
       downloadChunkBytes: config.downloadChunkBytes,
-      ctx: { logger, metrics: serviceMetrics },
-    });
+      ctx: handlerContext,
+    }), { audit, revision: () => store.revision, bus: eventBus, ctx: handlerContext });
 
     const server = await startGrpcServer({
       host: config.grpcHost,
       port: config.grpcPort,
+      security: meshServerSecurity({ tls: config.tls, healthPort: config.healthPort, logger }),
       services: [{ name: 'maas.v1.ModelRegistry', definition: contracts().maas.v1.ModelRegistry.service, implementation: handlers }],
       logger,
       // An upload is a stream of chunks: one message is a chunk (the CLI sends 256 KiB) or the manifest.
@@ -82,7 +86,7 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
       warmUp: Promise.resolve(),
       onServing: () => logger.info({ port: server.port, metricsPort: metricsServer?.port ?? -1 }, 'model registry serving'),
       eventBuses: options.eventBus ? [] : [eventBus],
-      storage: [() => store.close()],
+      storage: [() => audit.close(), () => store.close()],
     });
     // SERVING before start resolves, as before: the registry is ready the moment it listens.
     await lifecycle.ready;

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { messageCodec, type AliasChanged, type AliasChanged__Output, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
+import { messageCodec, type AliasChanged, type AliasChanged__Output, type AuditEvent, type AuditEvent__Output, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
 import { eventRevision, REGISTRY_STREAM, registrySubject } from '@maas/registry-client';
 import { registerPackage, uniqueModelName } from '../../../test/support/model-packages.js';
 import { registryCalls, startTestRegistry } from '../../../test/support/test-registry.js';
@@ -10,6 +10,7 @@ import { eventually } from '../../../test/support/eventually.js';
 import { nestedFakePackage } from './registry-helpers.js';
 
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const auditEvent = messageCodec<AuditEvent, AuditEvent__Output>('maas.v1.AuditEvent');
 const versionRegistered = messageCodec<VersionRegistered, VersionRegistered__Output>('maas.v1.VersionRegistered');
 const rolloutChanged = messageCodec<RolloutChanged, RolloutChanged__Output>('maas.v1.RolloutChanged');
 
@@ -26,9 +27,13 @@ test('registration and rollout changes are published with their subject, payload
 
   const model = uniqueModelName('events');
   const received: Msg[] = [];
+  const audited: Msg[] = [];
   nc.subscribe(`maas.events.registry.${model}.>`, {
     callback: (error, message) => {
-      if (!error) received.push(message);
+      if (error) return;
+      // The audit log's events share the stream; they are checked at the end.
+      if (message.subject.endsWith('.audit-recorded')) audited.push(message);
+      else received.push(message);
     },
   });
   await nc.flush();
@@ -56,6 +61,9 @@ test('registration and rollout changes are published with their subject, payload
   await registerPackage(client, nestedFakePackage({ name: model, version: '2' }));
   t.true(await eventually('a third event arrives', () => received.length === 3));
   t.is(received[2]!.subject, registrySubject(model, 'version-registered'));
+  // Every write is also an audit event, the one that changed nothing included.
+  t.true(await eventually('four audit events arrive', () => audited.length === 4));
+  t.deepEqual(audited.map((message) => auditEvent.decode(message.data).action), ['RegisterVersion', 'SetRollout', 'SetRollout', 'RegisterVersion']);
 });
 
 test('alias changes are published as AliasChanged with the previous version; a no-op publishes nothing', async (t) => {

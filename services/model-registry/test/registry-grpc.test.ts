@@ -6,10 +6,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import type * as grpc from '@grpc/grpc-js';
-import { Status, type ModelRegistryClient, type ModelVersion__Output, type SetRolloutRequest } from '@maas/protos';
+import { contracts, Status, type CheckStorageResponse__Output, type ListAuditEventsResponse__Output, type ModelRegistryClient, type ModelVersion__Output, type SetRolloutRequest } from '@maas/protos';
 import { makeTempDir, modelPackage, registerPackage, registerVersionMessages, sha256Hex, uniqueModelName, uploadPackage } from '../../../test/support/model-packages.js';
 import { registryCalls, startTestRegistry } from '../../../test/support/test-registry.js';
 import { eventually } from '../../../test/support/eventually.js';
+import { testPki } from '../../../test/support/test-pki.js';
+import { createClient } from '@maas/shared';
 import { download, nestedFakePackage } from './registry-helpers.js';
 
 const codeOf = (error: unknown) => (error as grpc.ServiceError).code;
@@ -340,4 +342,91 @@ test('with NATS unreachable writes succeed and the metrics count them and the un
   t.is(value('maas_registry_artifact_received_bytes_total'), packageBytes);
   t.true(value('maas_registry_blob_stored_bytes') > packageBytes);
   t.is(value('maas_registry_revision'), 2);
+});
+
+test('mTLS identities: services may read, only the admin may write (RegisterVersion, SetRollout); no certificate, no call', async (t) => {
+  const { client: admin, address, stop } = await startTestRegistry();
+  t.teardown(stop);
+  const pki = await testPki();
+  const name = uniqueModelName();
+  await registerFake(admin, { name, version: '1' });
+  for (const service of ['gateway', 'tokenizer', 'inference'] as const) {
+    const reader = createClient(contracts().maas.v1.ModelRegistry, address, pki.clientOptions(service));
+    t.teardown(() => reader.close());
+    const snapshot = await registryCalls(reader).listModels();
+    t.true(snapshot.models.some((model) => model.name === name), `${service} reads the registry`);
+    const rollout = await t.throwsAsync(registryCalls(reader).setRollout({ model: name, stable_version: '1' }));
+    t.is(codeOf(rollout), Status.PERMISSION_DENIED, `${service} may not SetRollout`);
+    t.is(detailsOf(rollout), `spiffe://maas/${service} may not call /maas.v1.ModelRegistry/SetRollout`);
+    const register = await t.throwsAsync(registerFake(reader, { name, version: '2' }));
+    t.is(codeOf(register), Status.PERMISSION_DENIED, `${service} may not RegisterVersion`);
+  }
+  // Nothing was written by the refused calls.
+  t.deepEqual((await registryCalls(admin).getModel(name)).versions.map((version) => version.version), ['1']);
+  const plaintext = createClient(contracts().maas.v1.ModelRegistry, address);
+  t.teardown(() => plaintext.close());
+  t.is(codeOf(await t.throwsAsync(registryCalls(plaintext).listModels())), Status.UNAVAILABLE);
+});
+
+test('audit log: every write with who, what, when and the revisions, newest first; the admin alone reads it; it survives a restart', async (t) => {
+  const dataDir = await makeTempDir('maas-audit-');
+  t.teardown(() => fs.rm(dataDir, { recursive: true, force: true }));
+  const first = await startTestRegistry({ dataDir });
+  const name = uniqueModelName();
+  const calls = registryCalls(first.client);
+  const listAudit = (client: ModelRegistryClient, request: { model?: string; limit?: number } = {}) =>
+    new Promise<ListAuditEventsResponse__Output>((resolve, reject) => client.ListAuditEvents(request, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))));
+
+  await registerFake(first.client, { name, version: '1' });
+  await registerFake(first.client, { name, version: '2' });
+  await calls.setRollout({ model: name, stable_version: '1', canary_version: '2', canary_weight: 10 });
+  await calls.setRollout({ model: name, stable_version: '1', canary_version: '2', canary_weight: 10 }); // no change: still audited
+  await t.throwsAsync(calls.setRollout({ model: name, stable_version: '9' })); // failed: not audited
+  const { events } = await listAudit(first.client, { model: name });
+  t.deepEqual(events.map((event) => event.action), ['SetRollout', 'SetRollout', 'RegisterVersion', 'RegisterVersion']);
+  for (const event of events) {
+    t.is(event.actor, 'spiffe://maas/admin');
+    t.is(event.model, name);
+    t.false(Number.isNaN(Date.parse(event.occurred_at)));
+  }
+  const [unchanged, rollout, second] = events;
+  t.is(rollout!.to_revision, rollout!.from_revision + 1);
+  t.is(unchanged!.to_revision, unchanged!.from_revision, 'a write that changed nothing keeps the revision');
+  t.is(rollout!.from_revision, second!.to_revision);
+  t.like(JSON.parse(rollout!.details_json), { model: name, stable_version: '1', canary_version: '2', canary_weight: 10 });
+  t.like(JSON.parse(second!.details_json), { model: name, version: '2' });
+
+  const pki = await testPki();
+  const gateway = createClient(contracts().maas.v1.ModelRegistry, first.address, pki.clientOptions('gateway'));
+  t.teardown(() => gateway.close());
+  t.is(codeOf(await t.throwsAsync(listAudit(gateway))), Status.PERMISSION_DENIED);
+  await first.stop();
+
+  const second2 = await startTestRegistry({ dataDir });
+  t.teardown(second2.stop);
+  t.is((await listAudit(second2.client, { model: name, limit: 2 })).events.length, 2);
+  t.is((await listAudit(second2.client, { model: name })).events.length, 4);
+});
+
+test('audit log: alias changes are audited; a storage check only when it repairs, as the registry-wide write it then is', async (t) => {
+  const registry = await startTestRegistry();
+  t.teardown(registry.stop);
+  const name = uniqueModelName();
+  const calls = registryCalls(registry.client);
+  const listAudit = () =>
+    new Promise<ListAuditEventsResponse__Output>((resolve, reject) => registry.client.ListAuditEvents({}, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))));
+  const checkStorage = (repair: boolean) =>
+    new Promise<CheckStorageResponse__Output>((resolve, reject) => registry.client.CheckStorage({ repair }, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))));
+
+  await registerFake(registry.client, { name, version: '1' });
+  const alias = await calls.setAlias({ model: name, alias: 'production', version: '1' });
+  await checkStorage(false);
+  await checkStorage(true);
+  const { events } = await listAudit();
+  t.deepEqual(events.map((event) => [event.action, event.model]), [['CheckStorage', ''], ['SetAlias', name], ['RegisterVersion', name]]);
+  const [repair, setAlias] = events;
+  t.like(JSON.parse(setAlias!.details_json), { model: name, alias: 'production', version: '1' });
+  t.is(setAlias!.to_revision, alias.revision);
+  t.deepEqual(JSON.parse(repair!.details_json), { repair: true, removed: [] });
+  t.is(repair!.actor, 'spiffe://maas/admin');
 });

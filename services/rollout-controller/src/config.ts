@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import { configReader, defaultServiceAddress, SERVICE_PORTS, serverConfig, type ServerConfig } from '@maas/shared';
 
@@ -15,6 +16,11 @@ export interface RolloutControllerConfig extends ServerConfig {
   registryAddress: string;
   /** GATEWAY_ADDRESS: gateway gRPC address (host:port), for the quality gate's pinned evaluation. */
   gatewayAddress: string;
+  /**
+   * GATEWAY_TOKEN_FILE: a file holding the API key (or JWT) the quality gate presents to the gateway as its bearer
+   * token (needs a classify scope for the models it rolls out); empty: none, for a gateway with AUTH_MODE=off.
+   */
+  gatewayTokenFile: string;
   /** PROMETHEUS_URL: a Prometheus server's base URL; when set, analysis queries it instead of scraping METRICS_TARGETS. */
   prometheusUrl: string;
   /** METRICS_TARGETS: comma-separated /metrics URLs of every gateway and inference replica (used when PROMETHEUS_URL is empty). */
@@ -45,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Rollo
     namespace: reader.string('NAMESPACE', { default: 'maas', doc: 'Kubernetes namespace whose ModelRollouts are reconciled' }),
     registryAddress: reader.string('REGISTRY_ADDRESS', { default: defaultServiceAddress('model-registry'), doc: 'model registry gRPC address' }),
     gatewayAddress: reader.string('GATEWAY_ADDRESS', { default: defaultServiceAddress('gateway'), doc: 'gateway gRPC address (quality gate evaluations)' }),
+    gatewayTokenFile: reader.string('GATEWAY_TOKEN_FILE', { default: '', doc: 'file holding the bearer token the quality gate sends to the gateway (empty: none)' }),
     prometheusUrl: reader.string('PROMETHEUS_URL', { default: '', doc: 'Prometheus base URL for analysis (empty: scrape METRICS_TARGETS)' }),
     metricsTargets: reader.list('METRICS_TARGETS', {
       default: [`http://127.0.0.1:${SERVICE_PORTS.gateway.metrics}/metrics`, `http://127.0.0.1:${SERVICE_PORTS.inference.metrics}/metrics`],
@@ -58,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Rollo
     leaseDurationSeconds: reader.int('LEASE_DURATION_SECONDS', { default: 15, min: 2, doc: 'seconds a Lease holds without renewal' }),
     podName: reader.string('POD_NAME', { default: os.hostname(), defaultDoc: '(the host name)', doc: 'this replica\'s identity (Lease holder, event reporter)' }),
   };
+  if (config.gatewayTokenFile && !fs.existsSync(config.gatewayTokenFile)) reader.problem(`GATEWAY_TOKEN_FILE=${JSON.stringify(config.gatewayTokenFile)} does not exist`);
   if (config.prometheusUrl) {
     try {
       new URL(config.prometheusUrl);

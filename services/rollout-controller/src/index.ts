@@ -1,5 +1,6 @@
 import { contracts } from '@maas/protos';
-import { createClient, createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type RunningService, type StartServiceOptions } from '@maas/shared';
+import fs from 'node:fs';
+import { createClient, createServiceMetrics, meshClientOptions, meshServerSecurity, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, withBearerToken, type RunningService, type StartServiceOptions } from '@maas/shared';
 import * as client from 'prom-client';
 import { PrometheusMetricsSource, ScrapeMetricsSource } from './analysis.js';
 import type { RolloutControllerConfig } from './config.js';
@@ -30,8 +31,12 @@ export interface RunningRolloutController extends RunningService {
 export async function startRolloutController(config: Readonly<RolloutControllerConfig>, options: StartServiceOptions): Promise<RunningRolloutController> {
   const { logger } = options;
   const grpcContracts = contracts();
-  const registry = createClient(grpcContracts.maas.v1.ModelRegistry, config.registryAddress);
-  const gateway = createClient(grpcContracts.maas.v1.Gateway, config.gatewayAddress);
+  // The registry knows this process by its certificate (spiffe://maas/rollout-controller: reads, SetRollout,
+  // SetAlias); the gateway by a bearer token, like any caller of the public edge.
+  const mesh = meshClientOptions(config.tls);
+  const registry = createClient(grpcContracts.maas.v1.ModelRegistry, config.registryAddress, mesh);
+  const token = config.gatewayTokenFile ? fs.readFileSync(config.gatewayTokenFile, 'utf8').trim() : '';
+  const gateway = createClient(grpcContracts.maas.v1.Gateway, config.gatewayAddress, token && config.tls.mode === 'mtls' ? withBearerToken(mesh, token) : mesh);
   const serviceMetrics = createServiceMetrics({ service: 'rollout-controller' });
   const registers = [serviceMetrics.registry];
   const counters = {
@@ -85,7 +90,7 @@ export async function startRolloutController(config: Readonly<RolloutControllerC
     loop = new RolloutControlLoop({ store, reconciler, resyncIntervalMs: config.resyncIntervalMs, logger, metrics: loopMetrics });
   }
 
-  const server = await startGrpcServer({ host: config.grpcHost, port: config.grpcPort, logger, services: [] });
+  const server = await startGrpcServer({ host: config.grpcHost, port: config.grpcPort, logger, security: meshServerSecurity({ tls: config.tls, healthPort: config.healthPort, logger }), services: [] });
   const metricsServer = await startConfiguredMetricsServer({ registry: serviceMetrics.registry, config });
   const lifecycle = serviceLifecycle({
     logger,

@@ -1,3 +1,5 @@
+import { tlsConfig, type TlsConfig } from './tls-credentials.js';
+
 /** Thrown by ConfigReader.done(): names every bad variable at once, so one failed start shows all of them. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -170,6 +172,8 @@ export interface ServerConfig {
   grpcPort: number;
   /** Port of the Prometheus /metrics endpoint; 0 picks a free one, -1 turns it off. */
   metricsPort: number;
+  /** Interface /metrics binds: loopback unless set (Kubernetes sets the pod IP, so only Prometheus in the cluster reaches it). */
+  metricsHost: string;
   /** NATS server for registry events (the registry publishes there, the others follow). */
   natsUrl: string;
   /** pino log level. */
@@ -178,6 +182,10 @@ export interface ServerConfig {
   shutdownGraceMs: number;
   /** In-flight calls get this long to finish before they are cancelled. */
   shutdownDeadlineMs: number;
+  /** Plaintext port serving grpc.health.v1 only (kubelet gRPC probes cannot present a client certificate); -1: none. */
+  healthPort: number;
+  /** TLS_MODE, TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE, TLS_RELOAD_MS (tls-credentials.ts). */
+  tls: TlsConfig;
 }
 
 /** Reads the server settings; `ports` are the service's defaults (SERVICE_PORTS). */
@@ -186,9 +194,12 @@ export function serverConfig(reader: ConfigReader, ports: { grpc: number; metric
     grpcHost: reader.string('GRPC_HOST', { default: '0.0.0.0', doc: 'interface the gRPC server binds' }),
     grpcPort: reader.int('GRPC_PORT', { default: ports.grpc, min: 0, max: 65535, doc: 'gRPC port (0: any free port)' }),
     metricsPort: reader.int('METRICS_PORT', { default: ports.metrics, min: -1, max: 65535, doc: 'Prometheus /metrics port (0: any free port, -1: off)' }),
+    metricsHost: reader.string('METRICS_HOST', { default: '127.0.0.1', doc: 'interface /metrics binds (default loopback; the pod IP in Kubernetes)' }),
     natsUrl: reader.string('NATS_URL', { default: 'nats://127.0.0.1:4222', doc: 'NATS server for registry events' }),
     logLevel: reader.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', doc: 'log level' }),
     shutdownGraceMs: reader.int('SHUTDOWN_GRACE_MS', { default: 2_000, min: 0, doc: 'grace after NOT_SERVING before refusing new calls' }),
     shutdownDeadlineMs: reader.int('SHUTDOWN_DEADLINE_MS', { default: 15_000, min: 0, doc: 'time in-flight calls get to finish at stop' }),
+    healthPort: reader.int('HEALTH_PORT', { default: -1, min: -1, max: 65535, doc: 'plaintext port serving only grpc.health.v1, for probes (-1: none)' }),
+    tls: tlsConfig(reader),
   };
 }

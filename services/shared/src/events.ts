@@ -2,6 +2,7 @@ import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from
 import { connect, headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from './logger.js';
+import { redactUrlCredentials } from './redact.js';
 
 /**
  * A JetStream stream the bus publishes into and consumes from: events are kept there so that a consumer
@@ -142,6 +143,8 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
     }
   };
 
+  // The URL as logs may show it: a user:password in it never reaches a log line.
+  const safeUrl = redactUrlCredentials(options.url);
   const attempt = async () => {
     if (closed) return;
     let connection: NatsConnection | undefined;
@@ -159,16 +162,16 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
       nc = connection;
       js = jetstream(connection);
       warnedUnreachable = false;
-      log.info({ url: options.url }, 'connected to NATS');
+      log.info({ url: safeUrl }, 'connected to NATS');
       setConnected(true);
       for (const handler of handlers) void consume(connection, js, handler);
       void (async () => {
         for await (const status of connection.status()) {
           if (status.type === 'disconnect' || status.type === 'staleConnection') {
-            log.warn({ url: options.url }, 'NATS disconnected; running on resync until it is back');
+            log.warn({ url: safeUrl }, 'NATS disconnected; running on resync until it is back');
             setConnected(false);
           } else if (status.type === 'reconnect') {
-            log.info({ url: options.url }, 'NATS reconnected');
+            log.info({ url: safeUrl }, 'NATS reconnected');
             setConnected(true);
           }
         }
@@ -180,7 +183,7 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
       if (connection && !connection.isClosed()) await connection.close().catch(() => undefined);
       if (closed) return;
       if (!warnedUnreachable) {
-        log.warn({ url: options.url, err: String(error), retryMs }, 'NATS unreachable: running on resync alone; retrying in the background');
+        log.warn({ url: safeUrl, err: redactUrlCredentials(String(error)), retryMs }, 'NATS unreachable: running on resync alone; retrying in the background');
         warnedUnreachable = true;
       }
       retryTimer = setTimeout(() => void attempt(), retryMs);

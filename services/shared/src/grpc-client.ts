@@ -5,14 +5,21 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from './grpc-server.js';
 
 type ClientConstructor<T extends grpc.Client> = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => T;
 
+export interface ClientOptions {
+  /** TLS (channelCredentials in tls-credentials.ts); default plaintext. */
+  credentials?: grpc.ChannelCredentials;
+  /** More channel options (meshClientOptions sets the TLS server name). */
+  channelOptions?: grpc.ChannelOptions;
+}
+
 /**
- * A client for one of our services: plaintext inside the mesh, keepalive so dead peers are noticed, and
+ * A client for one of our services: TLS as `options.credentials` say, keepalive so dead peers are noticed, and
  * round-robin over every address the name resolves to — with a headless Kubernetes Service that spreads calls
  * over all pods instead of pinning one HTTP/2 connection to one pod (servers cap connection age, so clients
  * re-resolve and find new pods).
  */
-export function createClient<T extends grpc.Client>(Client: ClientConstructor<T>, address: string): T {
-  return new Client(address, grpc.credentials.createInsecure(), {
+export function createClient<T extends grpc.Client>(Client: ClientConstructor<T>, address: string, options: ClientOptions = {}): T {
+  return new Client(address, options.credentials ?? grpc.credentials.createInsecure(), {
     'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
     'grpc.max_receive_message_length': DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': DEFAULT_MAX_MESSAGE_BYTES,
@@ -27,6 +34,7 @@ export function createClient<T extends grpc.Client>(Client: ClientConstructor<T>
     'grpc-node.flow_control_window': 8 * 1024 * 1024,
     // Keepalive and capped reconnect backoff: a restarted or vanished peer is noticed within a second or so.
     ...RECOVERY_CHANNEL_OPTIONS,
+    ...options.channelOptions,
   });
 }
 
@@ -90,8 +98,8 @@ export function deadlinePassed(deadline: Date): boolean {
 const HealthClient = grpc.makeGenericClientConstructor(healthService as unknown as grpc.ServiceDefinition, 'Health');
 
 /** grpc.health.v1 status of `service` ('' = the whole server) at `address`; rejects when unreachable. */
-export function checkHealth(address: string, options: { service?: string; timeoutMs?: number } = {}): Promise<string> {
-  const client = new HealthClient(address, grpc.credentials.createInsecure());
+export function checkHealth(address: string, options: { service?: string; timeoutMs?: number } & ClientOptions = {}): Promise<string> {
+  const client = new HealthClient(address, options.credentials ?? grpc.credentials.createInsecure(), options.channelOptions);
   return new Promise<string>((resolve, reject) => {
     const check = (client as unknown as Record<string, (req: object, opts: grpc.CallOptions, cb: grpc.requestCallback<{ status: string | number }>) => void>).Check!;
     check.call(client, { service: options.service ?? '' }, { deadline: Date.now() + (options.timeoutMs ?? 1_000) }, (error, response) => {

@@ -4,6 +4,7 @@ import { packageDefinition } from '@maas/protos';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from './logger.js';
 import { receiveLimitInterceptor, serverReceiveLimit, withReceiveLimits, type ReceiveLimits } from './receive-limits.js';
+import { tolerantDefinition, undecodableRequestInterceptor } from './undecodable-requests.js';
 
 /** One service to serve: its fully qualified name (as health checks ask for it), definition and handlers. */
 export interface GrpcServiceBinding {
@@ -22,6 +23,8 @@ export interface StartGrpcServerOptions {
   maxReceiveMessageBytes?: number;
   /** Per-method receive limits (receive-limits.ts); when set they replace `maxReceiveMessageBytes`. */
   receiveLimits?: ReceiveLimits;
+  /** TLS credentials and the interceptors that check callers (tls-credentials.ts, peer-identity.ts); default: plaintext, no checks. */
+  security?: { credentials: grpc.ServerCredentials; interceptors?: grpc.ServerInterceptor[]; plaintextHealthPort?: number };
 }
 
 export interface RunningGrpcServer {
@@ -44,7 +47,6 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
   const server = new grpc.Server({
     'grpc.max_receive_message_length': limits ? serverReceiveLimit(limits) : maxMessage,
     'grpc.max_send_message_length': maxMessage,
-    ...(limits ? { interceptors: [receiveLimitInterceptor(limits)] } : {}),
     'grpc.keepalive_permit_without_calls': 1,
     // Clients re-resolve when a connection ages out, so pods added by a scale-up get traffic.
     'grpc.max_connection_age_ms': 5 * 60_000,
@@ -52,19 +54,28 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
     // Channelz keeps per-call bookkeeping (call counters, timestamps, a trace ring) that nothing here reads.
     'grpc.enable_channelz': 0,
+    // The receive-limit interceptor first (it needs the base call's decoder), then the undecodable-request one,
+    // then the security checks (peer identity, bearer tokens).
+    interceptors: [...(limits ? [receiveLimitInterceptor(limits)] : []), undecodableRequestInterceptor(), ...(options.security?.interceptors ?? [])],
   });
-  for (const service of options.services) server.addService(limits ? withReceiveLimits(service.definition, limits) : service.definition, service.implementation);
+  for (const service of options.services) server.addService(tolerantDefinition(limits ? withReceiveLimits(service.definition, limits) : service.definition), service.implementation);
 
   const names = ['', ...options.services.map((service) => service.name)];
   const health = new HealthImplementation(Object.fromEntries(names.map((name) => [name, 'NOT_SERVING' as const])));
   health.addToServer(server);
-  new ReflectionService(packageDefinition()).addToServer(server);
+  // Reflection names only what this server serves, not every contract in the package (no internal services on the gateway).
+  new ReflectionService(packageDefinition(), { services: names.slice(1) }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(`${options.host}:${options.port}`, options.security?.credentials ?? grpc.ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
   });
+  const healthPort = options.security?.plaintextHealthPort ?? -1;
+  if (healthPort >= 0) {
+    // For kubelet's gRPC probes, which cannot do TLS: the interceptors let only grpc.health.v1 through here.
+    await new Promise<number>((resolve, reject) => server.bindAsync(`${options.host}:${healthPort}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  }
   options.logger.info({ port, services: names.slice(1) }, 'gRPC server listening');
 
   const setServing = (serving: boolean) => {

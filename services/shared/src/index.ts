@@ -2,6 +2,7 @@
 // @maas/registry-client).
 export * from './available-cpus.js';
 export * from './channel-options.js';
+export * from './api-key-file.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './events.js';
@@ -12,12 +13,17 @@ export * from './handlers.js';
 export * from './input-limits.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './local-pki.js';
 export * from './package-version.js';
 export * from './request-tracing.js';
 export * from './receive-limits.js';
 export * from './replica-set.js';
+export * from './redact.js';
+export * from './peer-identity.js';
 export * from './service-lifecycle.js';
 export * from './service-main.js';
 export * from './service-ports.js';
 export * from './shutdown.js';
 export * from './telemetry.js';
+export * from './tls-credentials.js';
+export * from './undecodable-requests.js';

@@ -2,7 +2,7 @@ import test from 'ava';
 import { ConfigError, configReader, describeConfig, serverConfig } from '../src/config.js';
 
 test('serverConfig uses defaults and freezes the result', (t) => {
-  const reader = configReader({});
+  const reader = configReader({ TLS_MODE: 'plaintext' });
   const config = reader.done(serverConfig(reader, { grpc: 50051, metrics: 9464 }));
   t.is(config.grpcPort, 50051);
   t.is(config.natsUrl, 'nats://127.0.0.1:4222');
@@ -10,7 +10,7 @@ test('serverConfig uses defaults and freezes the result', (t) => {
 });
 
 test('done() lists every bad variable at once', (t) => {
-  const reader = configReader({ GRPC_PORT: 'abc', METRICS_PORT: '70000', LOG_LEVEL: 'loud', SHUTDOWN_DEADLINE_MS: '1.5' });
+  const reader = configReader({ TLS_MODE: 'plaintext', GRPC_PORT: 'abc', METRICS_PORT: '70000', LOG_LEVEL: 'loud', SHUTDOWN_DEADLINE_MS: '1.5' });
   const config = serverConfig(reader, { grpc: 1, metrics: 2 });
   reader.string('REQUIRED_THING', { doc: 'something required' });
   const error = t.throws(() => reader.done(config), { instanceOf: ConfigError });

@@ -1,6 +1,6 @@
 import { contracts } from '@maas/protos';
 import { followRegistry } from '@maas/registry-client';
-import { createClient, createServiceMetrics, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, textsRequestBytes, type RunningService, type StartServiceOptions } from '@maas/shared';
+import { createClient, createServiceMetrics, meshClientOptions, meshServerSecurity, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, textsRequestBytes, type RunningService, type StartServiceOptions } from '@maas/shared';
 import type { TokenizerConfig } from './config.js';
 import { EncodePool } from './encode-pool.js';
 import { TokenizerCache, versionsInRollouts } from './tokenizer-cache.js';
@@ -26,7 +26,7 @@ export async function startTokenizerService(config: Readonly<TokenizerConfig>, o
   const serviceMetrics = createServiceMetrics({ service: 'tokenizer' });
   const metrics = createTokenizerMetrics(serviceMetrics.registry);
   const protos = contracts();
-  const registry = createClient(protos.maas.v1.ModelRegistry, config.registryAddress);
+  const registry = createClient(protos.maas.v1.ModelRegistry, config.registryAddress, meshClientOptions(config.tls));
   const pool = config.encodeWorkers > 0 ? new EncodePool({ size: config.encodeWorkers, logger }) : undefined;
   const loaderOptions = {
     registry,
@@ -49,6 +49,7 @@ export async function startTokenizerService(config: Readonly<TokenizerConfig>, o
     port: config.grpcPort,
     logger,
     receiveLimits: { methods: { Encode: textsRequestBytes({ maxTexts: config.maxBatchTexts, maxTextBytes: config.maxTextBytes }) } },
+    security: meshServerSecurity({ tls: config.tls, healthPort: config.healthPort, logger }),
     services: [
       {
         name: 'maas.v1.Tokenizer',

@@ -31,20 +31,20 @@ test('a text over MAX_TEXT_BYTES is named with its UTF-8 size', (t) => {
 });
 
 test('loadConfig: defaults, and every bad variable reported at once', (t) => {
-  const config = loadConfig({});
+  const config = loadConfig({ TLS_MODE: 'plaintext' });
   t.like(config, { grpcPort: 50052, metricsPort: 9465, maxBatchTexts: 256, maxTextBytes: 16_384, maxLoadedTokenizers: 32 });
   t.true(Object.isFrozen(config));
-  const error = t.throws(() => loadConfig({ MAX_BATCH_TEXTS: '0', MAX_TEXT_BYTES: 'big', MAX_LOADED_TOKENIZERS: '-1' }));
+  const error = t.throws(() => loadConfig({ TLS_MODE: 'plaintext', MAX_BATCH_TEXTS: '0', MAX_TEXT_BYTES: 'big', MAX_LOADED_TOKENIZERS: '-1' }));
   t.regex(error!.message, /MAX_BATCH_TEXTS/);
   t.regex(error!.message, /MAX_TEXT_BYTES/);
   t.regex(error!.message, /MAX_LOADED_TOKENIZERS/);
 });
 
 test('loadConfig: the encode pool has a worker per available CPU for Hugging Face tokenizers; settings override', (t) => {
-  t.like(loadConfig({}, 2), { encodeWorkers: 2, encodeWorkerKinds: ['huggingface'] });
-  t.like(loadConfig({}, 12), { encodeWorkers: 12 });
-  t.like(loadConfig({ ENCODE_WORKERS: '0', ENCODE_WORKER_KINDS: 'huggingface,keras' }, 2), { encodeWorkers: 0, encodeWorkerKinds: ['huggingface', 'keras'] });
-  const error = t.throws(() => loadConfig({ ENCODE_WORKERS: '-1', ENCODE_WORKER_KINDS: 'sentencepiece' }, 2));
+  t.like(loadConfig({ TLS_MODE: 'plaintext' }, 2), { encodeWorkers: 2, encodeWorkerKinds: ['huggingface'] });
+  t.like(loadConfig({ TLS_MODE: 'plaintext' }, 12), { encodeWorkers: 12 });
+  t.like(loadConfig({ TLS_MODE: 'plaintext', ENCODE_WORKERS: '0', ENCODE_WORKER_KINDS: 'huggingface,keras' }, 2), { encodeWorkers: 0, encodeWorkerKinds: ['huggingface', 'keras'] });
+  const error = t.throws(() => loadConfig({ TLS_MODE: 'plaintext', ENCODE_WORKERS: '-1', ENCODE_WORKER_KINDS: 'sentencepiece' }, 2));
   t.regex(error!.message, /ENCODE_WORKERS=-1/);
   t.regex(error!.message, /ENCODE_WORKER_KINDS names "sentencepiece", which is not a tokenizer kind/);
 });

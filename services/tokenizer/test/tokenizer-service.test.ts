@@ -26,6 +26,7 @@ import { loadConfig, startTokenizerService, type RunningTokenizerService } from 
 import { eventually } from '../../../test/support/eventually.js';
 import { modelPackage, registerPackage as registerModelPackage, testManifest } from '../../../test/support/model-packages.js';
 import { registryCalls, startTestRegistry, type TestRegistry } from '../../../test/support/test-registry.js';
+import { testPki } from '../../../test/support/test-pki.js';
 
 const logger = createLogger({ service: 'tokenizer-test', level: 'silent' });
 const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', name));
@@ -92,7 +93,9 @@ const setRollout = (request: SetRolloutRequest) => registryCalls(registry.client
 
 /** Starts a tokenizer service on port 0 against `registryAddress` (the shared test registry by default). */
 async function startTokenizer(env: Record<string, string> = {}): Promise<{ service: RunningTokenizerService; client: TokenizerClient; health: grpc.Client }> {
+  const pki = await testPki();
   const config = loadConfig({
+    ...pki.env('tokenizer'),
     GRPC_HOST: '127.0.0.1',
     GRPC_PORT: '0',
     METRICS_PORT: '0',
@@ -107,9 +110,10 @@ async function startTokenizer(env: Record<string, string> = {}): Promise<{ servi
     ...env,
   });
   const service = await startTokenizerService(config, { logger });
-  const client = createClient(contracts().maas.v1.Tokenizer, `127.0.0.1:${service.port}`);
+  const client = createClient(contracts().maas.v1.Tokenizer, `127.0.0.1:${service.port}`, pki.clientOptions('gateway'));
   const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
-  const health = new Health(`127.0.0.1:${service.port}`, grpc.credentials.createInsecure());
+  const { credentials, channelOptions } = pki.clientOptions('gateway');
+  const health = new Health(`127.0.0.1:${service.port}`, credentials!, channelOptions);
   cleanups.push(async () => {
     client.close();
     health.close();

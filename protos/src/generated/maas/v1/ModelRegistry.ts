@@ -9,6 +9,8 @@ import type { CheckStorageResponse as _maas_v1_CheckStorageResponse, CheckStorag
 import type { DownloadArtifactRequest as _maas_v1_DownloadArtifactRequest, DownloadArtifactRequest__Output as _maas_v1_DownloadArtifactRequest__Output } from '../../maas/v1/DownloadArtifactRequest.js';
 import type { GetModelRequest as _maas_v1_GetModelRequest, GetModelRequest__Output as _maas_v1_GetModelRequest__Output } from '../../maas/v1/GetModelRequest.js';
 import type { GetVersionRequest as _maas_v1_GetVersionRequest, GetVersionRequest__Output as _maas_v1_GetVersionRequest__Output } from '../../maas/v1/GetVersionRequest.js';
+import type { ListAuditEventsRequest as _maas_v1_ListAuditEventsRequest, ListAuditEventsRequest__Output as _maas_v1_ListAuditEventsRequest__Output } from '../../maas/v1/ListAuditEventsRequest.js';
+import type { ListAuditEventsResponse as _maas_v1_ListAuditEventsResponse, ListAuditEventsResponse__Output as _maas_v1_ListAuditEventsResponse__Output } from '../../maas/v1/ListAuditEventsResponse.js';
 import type { ListModelsRequest as _maas_v1_ListModelsRequest, ListModelsRequest__Output as _maas_v1_ListModelsRequest__Output } from '../../maas/v1/ListModelsRequest.js';
 import type { ListModelsResponse as _maas_v1_ListModelsResponse, ListModelsResponse__Output as _maas_v1_ListModelsResponse__Output } from '../../maas/v1/ListModelsResponse.js';
 import type { Model as _maas_v1_Model, Model__Output as _maas_v1_Model__Output } from '../../maas/v1/Model.js';
@@ -50,6 +52,15 @@ export interface ModelRegistryClient extends grpc.Client {
   getVersion(argument: _maas_v1_GetVersionRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
   getVersion(argument: _maas_v1_GetVersionRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
   getVersion(argument: _maas_v1_GetVersionRequest, callback: grpc.requestCallback<_maas_v1_ModelVersion__Output>): grpc.ClientUnaryCall;
+  
+  ListAuditEvents(argument: _maas_v1_ListAuditEventsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  ListAuditEvents(argument: _maas_v1_ListAuditEventsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  ListAuditEvents(argument: _maas_v1_ListAuditEventsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  ListAuditEvents(argument: _maas_v1_ListAuditEventsRequest, callback: grpc.requestCallback<_maas_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  listAuditEvents(argument: _maas_v1_ListAuditEventsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  listAuditEvents(argument: _maas_v1_ListAuditEventsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  listAuditEvents(argument: _maas_v1_ListAuditEventsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
+  listAuditEvents(argument: _maas_v1_ListAuditEventsRequest, callback: grpc.requestCallback<_maas_v1_ListAuditEventsResponse__Output>): grpc.ClientUnaryCall;
   
   ListModels(argument: _maas_v1_ListModelsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_maas_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
   ListModels(argument: _maas_v1_ListModelsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_maas_v1_ListModelsResponse__Output>): grpc.ClientUnaryCall;
@@ -98,6 +109,8 @@ export interface ModelRegistryHandlers extends grpc.UntypedServiceImplementation
   
   GetVersion: grpc.handleUnaryCall<_maas_v1_GetVersionRequest__Output, _maas_v1_ModelVersion>;
   
+  ListAuditEvents: grpc.handleUnaryCall<_maas_v1_ListAuditEventsRequest__Output, _maas_v1_ListAuditEventsResponse>;
+  
   ListModels: grpc.handleUnaryCall<_maas_v1_ListModelsRequest__Output, _maas_v1_ListModelsResponse>;
   
   RegisterVersion: grpc.handleClientStreamingCall<_maas_v1_RegisterVersionRequest__Output, _maas_v1_ModelVersion>;
@@ -113,6 +126,7 @@ export interface ModelRegistryDefinition extends grpc.ServiceDefinition {
   DownloadArtifact: MethodDefinition<_maas_v1_DownloadArtifactRequest, _maas_v1_ArtifactChunk, _maas_v1_DownloadArtifactRequest__Output, _maas_v1_ArtifactChunk__Output>
   GetModel: MethodDefinition<_maas_v1_GetModelRequest, _maas_v1_Model, _maas_v1_GetModelRequest__Output, _maas_v1_Model__Output>
   GetVersion: MethodDefinition<_maas_v1_GetVersionRequest, _maas_v1_ModelVersion, _maas_v1_GetVersionRequest__Output, _maas_v1_ModelVersion__Output>
+  ListAuditEvents: MethodDefinition<_maas_v1_ListAuditEventsRequest, _maas_v1_ListAuditEventsResponse, _maas_v1_ListAuditEventsRequest__Output, _maas_v1_ListAuditEventsResponse__Output>
   ListModels: MethodDefinition<_maas_v1_ListModelsRequest, _maas_v1_ListModelsResponse, _maas_v1_ListModelsRequest__Output, _maas_v1_ListModelsResponse__Output>
   RegisterVersion: MethodDefinition<_maas_v1_RegisterVersionRequest, _maas_v1_ModelVersion, _maas_v1_RegisterVersionRequest__Output, _maas_v1_ModelVersion__Output>
   SetAlias: MethodDefinition<_maas_v1_SetAliasRequest, _maas_v1_Alias, _maas_v1_SetAliasRequest__Output, _maas_v1_Alias__Output>
