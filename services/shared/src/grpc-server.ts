@@ -29,6 +29,8 @@ export interface StartGrpcServerOptions {
 
 export interface RunningGrpcServer {
   readonly port: number;
+  /** The bound plaintext health-only port (the real one when 0 was asked for); -1 when there is none. */
+  readonly healthPort: number;
   readonly server: grpc.Server;
   /** Flips grpc.health.v1 for the whole server and every service. */
   setServing(serving: boolean): void;
@@ -71,10 +73,19 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
       error ? reject(error) : resolve(bound),
     );
   });
-  const healthPort = options.security?.plaintextHealthPort ?? -1;
-  if (healthPort >= 0) {
+  const askedHealthPort = options.security?.plaintextHealthPort ?? -1;
+  let healthPort = -1;
+  if (askedHealthPort >= 0) {
     // For kubelet's gRPC probes, which cannot do TLS: the interceptors let only grpc.health.v1 through here.
-    await new Promise<number>((resolve, reject) => server.bindAsync(`${options.host}:${healthPort}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+    try {
+      healthPort = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(`${options.host}:${askedHealthPort}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+      );
+    } catch (error) {
+      // The service port is bound already: release it, or a failed start leaves a listening socket behind.
+      server.forceShutdown();
+      throw error;
+    }
   }
   options.logger.info({ port, services: names.slice(1) }, 'gRPC server listening');
 
@@ -103,5 +114,5 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
     return stopping;
   };
 
-  return { port, server, setServing, stop };
+  return { port, healthPort, server, setServing, stop };
 }

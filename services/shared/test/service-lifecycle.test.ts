@@ -9,6 +9,7 @@ const logger = createLogger({ service: 'test', level: 'silent' });
 function recordingServer(steps: string[]): RunningGrpcServer {
   return {
     port: 1234,
+    healthPort: -1,
     server: undefined as never,
     setServing: (serving) => void steps.push(serving ? 'SERVING' : 'NOT_SERVING'),
     stop: async ({ graceMs, deadlineMs }) => void steps.push(`server stop (grace ${graceMs}, deadline ${deadlineMs})`),
