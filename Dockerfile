@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 #
-# One image for all four maas services; the container command picks the service (k8s/base does):
+# One image for all four maas services and the rollout controller; the container command picks the
+# process (k8s/base and k8s/components/rollouts do):
 #   node --require /app/services/shared/dist/telemetry-preload.js /app/services/<service>/dist/main.js
-# with <service> one of gateway, tokenizer, inference, model-registry.
+# with <service> one of gateway, tokenizer, inference, model-registry, rollout-controller.
 #
 # CPU image (every service):
 #   docker build -t maas:0.1.0 .
@@ -53,6 +54,7 @@ COPY services/model-registry/package.json services/model-registry/
 COPY services/tokenizer/package.json services/tokenizer/
 COPY services/inference/package.json services/inference/
 COPY services/gateway/package.json services/gateway/
+COPY services/rollout-controller/package.json services/rollout-controller/
 COPY models/package.json models/
 COPY cli/package.json cli/
 # The npm cache is a build cache mount, never a layer. The optional `npm-ca` secret: for npm (cafile) and
@@ -79,7 +81,7 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 RUN set -eux; \
     mkdir -p /out; \
     cp -a package.json node_modules /out/; \
-    for ws in protos services/shared libs/keras-tokenizer libs/registry-client services/model-registry services/tokenizer services/inference services/gateway; do \
+    for ws in protos services/shared libs/keras-tokenizer libs/registry-client libs/model-evaluation services/model-registry services/tokenizer services/inference services/gateway services/rollout-controller; do \
       mkdir -p "/out/$ws"; \
       cp -a "$ws/package.json" "$ws/dist" "/out/$ws/"; \
       if [ -d "$ws/node_modules" ]; then cp -a "$ws/node_modules" "/out/$ws/"; fi; \
@@ -123,5 +125,5 @@ ENV NODE_ENV=production \
     NODE_OPTIONS="--enable-source-maps --max-semi-space-size=64"
 # Numeric, so that Kubernetes can verify runAsNonRoot without reading /etc/passwd.
 USER 10001:10001
-EXPOSE 50051 50052 50053 50054 9464 9465 9466 9467
+EXPOSE 50051 50052 50053 50054 50055 9464 9465 9466 9467 9468
 CMD ["node", "--require", "/app/services/shared/dist/telemetry-preload.js", "/app/services/gateway/dist/main.js"]

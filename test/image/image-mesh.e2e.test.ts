@@ -7,12 +7,12 @@ import { MESH_SERVICES, startLocalMesh, type MeshService } from '@maas/cli';
 import test from 'ava';
 import { ROOT_DIR } from '../support/example-models.js';
 import { closeRoots, imageLauncher, imageReference, inspectImage, mountServiceRoots, type ImageRoot } from '../support/image-root.js';
-import { readWorkloads, type Workload } from '../support/k8s-workloads.js';
+import { readMeshWorkloads, type Workload } from '../support/k8s-workloads.js';
 import { defineMeshE2e } from '../support/mesh-e2e-suite.js';
 
 const { version } = JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string };
 const image = imageReference(version);
-const workloads: Record<MeshService, Workload> = readWorkloads({ k8sDir: path.join(ROOT_DIR, 'k8s'), overlay: 'cpu', services: MESH_SERVICES });
+const workloads: Record<MeshService, Workload> = readMeshWorkloads(ROOT_DIR);
 let roots: Record<MeshService, ImageRoot> | undefined;
 
 /** A field of /proc/<pid>/status, e.g. `Uid:	10001	10001	10001	10001`. */
