@@ -74,8 +74,12 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # compiled dist/ (plus the .proto files, which @maas/protos loads at start). Sources, tests, the model
 # training workspace and the CLI stay behind, so links to them (node_modules/@maas/models, .bin/maasctl)
 # would dangle and are removed. onnxruntime-node bundles every platform's binaries: only this one's are
-# kept (a cross-build runs this stage emulated, so Node's arch is the target's). TypeScript (our
-# declarations, some dependencies' sources) and declaration maps are for compilers, not for Node. npm
+# kept (a cross-build runs this stage emulated, so Node's arch is the target's). Of better-sqlite3's build
+# (from source, where no prebuilt binary matches) only the addon is kept: not its objects, static library
+# and C sources (25 MB). TypeScript (our
+# declarations, some dependencies' sources) and declaration maps are for compilers, not for Node; the
+# dependencies' source maps point at TypeScript sources that are not shipped (the Kubernetes client's alone
+# are 7 MB), so only our own workspaces' maps stay, for --enable-source-maps. npm
 # keeps the owners and modes of some packages' tarballs (foreign uids, group-writable files): root owns
 # every file, and nobody else may write one, so that the service user cannot change code.
 RUN set -eux; \
@@ -94,7 +98,13 @@ RUN set -eux; \
       case "$dir" in */linux/"$arch") ;; *) rm -rf "$dir" ;; esac; \
     done; \
     test -e /out/node_modules/onnxruntime-node/bin/napi-v*/linux/"$arch"/onnxruntime_binding.node; \
+    sqlite=/out/node_modules/better-sqlite3; \
+    mv "$sqlite/build/Release/better_sqlite3.node" /tmp/; \
+    rm -rf "$sqlite/build" "$sqlite/deps" "$sqlite/src"; \
+    mkdir -p "$sqlite/build/Release"; \
+    mv /tmp/better_sqlite3.node "$sqlite/build/Release/"; \
     find /out -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.d.ts.map' -o -name '*.tsbuildinfo' \) -delete; \
+    find /out/node_modules -type f -name '*.map' -delete; \
     chown -R 0:0 /out; \
     chmod -R go-w /out
 

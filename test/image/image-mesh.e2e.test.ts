@@ -1,6 +1,8 @@
-// The mesh's end-to-end suite (test/support/mesh-e2e-suite.ts) over the container image: each service runs
-// from the image's read-only root file system with its Kubernetes manifest's command, user and environment
-// (k8s/base + the cpu overlay), on loopback ports, against the NATS server the other tests use.
+// The mesh's end-to-end suite (test/support/mesh-e2e-suite.ts) over the container image: each service and
+// the rollout controller run from the image's read-only root file system with their Kubernetes manifests'
+// command, user and environment (k8s/base + the cpu overlay; the controller's from k8s/components/rollouts,
+// with its local rollout source), over mTLS on loopback ports, against the NATS server the other tests use.
+// The mesh starts only once every process, the controller included, reports SERVING on grpc.health.v1.
 import { readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { MESH_SERVICES, startLocalMesh, type MeshService } from '@maas/cli';
@@ -33,7 +35,7 @@ defineMeshE2e(test, {
   },
   whileRunning: [
     {
-      title: "each service runs the image's node in its own image root, as the manifests' user",
+      title: "each service and the rollout controller run the image's node in their own image roots, as the manifests' user",
       run: (t, mesh) => {
         for (const service of MESH_SERVICES) {
           const pid = mesh.processes[service].pid!;
