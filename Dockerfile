@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 #
-# One image for all four maas services; the container command picks the service (k8s/base does):
+# One image for all four maas services and the rollout controller; the container command picks the
+# process (k8s/base and k8s/components/rollouts do):
 #   node --require /app/services/shared/dist/telemetry-preload.js /app/services/<service>/dist/main.js
-# with <service> one of gateway, tokenizer, inference, model-registry.
+# with <service> one of gateway, tokenizer, inference, model-registry, rollout-controller.
 #
 # CPU image (every service):
 #   docker build -t maas:0.1.0 .
@@ -53,6 +54,7 @@ COPY services/model-registry/package.json services/model-registry/
 COPY services/tokenizer/package.json services/tokenizer/
 COPY services/inference/package.json services/inference/
 COPY services/gateway/package.json services/gateway/
+COPY services/rollout-controller/package.json services/rollout-controller/
 COPY models/package.json models/
 COPY cli/package.json cli/
 # The npm cache is a build cache mount, never a layer. The optional `npm-ca` secret: for npm (cafile) and
@@ -72,14 +74,18 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # compiled dist/ (plus the .proto files, which @maas/protos loads at start). Sources, tests, the model
 # training workspace and the CLI stay behind, so links to them (node_modules/@maas/models, .bin/maasctl)
 # would dangle and are removed. onnxruntime-node bundles every platform's binaries: only this one's are
-# kept (a cross-build runs this stage emulated, so Node's arch is the target's). TypeScript (our
-# declarations, some dependencies' sources) and declaration maps are for compilers, not for Node. npm
+# kept (a cross-build runs this stage emulated, so Node's arch is the target's). Of better-sqlite3's build
+# (from source, where no prebuilt binary matches) only the addon is kept: not its objects, static library
+# and C sources (25 MB). TypeScript (our
+# declarations, some dependencies' sources) and declaration maps are for compilers, not for Node; the
+# dependencies' source maps point at TypeScript sources that are not shipped (the Kubernetes client's alone
+# are 7 MB), so only our own workspaces' maps stay, for --enable-source-maps. npm
 # keeps the owners and modes of some packages' tarballs (foreign uids, group-writable files): root owns
 # every file, and nobody else may write one, so that the service user cannot change code.
 RUN set -eux; \
     mkdir -p /out; \
     cp -a package.json node_modules /out/; \
-    for ws in protos services/shared libs/keras-tokenizer libs/registry-client services/model-registry services/tokenizer services/inference services/gateway; do \
+    for ws in protos services/shared libs/keras-tokenizer libs/registry-client libs/model-evaluation services/model-registry services/tokenizer services/inference services/gateway services/rollout-controller; do \
       mkdir -p "/out/$ws"; \
       cp -a "$ws/package.json" "$ws/dist" "/out/$ws/"; \
       if [ -d "$ws/node_modules" ]; then cp -a "$ws/node_modules" "/out/$ws/"; fi; \
@@ -92,7 +98,13 @@ RUN set -eux; \
       case "$dir" in */linux/"$arch") ;; *) rm -rf "$dir" ;; esac; \
     done; \
     test -e /out/node_modules/onnxruntime-node/bin/napi-v*/linux/"$arch"/onnxruntime_binding.node; \
+    sqlite=/out/node_modules/better-sqlite3; \
+    mv "$sqlite/build/Release/better_sqlite3.node" /tmp/; \
+    rm -rf "$sqlite/build" "$sqlite/deps" "$sqlite/src"; \
+    mkdir -p "$sqlite/build/Release"; \
+    mv /tmp/better_sqlite3.node "$sqlite/build/Release/"; \
     find /out -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.d.ts.map' -o -name '*.tsbuildinfo' \) -delete; \
+    find /out/node_modules -type f -name '*.map' -delete; \
     chown -R 0:0 /out; \
     chmod -R go-w /out
 
@@ -123,5 +135,5 @@ ENV NODE_ENV=production \
     NODE_OPTIONS="--enable-source-maps --max-semi-space-size=64"
 # Numeric, so that Kubernetes can verify runAsNonRoot without reading /etc/passwd.
 USER 10001:10001
-EXPOSE 50051 50052 50053 50054 9464 9465 9466 9467
+EXPOSE 50051 50052 50053 50054 50055 9464 9465 9466 9467 9468
 CMD ["node", "--require", "/app/services/shared/dist/telemetry-preload.js", "/app/services/gateway/dist/main.js"]

@@ -4,11 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MESH_SERVICES } from '@maas/cli';
 import anyTest, { type TestFn } from 'ava';
 import { ROOT_DIR } from '../support/example-models.js';
 import { imageReference, inspectImage, mountImageRoot, type ImageConfig, type ImageRoot } from '../support/image-root.js';
-import { readWorkloads } from '../support/k8s-workloads.js';
+import { readMeshWorkloads } from '../support/k8s-workloads.js';
 
 /** Decimal megabytes, as `podman images` prints sizes. Measured 298 MB on the offline Debian 13 base. */
 const SIZE_BUDGET_MB = Number(process.env.MAAS_IMAGE_SIZE_BUDGET_MB ?? 320);
@@ -18,7 +17,7 @@ const packageJson = JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'),
 const devOnly = Object.entries((JSON.parse(readFileSync(path.join(ROOT_DIR, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> }).packages)
   .filter(([location, entry]) => entry.dev && location.startsWith('node_modules/'))
   .map(([location]) => `/app/${location}`);
-const workloads = readWorkloads({ k8sDir: path.join(ROOT_DIR, 'k8s'), overlay: 'cpu', services: MESH_SERVICES });
+const workloads = readMeshWorkloads(ROOT_DIR);
 
 const test = anyTest as TestFn<{ config: ImageConfig; root: ImageRoot; files: string[] }>;
 

@@ -1,18 +1,20 @@
-// The mesh's end-to-end suite (test/support/mesh-e2e-suite.ts) over the container image: each service runs
-// from the image's read-only root file system with its Kubernetes manifest's command, user and environment
-// (k8s/base + the cpu overlay), on loopback ports, against the NATS server the other tests use.
+// The mesh's end-to-end suite (test/support/mesh-e2e-suite.ts) over the container image: each service and
+// the rollout controller run from the image's read-only root file system with their Kubernetes manifests'
+// command, user and environment (k8s/base + the cpu overlay; the controller's from k8s/components/rollouts,
+// with its local rollout source), over mTLS on loopback ports, against the NATS server the other tests use.
+// The mesh starts only once every process, the controller included, reports SERVING on grpc.health.v1.
 import { readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { MESH_SERVICES, startLocalMesh, type MeshService } from '@maas/cli';
 import test from 'ava';
 import { ROOT_DIR } from '../support/example-models.js';
 import { closeRoots, imageLauncher, imageReference, inspectImage, mountServiceRoots, type ImageRoot } from '../support/image-root.js';
-import { readWorkloads, type Workload } from '../support/k8s-workloads.js';
+import { readMeshWorkloads, type Workload } from '../support/k8s-workloads.js';
 import { defineMeshE2e } from '../support/mesh-e2e-suite.js';
 
 const { version } = JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string };
 const image = imageReference(version);
-const workloads: Record<MeshService, Workload> = readWorkloads({ k8sDir: path.join(ROOT_DIR, 'k8s'), overlay: 'cpu', services: MESH_SERVICES });
+const workloads: Record<MeshService, Workload> = readMeshWorkloads(ROOT_DIR);
 let roots: Record<MeshService, ImageRoot> | undefined;
 
 /** A field of /proc/<pid>/status, e.g. `Uid:	10001	10001	10001	10001`. */
@@ -33,7 +35,7 @@ defineMeshE2e(test, {
   },
   whileRunning: [
     {
-      title: "each service runs the image's node in its own image root, as the manifests' user",
+      title: "each service and the rollout controller run the image's node in their own image roots, as the manifests' user",
       run: (t, mesh) => {
         for (const service of MESH_SERVICES) {
           const pid = mesh.processes[service].pid!;

@@ -119,9 +119,13 @@ export function closeRoots(roots: Partial<Record<MeshService, ImageRoot>>): void
   for (const root of Object.values(roots)) root?.close();
 }
 
-/** Where the manifests mount each service's TLS Secret (cert-manager's layout) and the gateway's API keys Secret. */
+/**
+ * Where the manifests mount each service's TLS Secret (cert-manager's layout), the gateway's API keys Secret
+ * and the rollout controller's gateway token Secret.
+ */
 const TLS_SECRET_DIR = '/etc/maas/tls';
 const API_KEYS_SECRET_DIR = '/etc/maas/auth';
+const GATEWAY_TOKEN_SECRET_DIR = '/etc/maas/gateway-token';
 
 /**
  * Puts the mesh's certificate files for a service (and the gateway's keys file) into the volumes where the
@@ -140,26 +144,34 @@ function fillSecretVolumes(root: ImageRoot, workload: Workload, files: Record<st
   place(tls, 'tls.key', files.TLS_KEY_FILE);
   place(tls, 'ca.crt', files.TLS_CA_FILE);
   place(root.volumes[API_KEYS_SECRET_DIR], 'api-keys.json', files.API_KEYS_FILE);
+  place(root.volumes[GATEWAY_TOKEN_SECRET_DIR], 'token', files.GATEWAY_TOKEN_FILE);
 }
+
+/**
+ * The rollout controller without a cluster: its manifest reads ModelRollouts from the Kubernetes API with
+ * leader election; here it reads the local folder (ROLLOUTS_DIR, on its writable /tmp volume) alone.
+ */
+const LOCAL_ROLLOUTS = { ROLLOUT_SOURCE: 'local', LEADER_ELECTION: 'false', ROLLOUTS_DIR: '/tmp/rollouts' };
 
 /**
  * Starts each service in its root as its manifest does: the manifest's command, user and environment over
  * the image's (Env, WorkingDir). The mesh's wiring replaces the cluster's addresses and ports with loopback
  * ones; the data directories stay the manifests' paths, on the roots' volumes; the certificates (and the
- * gateway's keys) go into the Secret volumes at the manifests' paths, where the services' defaults find them.
+ * gateway's keys, the controller's gateway token) go into the Secret volumes at the manifests' paths, where
+ * the services' defaults (or their manifests' env) find them. The rollout controller runs with LOCAL_ROLLOUTS.
  */
 export function imageLauncher(options: { image: ImageConfig; workloads: Record<MeshService, Workload>; roots: Record<MeshService, ImageRoot> }): ServiceLauncher {
   return (service, wiring) => {
     const workload = options.workloads[service];
-    const { REGISTRY_DATA_DIR: _registryData, MODEL_CACHE_DIR: _modelCache, TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE, API_KEYS_FILE, ...loopback } = wiring;
-    fillSecretVolumes(options.roots[service], workload, { TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE, API_KEYS_FILE });
+    const { REGISTRY_DATA_DIR: _registryData, MODEL_CACHE_DIR: _modelCache, ROLLOUTS_DIR: _rollouts, TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE, API_KEYS_FILE, GATEWAY_TOKEN_FILE, ...loopback } = wiring;
+    fillSecretVolumes(options.roots[service], workload, { TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE, API_KEYS_FILE, GATEWAY_TOKEN_FILE });
     const user = `${workload.runAsUser}:${workload.runAsGroup}`;
     return {
       // chroot and the image's env exec in turn: the service's process is the one spawned (signals, exit code).
       file: 'chroot',
       args: [`--userspec=${user}`, `--groups=${workload.runAsGroup}`, options.roots[service].path, 'env', `--chdir=${options.image.workingDir}`, '--', ...workload.command],
       // HEALTH_PORT: the manifests' probe port is one fixed number, which four services on one loopback cannot share.
-      env: { ...options.image.env, ...workload.env, ...loopback, HEALTH_PORT: '-1' },
+      env: { ...options.image.env, ...workload.env, ...loopback, ...(service === 'rollout-controller' ? LOCAL_ROLLOUTS : {}), HEALTH_PORT: '-1' },
       cwd: '/',
     };
   };
