@@ -38,16 +38,30 @@ const EXTRA_VARIANTS: ReadonlyArray<{ variant: string; workload: number; env: Re
 ];
 
 function checkClassify(response: ClassifyResponse__Output, texts: number): void {
-  if (response.predictions.length !== texts || response.predictions.some((prediction) => !['negative', 'positive'].includes(prediction.label) || prediction.model_version !== '1')) {
+  if (
+    response.predictions.length !== texts ||
+    response.predictions.some((prediction) => !['negative', 'positive'].includes(prediction.label) || prediction.model_version !== '1')
+  ) {
     throw new Error(`unexpected Classify answer: ${JSON.stringify(response).slice(0, 300)}`);
   }
 }
 
 /** The peer serving the same requests at the same concurrency, as a paired baseline. */
-export async function peerPair(context: BenchContext, requests: PreparedRequests<ClassifyResponse__Output>, load: { concurrency: number; textsPerRequest: number }): Promise<PairedBaseline> {
+export async function peerPair(
+  context: BenchContext,
+  requests: PreparedRequests<ClassifyResponse__Output>,
+  load: { concurrency: number; textsPerRequest: number },
+): Promise<PairedBaseline> {
   const peer = await context.peer();
   await peer.check(requests, { texts: load.textsPerRequest });
-  return serverBaseline({ name: 'peer', address: peer.address, requests, concurrency: load.concurrency, itemsPerRequest: load.textsPerRequest, timeoutMs: context.settings.timeoutMs });
+  return serverBaseline({
+    name: 'peer',
+    address: peer.address,
+    requests,
+    concurrency: load.concurrency,
+    itemsPerRequest: load.textsPerRequest,
+    timeoutMs: context.settings.timeoutMs,
+  });
 }
 
 export const classify: Benchmark = {
@@ -55,11 +69,22 @@ export const classify: Benchmark = {
   title: 'Gateway/Classify through the mesh vs the naive single-process peer: 1 text at 1 and 64 in flight, 32 texts at 16',
   async run(context) {
     const texts = benchTexts(context.rootDir);
-    const requestsFor = (textsPerRequest: number) => classifyRequests(texts, { model: 'sentiment', textsPerRequest, distinct: Math.max(1, Math.floor(texts.length / textsPerRequest)) });
-    const measureOn = (env: Record<string, string>, label: string, run: (measureOne: (workload: Workload & { echo?: boolean }) => Promise<VariantResult>) => Promise<VariantResult[]>) =>
+    const requestsFor = (textsPerRequest: number) =>
+      classifyRequests(texts, { model: 'sentiment', textsPerRequest, distinct: Math.max(1, Math.floor(texts.length / textsPerRequest)) });
+    const measureOn = (
+      env: Record<string, string>,
+      label: string,
+      run: (measureOne: (workload: Workload & { echo?: boolean }) => Promise<VariantResult>) => Promise<VariantResult[]>,
+    ) =>
       withMesh(context, label, env, async (mesh) => {
         // The gateway routes only to versions inference has reported ready: wait for its first answer.
-        checkClassify(await eventually('a first Classify', () => callOnceAt(mesh.addresses.gateway, requestsFor(1), mesh.clientOptions), { timeoutMs: 60_000, intervalMs: 200 }), 1);
+        checkClassify(
+          await eventually('a first Classify', () => callOnceAt(mesh.addresses.gateway, requestsFor(1), mesh.clientOptions), {
+            timeoutMs: 60_000,
+            intervalMs: 200,
+          }),
+          1,
+        );
         return run(async (workload) => {
           const requests = requestsFor(workload.textsPerRequest);
           checkClassify(await callOnceAt(mesh.addresses.gateway, requests, mesh.clientOptions), workload.textsPerRequest);
@@ -81,7 +106,8 @@ export const classify: Benchmark = {
 
     const results = await measureOn({}, 'classify defaults', async (measureOne) => {
       const measured: VariantResult[] = [];
-      for (const workload of WORKLOADS) measured.push(await measureOne({ ...workload, echo: context.allVariants && workload.concurrency === BASELINE_CONCURRENCY }));
+      for (const workload of WORKLOADS)
+        measured.push(await measureOne({ ...workload, echo: context.allVariants && workload.concurrency === BASELINE_CONCURRENCY }));
       return measured;
     });
     if (!context.allVariants) return results;

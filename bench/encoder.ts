@@ -30,7 +30,8 @@ const THREAD_VARIANTS: ReadonlyArray<{ variant: string; env: Record<string, stri
 ];
 
 function checkClassify(response: ClassifyResponse__Output): void {
-  if (response.predictions.length !== 1 || !['negative', 'positive'].includes(response.predictions[0]!.label)) throw new Error(`unexpected Classify answer: ${JSON.stringify(response)}`);
+  if (response.predictions.length !== 1 || !['negative', 'positive'].includes(response.predictions[0]!.label))
+    throw new Error(`unexpected Classify answer: ${JSON.stringify(response)}`);
 }
 
 export const encoder: Benchmark = {
@@ -40,7 +41,12 @@ export const encoder: Benchmark = {
     const texts = benchTexts(context.rootDir);
     const results = await withMesh(context, 'encoder defaults', {}, async (mesh) => {
       const requests = classifyRequests(texts, { model: MODEL.model, textsPerRequest: 1, distinct: texts.length });
-      checkClassify(await eventually('a first encoder-bench Classify', () => callOnceAt(mesh.addresses.gateway, requests, mesh.clientOptions), { timeoutMs: 60_000, intervalMs: 200 }));
+      checkClassify(
+        await eventually('a first encoder-bench Classify', () => callOnceAt(mesh.addresses.gateway, requests, mesh.clientOptions), {
+          timeoutMs: 60_000,
+          intervalMs: 200,
+        }),
+      );
       const limit = await ortLimitBaseline({ rootDir: context.rootDir, ...MODEL, batches: LIMIT_BATCHES, searchMs: 3_000, log: context.log });
       const peer = await peerPair(context, requests, { concurrency: CONCURRENCY, textsPerRequest: 1 });
       return [
@@ -65,7 +71,11 @@ export const encoder: Benchmark = {
         ...(await withMesh(context, `encoder ${variant}`, env, async (mesh) => {
           const encoded = await encodeWithTokenizer(mesh.addresses.tokenizer, { ...MODEL, texts: textsAt(texts, 0, DISTINCT_ROWS) }, mesh.clientOptions);
           const requests = prepareRequests(contracts().inference.GRPCInferenceService.service.ModelInfer, modelInferRequests(encoded, ROWS_PER_REQUEST));
-          checkInferResponse(await callOnceAt(mesh.addresses.inference, requests, mesh.clientOptions), { output: 'logits', rows: ROWS_PER_REQUEST, valuesPerRow: 2 });
+          checkInferResponse(await callOnceAt(mesh.addresses.inference, requests, mesh.clientOptions), {
+            output: 'logits',
+            rows: ROWS_PER_REQUEST,
+            valuesPerRow: 2,
+          });
           return [
             await measureVariant(context, {
               benchmark: 'encoder',

@@ -26,7 +26,11 @@ export const modelInfer: Benchmark = {
     for (const { variant, env } of context.allVariants ? VARIANTS : VARIANTS.slice(0, 1)) {
       results.push(
         ...(await withMesh(context, `model-infer ${variant}`, env, async (mesh) => {
-          const encoded = await encodeWithTokenizer(mesh.addresses.tokenizer, { model: 'sentiment', version: '1', texts: textsAt(texts, 0, DISTINCT_ROWS) }, mesh.clientOptions);
+          const encoded = await encodeWithTokenizer(
+            mesh.addresses.tokenizer,
+            { model: 'sentiment', version: '1', texts: textsAt(texts, 0, DISTINCT_ROWS) },
+            mesh.clientOptions,
+          );
           const requests = prepareRequests(contracts().inference.GRPCInferenceService.service.ModelInfer, modelInferRequests(encoded, 1));
           checkInferResponse(await callOnceAt(mesh.addresses.inference, requests, mesh.clientOptions), { output: 'probability', rows: 1, valuesPerRow: 1 });
           return [

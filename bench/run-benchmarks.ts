@@ -125,7 +125,9 @@ async function main(): Promise<number> {
     },
     log: (line) => console.log(line),
   };
-  console.log(`maas bench: ${selected.map((benchmark) => benchmark.name).join(', ')} — ${settings.repetitions} × ${settings.durationMs / 1000} s after ${settings.warmupMs / 1000} s warm-up per variant, ${os.cpus().length} cores`);
+  console.log(
+    `maas bench: ${selected.map((benchmark) => benchmark.name).join(', ')} — ${settings.repetitions} × ${settings.durationMs / 1000} s after ${settings.warmupMs / 1000} s warm-up per variant, ${os.cpus().length} cores`,
+  );
   const results: VariantResult[] = [];
   try {
     for (const benchmark of selected) {

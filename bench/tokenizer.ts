@@ -22,8 +22,14 @@ const VARIANTS = [
 ] as const;
 
 function checkEncode(response: EncodeResponse__Output, inputs: number): void {
-  if (response.tensors.length !== inputs || response.tensors.some((tensor) => Number(tensor.shape[0]) !== TEXTS_PER_REQUEST) || response.token_counts.length !== TEXTS_PER_REQUEST) {
-    throw new Error(`unexpected Encode answer: ${JSON.stringify({ tensors: response.tensors.map((tensor) => tensor.shape), counts: response.token_counts.length })}`);
+  if (
+    response.tensors.length !== inputs ||
+    response.tensors.some((tensor) => Number(tensor.shape[0]) !== TEXTS_PER_REQUEST) ||
+    response.token_counts.length !== TEXTS_PER_REQUEST
+  ) {
+    throw new Error(
+      `unexpected Encode answer: ${JSON.stringify({ tensors: response.tensors.map((tensor) => tensor.shape), counts: response.token_counts.length })}`,
+    );
   }
 }
 
@@ -37,7 +43,11 @@ export const tokenizer: Benchmark = {
       const results = [];
       for (const spec of VARIANTS) {
         const { variant, model, version, inputs } = spec;
-        const batches: EncodeRequest[] = Array.from({ length: DISTINCT_BATCHES }, (_, index) => ({ model, version, texts: textsAt(texts, index * step, TEXTS_PER_REQUEST) }));
+        const batches: EncodeRequest[] = Array.from({ length: DISTINCT_BATCHES }, (_, index) => ({
+          model,
+          version,
+          texts: textsAt(texts, index * step, TEXTS_PER_REQUEST),
+        }));
         const requests = prepareRequests(contracts().maas.v1.Tokenizer.service.Encode, batches);
         checkEncode(await callOnceAt(mesh.addresses.tokenizer, requests, mesh.clientOptions), inputs);
         const baseline = inProcessTokenizerBaseline({ rootDir: context.rootDir, model, version, textsPerCall: TEXTS_PER_REQUEST });

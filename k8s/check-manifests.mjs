@@ -65,7 +65,11 @@ function selectorMatches(selector, labels) {
 /** JSON with object keys sorted (kustomize reorders keys; the content is what must match). */
 function canonicalJson(value) {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(',')}}`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`)
+      .join(',')}}`;
   return JSON.stringify(value);
 }
 
@@ -74,13 +78,16 @@ function labelSelectorMatches(selector, labels = {}) {
   const expressions = selector?.matchExpressions ?? [];
   if (Object.keys(selector?.matchLabels ?? {}).length === 0 && expressions.length === 0) return false;
   const byLabels = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
-  return byLabels && expressions.every(({ key, operator, values = [] }) => {
-    if (operator === 'In') return values.includes(labels[key]);
-    if (operator === 'NotIn') return !values.includes(labels[key]);
-    if (operator === 'Exists') return key in labels;
-    if (operator === 'DoesNotExist') return !(key in labels);
-    return false;
-  });
+  return (
+    byLabels &&
+    expressions.every(({ key, operator, values = [] }) => {
+      if (operator === 'In') return values.includes(labels[key]);
+      if (operator === 'NotIn') return !values.includes(labels[key]);
+      if (operator === 'Exists') return key in labels;
+      if (operator === 'DoesNotExist') return !(key in labels);
+      return false;
+    })
+  );
 }
 
 /** Component names a collector pipeline refers to ("otlp/jaeger" is an "otlp" named jaeger: defined by its full key). */
@@ -90,21 +97,26 @@ function collectorProblems(where, config, findService) {
   if (Object.keys(pipelines).length === 0) problems.push(`${where}: no pipelines`);
   for (const [name, pipeline] of Object.entries(pipelines)) {
     for (const section of ['receivers', 'processors', 'exporters']) {
-      for (const component of pipeline[section] ?? []) if (!(component in (config[section] ?? {}))) problems.push(`${where}: pipeline ${name} names ${section.slice(0, -1)} ${component}, which is not defined`);
+      for (const component of pipeline[section] ?? [])
+        if (!(component in (config[section] ?? {})))
+          problems.push(`${where}: pipeline ${name} names ${section.slice(0, -1)} ${component}, which is not defined`);
     }
     if (!(pipeline.receivers?.length > 0) || !(pipeline.exporters?.length > 0)) problems.push(`${where}: pipeline ${name} needs a receiver and an exporter`);
   }
-  for (const extension of config?.service?.extensions ?? []) if (!(extension in (config.extensions ?? {}))) problems.push(`${where}: extension ${extension} is not defined`);
+  for (const extension of config?.service?.extensions ?? [])
+    if (!(extension in (config.extensions ?? {}))) problems.push(`${where}: extension ${extension} is not defined`);
   // An exporter sending to a Service in this namespace: that Service and port must be rendered.
   for (const [name, exporter] of Object.entries(config?.exporters ?? {})) {
     const target = /^(?:[a-z]+:\/\/)?([a-z0-9-]+):(\d+)/.exec(String(exporter?.endpoint ?? ''));
     if (!target) continue;
     const service = findService(target[1]);
-    if (!service?.spec?.ports?.some((port) => port.port === Number(target[2]))) problems.push(`${where}: exporter ${name} sends to ${target[1]}:${target[2]}, which no rendered Service answers`);
+    if (!service?.spec?.ports?.some((port) => port.port === Number(target[2])))
+      problems.push(`${where}: exporter ${name} sends to ${target[1]}:${target[2]}, which no rendered Service answers`);
   }
   const policies = config?.processors?.tail_sampling?.policies;
   if (policies) {
-    for (const [what, test] of Object.entries(REQUIRED_SAMPLING)) if (!policies.some(test)) problems.push(`${where}: tail sampling keeps no policy for ${what}`);
+    for (const [what, test] of Object.entries(REQUIRED_SAMPLING))
+      if (!policies.some(test)) problems.push(`${where}: tail sampling keeps no policy for ${what}`);
   }
   return problems;
 }
@@ -128,7 +140,8 @@ export function checkRendered(objects) {
   if (namespaces.size !== 1) problems.push(`objects are spread over namespaces ${[...namespaces].join(', ')}; expected one`);
   const namespaceObjects = byKind('Namespace').map((object) => object.metadata.name);
   for (const namespace of namespaces) {
-    if (namespaceObjects.length > 0 && !namespaceObjects.includes(namespace)) problems.push(`namespace ${namespace} is used but the Namespace rendered is ${namespaceObjects.join(', ')}`);
+    if (namespaceObjects.length > 0 && !namespaceObjects.includes(namespace))
+      problems.push(`namespace ${namespace} is used but the Namespace rendered is ${namespaceObjects.join(', ')}`);
   }
 
   /** The environment a container sees: envFrom ConfigMaps first, then env (which wins), like the kubelet. */
@@ -205,7 +218,8 @@ export function checkRendered(objects) {
     }
     const command = [...(container.command ?? []), ...(container.args ?? [])];
     const expectedCommand = ['node', '--require', PRELOAD, `/app/services/${name}/dist/main.js`];
-    if (JSON.stringify(command) !== JSON.stringify(expectedCommand)) problems.push(`${where}: command is ${JSON.stringify(command)}, expected ${JSON.stringify(expectedCommand)}`);
+    if (JSON.stringify(command) !== JSON.stringify(expectedCommand))
+      problems.push(`${where}: command is ${JSON.stringify(command)}, expected ${JSON.stringify(expectedCommand)}`);
 
     const env = effectiveEnv(where, container);
     for (const variable of [...COMMON_ENV, ...spec.env]) if (!env.get(variable)) problems.push(`${where}: ${variable} is not set`);
@@ -223,7 +237,8 @@ export function checkRendered(objects) {
     const healthPort = Number(env.get('HEALTH_PORT') ?? -1);
     const probePort = healthPort > 0 ? healthPort : grpcPort;
     if (tlsMode === 'mtls' && !(healthPort > 0)) problems.push(`${where}: TLS_MODE=mtls needs HEALTH_PORT for the kubelet's gRPC probes`);
-    if (healthPort > 0 && ports.get('health') !== healthPort) problems.push(`${where}: container port "health" is ${ports.get('health')}, HEALTH_PORT is ${healthPort}`);
+    if (healthPort > 0 && ports.get('health') !== healthPort)
+      problems.push(`${where}: container port "health" is ${ports.get('health')}, HEALTH_PORT is ${healthPort}`);
     for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
       if (!container[probe]) continue;
       if (container[probe].grpc?.port !== probePort) problems.push(`${where}: ${probe} is not a gRPC health probe on port ${probePort}`);
@@ -242,15 +257,21 @@ export function checkRendered(objects) {
 
     const annotations = workload.spec.template.metadata?.annotations ?? {};
     if (annotations['prometheus.io/scrape'] !== 'true') problems.push(`${where}: pod is not annotated prometheus.io/scrape: "true"`);
-    if (Number(annotations['prometheus.io/port']) !== metricsPort) problems.push(`${where}: prometheus.io/port ${annotations['prometheus.io/port']} is not METRICS_PORT ${metricsPort}`);
+    if (Number(annotations['prometheus.io/port']) !== metricsPort)
+      problems.push(`${where}: prometheus.io/port ${annotations['prometheus.io/port']} is not METRICS_PORT ${metricsPort}`);
 
-    const shutdownMs = ['SHUTDOWN_GRACE_MS', 'SHUTDOWN_DEADLINE_MS'].reduce((sum, variable) => sum + Number(env.get(variable) ?? SHUTDOWN_DEFAULTS[variable]), 0);
+    const shutdownMs = ['SHUTDOWN_GRACE_MS', 'SHUTDOWN_DEADLINE_MS'].reduce(
+      (sum, variable) => sum + Number(env.get(variable) ?? SHUTDOWN_DEFAULTS[variable]),
+      0,
+    );
     const graceSeconds = pod.terminationGracePeriodSeconds ?? 30;
-    if (!(graceSeconds * 1000 > shutdownMs)) problems.push(`${where}: terminationGracePeriodSeconds ${graceSeconds} does not exceed SHUTDOWN_GRACE_MS + SHUTDOWN_DEADLINE_MS (${shutdownMs} ms)`);
+    if (!(graceSeconds * 1000 > shutdownMs))
+      problems.push(`${where}: terminationGracePeriodSeconds ${graceSeconds} does not exceed SHUTDOWN_GRACE_MS + SHUTDOWN_DEADLINE_MS (${shutdownMs} ms)`);
 
     if (spec.kind === 'Deployment') {
       const rolling = workload.spec.strategy?.rollingUpdate;
-      if (workload.spec.strategy?.type !== 'RollingUpdate' || String(rolling?.maxUnavailable) !== '0') problems.push(`${where}: a rolling update must keep maxUnavailable 0 (readiness-gated)`);
+      if (workload.spec.strategy?.type !== 'RollingUpdate' || String(rolling?.maxUnavailable) !== '0')
+        problems.push(`${where}: a rolling update must keep maxUnavailable 0 (readiness-gated)`);
     }
 
     // Where the service writes under a read-only root: a mounted volume (a claim, for the registry's data).
@@ -268,7 +289,8 @@ export function checkRendered(objects) {
     const providers = (env.get('EXECUTION_PROVIDERS') ?? '').split(',').map((provider) => provider.trim());
     const gpus = container.resources?.limits?.['nvidia.com/gpu'];
     if (providers.includes('cuda') && !gpus) problems.push(`${where}: EXECUTION_PROVIDERS has cuda but the container has no nvidia.com/gpu limit`);
-    if (gpus && !providers.includes('cuda')) problems.push(`${where}: the container gets a GPU but EXECUTION_PROVIDERS (${env.get('EXECUTION_PROVIDERS')}) does not use cuda`);
+    if (gpus && !providers.includes('cuda'))
+      problems.push(`${where}: the container gets a GPU but EXECUTION_PROVIDERS (${env.get('EXECUTION_PROVIDERS')}) does not use cuda`);
 
     // Addresses name a rendered Service, on a port that reaches the named service's gRPC port.
     for (const [variable, target] of Object.entries(ADDRESS_ENV)) {
@@ -279,11 +301,13 @@ export function checkRendered(objects) {
       const servicePort = service?.spec?.ports?.find((entry) => entry.port === Number(port));
       const targetWorkload = workloads.find((candidate) => candidate.metadata.name === target);
       if (!service || !servicePort) problems.push(`${where}: ${variable}=${address} names no rendered Service port`);
-      else if (!targetWorkload || !selectorMatches(service.spec.selector, podLabels(targetWorkload))) problems.push(`${where}: ${variable}=${address} does not select the ${target} pods`);
+      else if (!targetWorkload || !selectorMatches(service.spec.selector, podLabels(targetWorkload)))
+        problems.push(`${where}: ${variable}=${address} does not select the ${target} pods`);
     }
     const nats = /^nats:\/\/([^:/]+):(\d+)/.exec(env.get('NATS_URL') ?? '');
     const natsService = nats && find('Service', nats[1].split('.')[0]);
-    if (natsService && !natsService.spec.ports.some((entry) => entry.port === Number(nats[2]))) problems.push(`${where}: NATS_URL ${env.get('NATS_URL')} names Service ${nats[1]} but not its port`);
+    if (natsService && !natsService.spec.ports.some((entry) => entry.port === Number(nats[2])))
+      problems.push(`${where}: NATS_URL ${env.get('NATS_URL')} names Service ${nats[1]} but not its port`);
 
     const pdb = byKind('PodDisruptionBudget').find((budget) => selectorMatches(budget.spec?.selector?.matchLabels, podLabels(workload)));
     if (spec.pdb && !pdb) problems.push(`${where}: no PodDisruptionBudget selects its pods`);
@@ -312,8 +336,10 @@ export function checkRendered(objects) {
     const ref = hpa.spec?.scaleTargetRef ?? {};
     const target = find(ref.kind, ref.name);
     if (!target) problems.push(`HorizontalPodAutoscaler ${hpa.metadata.name}: scales ${ref.kind} ${ref.name}, which is not rendered`);
-    else if (target.spec.replicas !== undefined) problems.push(`HorizontalPodAutoscaler ${hpa.metadata.name}: ${ref.kind} ${ref.name} still sets replicas, which every apply would reset`);
-    if (!(hpa.spec?.minReplicas <= hpa.spec?.maxReplicas)) problems.push(`HorizontalPodAutoscaler ${hpa.metadata.name}: minReplicas ${hpa.spec?.minReplicas} exceeds maxReplicas ${hpa.spec?.maxReplicas}`);
+    else if (target.spec.replicas !== undefined)
+      problems.push(`HorizontalPodAutoscaler ${hpa.metadata.name}: ${ref.kind} ${ref.name} still sets replicas, which every apply would reset`);
+    if (!(hpa.spec?.minReplicas <= hpa.spec?.maxReplicas))
+      problems.push(`HorizontalPodAutoscaler ${hpa.metadata.name}: minReplicas ${hpa.spec?.minReplicas} exceeds maxReplicas ${hpa.spec?.maxReplicas}`);
   }
 
   // Observability: Prometheus Operator objects, the collector, the tracing endpoint, the dashboards.
@@ -324,14 +350,17 @@ export function checkRendered(objects) {
     if (selected.length === 0) problems.push(`${where}: selects no rendered workload`);
     for (const workload of selected) {
       const ports = workload.spec.template.spec.containers.flatMap((container) => container.ports ?? []).map((port) => port.name);
-      for (const endpoint of monitor.spec.podMetricsEndpoints ?? []) if (!ports.includes(endpoint.port)) problems.push(`${where}: ${workload.metadata.name} has no container port named ${endpoint.port}`);
-      if (monitor.spec.jobLabel && !(monitor.spec.jobLabel in podLabels(workload))) problems.push(`${where}: ${workload.metadata.name}'s pods lack the jobLabel ${monitor.spec.jobLabel}`);
+      for (const endpoint of monitor.spec.podMetricsEndpoints ?? [])
+        if (!ports.includes(endpoint.port)) problems.push(`${where}: ${workload.metadata.name} has no container port named ${endpoint.port}`);
+      if (monitor.spec.jobLabel && !(monitor.spec.jobLabel in podLabels(workload)))
+        problems.push(`${where}: ${workload.metadata.name}'s pods lack the jobLabel ${monitor.spec.jobLabel}`);
     }
   }
   if (podMonitors.length > 0) {
     for (const [name, spec] of Object.entries(SERVICES)) {
       const workload = find(spec.kind, name);
-      if (workload && !podMonitors.some((monitor) => labelSelectorMatches(monitor.spec?.selector, podLabels(workload)))) problems.push(`${spec.kind} ${name}: no PodMonitor scrapes it`);
+      if (workload && !podMonitors.some((monitor) => labelSelectorMatches(monitor.spec?.selector, podLabels(workload))))
+        problems.push(`${spec.kind} ${name}: no PodMonitor scrapes it`);
     }
   }
   for (const monitor of byKind('ServiceMonitor')) {
@@ -339,7 +368,9 @@ export function checkRendered(objects) {
     const selected = byKind('Service').filter((service) => labelSelectorMatches(monitor.spec?.selector, service.metadata.labels));
     if (selected.length === 0) problems.push(`${where}: selects no rendered Service`);
     for (const service of selected) {
-      for (const endpoint of monitor.spec.endpoints ?? []) if (!service.spec.ports?.some((port) => port.name === endpoint.port)) problems.push(`${where}: Service ${service.metadata.name} has no port named ${endpoint.port}`);
+      for (const endpoint of monitor.spec.endpoints ?? [])
+        if (!service.spec.ports?.some((port) => port.name === endpoint.port))
+          problems.push(`${where}: Service ${service.metadata.name} has no port named ${endpoint.port}`);
     }
   }
   for (const rule of byKind('PrometheusRule')) {
@@ -348,7 +379,8 @@ export function checkRendered(objects) {
     if (groups.length === 0) problems.push(`${where}: no rule groups`);
     for (const group of groups) {
       for (const entry of group.rules ?? []) {
-        if (Boolean(entry.record) === Boolean(entry.alert) || !entry.expr) problems.push(`${where}: group ${group.name} has a rule that is not exactly one of record/alert with an expr`);
+        if (Boolean(entry.record) === Boolean(entry.alert) || !entry.expr)
+          problems.push(`${where}: group ${group.name} has a rule that is not exactly one of record/alert with an expr`);
       }
     }
     if (rule.metadata.name === 'maas' && canonicalJson(groups) !== canonicalJson(parse(readFileSync(RULES_FILE, 'utf8')).groups)) {
@@ -374,7 +406,9 @@ export function checkRendered(objects) {
   const sharedConfig = objects.find((object) => object.kind === 'ConfigMap' && /^maas-config(-|$)/.test(object.metadata.name));
   const otlp = /^https?:\/\/([a-z0-9-]+):(\d+)/.exec(sharedConfig?.data?.OTEL_EXPORTER_OTLP_ENDPOINT ?? '');
   if (otlp && !find('Service', otlp[1])?.spec?.ports?.some((port) => port.port === Number(otlp[2]))) {
-    problems.push(`ConfigMap maas-config: OTEL_EXPORTER_OTLP_ENDPOINT names ${otlp[1]}:${otlp[2]} in this namespace, but no rendered Service answers there (add k8s/components/observability)`);
+    problems.push(
+      `ConfigMap maas-config: OTEL_EXPORTER_OTLP_ENDPOINT names ${otlp[1]}:${otlp[2]} in this namespace, but no rendered Service answers there (add k8s/components/observability)`,
+    );
   }
   const dashboardUids = new Set();
   for (const configMap of byKind('ConfigMap').filter((object) => object.metadata.labels?.grafana_dashboard === '1')) {
@@ -414,14 +448,18 @@ function rolloutProblems(objects, find, byKind) {
   for (const rollout of byKind('ModelRollout')) {
     const [group, version] = String(rollout.apiVersion).split('/');
     const crd = crds.find((entry) => entry.spec?.group === group && entry.spec?.names?.kind === 'ModelRollout');
-    if (!crd) problems.push(`ModelRollout ${rollout.metadata.name}: no CustomResourceDefinition for ${rollout.apiVersion} is rendered (add k8s/components/rollouts)`);
-    else if (!crd.spec.versions?.some((entry) => entry.name === version && entry.served)) problems.push(`ModelRollout ${rollout.metadata.name}: the CRD serves no version ${version}`);
+    if (!crd)
+      problems.push(`ModelRollout ${rollout.metadata.name}: no CustomResourceDefinition for ${rollout.apiVersion} is rendered (add k8s/components/rollouts)`);
+    else if (!crd.spec.versions?.some((entry) => entry.name === version && entry.served))
+      problems.push(`ModelRollout ${rollout.metadata.name}: the CRD serves no version ${version}`);
   }
   for (const crd of crds.filter((entry) => entry.spec?.names?.kind === 'ModelRollout')) {
     for (const version of crd.spec.versions ?? []) {
-      if (!version.subresources?.status) problems.push(`CustomResourceDefinition ${crd.metadata.name} ${version.name}: no status subresource (the controller writes status through /status)`);
+      if (!version.subresources?.status)
+        problems.push(`CustomResourceDefinition ${crd.metadata.name} ${version.name}: no status subresource (the controller writes status through /status)`);
       const columns = (version.additionalPrinterColumns ?? []).map((column) => column.name);
-      for (const column of ['Model', 'Stable', 'Candidate', 'Weight', 'Phase', 'Age']) if (!columns.includes(column)) problems.push(`CustomResourceDefinition ${crd.metadata.name} ${version.name}: no ${column} printer column`);
+      for (const column of ['Model', 'Stable', 'Candidate', 'Weight', 'Phase', 'Age'])
+        if (!columns.includes(column)) problems.push(`CustomResourceDefinition ${crd.metadata.name} ${version.name}: no ${column} printer column`);
     }
   }
   const controller = find('Deployment', 'rollout-controller');
@@ -437,18 +475,31 @@ function rolloutProblems(objects, find, byKind) {
     .filter(Boolean);
   const rules = roles.flatMap((role) => role.rules ?? []);
   for (const rule of rules) {
-    if ([...(rule.verbs ?? []), ...(rule.resources ?? []), ...(rule.apiGroups ?? [])].includes('*')) problems.push(`${where}: its Role grants a wildcard (least privilege: name groups, resources and verbs)`);
+    if ([...(rule.verbs ?? []), ...(rule.resources ?? []), ...(rule.apiGroups ?? [])].includes('*'))
+      problems.push(`${where}: its Role grants a wildcard (least privilege: name groups, resources and verbs)`);
   }
   const allows = (apiGroup, resource, verb, name) =>
-    rules.some((rule) => rule.apiGroups?.includes(apiGroup) && rule.resources?.includes(resource) && rule.verbs?.includes(verb) && (!rule.resourceNames || (name !== undefined && rule.resourceNames.includes(name))));
+    rules.some(
+      (rule) =>
+        rule.apiGroups?.includes(apiGroup) &&
+        rule.resources?.includes(resource) &&
+        rule.verbs?.includes(verb) &&
+        (!rule.resourceNames || (name !== undefined && rule.resourceNames.includes(name))),
+    );
   for (const need of CONTROLLER_NEEDS) {
-    for (const verb of need.verbs) if (!allows(need.apiGroup, need.resource, verb)) problems.push(`${where}: its service account may not ${verb} ${need.resource}`);
+    for (const verb of need.verbs)
+      if (!allows(need.apiGroup, need.resource, verb)) problems.push(`${where}: its service account may not ${verb} ${need.resource}`);
   }
   if (env.get('ROLLOUT_SOURCE') !== 'kubernetes') problems.push(`${where}: ROLLOUT_SOURCE is not kubernetes`);
   if ((controller.spec.replicas ?? 1) > 1) {
-    if (env.get('LEADER_ELECTION') !== 'true') problems.push(`${where}: ${controller.spec.replicas} replicas without LEADER_ELECTION=true would both drive the registry`);
+    if (env.get('LEADER_ELECTION') !== 'true')
+      problems.push(`${where}: ${controller.spec.replicas} replicas without LEADER_ELECTION=true would both drive the registry`);
     const lease = env.get('LEASE_NAME') ?? 'maas-rollout-controller';
-    if (!allows('coordination.k8s.io', 'leases', 'create') || !allows('coordination.k8s.io', 'leases', 'get', lease) || !allows('coordination.k8s.io', 'leases', 'update', lease)) {
+    if (
+      !allows('coordination.k8s.io', 'leases', 'create') ||
+      !allows('coordination.k8s.io', 'leases', 'get', lease) ||
+      !allows('coordination.k8s.io', 'leases', 'update', lease)
+    ) {
       problems.push(`${where}: its service account may not create, get and update the Lease ${lease}`);
     }
   }

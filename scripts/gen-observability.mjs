@@ -116,7 +116,10 @@ export async function generatedFiles() {
   const { dashboards } = await import(pathToFileURL(DASHBOARDS_SOURCE).href);
   const files = new Map();
   for (const definition of dashboards) {
-    files.set(path.join('k8s', 'components', 'observability', 'dashboards', `${definition.uid}.json`), `${JSON.stringify(renderDashboard(definition), null, 2)}\n`);
+    files.set(
+      path.join('k8s', 'components', 'observability', 'dashboards', `${definition.uid}.json`),
+      `${JSON.stringify(renderDashboard(definition), null, 2)}\n`,
+    );
   }
   files.set(path.join('k8s', 'components', 'observability', 'prometheus-rule.yaml'), renderPrometheusRule(readFileSync(RULES_FILE, 'utf8')));
   return files;

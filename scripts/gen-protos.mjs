@@ -15,24 +15,31 @@ const generatedDir = path.join(protoDir, 'src', 'generated');
 const loaderFlags = ['--keepCase', '--longs=Number', '--enums=String', '--defaults', '--oneofs', '--grpcLib=@grpc/grpc-js', '--importFileExtension=.js'];
 
 function protoFiles(dir, base = dir) {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) return name === 'src' || name === 'node_modules' || name === 'dist' ? [] : protoFiles(full, base);
-    return name.endsWith('.proto') ? [path.relative(base, full)] : [];
-  }).sort();
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) return name === 'src' || name === 'node_modules' || name === 'dist' ? [] : protoFiles(full, base);
+      return name.endsWith('.proto') ? [path.relative(base, full)] : [];
+    })
+    .sort();
 }
 
 function generate(outDir) {
   const bin = path.join(root, 'node_modules', '.bin', 'proto-loader-gen-types');
   // Relative include dir: the generated headers then name the .proto by its path in the repo, not this machine's.
-  execFileSync(bin, [...loaderFlags, '--includeDirs=.', `--outDir=${outDir}`, ...protoFiles(protoDir)], { cwd: protoDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(bin, [...loaderFlags, '--includeDirs=.', `--outDir=${outDir}`, ...protoFiles(protoDir)], {
+    cwd: protoDir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 function listFiles(dir, base = dir) {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? listFiles(full, base) : [path.relative(base, full)];
-  }).sort();
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const full = path.join(dir, name);
+      return statSync(full).isDirectory() ? listFiles(full, base) : [path.relative(base, full)];
+    })
+    .sort();
 }
 
 if (process.argv.includes('--check')) {
@@ -41,13 +48,19 @@ if (process.argv.includes('--check')) {
     generate(tmp);
     const want = listFiles(tmp);
     let have = [];
-    try { have = listFiles(generatedDir); } catch { /* missing folder: everything is drift */ }
+    try {
+      have = listFiles(generatedDir);
+    } catch {
+      /* missing folder: everything is drift */
+    }
     const drift = [...new Set([...want, ...have])].filter((file) => {
       if (!want.includes(file) || !have.includes(file)) return true;
       return !readFileSync(path.join(tmp, file)).equals(readFileSync(path.join(generatedDir, file)));
     });
     if (drift.length > 0) {
-      console.error(`gen:check: generated types differ from protos/ in ${drift.length} file(s):\n  ${drift.join('\n  ')}\nRun \`npm run gen\` and commit the result.`);
+      console.error(
+        `gen:check: generated types differ from protos/ in ${drift.length} file(s):\n  ${drift.join('\n  ')}\nRun \`npm run gen\` and commit the result.`,
+      );
       process.exit(1);
     }
     console.log(`gen:check: ${want.length} generated files match protos/`);

@@ -50,7 +50,13 @@ const address = `127.0.0.1:${values.port}`;
 console.log(`Prometheus on http://${address} scraping the local mesh (${Object.values(TARGETS).join(', ')}), rules: observability/prometheus/maas-rules.yaml`);
 const child = spawn(
   'prometheus',
-  [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dataDir, 'data')}`, `--web.listen-address=${address}`, '--enable-feature=exemplar-storage', '--log.level=warn'],
+  [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${path.join(dataDir, 'data')}`,
+    `--web.listen-address=${address}`,
+    '--enable-feature=exemplar-storage',
+    '--log.level=warn',
+  ],
   { stdio: 'inherit' },
 );
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));

@@ -54,12 +54,12 @@ export function cpuProfileEnv(dir: string): Record<string, string> {
   return { NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-profile-preload.cjs')}`, MAAS_BENCH_CPU_PROFILE_DIR: dir };
 }
 
-
 async function ensureRolledOut(registryAddress: string, client: ClientOptions): Promise<void> {
   const { models } = await listModels({ registryAddress, client });
   for (const { model, version } of BENCH_MODELS) {
     const known = models.find((entry) => entry.name === model);
-    if (!known?.versions.some((entry) => entry.version === version)) await registerPackage({ registryAddress, client, packageDir: examplePackage(model, version) });
+    if (!known?.versions.some((entry) => entry.version === version))
+      await registerPackage({ registryAddress, client, packageDir: examplePackage(model, version) });
     if (known?.rollout?.stable_version !== version) await setRollout({ registryAddress, client, model, stableVersion: version });
   }
 }
@@ -68,11 +68,19 @@ async function waitForModelsReady(inferenceAddress: string, options: ClientOptio
   const client = createClient(contracts().inference.GRPCInferenceService, inferenceAddress, options);
   try {
     for (const { model, version } of BENCH_MODELS) {
-      await eventually(`${model} ${version} ready at inference`, async () => {
-        const response = await unaryCall<ModelReadyRequest, ModelReadyResponse__Output>((r, md, o, cb) => client.ModelReady(r, md, o, cb), { name: model, version }, { deadline: 2_000 });
-        if (!response.ready) throw new Error('not ready yet');
-        return true;
-      }, { timeoutMs: 120_000, intervalMs: 200 });
+      await eventually(
+        `${model} ${version} ready at inference`,
+        async () => {
+          const response = await unaryCall<ModelReadyRequest, ModelReadyResponse__Output>(
+            (r, md, o, cb) => client.ModelReady(r, md, o, cb),
+            { name: model, version },
+            { deadline: 2_000 },
+          );
+          if (!response.ready) throw new Error('not ready yet');
+          return true;
+        },
+        { timeoutMs: 120_000, intervalMs: 200 },
+      );
     }
   } finally {
     client.close();
@@ -114,7 +122,19 @@ export async function startBenchMesh(options: BenchMeshOptions): Promise<BenchMe
     await mesh.stop();
     throw new Error(`${(error as Error).message}\n${lines.join('\n')}`, { cause: error });
   }
-  return { env: { ...options.env }, ...(options.profileDir ? { profileDir: options.profileDir } : {}), addresses: mesh.addresses, clientOptions: mesh.clientOptions, pids, metricsPorts: mesh.metricsPorts, recentLines: () => [...lines],
-    exitCodes: () => Object.fromEntries(MESH_SERVICES.map((service) => [service, mesh.processes[service].exitCode ?? mesh.processes[service].signalCode])) as Record<MeshService, number | string | null>,
-    stop: () => mesh.stop() };
+  return {
+    env: { ...options.env },
+    ...(options.profileDir ? { profileDir: options.profileDir } : {}),
+    addresses: mesh.addresses,
+    clientOptions: mesh.clientOptions,
+    pids,
+    metricsPorts: mesh.metricsPorts,
+    recentLines: () => [...lines],
+    exitCodes: () =>
+      Object.fromEntries(MESH_SERVICES.map((service) => [service, mesh.processes[service].exitCode ?? mesh.processes[service].signalCode])) as Record<
+        MeshService,
+        number | string | null
+      >,
+    stop: () => mesh.stop(),
+  };
 }

@@ -100,7 +100,12 @@ export function profileDirFor(context: BenchContext, label: string): string | un
  * defaults when `env` turns no knob, else a mesh of its own, started here and always stopped. With --cpu-prof
  * its services can be profiled (see measureVariant).
  */
-export async function withMesh(context: BenchContext, label: string, env: Record<string, string>, use: (mesh: BenchMesh) => Promise<VariantResult[]>): Promise<VariantResult[]> {
+export async function withMesh(
+  context: BenchContext,
+  label: string,
+  env: Record<string, string>,
+  use: (mesh: BenchMesh) => Promise<VariantResult[]>,
+): Promise<VariantResult[]> {
   const shared = Object.keys(env).length === 0;
   const mesh = shared ? await context.defaultMesh() : await startMesh(context, label, env);
   try {
@@ -119,8 +124,19 @@ export async function withMesh(context: BenchContext, label: string, env: Record
 export async function startMesh(context: BenchContext, label: string, env: Record<string, string>): Promise<BenchMesh> {
   const profileDir = profileDirFor(context, label);
   const started = Date.now();
-  const mesh = await startBenchMesh({ rootDir: context.rootDir, dataDir: context.dataDir, env: { ...context.extraEnv, ...env }, ...(profileDir ? { profileDir } : {}) });
-  context.log(`  mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s (${Object.entries(mesh.env).map(([name, value]) => `${name}=${value}`).join(' ') || 'defaults'})`);
+  const mesh = await startBenchMesh({
+    rootDir: context.rootDir,
+    dataDir: context.dataDir,
+    env: { ...context.extraEnv, ...env },
+    ...(profileDir ? { profileDir } : {}),
+  });
+  context.log(
+    `  mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s (${
+      Object.entries(mesh.env)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(' ') || 'defaults'
+    })`,
+  );
   return mesh;
 }
 
@@ -150,8 +166,19 @@ export interface VariantSpec {
 }
 
 /** The VariantSpec fields that point the load at `service` of `mesh` and watch every service. */
-export function meshTarget(mesh: BenchMesh, service: MeshService): Pick<VariantSpec, 'env' | 'target' | 'address' | 'clientOptions' | 'pids' | 'metricsPorts' | 'profileDir'> {
-  return { env: mesh.env, target: service, address: mesh.addresses[service], clientOptions: mesh.clientOptions, pids: mesh.pids, metricsPorts: mesh.metricsPorts, ...(mesh.profileDir ? { profileDir: mesh.profileDir } : {}) };
+export function meshTarget(
+  mesh: BenchMesh,
+  service: MeshService,
+): Pick<VariantSpec, 'env' | 'target' | 'address' | 'clientOptions' | 'pids' | 'metricsPorts' | 'profileDir'> {
+  return {
+    env: mesh.env,
+    target: service,
+    address: mesh.addresses[service],
+    clientOptions: mesh.clientOptions,
+    pids: mesh.pids,
+    metricsPorts: mesh.metricsPorts,
+    ...(mesh.profileDir ? { profileDir: mesh.profileDir } : {}),
+  };
 }
 
 /**
@@ -195,7 +222,9 @@ export async function measureVariant(context: BenchContext, spec: VariantSpec): 
     const profiles = finishProfiles ? await finishProfiles() : undefined;
     const serviceMeans = finishMetrics ? await finishMetrics() : undefined;
     const errors = summary.errors ? `, ${summary.errors} errors (${summary.firstError})` : '';
-    context.log(`  ${spec.variant}: ${summary.perSecond.toFixed(summary.perSecond < 100 ? 1 : 0)} req/s (±${summary.spreadPercent.toFixed(1)}%), p50 ${summary.p50Ms.toFixed(2)} ms, p99 ${summary.p99Ms.toFixed(2)} ms${errors}; CPU ${cpuLine(summary.cpu)}${(summary.baselines ?? []).map(baselineLine).join('')}`);
+    context.log(
+      `  ${spec.variant}: ${summary.perSecond.toFixed(summary.perSecond < 100 ? 1 : 0)} req/s (±${summary.spreadPercent.toFixed(1)}%), p50 ${summary.p50Ms.toFixed(2)} ms, p99 ${summary.p99Ms.toFixed(2)} ms${errors}; CPU ${cpuLine(summary.cpu)}${(summary.baselines ?? []).map(baselineLine).join('')}`,
+    );
     if (serviceMeans?.length) context.log(`    inside: ${formatKeyMeans(serviceMeans)}`);
     return {
       benchmark: spec.benchmark,
@@ -210,7 +239,9 @@ export async function measureVariant(context: BenchContext, spec: VariantSpec): 
       windows,
       ...(serviceMeans ? { serviceMeans } : {}),
       ...(profiles ? { profiles } : {}),
-      ...(pairs.some((pair) => pair.goal) ? { goals: Object.fromEntries(pairs.filter((pair) => pair.goal).map((pair) => [pair.baseline.name, pair.goal!])) } : {}),
+      ...(pairs.some((pair) => pair.goal)
+        ? { goals: Object.fromEntries(pairs.filter((pair) => pair.goal).map((pair) => [pair.baseline.name, pair.goal!])) }
+        : {}),
     };
   } finally {
     client.close();
@@ -242,6 +273,9 @@ function summarizeBaseline(name: string, windows: WindowResult[], baselineWindow
 }
 
 function baselineLine(baseline: BaselineSummary): string {
-  const latency = baseline.p50DeltaMs === undefined ? '' : `, p50 ${baseline.p50DeltaMs >= 0 ? '+' : ''}${baseline.p50DeltaMs.toFixed(2)} ms, p99 ${baseline.p99Ratio!.toFixed(2)}x`;
+  const latency =
+    baseline.p50DeltaMs === undefined
+      ? ''
+      : `, p50 ${baseline.p50DeltaMs >= 0 ? '+' : ''}${baseline.p50DeltaMs.toFixed(2)} ms, p99 ${baseline.p99Ratio!.toFixed(2)}x`;
   return `\n    vs ${baseline.name}: ${baseline.ratio.toFixed(2)}x (${baseline.ratioMin.toFixed(2)}–${baseline.ratioMax.toFixed(2)}; ${baseline.name} ${baseline.itemsPerSecond.toFixed(0)} items/s${baseline.note ? `, ${baseline.note}` : ''})${latency}`;
 }

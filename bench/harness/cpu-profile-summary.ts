@@ -109,7 +109,9 @@ export function startProfiling(dir: string, pids: Record<string, number>): () =>
   return async () => {
     const summaries: ProcessProfileSummary[] = [];
     if (session && own) {
-      const profile = await new Promise<CpuProfile>((resolve, reject) => session.post('Profiler.stop', (error, result) => (error ? reject(error) : resolve(result.profile as unknown as CpuProfile))));
+      const profile = await new Promise<CpuProfile>((resolve, reject) =>
+        session.post('Profiler.stop', (error, result) => (error ? reject(error) : resolve(result.profile as unknown as CpuProfile))),
+      );
       session.disconnect();
       const file = path.join(dir, `profile.${process.pid}.${Date.now()}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
@@ -119,7 +121,8 @@ export function startProfiling(dir: string, pids: Record<string, number>): () =>
     const deadline = Date.now() + 15_000;
     for (const [name, pid] of others) {
       let fresh: string | undefined;
-      while (!(fresh = [...profilesOf(dir, pid)].find((file) => !before.get(pid)!.has(file))) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      while (!(fresh = [...profilesOf(dir, pid)].find((file) => !before.get(pid)!.has(file))) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       if (fresh) summaries.push(summarizeFile(path.join(dir, fresh), name));
     }
     return summaries;

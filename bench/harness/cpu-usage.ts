@@ -98,7 +98,11 @@ export function startCpuMeasurement(pids: Record<string, number>): () => CpuShar
  * how long it waited; when the machine never calms down it measures anyway, and the window's `other` share
  * says so.
  */
-export async function waitForQuietMachine(options: { maxBusyPercent: number; maxWaitMs: number; sampleMs?: number }): Promise<{ waitedMs: number; busyPercent: number }> {
+export async function waitForQuietMachine(options: {
+  maxBusyPercent: number;
+  maxWaitMs: number;
+  sampleMs?: number;
+}): Promise<{ waitedMs: number; busyPercent: number }> {
   const started = performance.now();
   const sampleMs = options.sampleMs ?? 500;
   for (;;) {

@@ -33,7 +33,12 @@ export interface EchoBaseline {
 
 /** Starts the echo server, checks it answers byte for byte, and warms it (and the connection) up for `warmupMs`. */
 export async function startEchoBaseline(options: { rootDir: string; warmupMs: number; profileDir?: string }): Promise<EchoBaseline> {
-  const server = await startChildServer({ name: 'echo server', rootDir: options.rootDir, script: path.join(__dirname, 'echo-server.ts'), ...(options.profileDir ? { profileDir: options.profileDir } : {}) });
+  const server = await startChildServer({
+    name: 'echo server',
+    rootDir: options.rootDir,
+    script: path.join(__dirname, 'echo-server.ts'),
+    ...(options.profileDir ? { profileDir: options.profileDir } : {}),
+  });
   const { address, stop } = server;
   const classify = prepareRequests(contracts().maas.v1.Gateway.service.Classify, singleTextClassifyRequests(options.rootDir));
   const requests: PreparedRequests<Buffer> = { path: ECHO_PATH, bodies: classify.bodies, decode: (bytes) => bytes };

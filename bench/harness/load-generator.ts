@@ -48,7 +48,11 @@ export interface WindowOptions {
   cpuPids?: Record<string, number>;
 }
 
-const STATUS_NAMES = Object.fromEntries(Object.entries(grpc.status).filter(([, value]) => typeof value === 'number').map(([name, value]) => [value, name])) as Record<number, string>;
+const STATUS_NAMES = Object.fromEntries(
+  Object.entries(grpc.status)
+    .filter(([, value]) => typeof value === 'number')
+    .map(([name, value]) => [value, name]),
+) as Record<number, string>;
 
 function percentile(sorted: Float64Array, fraction: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -195,7 +199,9 @@ export async function measure(spec: LoadSpec, options: MeasureOptions): Promise<
     cpu = {};
     const names = new Set(cpuWindows.flatMap((window) => [...Object.keys(window.cpu!.processes), 'machine', 'other']));
     for (const name of names) {
-      const values = cpuWindows.map((window) => (name === 'machine' ? window.cpu!.machine : name === 'other' ? window.cpu!.other : window.cpu!.processes[name])).filter((value): value is number => value !== undefined);
+      const values = cpuWindows
+        .map((window) => (name === 'machine' ? window.cpu!.machine : name === 'other' ? window.cpu!.other : window.cpu!.processes[name]))
+        .filter((value): value is number => value !== undefined);
       if (values.length) cpu[name] = median(values);
     }
   }
@@ -211,7 +217,14 @@ export async function measure(spec: LoadSpec, options: MeasureOptions): Promise<
       errors: windows.reduce((sum, window) => sum + window.errors, 0),
       errorCodes,
       ...(firstError === undefined ? {} : { firstError }),
-      ...(cpu ? { cpu, cpuMicrosPerRequest: Object.fromEntries(Object.entries(cpu).map(([name, percent]) => [name, perSecond > 0 ? Math.round((percent * 10_000) / perSecond) : 0])) } : {}),
+      ...(cpu
+        ? {
+            cpu,
+            cpuMicrosPerRequest: Object.fromEntries(
+              Object.entries(cpu).map(([name, percent]) => [name, perSecond > 0 ? Math.round((percent * 10_000) / perSecond) : 0]),
+            ),
+          }
+        : {}),
     },
     windows,
   };

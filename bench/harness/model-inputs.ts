@@ -13,7 +13,11 @@ export interface EncodedRows {
 }
 
 /** Encodes `texts` for (model, version) with the tokenizer service at `address` (`options`: the mesh's credentials). */
-export async function encodeWithTokenizer(address: string, request: { model: string; version: string; texts: string[] }, options: ClientOptions = {}): Promise<EncodedRows> {
+export async function encodeWithTokenizer(
+  address: string,
+  request: { model: string; version: string; texts: string[] },
+  options: ClientOptions = {},
+): Promise<EncodedRows> {
   const client = createClient(contracts().maas.v1.Tokenizer, address, options);
   try {
     const response = await unaryCall<EncodeRequest, EncodeResponse__Output>((r, md, o, cb) => client.Encode(r, md, o, cb), request, { deadline: 30_000 });
@@ -50,6 +54,8 @@ export function checkInferResponse(response: ModelInferResponse__Output, expecte
   const output = response.outputs[0];
   const raw = response.raw_output_contents[0];
   if (output?.name !== expected.output || output.datatype !== 'FP32' || raw?.length !== expected.rows * expected.valuesPerRow * 4) {
-    throw new Error(`unexpected ModelInfer answer: ${JSON.stringify({ outputs: response.outputs, rawBytes: response.raw_output_contents.map((bytes) => bytes.length) })}`);
+    throw new Error(
+      `unexpected ModelInfer answer: ${JSON.stringify({ outputs: response.outputs, rawBytes: response.raw_output_contents.map((bytes) => bytes.length) })}`,
+    );
   }
 }

@@ -38,7 +38,12 @@ function kerasEncoder(manifest: Manifest, fileText: string): LoadedModel['encode
   const tokenizer = KerasTokenizer.fromJson(fileText);
   const { max_length: maxlen, padding_side: padding, truncation_side: truncating, pad_id: value } = manifest.tokenizer;
   const inputName = manifest.inputs[0]!.name;
-  return (texts) => ({ [inputName]: new ort.Tensor('int64', padSequencesToInt64(tokenizer.textsToSequences(texts), { maxlen, padding, truncating, value }), [texts.length, maxlen]) });
+  return (texts) => ({
+    [inputName]: new ort.Tensor('int64', padSequencesToInt64(tokenizer.textsToSequences(texts), { maxlen, padding, truncating, value }), [
+      texts.length,
+      maxlen,
+    ]),
+  });
 }
 
 /** WordPiece (or any tokenizer.json): specials from the library, post-truncation and post-padding as encoder-bench wants. */
@@ -99,7 +104,10 @@ async function main(): Promise<void> {
       const outputs = await model.session.run(model.encode(texts));
       const values = outputs[model.manifest.outputs[0]!.name]!.data as Float32Array;
       const width = values.length / texts.length;
-      const predictions = texts.map((_, row) => ({ ...labelOf(model.manifest, values.subarray(row * width, (row + 1) * width)), model_version: model.manifest.version }));
+      const predictions = texts.map((_, row) => ({
+        ...labelOf(model.manifest, values.subarray(row * width, (row + 1) * width)),
+        model_version: model.manifest.version,
+      }));
       callback(null, { predictions });
     } catch (error) {
       callback({ code: grpc.status.INTERNAL, details: (error as Error).message });

@@ -31,13 +31,23 @@ export interface PairedBaseline {
 }
 
 /** A baseline that is a server: the same closed loop as the mesh's window, against it. */
-export function serverBaseline(options: { name: string; address: string; requests: PreparedRequests<unknown>; concurrency: number; itemsPerRequest: number; timeoutMs: number }): PairedBaseline {
+export function serverBaseline(options: {
+  name: string;
+  address: string;
+  requests: PreparedRequests<unknown>;
+  concurrency: number;
+  itemsPerRequest: number;
+  timeoutMs: number;
+}): PairedBaseline {
   return {
     name: options.name,
     async measure(durationMs) {
       const client = createRawUnaryClient(options.address);
       try {
-        const window = await runWindow({ client, requests: options.requests, concurrency: options.concurrency, timeoutMs: options.timeoutMs }, { durationMs, maxRequests: 500_000 });
+        const window = await runWindow(
+          { client, requests: options.requests, concurrency: options.concurrency, timeoutMs: options.timeoutMs },
+          { durationMs, maxRequests: 500_000 },
+        );
         if (window.errors > 0) throw new Error(`${options.name}: ${window.errors} calls failed (${window.firstError})`);
         return { itemsPerSecond: window.perSecond * options.itemsPerRequest, p50Ms: window.p50Ms, p99Ms: window.p99Ms };
       } finally {
@@ -83,7 +93,10 @@ export async function startNaivePeer(options: { rootDir: string; profileDir?: st
 }
 
 /** Classify requests of `textsPerRequest` texts each for `model` 1, cycling through the bench texts. */
-export function classifyRequests(texts: readonly string[], options: { model: string; textsPerRequest: number; distinct: number }): PreparedRequests<ClassifyResponse__Output> {
+export function classifyRequests(
+  texts: readonly string[],
+  options: { model: string; textsPerRequest: number; distinct: number },
+): PreparedRequests<ClassifyResponse__Output> {
   const requests: ClassifyRequest[] = Array.from({ length: options.distinct }, (_, index) => ({
     model: options.model,
     texts: Array.from({ length: options.textsPerRequest }, (__, k) => texts[(index * options.textsPerRequest + k) % texts.length]!),
@@ -94,10 +107,25 @@ export function classifyRequests(texts: readonly string[], options: { model: str
 const execFileAsync = promisify(execFile);
 
 /** Runs in-process-limits.ts in its own process; items per second for each batch size. */
-export async function inProcessRates(options: { rootDir: string; mode: 'ort' | 'tokenize'; model: string; version: string; durationMs: number; batches: number[] }): Promise<Array<{ batch: number; perSecond: number }>> {
+export async function inProcessRates(options: {
+  rootDir: string;
+  mode: 'ort' | 'tokenize';
+  model: string;
+  version: string;
+  durationMs: number;
+  batches: number[];
+}): Promise<Array<{ batch: number; perSecond: number }>> {
   const { stdout } = await execFileAsync(
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'in-process-limits.ts'), options.mode, examplePackage(options.model, options.version), String(options.durationMs), ...options.batches.map(String)],
+    [
+      '--import',
+      'tsx',
+      path.join(__dirname, 'in-process-limits.ts'),
+      options.mode,
+      examplePackage(options.model, options.version),
+      String(options.durationMs),
+      ...options.batches.map(String),
+    ],
     { cwd: options.rootDir, maxBuffer: 1 << 20 },
   );
   return JSON.parse(stdout.trim().split('\n').pop()!) as Array<{ batch: number; perSecond: number }>;
@@ -107,10 +135,19 @@ export async function inProcessRates(options: { rootDir: string; mode: 'ort' | '
  * Raw ONNX Runtime in one process at its best batch: the batch sizes are tried once (`searchMs` each), and
  * each paired window then runs the best one.
  */
-export async function ortLimitBaseline(options: { rootDir: string; model: string; version: string; batches: number[]; searchMs: number; log: (line: string) => void }): Promise<PairedBaseline> {
+export async function ortLimitBaseline(options: {
+  rootDir: string;
+  model: string;
+  version: string;
+  batches: number[];
+  searchMs: number;
+  log: (line: string) => void;
+}): Promise<PairedBaseline> {
   const rates = await inProcessRates({ ...options, mode: 'ort', durationMs: options.searchMs });
   const best = rates.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
-  options.log(`  in-process ONNX Runtime, ${options.model} ${options.version}: ${rates.map((rate) => `batch ${rate.batch} ${rate.perSecond.toFixed(1)} rows/s`).join(', ')}; best batch ${best.batch}`);
+  options.log(
+    `  in-process ONNX Runtime, ${options.model} ${options.version}: ${rates.map((rate) => `batch ${rate.batch} ${rate.perSecond.toFixed(1)} rows/s`).join(', ')}; best batch ${best.batch}`,
+  );
   return {
     name: 'ORT limit',
     async measure(durationMs) {

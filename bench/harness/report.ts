@@ -16,7 +16,15 @@ export function rate(results: VariantResult[]): RatedResult[] {
   });
 }
 
-const SHORT_NAMES: Record<string, string> = { loadgen: 'gen', gateway: 'gw', tokenizer: 'tok', inference: 'inf', 'model-registry': 'reg', echo: 'echo', other: 'other' };
+const SHORT_NAMES: Record<string, string> = {
+  loadgen: 'gen',
+  gateway: 'gw',
+  tokenizer: 'tok',
+  inference: 'inf',
+  'model-registry': 'reg',
+  echo: 'echo',
+  other: 'other',
+};
 
 /** "gen 45 gw 80 tok 30 inf 41 other 2": median CPU % of one core per process, the small ones left out. */
 export function cpuLine(cpu: Record<string, number> | undefined): string {
@@ -50,7 +58,11 @@ export function formatTable(results: RatedResult[]): string {
 
 function textTable(header: string[], rows: string[][], numeric: Set<number>): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -109,7 +121,12 @@ export function formatProfiles(results: RatedResult[]): string {
       if (profile.busyMs < 100) continue;
       out.push(`${result.benchmark} / ${result.variant} — ${profile.process}, busy ${(profile.busyMs / 1000).toFixed(1)} s:`);
       out.push(`  by package: ${profile.byPackage.map((share) => `${share.name} ${share.percent}%`).join(', ')}`);
-      out.push(`  top: ${profile.topFunctions.slice(0, 6).map((share) => `${share.name} ${share.percent}%`).join('; ')}`);
+      out.push(
+        `  top: ${profile.topFunctions
+          .slice(0, 6)
+          .map((share) => `${share.name} ${share.percent}%`)
+          .join('; ')}`,
+      );
     }
   }
   return out.join('\n');
@@ -121,7 +138,13 @@ export function writeResults(file: string, options: { settings: BenchSettings; s
   const document = {
     startedAt: options.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: { cpuModel: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    machine: {
+      cpuModel: cpu[0]?.model ?? 'unknown',
+      cores: cpu.length,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    },
     settings: options.settings,
     results: options.results,
   };

@@ -41,7 +41,9 @@ function histogramTotals(text: string): Totals {
     const match = /^(maas_[a-z0-9_]+)_(sum|count)(?:\{([^}]*)\})? ([0-9.eE+-]+|NaN)$/.exec(line);
     if (!match) continue;
     const [, family, part, labels = '', value] = match;
-    const split = SPLIT_LABELS.map((label) => new RegExp(`(?:^|,)${label}="([^"]*)"`).exec(labels)).map((found, index) => (found ? `${SPLIT_LABELS[index]}=${found[1]}` : '')).filter(Boolean);
+    const split = SPLIT_LABELS.map((label) => new RegExp(`(?:^|,)${label}="([^"]*)"`).exec(labels))
+      .map((found, index) => (found ? `${SPLIT_LABELS[index]}=${found[1]}` : ''))
+      .filter(Boolean);
     const key = split.length ? `${family}{${split.join(',')}}` : family!;
     const entry = totals.get(key) ?? { sum: 0, count: 0 };
     entry[part as 'sum' | 'count'] += Number(value);
@@ -52,7 +54,8 @@ function histogramTotals(text: string): Totals {
 
 /** Scrapes every service now; the returned function scrapes again and gives the means of what happened between. */
 export async function startMetricsDelta(metricsPorts: Record<string, number>): Promise<() => Promise<HistogramMean[]>> {
-  const scrapeAll = async () => new Map(await Promise.all(Object.entries(metricsPorts).map(async ([service, port]) => [service, histogramTotals(await scrape(port))] as const)));
+  const scrapeAll = async () =>
+    new Map(await Promise.all(Object.entries(metricsPorts).map(async ([service, port]) => [service, histogramTotals(await scrape(port))] as const)));
   const before = await scrapeAll();
   return async () => {
     const after = await scrapeAll();

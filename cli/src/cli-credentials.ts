@@ -22,7 +22,9 @@ export function cliClientOptions(env: NodeJS.ProcessEnv): ClientOptions {
   const dir = env.MAAS_PKI_DIR?.trim() || localPkiDir(path.resolve('.maas'));
   const files = identityFiles(dir, CLI_IDENTITY);
   if (!fs.existsSync(files.certFile)) {
-    throw new CliError(`no admin credential at ${files.certFile}: run npm start once (it makes one), set MAAS_PKI_DIR to the folder holding admin/tls.crt, or MAAS_TLS_MODE=plaintext for a plaintext mesh`);
+    throw new CliError(
+      `no admin credential at ${files.certFile}: run npm start once (it makes one), set MAAS_PKI_DIR to the folder holding admin/tls.crt, or MAAS_TLS_MODE=plaintext for a plaintext mesh`,
+    );
   }
   const options = meshClientOptions(tlsConfig(configReader({ TLS_CERT_FILE: files.certFile, TLS_KEY_FILE: files.keyFile, TLS_CA_FILE: files.caFile })));
   const token = env.MAAS_API_KEY?.trim() || readTokenFile(localApiKeyFile(dir));

@@ -50,6 +50,8 @@ export function unreachableAs(error: unknown, options: { client: grpc.Client; wh
   // A connected channel means the server itself answered with this status.
   if (options.client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY) return error;
   const details = String((error as { details?: unknown }).details ?? '');
-  const reason = CONNECT_FAILURES.find(([pattern]) => pattern.test(details))?.[1] ?? (code === Status.DEADLINE_EXCEEDED ? 'no connection before the deadline' : 'no connection');
+  const reason =
+    CONNECT_FAILURES.find(([pattern]) => pattern.test(details))?.[1] ??
+    (code === Status.DEADLINE_EXCEEDED ? 'no connection before the deadline' : 'no connection');
   return new CliError(`cannot reach the ${options.what} at ${options.address} (${reason})`, { code: code as number });
 }

@@ -58,7 +58,25 @@ MAAS_API_KEY overrides the key; MAAS_TLS_MODE=plaintext for a mesh started with 
 exit codes: 0 ok, 1 error (the registry's or gateway's status, or a local failure), 2 usage`;
 
 /** Options that take a value, and flags that do not. */
-const VALUE_OPTIONS = ['registry', 'gateway', 'timeout', 'stable', 'canary', 'weight', 'mirror', 'expected-revision', 'routing-key', 'pin', 'output', 'owner', 'scopes', 'keys-file', 'limit', 'filename', 'rollouts-dir'] as const;
+const VALUE_OPTIONS = [
+  'registry',
+  'gateway',
+  'timeout',
+  'stable',
+  'canary',
+  'weight',
+  'mirror',
+  'expected-revision',
+  'routing-key',
+  'pin',
+  'output',
+  'owner',
+  'scopes',
+  'keys-file',
+  'limit',
+  'filename',
+  'rollouts-dir',
+] as const;
 const FLAG_OPTIONS = ['promote', 'rollback', 'delete', 'repair', 'help'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 type FlagOption = (typeof FLAG_OPTIONS)[number];

@@ -14,7 +14,10 @@ export function runKeysCommand(options: { action: string | undefined; args: stri
   switch (options.action) {
     case 'create': {
       if (!options.owner) throw new UsageError('keys create needs --owner');
-      const scopes = (options.scopes ?? '').split(',').map((scope) => scope.trim()).filter(Boolean);
+      const scopes = (options.scopes ?? '')
+        .split(',')
+        .map((scope) => scope.trim())
+        .filter(Boolean);
       if (scopes.length === 0) throw new UsageError('keys create needs --scopes (e.g. classify:sentiment,infer:*)');
       const bad = scopes.find((scope) => scope !== '*' && !/^(classify|infer):[^\s,]+$/.test(scope));
       if (bad) throw new UsageError(`unknown scope ${JSON.stringify(bad)}: use classify:<model>, infer:<model>, <kind>:* or *`);
@@ -30,7 +33,10 @@ export function runKeysCommand(options: { action: string | undefined; args: stri
     case 'list': {
       const { keys } = readApiKeyFile(options.file);
       if (keys.length === 0) return `no keys in ${options.file}`;
-      return formatTable(['ID', 'OWNER', 'SCOPES', 'CREATED', 'REVOKED'], keys.map((key) => [key.id, key.owner, key.scopes.join(','), key.created_at, key.revoked_at ?? '-']));
+      return formatTable(
+        ['ID', 'OWNER', 'SCOPES', 'CREATED', 'REVOKED'],
+        keys.map((key) => [key.id, key.owner, key.scopes.join(','), key.created_at, key.revoked_at ?? '-']),
+      );
     }
     default:
       throw new UsageError('keys takes create, revoke or list');

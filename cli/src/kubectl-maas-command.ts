@@ -97,7 +97,12 @@ async function runAgainstCluster(args: KubectlMaasArgs): Promise<string> {
     const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
     const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=${KIND},involvedObject.name=${args.name}` });
     const lines = events.items
-      .map((event) => ({ time: new Date(event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? 0).toISOString(), type: event.type ?? '', reason: event.reason ?? '', message: event.message ?? '' }))
+      .map((event) => ({
+        time: new Date(event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? 0).toISOString(),
+        type: event.type ?? '',
+        reason: event.reason ?? '',
+        message: event.message ?? '',
+      }))
       .sort((a, b) => a.time.localeCompare(b.time));
     return formatRolloutStatus(doc, lines);
   }

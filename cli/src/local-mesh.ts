@@ -1,7 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { checkHealth, configReader, createApiKey, ensureLocalPki, withBearerToken, freePort, meshClientOptions, SERVICE_NAMES, SERVICE_PORTS, tlsConfig, type ClientOptions, type ServiceName } from '@maas/shared';
+import {
+  checkHealth,
+  configReader,
+  createApiKey,
+  ensureLocalPki,
+  withBearerToken,
+  freePort,
+  meshClientOptions,
+  SERVICE_NAMES,
+  SERVICE_PORTS,
+  tlsConfig,
+  type ClientOptions,
+  type ServiceName,
+} from '@maas/shared';
 import { CLI_IDENTITY, localApiKeyFile, localPkiDir } from './cli-credentials.js';
 
 export { freePort };
@@ -90,11 +103,19 @@ export interface LocalMesh {
   stop(): Promise<void>;
 }
 
-async function waitForServing(service: MeshService, address: string, child: ChildProcess, timeoutMs: number, clientOptions: ClientOptions, signal?: AbortSignal): Promise<void> {
+async function waitForServing(
+  service: MeshService,
+  address: string,
+  child: ChildProcess,
+  timeoutMs: number,
+  clientOptions: ClientOptions,
+  signal?: AbortSignal,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     signal?.throwIfAborted();
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${service} exited (code ${child.exitCode ?? child.signalCode}) before it was SERVING`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${service} exited (code ${child.exitCode ?? child.signalCode}) before it was SERVING`);
     const status = await checkHealth(address, clientOptions).catch(() => 'UNREACHABLE');
     if (status === 'SERVING') return;
     if (Date.now() > end) throw new Error(`${service} at ${address} was not SERVING after ${timeoutMs} ms (last: ${status})`);
@@ -126,12 +147,16 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
   } else if (options.ports) Object.assign(ports, options.ports);
   const addresses = Object.fromEntries(MESH_SERVICES.map((service) => [service, `127.0.0.1:${ports[service].grpc}`])) as Record<MeshService, string>;
   // Ports of every replica: the first has the service's, the others free ones.
-  const replicaPorts = Object.fromEntries(MESH_SERVICES.map((service) => [service, [ports[service]]])) as Record<MeshService, Array<{ grpc: number; metrics: number }>>;
+  const replicaPorts = Object.fromEntries(MESH_SERVICES.map((service) => [service, [ports[service]]])) as Record<
+    MeshService,
+    Array<{ grpc: number; metrics: number }>
+  >;
   for (const [service, count] of Object.entries(options.replicas ?? {}) as Array<['tokenizer' | 'inference', number]>) {
     for (let index = 1; index < count; index += 1) replicaPorts[service].push({ grpc: await freePort(), metrics: await freePort() });
   }
   /** What the gateway dials: one address, or every replica's as a list its picker balances over. */
-  const dialed = (service: MeshService) => (replicaPorts[service].length === 1 ? addresses[service] : `ipv4:${replicaPorts[service].map((port) => `127.0.0.1:${port.grpc}`).join(',')}`);
+  const dialed = (service: MeshService) =>
+    replicaPorts[service].length === 1 ? addresses[service] : `ipv4:${replicaPorts[service].map((port) => `127.0.0.1:${port.grpc}`).join(',')}`;
   const launcher = options.launcher ?? repositoryLauncher(options.rootDir);
   const processes = {} as Record<MeshService, ChildProcess>;
   // Secure by default: a local CA and a certificate per service and for the admin (maasctl), made on the first
@@ -157,7 +182,9 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
     mkdirSync(path.dirname(controllerTokenFile), { recursive: true, mode: 0o700 });
     writeFileSync(controllerTokenFile, `${token}\n`, { mode: 0o600 });
   }
-  const clientOptions: ClientOptions = plaintext ? {} : withBearerToken(meshClientOptions(tlsConfig(configReader(tlsEnv(CLI_IDENTITY)))), readFileSync(tokenFile, 'utf8').trim());
+  const clientOptions: ClientOptions = plaintext
+    ? {}
+    : withBearerToken(meshClientOptions(tlsConfig(configReader(tlsEnv(CLI_IDENTITY)))), readFileSync(tokenFile, 'utf8').trim());
 
   const launch = (service: MeshService, replica = 0) => {
     const own = replicaPorts[service][replica]!;
@@ -173,7 +200,9 @@ export async function startLocalMesh(options: LocalMeshOptions): Promise<LocalMe
       // there), and the /metrics it analyses (every inference replica's).
       GATEWAY_ADDRESS: addresses.gateway,
       ROLLOUTS_DIR: path.join(options.dataDir, 'rollouts'),
-      METRICS_TARGETS: [ports.gateway.metrics, ...replicaPorts.inference.map((port) => port.metrics)].map((port) => `http://127.0.0.1:${port}/metrics`).join(','),
+      METRICS_TARGETS: [ports.gateway.metrics, ...replicaPorts.inference.map((port) => port.metrics)]
+        .map((port) => `http://127.0.0.1:${port}/metrics`)
+        .join(','),
       REGISTRY_DATA_DIR: path.join(options.dataDir, 'registry'),
       // The inference default (.maas/inference-cache) below the mesh's data folder.
       MODEL_CACHE_DIR: path.join(options.dataDir, 'inference-cache'),

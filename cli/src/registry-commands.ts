@@ -172,7 +172,8 @@ function changeCanary(options: RegistryCallOptions & { model: string }, action: 
   return withRegistry(options, async (client, deadline) => {
     const model = await unaryCall<GetModelRequest, Model__Output>((r, md, o, cb) => client.GetModel(r, md, o, cb), { name: options.model }, { deadline });
     const current = model.rollout;
-    if (!current?.canary_version) throw new CliError(`model "${options.model}" has no canary to ${action === 'promote' ? 'promote' : 'roll back'}`, { code: Status.FAILED_PRECONDITION });
+    if (!current?.canary_version)
+      throw new CliError(`model "${options.model}" has no canary to ${action === 'promote' ? 'promote' : 'roll back'}`, { code: Status.FAILED_PRECONDITION });
     return setRolloutWith(client, deadline, {
       ...options,
       stableVersion: action === 'promote' ? current.canary_version : current.stable_version,

@@ -5,7 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ACTION_ANNOTATION, readStatusFile, validateModelRollout, type ModelRolloutDocument, type ModelRolloutStatus, type RolloutAction } from '@maas/rollout-controller';
+import {
+  ACTION_ANNOTATION,
+  readStatusFile,
+  validateModelRollout,
+  type ModelRolloutDocument,
+  type ModelRolloutStatus,
+  type RolloutAction,
+} from '@maas/rollout-controller';
 import { parseAllDocuments, parseDocument } from 'yaml';
 import { CliError } from './cli-errors.js';
 import { formatTable } from './output-format.js';
@@ -116,13 +123,32 @@ export function formatRolloutStatus(doc: ModelRolloutDocument, events: readonly 
   }
   const gate = status.lastQualityGate;
   if (gate) {
-    lines.push(`Quality gate: ${gate.result} on ${gate.texts} texts: accuracy ${fixed(gate.candidate.accuracy)} (stable ${fixed(gate.stable.accuracy)}), F1 ${fixed(gate.candidate.f1)} (stable ${fixed(gate.stable.f1)})`);
+    lines.push(
+      `Quality gate: ${gate.result} on ${gate.texts} texts: accuracy ${fixed(gate.candidate.accuracy)} (stable ${fixed(gate.stable.accuracy)}), F1 ${fixed(gate.candidate.f1)} (stable ${fixed(gate.stable.f1)})`,
+    );
     for (const failure of gate.failures) lines.push(`              - ${failure}`);
   }
   if (status.conditions?.length) {
-    lines.push('Conditions:', indent(formatTable(['TYPE', 'STATUS', 'REASON', 'MESSAGE'], status.conditions.map((c) => [c.type, c.status, c.reason, c.message || '-']))));
+    lines.push(
+      'Conditions:',
+      indent(
+        formatTable(
+          ['TYPE', 'STATUS', 'REASON', 'MESSAGE'],
+          status.conditions.map((c) => [c.type, c.status, c.reason, c.message || '-']),
+        ),
+      ),
+    );
   }
-  if (events.length) lines.push('Events:', indent(formatTable(['TIME', 'TYPE', 'REASON', 'MESSAGE'], events.map((e) => [e.time, e.type, e.reason, e.message]))));
+  if (events.length)
+    lines.push(
+      'Events:',
+      indent(
+        formatTable(
+          ['TIME', 'TYPE', 'REASON', 'MESSAGE'],
+          events.map((e) => [e.time, e.type, e.reason, e.message]),
+        ),
+      ),
+    );
   return lines.join('\n');
 }
 

@@ -1,11 +1,38 @@
 /** maasctl: parse argv, run one command, print its result; returns the exit code (0 ok, 1 error, 2 usage). */
-import type { Alias__Output, CheckStorageResponse__Output, ListModelsResponse__Output, Model__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
+import type {
+  Alias__Output,
+  CheckStorageResponse__Output,
+  ListModelsResponse__Output,
+  Model__Output,
+  ModelVersion__Output,
+  Rollout__Output,
+} from '@maas/protos';
 import { classify, DEFAULT_GATEWAY_ADDRESS, formatPredictions, predictionsAsJson } from './classify-command.js';
 import { describeError, UsageError } from './cli-errors.js';
 import { parseCommandLine, parseInteger, parseOutputFormat, parseTimeoutMs, USAGE, type CommandLine } from './command-line.js';
 import { formatBytes, formatTable } from './output-format.js';
-import { applyLocalVerb, applyRolloutFile, DEFAULT_ROLLOUTS_DIR, formatRolloutStatus, readLocalRollout, ROLLOUT_VERBS, type RolloutVerb } from './rollout-documents.js';
-import { checkStorage, DEFAULT_REGISTRY_ADDRESS, DEFAULT_TIMEOUT_MS, listAuditEvents, listModels, promoteCanary, registerPackage, rollbackCanary, setAlias, setRollout, type RegistryCallOptions } from './registry-commands.js';
+import {
+  applyLocalVerb,
+  applyRolloutFile,
+  DEFAULT_ROLLOUTS_DIR,
+  formatRolloutStatus,
+  readLocalRollout,
+  ROLLOUT_VERBS,
+  type RolloutVerb,
+} from './rollout-documents.js';
+import {
+  checkStorage,
+  DEFAULT_REGISTRY_ADDRESS,
+  DEFAULT_TIMEOUT_MS,
+  listAuditEvents,
+  listModels,
+  promoteCanary,
+  registerPackage,
+  rollbackCanary,
+  setAlias,
+  setRollout,
+  type RegistryCallOptions,
+} from './registry-commands.js';
 import { cliClientOptions } from './cli-credentials.js';
 import { apiKeysFile, runKeysCommand } from './keys-command.js';
 
@@ -66,7 +93,9 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
     return runKeysCommand({ action, args, owner: line.values.owner, scopes: line.values.scopes, file: apiKeysFile(line.values['keys-file'], env) });
   }
   // apply and the rollout verbs only touch the local ModelRollout folder: no credential needed either.
-  const localFilesOnly = line.command === 'apply' || (line.command === 'rollout' && (ROLLOUT_VERBS as readonly string[]).includes(line.positionals[0] ?? '') && line.positionals.length === 2);
+  const localFilesOnly =
+    line.command === 'apply' ||
+    (line.command === 'rollout' && (ROLLOUT_VERBS as readonly string[]).includes(line.positionals[0] ?? '') && line.positionals.length === 2);
   const client = localFilesOnly ? {} : cliClientOptions(env);
   const registry = { registryAddress, timeoutMs, client };
   const output = parseOutputFormat(line.values.output);
@@ -135,19 +164,26 @@ async function runCommand(line: CommandLine, env: NodeJS.ProcessEnv): Promise<st
       const { events } = await listAuditEvents({ ...registry, model: line.positionals[0], limit });
       if (output === 'json') return JSON.stringify(events, null, 2);
       if (events.length === 0) return 'no audit events';
-      return formatTable(['TIME', 'ACTOR', 'ACTION', 'MODEL', 'REVISION', 'DETAILS'], events.map((event) => [event.occurred_at, event.actor, event.action, event.model, `${event.from_revision}->${event.to_revision}`, event.details_json]));
+      return formatTable(
+        ['TIME', 'ACTOR', 'ACTION', 'MODEL', 'REVISION', 'DETAILS'],
+        events.map((event) => [event.occurred_at, event.actor, event.action, event.model, `${event.from_revision}->${event.to_revision}`, event.details_json]),
+      );
     }
     case 'classify': {
       expectPositionals(line, ['model', 'text'], { variadic: true });
       const [model, ...texts] = line.positionals as [string, ...string[]];
-      if (line.values['routing-key'] !== undefined && line.values.pin !== undefined) throw new UsageError('--routing-key and --pin exclude each other (a pin bypasses the rollout)');
+      if (line.values['routing-key'] !== undefined && line.values.pin !== undefined)
+        throw new UsageError('--routing-key and --pin exclude each other (a pin bypasses the rollout)');
       const response = await classify({ gatewayAddress, model, texts, routingKey: line.values['routing-key'], version: line.values.pin, timeoutMs, client });
       return output === 'json' ? predictionsAsJson(model, texts, response) : formatPredictions(texts, response);
     }
     case 'fsck': {
       expectPositionals(line, []);
       const report = await checkStorage({ ...registry, repair: line.flags.has('repair') });
-      return { output: output === 'json' ? JSON.stringify(report, null, 2) : describeStorageCheck(report), exitCode: report.damaged.length > 0 ? EXIT_ERROR : EXIT_OK };
+      return {
+        output: output === 'json' ? JSON.stringify(report, null, 2) : describeStorageCheck(report),
+        exitCode: report.damaged.length > 0 ? EXIT_ERROR : EXIT_OK,
+      };
     }
     default:
       throw new UsageError('no command given');
@@ -160,7 +196,8 @@ function runRollout(line: CommandLine, registry: RegistryCallOptions): Promise<R
   const shorthand = line.flags.has('promote') ? 'promote' : line.flags.has('rollback') ? 'rollback' : undefined;
   if (shorthand) {
     if (line.flags.has('promote') && line.flags.has('rollback')) throw new UsageError('--promote and --rollback exclude each other');
-    if (stable ?? canary ?? weight ?? mirror ?? line.values['expected-revision']) throw new UsageError(`--${shorthand} takes no --stable, --canary, --weight, --mirror or --expected-revision`);
+    if (stable ?? canary ?? weight ?? mirror ?? line.values['expected-revision'])
+      throw new UsageError(`--${shorthand} takes no --stable, --canary, --weight, --mirror or --expected-revision`);
     return shorthand === 'promote' ? promoteCanary({ ...registry, model }) : rollbackCanary({ ...registry, model });
   }
   if (!stable) throw new UsageError('rollout needs --stable V (or --promote / --rollback)');
@@ -174,7 +211,10 @@ function runRollout(line: CommandLine, registry: RegistryCallOptions): Promise<R
     canaryVersion: canary,
     canaryWeight: weight === undefined ? 0 : parseInteger('weight', weight, { min: 0, max: 100 }),
     mirrorPercent: mirror === undefined ? 0 : parseInteger('mirror', mirror, { min: 0, max: 100 }),
-    expectedRevision: line.values['expected-revision'] === undefined ? undefined : parseInteger('expected-revision', line.values['expected-revision'], { min: 1, max: Number.MAX_SAFE_INTEGER }),
+    expectedRevision:
+      line.values['expected-revision'] === undefined
+        ? undefined
+        : parseInteger('expected-revision', line.values['expected-revision'], { min: 1, max: Number.MAX_SAFE_INTEGER }),
   });
 }
 

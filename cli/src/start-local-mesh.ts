@@ -76,15 +76,23 @@ async function firstClassify(gatewayAddress: string, options: { timeoutMs: numbe
 function readOptions(): { freePorts: boolean; dataDir: string; replicas: Partial<Record<'tokenizer' | 'inference', number>> } {
   const { values } = parseArgs({ options: { ports: { type: 'string' }, 'data-dir': { type: 'string' }, replicas: { type: 'string' } }, strict: true });
   if (values.ports !== undefined && values.ports !== 'free') throw new Error(`--ports takes "free" (got ${JSON.stringify(values.ports)})`);
-  return { freePorts: values.ports === 'free', dataDir: path.resolve(values['data-dir'] ?? path.join(ROOT_DIR, '.maas')), replicas: parseReplicas(values.replicas ?? process.env.MAAS_REPLICAS ?? '') };
+  return {
+    freePorts: values.ports === 'free',
+    dataDir: path.resolve(values['data-dir'] ?? path.join(ROOT_DIR, '.maas')),
+    replicas: parseReplicas(values.replicas ?? process.env.MAAS_REPLICAS ?? ''),
+  };
 }
 
 /** `inference=2,tokenizer=2` → counts; only tokenizer and inference may run several processes. */
 function parseReplicas(text: string): Partial<Record<'tokenizer' | 'inference', number>> {
   const replicas: Partial<Record<'tokenizer' | 'inference', number>> = {};
-  for (const part of text.split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const match = /^(tokenizer|inference)=(\d+)$/.exec(part);
-    if (!match || Number(match[2]) < 1 || Number(match[2]) > 16) throw new Error(`--replicas takes service=count (tokenizer or inference, 1-16), e.g. inference=2,tokenizer=2 (got ${JSON.stringify(part)})`);
+    if (!match || Number(match[2]) < 1 || Number(match[2]) > 16)
+      throw new Error(`--replicas takes service=count (tokenizer or inference, 1-16), e.g. inference=2,tokenizer=2 (got ${JSON.stringify(part)})`);
     replicas[match[1] as 'tokenizer' | 'inference'] = Number(match[2]);
   }
   return replicas;
@@ -154,7 +162,9 @@ async function main(): Promise<void> {
     replicas,
   });
   const mesh = await starting;
-  const serving = MESH_SERVICES.map((service) => mesh.replicas[service].map((replica) => `${service} ${replica.address} (pid ${replica.process.pid})`).join(', ')).join(', ');
+  const serving = MESH_SERVICES.map((service) =>
+    mesh.replicas[service].map((replica) => `${service} ${replica.address} (pid ${replica.process.pid})`).join(', '),
+  ).join(', ');
   console.log(`maas: services SERVING: ${serving}; data in ${dataDir}`);
   await registerExamplesIfEmpty(mesh.addresses['model-registry'], mesh.clientOptions);
   const gatewayAddress = mesh.addresses.gateway;
@@ -168,7 +178,9 @@ async function main(): Promise<void> {
     .map((line) => `  ${line}`)
     .join('\n');
   console.log(`\nmaas: ready. Try:\n\n  npx maasctl classify sentiment ${quoted}${gatewayOption}\n\n${sample}\n`);
-  console.log(`  npx maasctl models${registryOption}\n  npx maasctl rollout sentiment --stable 1 --canary 2 --weight 20${registryOption}\n\nCtrl-C stops the mesh, and so does SIGINT or SIGTERM to npm or to this launcher (pid ${process.pid}).`);
+  console.log(
+    `  npx maasctl models${registryOption}\n  npx maasctl rollout sentiment --stable 1 --canary 2 --weight 20${registryOption}\n\nCtrl-C stops the mesh, and so does SIGINT or SIGTERM to npm or to this launcher (pid ${process.pid}).`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -64,15 +64,24 @@ test('register, models and rollout (set, promote, rollback) work against the reg
   t.deepEqual(header!.split(/\s+/), ['MODEL', 'VERSIONS', 'STABLE', 'CANARY', 'WEIGHT', 'MIRROR', 'REVISION', 'ALIASES']);
   const rolloutRevision = Number(/\(revision (\d+)\)/.exec(canary.stdout)![1]);
   const aliasRevision = Number(/\(revision (\d+)\)/.exec(aliased.stdout)![1]);
-  t.true(rows.some((row) => row.split(/\s+/).join(' ') === `${model} 1,2 1 2 10% 30% ${rolloutRevision} production=1`), models.stdout);
-  const asJson = JSON.parse((await maasctl(['models', '--output', 'json'])).stdout) as { registry_revision: number; models: Array<{ name: string; versions: string[]; rollout: unknown }> };
+  t.true(
+    rows.some((row) => row.split(/\s+/).join(' ') === `${model} 1,2 1 2 10% 30% ${rolloutRevision} production=1`),
+    models.stdout,
+  );
+  const asJson = JSON.parse((await maasctl(['models', '--output', 'json'])).stdout) as {
+    registry_revision: number;
+    models: Array<{ name: string; versions: string[]; rollout: unknown }>;
+  };
   t.true(asJson.registry_revision >= rolloutRevision);
-  t.deepEqual(asJson.models.find((entry) => entry.name === model), {
-    name: model,
-    versions: ['1', '2'],
-    rollout: { stable_version: '1', canary_version: '2', canary_weight: 10, mirror_percent: 30, revision: rolloutRevision },
-    aliases: { production: { version: '1', revision: aliasRevision } },
-  });
+  t.deepEqual(
+    asJson.models.find((entry) => entry.name === model),
+    {
+      name: model,
+      versions: ['1', '2'],
+      rollout: { stable_version: '1', canary_version: '2', canary_weight: 10, mirror_percent: 30, revision: rolloutRevision },
+      aliases: { production: { version: '1', revision: aliasRevision } },
+    },
+  );
 
   // Aliases move atomically, guarded by their own revision, and go away with --delete.
   const staleAlias = await maasctl(['alias', model, 'production', '2', '--expected-revision', String(aliasRevision + 100)]);
@@ -163,7 +172,10 @@ test('a package of many chunks uploads intact', async (t) => {
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   const version = await registerPackage({ client: adminClient(), registryAddress, packageDir: dir, chunkBytes: 64 * 1024 });
   const data = await fs.readFile(path.join(dir, 'model.onnx'));
-  t.like(version.artifacts.find((artifact) => artifact.path === 'model.onnx'), { sha256: sha256Hex(data), size_bytes: data.length });
+  t.like(
+    version.artifacts.find((artifact) => artifact.path === 'model.onnx'),
+    { sha256: sha256Hex(data), size_bytes: data.length },
+  );
 });
 
 test('usage errors exit 2 with a hint; --help exits 0', async (t) => {
@@ -206,9 +218,13 @@ test('the maasctl executable runs commands and sets its exit code', async (t) =>
   const usage = await run(process.execPath, [MAASCTL]).catch((error: { code: number; stderr: string }) => error);
   t.is((usage as { code: number }).code, 2);
   const model = uniqueModel();
-  const { stdout } = await run(process.execPath, [MAASCTL, 'register', await writePackage(model, '1')], { env: { ...process.env, MAAS_REGISTRY: registryAddress, MAAS_PKI_DIR: pkiDir } });
+  const { stdout } = await run(process.execPath, [MAASCTL, 'register', await writePackage(model, '1')], {
+    env: { ...process.env, MAAS_REGISTRY: registryAddress, MAAS_PKI_DIR: pkiDir },
+  });
   t.true(stdout.startsWith(`registered ${model} version 1 `), stdout);
-  const failed = await run(process.execPath, [MAASCTL, 'rollout', model, '--stable', '5', '--registry', registryAddress], { env: { ...process.env, MAAS_PKI_DIR: pkiDir } }).catch((error: { code: number; stderr: string }) => error);
+  const failed = await run(process.execPath, [MAASCTL, 'rollout', model, '--stable', '5', '--registry', registryAddress], {
+    env: { ...process.env, MAAS_PKI_DIR: pkiDir },
+  }).catch((error: { code: number; stderr: string }) => error);
   t.like(failed, { code: 1, stderr: `error: NOT_FOUND: model "${model}" has no version "5"\n` });
 });
 
@@ -231,7 +247,7 @@ test('keys create prints a token once and stores only its hash; list shows it; r
   t.is((await maasctl(['keys', 'revoke', 'nope', '--keys-file', file])).code, 1);
 });
 
-test('audit lists a model\'s writes, newest first, with who did them', async (t) => {
+test("audit lists a model's writes, newest first, with who did them", async (t) => {
   const model = uniqueModel();
   t.is((await maasctl(['register', await writePackage(model, '1')])).code, 0);
   t.is((await maasctl(['rollout', model, '--stable', '1'])).code, 0);
@@ -239,15 +255,24 @@ test('audit lists a model\'s writes, newest first, with who did them', async (t)
   t.is(audit.code, 0, audit.stderr);
   const [header, ...rows] = audit.stdout.trimEnd().split('\n');
   t.deepEqual(header!.split(/\s+/), ['TIME', 'ACTOR', 'ACTION', 'MODEL', 'REVISION', 'DETAILS']);
-  t.deepEqual(rows.map((row) => row.split(/\s+/).slice(1, 4).join(' ')), [`spiffe://maas/admin SetRollout ${model}`, `spiffe://maas/admin RegisterVersion ${model}`]);
+  t.deepEqual(
+    rows.map((row) => row.split(/\s+/).slice(1, 4).join(' ')),
+    [`spiffe://maas/admin SetRollout ${model}`, `spiffe://maas/admin RegisterVersion ${model}`],
+  );
   const json = JSON.parse((await maasctl(['audit', model, '--limit', '1', '--output', 'json'])).stdout) as Array<{ action: string }>;
-  t.deepEqual(json.map((event) => event.action), ['SetRollout']);
+  t.deepEqual(
+    json.map((event) => event.action),
+    ['SetRollout'],
+  );
 });
 
 test('maasctl apply -f refuses an invalid ModelRollout naming every problem and writes nothing; rollout verbs need an applied document', async (t) => {
   const dir = await makeTempDir('maas-rollouts-');
   const file = path.join(dir, 'bad.yaml');
-  await fs.writeFile(file, 'apiVersion: maas.dev/v1alpha1\nkind: ModelRollout\nmetadata: {name: s}\nspec: {model: s, stable: "1", candidate: "1", steps: [{setWeight: 120}]}\n');
+  await fs.writeFile(
+    file,
+    'apiVersion: maas.dev/v1alpha1\nkind: ModelRollout\nmetadata: {name: s}\nspec: {model: s, stable: "1", candidate: "1", steps: [{setWeight: 120}]}\n',
+  );
   const rolloutsDir = path.join(dir, 'rollouts');
   const applied = await maasctl(['apply', '-f', file, '--rollouts-dir', rolloutsDir]);
   t.is(applied.code, 1);

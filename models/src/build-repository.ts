@@ -14,12 +14,7 @@ import { MANIFEST_FORMAT_VERSION, type MaasManifest } from './package/manifest.j
 import { packageJson, writeModelPackage } from './package/model-package.js';
 import type { SentimentPreprocessing } from './train/sentiment-data.js';
 import { SENTIMENT_INPUT, SENTIMENT_OUTPUT } from './train/sentiment-onnx.js';
-import {
-  runSentimentPipeline,
-  SENTIMENT_LABELS,
-  type SentimentArtifacts,
-  type SentimentTrainingSettings,
-} from './train/sentiment-pipeline.js';
+import { runSentimentPipeline, SENTIMENT_LABELS, type SentimentArtifacts, type SentimentTrainingSettings } from './train/sentiment-pipeline.js';
 import type { EpochRecord } from './train/trainer.js';
 
 /** The models workspace folder (this file is src/… or build/…, one level down). */
@@ -203,7 +198,10 @@ async function writeSentimentPackages(options: {
     const dir = join(outDir, 'sentiment', v.version);
     const manifest = await writeModelPackage({
       dir,
-      manifest: { ...sentimentManifest({ version: v.version, description: v.description, pre: a.pre, metrics: v.metrics }), evaluation_file: SENTIMENT_EVALUATION_FILE },
+      manifest: {
+        ...sentimentManifest({ version: v.version, description: v.description, pre: a.pre, metrics: v.metrics }),
+        evaluation_file: SENTIMENT_EVALUATION_FILE,
+      },
       files: [
         { path: 'model.onnx', data: v.model },
         { path: 'tokenizer.json', data: tokenizerJson },

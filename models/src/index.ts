@@ -9,12 +9,7 @@ export {
   type BuiltPackage,
   type EncoderBuildSettings,
 } from './build-repository.js';
-export {
-  runSentimentPipeline,
-  DEFAULT_SENTIMENT_TRAINING,
-  type SentimentTrainingSettings,
-  type SentimentArtifacts,
-} from './train/sentiment-pipeline.js';
+export { runSentimentPipeline, DEFAULT_SENTIMENT_TRAINING, type SentimentTrainingSettings, type SentimentArtifacts } from './train/sentiment-pipeline.js';
 export {
   MANIFEST_FILE,
   MANIFEST_FORMAT_VERSION,

@@ -52,15 +52,33 @@ function contractValid(manifest: MaasManifest): ModelManifest__Output {
 }
 
 const KEY_ORDER = [
-  'format_version', 'name', 'version', 'task', 'platform', 'description', 'model_file', 'inputs', 'outputs',
-  'tokenizer', 'labels', 'output_activation', 'files', 'metrics',
+  'format_version',
+  'name',
+  'version',
+  'task',
+  'platform',
+  'description',
+  'model_file',
+  'inputs',
+  'outputs',
+  'tokenizer',
+  'labels',
+  'output_activation',
+  'files',
+  'metrics',
 ];
 
 test('writes sentiment/1, sentiment/2 and encoder-bench/1', async (t) => {
-  t.deepEqual(result.packages.map((p) => `${p.name}/${p.version}`), ['sentiment/1', 'sentiment/2', 'encoder-bench/1']);
+  t.deepEqual(
+    result.packages.map((p) => `${p.name}/${p.version}`),
+    ['sentiment/1', 'sentiment/2', 'encoder-bench/1'],
+  );
   t.deepEqual((await readdir(options.outDir)).sort(), ['encoder-bench', 'sentiment']);
   t.deepEqual((await readdir(join(options.outDir, 'sentiment'))).sort(), ['1', '2']);
-  t.true(logLines.some((l) => /^ +epoch +1\/8 +loss/.test(l)), 'progress lines');
+  t.true(
+    logLines.some((l) => /^ +epoch +1\/8 +loss/.test(l)),
+    'progress lines',
+  );
   t.true(logLines.some((l) => l.startsWith('training time:')));
 });
 
@@ -69,7 +87,10 @@ test('sentiment manifests have the documented fields and values', async (t) => {
     const m = await manifestOf('sentiment', version);
     t.deepEqual(Object.keys(m), [...KEY_ORDER, 'evaluation_file']);
     t.like(contractValid(m), { ...EXAMPLE_MANIFESTS.sentiment, version, evaluation_file: 'evaluation.jsonl' });
-    t.deepEqual(m.files.map((f) => f.path), ['model.onnx', 'tokenizer.json', 'metrics.json', 'evaluation.jsonl']);
+    t.deepEqual(
+      m.files.map((f) => f.path),
+      ['model.onnx', 'tokenizer.json', 'metrics.json', 'evaluation.jsonl'],
+    );
     // The evaluation set is the test split the metrics were computed on, with the manifest's label names.
     const evaluation = parseEvaluationSet(await readFile(join(options.outDir, 'sentiment', version, 'evaluation.jsonl'), 'utf8'), { labels: m.labels });
     t.is(evaluation.texts.length, 100);
@@ -91,7 +112,10 @@ test('encoder-bench manifest describes two inputs, logits and a Hugging Face tok
   const m = await manifestOf('encoder-bench', '1');
   t.deepEqual(Object.keys(m), KEY_ORDER);
   t.like(contractValid(m), { ...EXAMPLE_MANIFESTS.encoderBench, version: '1', metrics: {} });
-  t.deepEqual(m.files.map((f) => f.path), ['model.onnx', 'tokenizer.json']);
+  t.deepEqual(
+    m.files.map((f) => f.path),
+    ['model.onnx', 'tokenizer.json'],
+  );
 });
 
 test('files lists every file but maas.json, with matching sha256 and size', async (t) => {

@@ -28,7 +28,11 @@ function randomIds(count: number, seed: number): Int32Array {
 }
 
 async function runOnnx(session: ort.InferenceSession, ids: Int32Array, count: number): Promise<ort.Tensor> {
-  const input = new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [count, config.sequenceLength]);
+  const input = new ort.Tensor(
+    'int64',
+    BigInt64Array.from(ids, (v) => BigInt(v)),
+    [count, config.sequenceLength],
+  );
   return (await session.run({ input_ids: input })).probability!;
 }
 

@@ -75,7 +75,13 @@ test('onnxruntime runs the int8 file exactly as the dequantised TypeScript model
   const session = await ort.InferenceSession.create(int8Model);
   const count = 50;
   const ids = train.ids.subarray(0, count * 100);
-  const out = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [count, 100]) });
+  const out = await session.run({
+    input_ids: new ort.Tensor(
+      'int64',
+      BigInt64Array.from(ids, (v) => BigInt(v)),
+      [count, 100],
+    ),
+  });
   const expected = predictSentiment(dequantizeSentimentWeights(quantized), config, { ids, count });
   const fp32 = predictSentiment(weights, config, { ids, count });
   let worst = 0;

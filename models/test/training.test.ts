@@ -46,7 +46,16 @@ for (const { optimizer, epochs } of runs) {
 test('validation data is evaluated and reported every epoch', (t) => {
   const held = encodeSentimentDataset(tokenizer, tinySentimentDataset({ count: 100, seed: 2 }), pre);
   const lines: string[] = [];
-  const result = trainSentiment({ config, train, validation: held, epochs: 4, batchSize: 16, optimizer: { kind: 'adam', learningRate: 0.01 }, seed: 3, log: (l) => lines.push(l) });
+  const result = trainSentiment({
+    config,
+    train,
+    validation: held,
+    epochs: 4,
+    batchSize: 16,
+    optimizer: { kind: 'adam', learningRate: 0.01 },
+    seed: 3,
+    log: (l) => lines.push(l),
+  });
   t.regex(lines[3]!, /val_loss \d\.\d{4} +val_accuracy \d\.\d{4}/);
   t.true(result.history[3]!.valAccuracy! > 0.9);
 });
@@ -89,8 +98,7 @@ test('backward pass matches numerical gradients', (t) => {
 });
 
 test('same seed gives identical weights; another seed does not', (t) => {
-  const run = (seed: number): Float32Array =>
-    trainSentiment({ config, train, epochs: 2, batchSize: 16, optimizer: { kind: 'adam' }, seed }).weights.embedding;
+  const run = (seed: number): Float32Array => trainSentiment({ config, train, epochs: 2, batchSize: 16, optimizer: { kind: 'adam' }, seed }).weights.embedding;
   t.deepEqual(run(11), run(11));
   t.notDeepEqual(run(11), run(12));
 });
@@ -114,7 +122,15 @@ test("class weight 'balanced' is n / (2 · class count)", (t) => {
 });
 
 test('class weights change what is learned', (t) => {
-  const heavyPositive = trainSentiment({ config, train, epochs: 2, batchSize: 16, optimizer: { kind: 'adam', learningRate: 0.01 }, classWeight: [1, 20], seed: 3 });
+  const heavyPositive = trainSentiment({
+    config,
+    train,
+    epochs: 2,
+    batchSize: 16,
+    optimizer: { kind: 'adam', learningRate: 0.01 },
+    classWeight: [1, 20],
+    seed: 3,
+  });
   const plain = trainSentiment({ config, train, epochs: 2, batchSize: 16, optimizer: { kind: 'adam', learningRate: 0.01 }, seed: 3 });
   t.notDeepEqual(heavyPositive.weights.dense2Bias, plain.weights.dense2Bias);
   t.true(heavyPositive.weights.dense2Bias[0]! > plain.weights.dense2Bias[0]!, 'a heavier positive class pushes the output bias up');

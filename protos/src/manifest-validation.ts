@@ -30,7 +30,22 @@ export type SequenceSide = (typeof SEQUENCE_SIDES)[number];
 export const INPUT_ROLES = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
 export type InputRole = (typeof INPUT_ROLES)[number];
 /** Open Inference Protocol datatype strings. */
-export const OIP_DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES', 'BF16'] as const;
+export const OIP_DATATYPES = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+  'BF16',
+] as const;
 export type OipDatatype = (typeof OIP_DATATYPES)[number];
 /** Token ids are integers; the tokenizer writes them as INT64 or INT32. */
 const TOKEN_DATATYPES = ['INT32', 'INT64'];
@@ -98,7 +113,9 @@ export function validateManifest(input: unknown, limits: ManifestLimits = {}): M
     problems.push(`format_version: must be ${MANIFEST_FORMAT_VERSION} (got ${manifest.format_version})`);
   }
   if (!isValidModelName(manifest.name)) {
-    problems.push(`name: ${JSON.stringify(manifest.name)} must be lowercase letters, digits and '-', 1–63 characters, starting and ending with a letter or digit`);
+    problems.push(
+      `name: ${JSON.stringify(manifest.name)} must be lowercase letters, digits and '-', 1–63 characters, starting and ending with a letter or digit`,
+    );
   }
   if (!isValidVersion(manifest.version)) {
     problems.push(`version: ${JSON.stringify(manifest.version)} must be letters, digits, '.', '_' or '-', 1–63 characters, starting with a letter or digit`);
@@ -168,7 +185,9 @@ function checkFiles(problems: string[], manifest: ModelManifest__Output, limits:
     } else {
       total += file.size_bytes;
       if (limits.maxFileBytes !== undefined && file.size_bytes > limits.maxFileBytes) {
-        problems.push(`${field}.size_bytes: ${JSON.stringify(file.path)} is ${file.size_bytes} bytes, over the registry's limit of ${limits.maxFileBytes} bytes per file`);
+        problems.push(
+          `${field}.size_bytes: ${JSON.stringify(file.path)} is ${file.size_bytes} bytes, over the registry's limit of ${limits.maxFileBytes} bytes per file`,
+        );
       }
     }
   });
@@ -197,7 +216,8 @@ export function tokenizerProblems(tokenizer: TokenizerSpec__Output | null | unde
   }
   checkOneOf(problems, 'tokenizer.padding_side', tokenizer.padding_side, SEQUENCE_SIDES);
   checkOneOf(problems, 'tokenizer.truncation_side', tokenizer.truncation_side, SEQUENCE_SIDES);
-  if (!Number.isSafeInteger(tokenizer.pad_id) || tokenizer.pad_id < 0) problems.push(`tokenizer.pad_id: must be a non-negative integer (got ${tokenizer.pad_id})`);
+  if (!Number.isSafeInteger(tokenizer.pad_id) || tokenizer.pad_id < 0)
+    problems.push(`tokenizer.pad_id: must be a non-negative integer (got ${tokenizer.pad_id})`);
   return problems;
 }
 
@@ -244,7 +264,12 @@ function isOipDatatype(datatype: string): boolean {
 }
 
 /** The rules every tensor list shares (non-empty, unique names, OIP datatypes, shapes); `each` adds the list's own. */
-function checkTensorList(problems: string[], group: 'inputs' | 'outputs', tensors: readonly TensorSpec__Output[], each: (field: string, tensor: TensorSpec__Output) => void): void {
+function checkTensorList(
+  problems: string[],
+  group: 'inputs' | 'outputs',
+  tensors: readonly TensorSpec__Output[],
+  each: (field: string, tensor: TensorSpec__Output) => void,
+): void {
   if (tensors.length === 0) problems.push(`${group}: must not be empty`);
   const names = new Set<string>();
   tensors.forEach((tensor, index) => {
@@ -362,7 +387,11 @@ function normalizeManifest(input: ModelManifest, problems: string[]): ModelManif
     output_activation: text('output_activation', input.output_activation),
     files: list('files', input.files, (value, field) => {
       const file = record(field, value);
-      return { path: text(`${field}.path`, file.path), sha256: text(`${field}.sha256`, file.sha256), size_bytes: integer(`${field}.size_bytes`, file.size_bytes) };
+      return {
+        path: text(`${field}.path`, file.path),
+        sha256: text(`${field}.sha256`, file.sha256),
+        size_bytes: integer(`${field}.size_bytes`, file.size_bytes),
+      };
     }),
     metrics,
     evaluation_file: text('evaluation_file', input.evaluation_file),

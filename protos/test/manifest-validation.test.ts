@@ -101,8 +101,15 @@ test('an evaluation_file is optional and, when given, must be one of the listed 
 
 test('the tokenizer is required and checked', (t) => {
   t.true(problemsOf({ ...validManifest(), tokenizer: null }).includes('tokenizer: is required'));
-  const problems = problemsOf({ ...validManifest(), tokenizer: { kind: 'bpe', file: 'tok/tokenizer.json', max_length: 0, padding_side: 'left', truncation_side: 'pre', pad_id: -1 } });
-  for (const field of ['tokenizer.kind:', 'tokenizer.max_length:', 'tokenizer.padding_side:', 'tokenizer.pad_id:']) t.true(problems.some((problem) => problem.startsWith(field)), field);
+  const problems = problemsOf({
+    ...validManifest(),
+    tokenizer: { kind: 'bpe', file: 'tok/tokenizer.json', max_length: 0, padding_side: 'left', truncation_side: 'pre', pad_id: -1 },
+  });
+  for (const field of ['tokenizer.kind:', 'tokenizer.max_length:', 'tokenizer.padding_side:', 'tokenizer.pad_id:'])
+    t.true(
+      problems.some((problem) => problem.startsWith(field)),
+      field,
+    );
 });
 
 test('the tokenizer and input rules apply on their own, as the tokenizer service uses them', (t) => {

@@ -15,7 +15,9 @@ const PUBLISHED = {
         ServerReadyResponse: { fields: { ready: { type: 'bool', id: 1 } } },
         ModelReadyRequest: { fields: { name: { type: 'string', id: 1 }, version: { type: 'string', id: 2 } } },
         ModelReadyResponse: { fields: { ready: { type: 'bool', id: 1 } } },
-        ServerMetadataResponse: { fields: { name: { type: 'string', id: 1 }, version: { type: 'string', id: 2 }, extensions: { rule: 'repeated', type: 'string', id: 3 } } },
+        ServerMetadataResponse: {
+          fields: { name: { type: 'string', id: 1 }, version: { type: 'string', id: 2 }, extensions: { rule: 'repeated', type: 'string', id: 3 } },
+        },
         ModelMetadataRequest: { fields: { name: { type: 'string', id: 1 }, version: { type: 'string', id: 2 } } },
         ModelMetadataResponse: {
           fields: {
@@ -25,11 +27,21 @@ const PUBLISHED = {
             inputs: { rule: 'repeated', type: 'TensorMetadata', id: 4 },
             outputs: { rule: 'repeated', type: 'TensorMetadata', id: 5 },
           },
-          nested: { TensorMetadata: { fields: { name: { type: 'string', id: 1 }, datatype: { type: 'string', id: 2 }, shape: { rule: 'repeated', type: 'int64', id: 3 } } } },
+          nested: {
+            TensorMetadata: {
+              fields: { name: { type: 'string', id: 1 }, datatype: { type: 'string', id: 2 }, shape: { rule: 'repeated', type: 'int64', id: 3 } },
+            },
+          },
         },
         InferParameter: {
           oneofs: { parameter_choice: { oneof: ['bool_param', 'int64_param', 'string_param', 'double_param', 'uint64_param'] } },
-          fields: { bool_param: { type: 'bool', id: 1 }, int64_param: { type: 'int64', id: 2 }, string_param: { type: 'string', id: 3 }, double_param: { type: 'double', id: 4 }, uint64_param: { type: 'uint64', id: 5 } },
+          fields: {
+            bool_param: { type: 'bool', id: 1 },
+            int64_param: { type: 'int64', id: 2 },
+            string_param: { type: 'string', id: 3 },
+            double_param: { type: 'double', id: 4 },
+            uint64_param: { type: 'uint64', id: 5 },
+          },
         },
         InferTensorContents: {
           fields: {
@@ -55,7 +67,13 @@ const PUBLISHED = {
           },
           nested: {
             InferInputTensor: {
-              fields: { name: { type: 'string', id: 1 }, datatype: { type: 'string', id: 2 }, shape: { rule: 'repeated', type: 'int64', id: 3 }, parameters: { ...parameters, id: 4 }, contents: { type: 'InferTensorContents', id: 5 } },
+              fields: {
+                name: { type: 'string', id: 1 },
+                datatype: { type: 'string', id: 2 },
+                shape: { rule: 'repeated', type: 'int64', id: 3 },
+                parameters: { ...parameters, id: 4 },
+                contents: { type: 'InferTensorContents', id: 5 },
+              },
             },
             InferRequestedOutputTensor: { fields: { name: { type: 'string', id: 1 }, parameters: { ...parameters, id: 2 } } },
           },
@@ -71,7 +89,13 @@ const PUBLISHED = {
           },
           nested: {
             InferOutputTensor: {
-              fields: { name: { type: 'string', id: 1 }, datatype: { type: 'string', id: 2 }, shape: { rule: 'repeated', type: 'int64', id: 3 }, parameters: { ...parameters, id: 4 }, contents: { type: 'InferTensorContents', id: 5 } },
+              fields: {
+                name: { type: 'string', id: 1 },
+                datatype: { type: 'string', id: 2 },
+                shape: { rule: 'repeated', type: 'int64', id: 3 },
+                parameters: { ...parameters, id: 4 },
+                contents: { type: 'InferTensorContents', id: 5 },
+              },
             },
           },
         },

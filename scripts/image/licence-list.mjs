@@ -22,7 +22,9 @@ const ownPackages = new Set(root.workspaces.map((workspace) => JSON.parse(readFi
 
 /** SPDX id, SPDX expression or free-text name: whatever the package declared. */
 const licenceOf = (name, component) =>
-  ownPackages.has(name) ? root.license : [...new Set((component.licenses ?? []).map((entry) => entry.expression ?? entry.license?.id ?? entry.license?.name).filter(Boolean))].join(' AND ');
+  ownPackages.has(name)
+    ? root.license
+    : [...new Set((component.licenses ?? []).map((entry) => entry.expression ?? entry.license?.id ?? entry.license?.name).filter(Boolean))].join(' AND ');
 
 // A package installed at several places in node_modules is one component per place: listed once.
 const unique = new Map();

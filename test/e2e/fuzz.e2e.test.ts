@@ -37,8 +37,21 @@ const bytes = (random: Random, length: number) => Buffer.from(Array.from({ lengt
 
 const INVALID_UTF8 = [Buffer.from([0xff, 0xfe]), Buffer.from([0xc3, 0x28]), Buffer.from([0xe2, 0x82]), Buffer.from([0xed, 0xa0, 0x80])];
 const STRINGS = (random: Random) =>
-  pick(random, ['', 'sentiment', 'no-such-model', '../../etc/passwd', '/etc/passwd', 'a'.repeat(5_000), '\u0000', '💥', 'sentiment\n', String(int(random, 1e9)), INVALID_UTF8[int(random, 4)]!.toString('latin1')]);
-const SHAPES = (random: Random) => pick(random, [[], [1], [-1], [0, 0], [1, 1e12], [-5, 3], [2, 3, 4, 5, 6, 7, 8, 9], [Number.MAX_SAFE_INTEGER], [1, int(random, 64)]]);
+  pick(random, [
+    '',
+    'sentiment',
+    'no-such-model',
+    '../../etc/passwd',
+    '/etc/passwd',
+    'a'.repeat(5_000),
+    '\u0000',
+    '💥',
+    'sentiment\n',
+    String(int(random, 1e9)),
+    INVALID_UTF8[int(random, 4)]!.toString('latin1'),
+  ]);
+const SHAPES = (random: Random) =>
+  pick(random, [[], [1], [-1], [0, 0], [1, 1e12], [-5, 3], [2, 3, 4, 5, 6, 7, 8, 9], [Number.MAX_SAFE_INTEGER], [1, int(random, 64)]]);
 const DATATYPES = (random: Random) => pick(random, ['INT64', 'INT32', 'FP32', 'BYTES', 'BOOL', 'FP16', 'UINT8', 'bogus', '']);
 
 /** A corrupt BYTES tensor: 4-byte little-endian length prefixes that lie. */
@@ -60,7 +73,16 @@ function inferRequest(random: Random): object {
     name: pick(random, ['input_ids', 'x', '', 'attention_mask']),
     datatype,
     shape,
-    ...(raw ? {} : { contents: pick(random, [{ int64_contents: [1, 2, 3] }, { fp32_contents: [Number.NaN, 1e39] }, { bytes_contents: [INVALID_UTF8[0]!, bytes(random, 10)] }, {}]) }),
+    ...(raw
+      ? {}
+      : {
+          contents: pick(random, [
+            { int64_contents: [1, 2, 3] },
+            { fp32_contents: [Number.NaN, 1e39] },
+            { bytes_contents: [INVALID_UTF8[0]!, bytes(random, 10)] },
+            {},
+          ]),
+        }),
   };
   return {
     model_name: pick(random, ['sentiment', 'encoder-bench', 'no-such-model', '', '../x']),
@@ -79,10 +101,21 @@ interface FuzzCase {
 }
 
 const RAW_METHODS = {
-  gateway: ['/maas.v1.Gateway/Classify', '/inference.GRPCInferenceService/ModelInfer', '/inference.GRPCInferenceService/ModelMetadata', '/inference.GRPCInferenceService/ModelReady', '/inference.GRPCInferenceService/ServerMetadata'],
+  gateway: [
+    '/maas.v1.Gateway/Classify',
+    '/inference.GRPCInferenceService/ModelInfer',
+    '/inference.GRPCInferenceService/ModelMetadata',
+    '/inference.GRPCInferenceService/ModelReady',
+    '/inference.GRPCInferenceService/ServerMetadata',
+  ],
   tokenizer: ['/maas.v1.Tokenizer/Encode'],
   inference: ['/inference.GRPCInferenceService/ModelInfer', '/inference.GRPCInferenceService/ModelMetadata', '/inference.GRPCInferenceService/ModelReady'],
-  registry: ['/maas.v1.ModelRegistry/GetModel', '/maas.v1.ModelRegistry/GetVersion', '/maas.v1.ModelRegistry/SetRollout', '/maas.v1.ModelRegistry/ListAuditEvents'],
+  registry: [
+    '/maas.v1.ModelRegistry/GetModel',
+    '/maas.v1.ModelRegistry/GetVersion',
+    '/maas.v1.ModelRegistry/SetRollout',
+    '/maas.v1.ModelRegistry/ListAuditEvents',
+  ],
 } as const;
 
 function generate(random: Random): FuzzCase {
@@ -94,14 +127,38 @@ function generate(random: Random): FuzzCase {
   }
   if (roll < 0.5) {
     const texts = Array.from({ length: pick(random, [0, 1, 3, 300]) }, () => pick(random, ['ok', STRINGS(random), 'x'.repeat(int(random, 20_000))]));
-    return { target: 'gateway', path: '/maas.v1.Gateway/Classify', request: { model: pick(random, ['sentiment', STRINGS(random)]), texts, routing_key: STRINGS(random) } };
+    return {
+      target: 'gateway',
+      path: '/maas.v1.Gateway/Classify',
+      request: { model: pick(random, ['sentiment', STRINGS(random)]), texts, routing_key: STRINGS(random) },
+    };
   }
-  if (roll < 0.75) return { target: pick(random, ['gateway', 'inference'] as const), path: '/inference.GRPCInferenceService/ModelInfer', request: inferRequest(random) };
+  if (roll < 0.75)
+    return { target: pick(random, ['gateway', 'inference'] as const), path: '/inference.GRPCInferenceService/ModelInfer', request: inferRequest(random) };
   if (roll < 0.85) {
-    return { target: 'tokenizer', path: '/maas.v1.Tokenizer/Encode', request: { model: pick(random, ['sentiment', STRINGS(random)]), version: pick(random, ['1', '', '9', STRINGS(random)]), texts: [STRINGS(random)], max_length: pick(random, [0, -1, 1e9, 3]) } };
+    return {
+      target: 'tokenizer',
+      path: '/maas.v1.Tokenizer/Encode',
+      request: {
+        model: pick(random, ['sentiment', STRINGS(random)]),
+        version: pick(random, ['1', '', '9', STRINGS(random)]),
+        texts: [STRINGS(random)],
+        max_length: pick(random, [0, -1, 1e9, 3]),
+      },
+    };
   }
   if (roll < 0.95) {
-    return { target: 'registry', path: '/maas.v1.ModelRegistry/SetRollout', request: { model: STRINGS(random), stable_version: STRINGS(random), canary_version: STRINGS(random), canary_weight: pick(random, [0, 101, 50, 4294967295]), expected_revision: pick(random, [0, 1, Number.MAX_SAFE_INTEGER]) } };
+    return {
+      target: 'registry',
+      path: '/maas.v1.ModelRegistry/SetRollout',
+      request: {
+        model: STRINGS(random),
+        stable_version: STRINGS(random),
+        canary_version: STRINGS(random),
+        canary_weight: pick(random, [0, 101, 50, 4294967295]),
+        expected_revision: pick(random, [0, 1, Number.MAX_SAFE_INTEGER]),
+      },
+    };
   }
   return { target: 'registry', path: '/maas.v1.ModelRegistry/GetVersion', request: { model: STRINGS(random), version: STRINGS(random) } };
 }
@@ -113,8 +170,17 @@ function generate(random: Random): FuzzCase {
  */
 const CLEAN_CODES = new Set([
   Status.DEADLINE_EXCEEDED,
-  Status.INVALID_ARGUMENT, Status.NOT_FOUND, Status.FAILED_PRECONDITION, Status.RESOURCE_EXHAUSTED, Status.PERMISSION_DENIED,
-  Status.UNAUTHENTICATED, Status.OUT_OF_RANGE, Status.UNIMPLEMENTED, Status.ABORTED, Status.ALREADY_EXISTS, Status.OK,
+  Status.INVALID_ARGUMENT,
+  Status.NOT_FOUND,
+  Status.FAILED_PRECONDITION,
+  Status.RESOURCE_EXHAUSTED,
+  Status.PERMISSION_DENIED,
+  Status.UNAUTHENTICATED,
+  Status.OUT_OF_RANGE,
+  Status.UNIMPLEMENTED,
+  Status.ABORTED,
+  Status.ALREADY_EXISTS,
+  Status.OK,
 ]);
 /** What an error message must never carry: file paths, internal addresses, ONNX Runtime internals, stacks. */
 const LEAKS = [/\/(tmp|work|home|var|etc\/maas|app)\//, /127\.0\.0\.1:\d+/, /remote_addr/, /onnxruntime|OrtRun|node_modules/i, /\n\s+at /];
@@ -136,8 +202,18 @@ test('fuzz: 10,000 malformed requests get clean codes; no service dies, hangs or
     inference: mesh.clientOptions('gateway'),
     registry: mesh.clientOptions('admin'),
   };
-  const address = { gateway: mesh.addresses.gateway, tokenizer: mesh.addresses.tokenizer, inference: mesh.addresses.inference, registry: mesh.addresses.registry };
-  const raw = Object.fromEntries(Object.entries(address).map(([target, at]) => [target, new grpc.Client(at, identity[target as FuzzCase['target']].credentials!, identity[target as FuzzCase['target']].channelOptions)])) as Record<FuzzCase['target'], grpc.Client>;
+  const address = {
+    gateway: mesh.addresses.gateway,
+    tokenizer: mesh.addresses.tokenizer,
+    inference: mesh.addresses.inference,
+    registry: mesh.addresses.registry,
+  };
+  const raw = Object.fromEntries(
+    Object.entries(address).map(([target, at]) => [
+      target,
+      new grpc.Client(at, identity[target as FuzzCase['target']].credentials!, identity[target as FuzzCase['target']].channelOptions),
+    ]),
+  ) as Record<FuzzCase['target'], grpc.Client>;
   t.teardown(() => Object.values(raw).forEach((client) => client.close()));
   // Measured after a warm-up share of the requests: caches, pools and arenas fill first; growth after that is a leak.
   let rssBefore = process.memoryUsage().rss;
@@ -154,12 +230,22 @@ test('fuzz: 10,000 malformed requests get clean codes; no service dies, hangs or
       const fuzz = generate(random);
       const isRaw = Buffer.isBuffer(fuzz.request);
       // Typed requests go through protobuf encoding on the client (a wrong type fails there, locally: skip it).
-      const serialize = isRaw ? (value: Buffer) => value : (value: object) => {
-        const service = fuzz.path.split('/')[1]!;
-        const method = fuzz.path.split('/')[2]!;
-        const definition = (service === 'maas.v1.Gateway' ? contracts().maas.v1.Gateway : service === 'maas.v1.Tokenizer' ? contracts().maas.v1.Tokenizer : service === 'maas.v1.ModelRegistry' ? contracts().maas.v1.ModelRegistry : contracts().inference.GRPCInferenceService).service[method]!;
-        return definition.requestSerialize(value);
-      };
+      const serialize = isRaw
+        ? (value: Buffer) => value
+        : (value: object) => {
+            const service = fuzz.path.split('/')[1]!;
+            const method = fuzz.path.split('/')[2]!;
+            const definition = (
+              service === 'maas.v1.Gateway'
+                ? contracts().maas.v1.Gateway
+                : service === 'maas.v1.Tokenizer'
+                  ? contracts().maas.v1.Tokenizer
+                  : service === 'maas.v1.ModelRegistry'
+                    ? contracts().maas.v1.ModelRegistry
+                    : contracts().inference.GRPCInferenceService
+            ).service[method]!;
+            return definition.requestSerialize(value);
+          };
       let payload: Buffer;
       try {
         payload = (serialize as (value: unknown) => Buffer)(fuzz.request);
@@ -168,8 +254,14 @@ test('fuzz: 10,000 malformed requests get clean codes; no service dies, hangs or
         continue;
       }
       const status = await new Promise<{ code: number; details: string }>((resolve) => {
-        raw[fuzz.target].makeUnaryRequest(fuzz.path, (value: Buffer) => value, (value: Buffer) => value, payload, new grpc.Metadata(), { deadline: Date.now() + 15_000 }, (error) =>
-          resolve(error ? { code: error.code, details: error.details } : { code: Status.OK, details: '' }),
+        raw[fuzz.target].makeUnaryRequest(
+          fuzz.path,
+          (value: Buffer) => value,
+          (value: Buffer) => value,
+          payload,
+          new grpc.Metadata(),
+          { deadline: Date.now() + 15_000 },
+          (error) => resolve(error ? { code: error.code, details: error.details } : { code: Status.OK, details: '' }),
         );
       });
       const key = `${fuzz.target} ${fuzz.path.split('/')[2]} ${Status[status.code]}`;
@@ -187,12 +279,20 @@ test('fuzz: 10,000 malformed requests get clean codes; no service dies, hangs or
   for (const [key, count] of [...counts].sort()) t.log(`  ${count}\t${key}`);
 
   const unclean = new Map<string, number>();
-  for (const problem of problems) unclean.set(problem.split(':')[0]!.replace(/^#\d+ /, ''), (unclean.get(problem.split(':')[0]!.replace(/^#\d+ /, '')) ?? 0) + 1);
+  for (const problem of problems)
+    unclean.set(problem.split(':')[0]!.replace(/^#\d+ /, ''), (unclean.get(problem.split(':')[0]!.replace(/^#\d+ /, '')) ?? 0) + 1);
   t.deepEqual(problems.slice(0, 20), [], `${problems.length} unclean answers: ${JSON.stringify([...unclean])}`);
   t.true(rssGrowthMiB < 200, `memory grew by ${rssGrowthMiB.toFixed(0)} MiB after the warm-up`);
   // Still alive and still right: a real classification through all four services.
   const gateway = createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway, identity.gateway);
   t.teardown(() => gateway.close());
-  const response = await unaryCall<object, ClassifyResponse__Output>((r, md, o, cb) => gateway.Classify(r, md, o, cb), { model: 'sentiment', texts: ['What a wonderful film, I loved it', 'Never again. Cold food and rude staff.'] }, { deadline: 10_000 });
-  t.deepEqual(response.predictions.map((prediction) => prediction.label), ['positive', 'negative']);
+  const response = await unaryCall<object, ClassifyResponse__Output>(
+    (r, md, o, cb) => gateway.Classify(r, md, o, cb),
+    { model: 'sentiment', texts: ['What a wonderful film, I loved it', 'Never again. Cold food and rude staff.'] },
+    { deadline: 10_000 },
+  );
+  t.deepEqual(
+    response.predictions.map((prediction) => prediction.label),
+    ['positive', 'negative'],
+  );
 });

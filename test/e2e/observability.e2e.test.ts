@@ -64,7 +64,14 @@ export function metricNamesIn(expr: string): string[] {
 
 test('every alert has a summary, a description and a runbook that is a heading of the README', (t) => {
   const readme = readFileSync(path.join(ROOT_DIR, 'README.md'), 'utf8');
-  const anchors = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map(([, heading]) => heading!.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+  const anchors = new Set(
+    [...readme.matchAll(/^#+ (.+)$/gm)].map(([, heading]) =>
+      heading!
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
   const groups = parse(readFileSync(RULES_FILE, 'utf8')).groups as Array<{ rules: Array<{ alert?: string; annotations?: Record<string, string> }> }>;
   const alerts = groups.flatMap((group) => group.rules).filter((rule) => rule.alert);
   t.true(alerts.length >= 15);
@@ -107,7 +114,11 @@ async function expressions(): Promise<{ records: Set<string>; queries: Array<{ w
     }
   }
   const { dashboards } = (await import(pathToFileURL(path.join(ROOT_DIR, 'observability', 'grafana', 'dashboards.mjs')).href)) as {
-    dashboards: Array<{ uid: string; variables: Array<{ query: string }>; rows: Array<{ panels: Array<{ title: string; targets: Array<{ expr: string }> }> }> }>;
+    dashboards: Array<{
+      uid: string;
+      variables: Array<{ query: string }>;
+      rows: Array<{ panels: Array<{ title: string; targets: Array<{ expr: string }> }> }>;
+    }>;
   };
   for (const dashboard of dashboards) {
     for (const variable of dashboard.variables) queries.push({ where: `dashboard ${dashboard.uid} variable`, expr: variable.query });
@@ -121,23 +132,44 @@ async function expressions(): Promise<{ records: Set<string>; queries: Array<{ w
 test.serial('every metric the rules and dashboards name is exported by a running mesh; the exposition is well-formed', async (t) => {
   const mesh = await startInProcessMesh({ env: { NATS_URL, METRICS_PORT: '0', RESYNC_INTERVAL_MS: '600000', RESYNC_INTERVAL_NO_NATS_MS: '300' } });
   t.teardown(() => mesh.stop());
-  for (const version of ['1', '2']) await registerPackage({ client: adminClient(), registryAddress: mesh.addresses.registry, packageDir: examplePackage('sentiment', version) });
-  await setRollout({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 50 });
+  for (const version of ['1', '2'])
+    await registerPackage({ client: adminClient(), registryAddress: mesh.addresses.registry, packageDir: examplePackage('sentiment', version) });
+  await setRollout({
+    client: adminClient(),
+    registryAddress: mesh.addresses.registry,
+    model: 'sentiment',
+    stableVersion: '1',
+    canaryVersion: '2',
+    canaryWeight: 50,
+  });
   // Traffic until both versions have answered: routed, batch, queue and per-version series exist then.
   const answered = new Set<string>();
   const deadline = Date.now() + 30_000;
   while (answered.size < 2 && Date.now() < deadline) {
     try {
-      const response = await classify({ client: mesh.clientOptions(), gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['a fine film', 'dull'], timeoutMs: 5_000 });
+      const response = await classify({
+        client: mesh.clientOptions(),
+        gatewayAddress: mesh.addresses.gateway,
+        model: 'sentiment',
+        texts: ['a fine film', 'dull'],
+        timeoutMs: 5_000,
+      });
       answered.add(response.predictions[0]!.model_version);
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
   t.deepEqual([...answered].sort(), ['1', '2'], 'both versions answered');
-  await t.throwsAsync(classify({ client: mesh.clientOptions(), gatewayAddress: mesh.addresses.gateway, model: 'no-such-model', texts: ['x'], timeoutMs: 5_000 }));
+  await t.throwsAsync(
+    classify({ client: mesh.clientOptions(), gatewayAddress: mesh.addresses.gateway, model: 'no-such-model', texts: ['x'], timeoutMs: 5_000 }),
+  );
 
-  const services = { gateway: mesh.metricsPorts.gateway, tokenizer: mesh.metricsPorts.tokenizer, inference: mesh.metricsPorts.inference, 'model-registry': mesh.metricsPorts.registry };
+  const services = {
+    gateway: mesh.metricsPorts.gateway,
+    tokenizer: mesh.metricsPorts.tokenizer,
+    inference: mesh.metricsPorts.inference,
+    'model-registry': mesh.metricsPorts.registry,
+  };
   const exported = new Set<string>(['up', 'ALERTS']); // written by Prometheus itself
   const texts: Record<string, string> = {};
   for (const [service, port] of Object.entries(services)) {
@@ -152,11 +184,19 @@ test.serial('every metric the rules and dashboards name is exported by a running
     t.true((await openMetrics.text()).endsWith('# EOF\n'), `${service} OpenMetrics ends with # EOF`);
   }
   // One spelling for a model the gateway does not know.
-  const gatewayRequests = texts.gateway!.split('\n').filter((line) => line.startsWith('maas_gateway_requests_total')).join('\n');
+  const gatewayRequests = texts
+    .gateway!.split('\n')
+    .filter((line) => line.startsWith('maas_gateway_requests_total'))
+    .join('\n');
   t.regex(gatewayRequests, /maas_gateway_requests_total\{method="Classify",model="_unknown",code="NOT_FOUND",maas_service="gateway"\} 1/);
   // The load-time buckets reach the inference startupProbe's whole budget (period × failureThreshold).
-  type Deployment = { kind: string; spec: { template: { spec: { containers: Array<{ startupProbe: { periodSeconds: number; failureThreshold: number } }> } } } };
-  const documents = parseAllDocuments(readFileSync(path.join(ROOT_DIR, 'k8s', 'base', 'inference.yaml'), 'utf8')).map((document) => document.toJS() as Deployment);
+  type Deployment = {
+    kind: string;
+    spec: { template: { spec: { containers: Array<{ startupProbe: { periodSeconds: number; failureThreshold: number } }> } } };
+  };
+  const documents = parseAllDocuments(readFileSync(path.join(ROOT_DIR, 'k8s', 'base', 'inference.yaml'), 'utf8')).map(
+    (document) => document.toJS() as Deployment,
+  );
   const probe = documents.find((object) => object.kind === 'Deployment')!.spec.template.spec.containers[0]!.startupProbe;
   const buckets = [...texts.inference!.matchAll(/^maas_inference_model_load_seconds_bucket\{le="([0-9.]+)"/gm)].map((match) => Number(match[1]));
   t.true(Math.max(...buckets) >= probe.periodSeconds * probe.failureThreshold, `largest model load bucket ${Math.max(...buckets)} s < startupProbe budget`);
@@ -174,7 +214,10 @@ test.serial('every metric the rules and dashboards name is exported by a running
   // promtool's lint of our own families (the runtime's default metrics are prom-client's naming, not ours).
   if (hasPromtool) {
     for (const [service, text] of Object.entries(texts)) {
-      const ours = text.split('\n\n').filter((family) => /^# HELP maas_/.test(family)).join('\n\n');
+      const ours = text
+        .split('\n\n')
+        .filter((family) => /^# HELP maas_/.test(family))
+        .join('\n\n');
       const lint = promtool(['check', 'metrics'], `${ours}\n`);
       t.true(lint.ok, `${service}: ${lint.output}`);
     }
@@ -184,9 +227,14 @@ test.serial('every metric the rules and dashboards name is exported by a running
 test('the local Prometheus config scrapes the standard metrics ports under the job names the rules use, with the same rules', (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'maas-prom-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const result = spawnSync(process.execPath, [path.join(ROOT_DIR, 'scripts', 'local-prometheus.mjs'), '--config-only', '--data-dir', dir], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [path.join(ROOT_DIR, 'scripts', 'local-prometheus.mjs'), '--config-only', '--data-dir', dir], {
+    encoding: 'utf8',
+  });
   t.is(result.status, 0, result.stderr);
-  const config = parse(readFileSync(path.join(dir, 'prometheus.yml'), 'utf8')) as { rule_files: string[]; scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> };
+  const config = parse(readFileSync(path.join(dir, 'prometheus.yml'), 'utf8')) as {
+    rule_files: string[];
+    scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+  };
   t.deepEqual(config.rule_files, [RULES_FILE]);
   t.deepEqual(
     Object.fromEntries(config.scrape_configs.map((scrape) => [scrape.job_name, scrape.static_configs[0]!.targets[0]])),
@@ -220,15 +268,25 @@ test('the local Prometheus config scrapes the standard metrics ports under the j
   const port = await freePort();
   const config = { global: { scrape_interval: '1s' }, scrape_configs: [{ job_name: 'gateway', static_configs: [{ targets: [`127.0.0.1:${server.port}`] }] }] };
   writeFileSync(path.join(dir, 'prometheus.yml'), JSON.stringify(config));
-  const prometheus = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--enable-feature=exemplar-storage', '--log.level=error'], { stdio: 'ignore' });
+  const prometheus = spawn(
+    'prometheus',
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--enable-feature=exemplar-storage',
+      '--log.level=error',
+    ],
+    { stdio: 'ignore' },
+  );
   t.teardown(async () => {
     prometheus.kill('SIGTERM');
     await new Promise((resolve) => prometheus.once('exit', resolve));
     rmSync(dir, { recursive: true, force: true });
   });
-  const api = async (query: string) => ((await (await fetch(`http://127.0.0.1:${port}/api/v1/${query}`)).json()) as { data: any });
+  const api = async (query: string) => (await (await fetch(`http://127.0.0.1:${port}/api/v1/${query}`)).json()) as { data: any };
   let seen: { health?: string; lastError?: string; exemplars?: unknown } = {};
-  for (const end = Date.now() + 20_000; Date.now() < end; ) {
+  for (const end = Date.now() + 20_000; Date.now() < end;) {
     await new Promise((resolve) => setTimeout(resolve, 500));
     try {
       const target = (await api('targets')).data.activeTargets[0];
@@ -242,7 +300,10 @@ test('the local Prometheus config scrapes the standard metrics ports under the j
   }
   t.is(seen.health, 'up', `scrape error: ${seen.lastError}`);
   const stored = (seen.exemplars as Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string> }> }>) ?? [];
-  t.deepEqual(stored.map((series) => [series.seriesLabels.le, series.seriesLabels.maas_service, series.exemplars[0]?.labels.trace_id]), [['0.005', 'gateway', traceId]]);
+  t.deepEqual(
+    stored.map((series) => [series.seriesLabels.le, series.seriesLabels.maas_service, series.exemplars[0]?.labels.trace_id]),
+    [['0.005', 'gateway', traceId]],
+  );
   const counter = (await api('query?query=maas_grpc_server_requests_total')).data.result as Array<{ value: [number, string] }>;
   t.is(counter[0]?.value[1], '1', 'counters keep their _total name through OpenMetrics');
 });

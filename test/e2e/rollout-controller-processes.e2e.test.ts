@@ -18,7 +18,12 @@ async function maasctl(env: Record<string, string>, ...argv: string[]) {
 
 test('npm start runs the rollout controller: maasctl apply -f hands it a ModelRollout, maasctl rollout status follows it to Promoted', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'maas-rollout-processes-'));
-  const mesh = await startLocalMesh({ rootDir: ROOT_DIR, dataDir, ports: 'free', env: { LOG_LEVEL: 'warn', NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: '200', RESYNC_INTERVAL_MS: '200' } });
+  const mesh = await startLocalMesh({
+    rootDir: ROOT_DIR,
+    dataDir,
+    ports: 'free',
+    env: { LOG_LEVEL: 'warn', NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: '200', RESYNC_INTERVAL_MS: '200' },
+  });
   t.teardown(async () => {
     await mesh.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -29,7 +34,10 @@ test('npm start runs the rollout controller: maasctl apply -f hands it a ModelRo
 
   const env = { MAAS_ROLLOUTS_DIR: path.join(dataDir, 'rollouts'), MAAS_REGISTRY: registryAddress, MAAS_PKI_DIR: localPkiDir(dataDir) };
   const file = path.join(dataDir, 'rollout.yaml');
-  writeFileSync(file, 'apiVersion: maas.dev/v1alpha1\nkind: ModelRollout\nmetadata:\n  name: sentiment\nspec:\n  model: sentiment\n  stable: "1"\n  candidate: "2"\n  steps:\n    - qualityGate: {}\n    - setWeight: 50\n');
+  writeFileSync(
+    file,
+    'apiVersion: maas.dev/v1alpha1\nkind: ModelRollout\nmetadata:\n  name: sentiment\nspec:\n  model: sentiment\n  stable: "1"\n  candidate: "2"\n  steps:\n    - qualityGate: {}\n    - setWeight: 50\n',
+  );
   const applied = await maasctl(env, 'apply', '-f', file);
   t.is(applied.code, 0, applied.stderr);
 
@@ -38,14 +46,20 @@ test('npm start runs the rollout controller: maasctl apply -f hands it a ModelRo
     async () => {
       const shown = await maasctl(env, 'rollout', 'status', 'sentiment', '--output', 'json');
       if (shown.code !== 0) throw new Error(shown.stderr);
-      const doc = JSON.parse(shown.stdout) as { status?: { phase?: string; message?: string; lastQualityGate?: { result: string; texts: number } }; events: Array<{ reason: string }> };
+      const doc = JSON.parse(shown.stdout) as {
+        status?: { phase?: string; message?: string; lastQualityGate?: { result: string; texts: number } };
+        events: Array<{ reason: string }>;
+      };
       if (doc.status?.phase !== 'Promoted') throw new Error(`phase ${doc.status?.phase}: ${doc.status?.message}`);
       return doc;
     },
     { timeoutMs: 60_000, intervalMs: 200 },
   );
   t.like(status.status?.lastQualityGate, { result: 'Passed', texts: 480 });
-  t.deepEqual(status.events.map((event) => event.reason), ['RolloutStarted', 'QualityGatePassed', 'WeightSet', 'Promoted']);
+  t.deepEqual(
+    status.events.map((event) => event.reason),
+    ['RolloutStarted', 'QualityGatePassed', 'WeightSet', 'Promoted'],
+  );
   const models = await maasctl(env, 'models', '--output', 'json');
   t.like(JSON.parse(models.stdout).models.find((model: { name: string }) => model.name === 'sentiment').rollout, { stable_version: '2', canary_version: '' });
 });

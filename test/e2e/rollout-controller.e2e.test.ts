@@ -8,7 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { registerPackage, runCli, setRollout } from '@maas/cli';
 import { contracts, type ClassifyResponse__Output, type GatewayClient, type Model__Output, type ModelRegistryClient } from '@maas/protos';
-import { loadConfig, readStatusFile, startRolloutController, writeRollout, type ModelRolloutStatus, type RunningRolloutController } from '@maas/rollout-controller';
+import {
+  loadConfig,
+  readStatusFile,
+  startRolloutController,
+  writeRollout,
+  type ModelRolloutStatus,
+  type RunningRolloutController,
+} from '@maas/rollout-controller';
 import { createClient, createLogger, unaryCall } from '@maas/shared';
 import anyTest, { type TestFn } from 'ava';
 import { eventually } from '../support/eventually.js';
@@ -43,7 +50,11 @@ function startLoad(gateway: GatewayClient, concurrency: number): Load {
   const loops = Array.from({ length: concurrency }, async (_, worker) => {
     for (let call = 0; running; call += 1) {
       try {
-        await unaryCall<object, ClassifyResponse__Output>((r, md, o, cb) => gateway.Classify(r, md, o, cb), { model: 'sentiment', texts: [TEXTS[(worker + call) % TEXTS.length]!] }, { deadline: 10_000 });
+        await unaryCall<object, ClassifyResponse__Output>(
+          (r, md, o, cb) => gateway.Classify(r, md, o, cb),
+          { model: 'sentiment', texts: [TEXTS[(worker + call) % TEXTS.length]!] },
+          { deadline: 10_000 },
+        );
         load.ok += 1;
       } catch (error) {
         load.failed.push({ code: (error as { code?: number }).code, message: (error as Error).message });
@@ -72,7 +83,8 @@ test.before(async (t) => {
     // The test's load and the quality gates are one caller (the test key): no per-caller rate limit in the way.
     serviceEnv: { gateway: { METRICS_PORT: '0', READINESS_POLL_MS: '100', RATE_LIMIT_RPS: '0' }, inference: { METRICS_PORT: '0' } },
     beforeConsumers: async (registryAddress) => {
-      for (const packageDir of [sentiment1, examplePackage('sentiment', '2'), swapped]) await registerPackage({ client: adminClient(), registryAddress, packageDir });
+      for (const packageDir of [sentiment1, examplePackage('sentiment', '2'), swapped])
+        await registerPackage({ client: adminClient(), registryAddress, packageDir });
       await setRollout({ client: adminClient(), registryAddress, model: 'sentiment', stableVersion: '1' });
     },
   });
@@ -152,16 +164,22 @@ function eventsOf(t: { context: Context }, name = 'sentiment'): string[] {
 
 /** Waits until the controller has reconciled a generation after `afterGeneration` into `phase`. */
 async function waitForPhase(t: { context: Context }, phase: string, afterGeneration: number, timeoutMs = 40_000): Promise<ModelRolloutStatus> {
-  return eventually(`rollout phase ${phase}`, () => {
-    const status = statusOf(t);
-    if ((status.observedGeneration ?? 0) <= afterGeneration) throw new Error(`generation ${afterGeneration} not reconciled yet`);
-    if (status.phase !== phase) throw new Error(`phase ${status.phase} (${status.message})`);
-    return status;
-  }, { timeoutMs, intervalMs: 100 });
+  return eventually(
+    `rollout phase ${phase}`,
+    () => {
+      const status = statusOf(t);
+      if ((status.observedGeneration ?? 0) <= afterGeneration) throw new Error(`generation ${afterGeneration} not reconciled yet`);
+      if (status.phase !== phase) throw new Error(`phase ${status.phase} (${status.message})`);
+      return status;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }
 
 function rolloutOf(t: { context: Context }) {
-  return unaryCall<object, Model__Output>((r, md, o, cb) => t.context.registry.GetModel(r, md, o, cb), { name: 'sentiment' }, { deadline: 5_000 }).then((model) => model.rollout!);
+  return unaryCall<object, Model__Output>((r, md, o, cb) => t.context.registry.GetModel(r, md, o, cb), { name: 'sentiment' }, { deadline: 5_000 }).then(
+    (model) => model.rollout!,
+  );
 }
 
 function document(options: { stable: string; candidate: string; steps: string; onFailure?: string }): string {
@@ -188,8 +206,17 @@ ${options.steps}`;
 
 test.serial('a healthy candidate steps 10 -> 50 with an analysis after each and is promoted by the controller', async (t) => {
   const seenWeights = new Set<number>();
-  const watcher = setInterval(() => void rolloutOf(t).then((rollout) => rollout.canary_version === '2' && seenWeights.add(rollout.canary_weight)).catch(() => undefined), 50);
-  const generation = await apply(t, document({ stable: '1', candidate: '2', steps: '  - setWeight: 10\n  - analysis: {}\n  - setWeight: 50\n  - analysis: {}\n' }));
+  const watcher = setInterval(
+    () =>
+      void rolloutOf(t)
+        .then((rollout) => rollout.canary_version === '2' && seenWeights.add(rollout.canary_weight))
+        .catch(() => undefined),
+    50,
+  );
+  const generation = await apply(
+    t,
+    document({ stable: '1', candidate: '2', steps: '  - setWeight: 10\n  - analysis: {}\n  - setWeight: 50\n  - analysis: {}\n' }),
+  );
   const status = await waitForPhase(t, 'Promoted', generation);
   clearInterval(watcher);
   const rollout = await rolloutOf(t);
@@ -199,7 +226,10 @@ test.serial('a healthy candidate steps 10 -> 50 with an analysis after each and 
   t.is(status.lastAnalysis?.result, 'Passed');
   t.true(status.lastAnalysis!.candidate.requests >= 5);
   t.is(status.lastAnalysis!.candidate.errorRatio, 0);
-  t.deepEqual(eventsOf(t).filter((reason) => reason !== 'RegistryConflict'), ['RolloutStarted', 'WeightSet', 'AnalysisPassed', 'WeightSet', 'AnalysisPassed', 'Promoted']);
+  t.deepEqual(
+    eventsOf(t).filter((reason) => reason !== 'RegistryConflict'),
+    ['RolloutStarted', 'WeightSet', 'AnalysisPassed', 'WeightSet', 'AnalysisPassed', 'Promoted'],
+  );
   t.true(status.conditions!.some((condition) => condition.type === 'Promoted' && condition.status === 'True'));
   const shown = await maasctl(t, 'rollout', 'status', 'sentiment');
   t.is(shown.code, 0, shown.stderr);
@@ -234,7 +264,10 @@ test.serial('a quality gate stops a worse candidate: the evaluation set through 
 });
 
 test.serial('a rollout paused at a pause step waits, and `maasctl rollout resume` lets it finish', async (t) => {
-  const generation = await apply(t, document({ stable: '2', candidate: '1', steps: '  - qualityGate: {}\n  - setWeight: 20\n  - pause: {}\n  - setWeight: 60\n' }));
+  const generation = await apply(
+    t,
+    document({ stable: '2', candidate: '1', steps: '  - qualityGate: {}\n  - setWeight: 20\n  - pause: {}\n  - setWeight: 60\n' }),
+  );
   const paused = await waitForPhase(t, 'Paused', generation);
   t.is(paused.currentStepIndex, 2);
   t.is(paused.lastQualityGate?.result, 'Passed');
@@ -254,8 +287,21 @@ test.serial('a rollout paused at a pause step waits, and `maasctl rollout resume
 test.serial('a write with a stale expected_revision is re-read and retried, never lost', async (t) => {
   const before = await rolloutOf(t);
   // Someone else changes the rollout after the controller read it.
-  await setRollout({ client: adminClient(), registryAddress: t.context.mesh.addresses.registry, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
-  const result = await writeRollout({ registry: t.context.registry, model: 'sentiment', desired: { stable: '1', canary: '', weight: 0, mirror: 0 }, knownRevision: Number(before.revision), deadlineMs: 5_000 });
+  await setRollout({
+    client: adminClient(),
+    registryAddress: t.context.mesh.addresses.registry,
+    model: 'sentiment',
+    stableVersion: '1',
+    canaryVersion: '2',
+    canaryWeight: 0,
+  });
+  const result = await writeRollout({
+    registry: t.context.registry,
+    model: 'sentiment',
+    desired: { stable: '1', canary: '', weight: 0, mirror: 0 },
+    knownRevision: Number(before.revision),
+    deadlineMs: 5_000,
+  });
   t.is(result.conflicts, 1);
   t.true(result.written);
   const after = await rolloutOf(t);

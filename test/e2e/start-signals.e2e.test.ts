@@ -22,7 +22,11 @@ interface Launch {
 /** Starts `command` with free ports and its own data folder; everything is killed at the test's end whatever happens. */
 function launch(t: ExecutionContext, command: string, args: string[], options: { ownProcessGroup?: boolean } = {}): Launch {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'maas-start-'));
-  const child = spawn(command, [...args, '--ports', 'free', '--data-dir', dataDir], { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup ?? false });
+  const child = spawn(command, [...args, '--ports', 'free', '--data-dir', dataDir], {
+    cwd: ROOT_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
+  });
   let output = '';
   for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   // "maas: services SERVING: model-registry 127.0.0.1:41234 (pid 123), tokenizer ..."

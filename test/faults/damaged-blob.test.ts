@@ -19,11 +19,18 @@ import { startTestRegistry, type TestRegistry } from '../support/test-registry.j
 import { adminClient, testPki } from '../support/test-pki.js';
 
 const SENTIMENT = examplePackage('sentiment', '1');
-const manifest = JSON.parse(fs.readFileSync(path.join(SENTIMENT, 'maas.json'), 'utf8')) as { model_file: string; files: Array<{ path: string; sha256: string }> };
+const manifest = JSON.parse(fs.readFileSync(path.join(SENTIMENT, 'maas.json'), 'utf8')) as {
+  model_file: string;
+  files: Array<{ path: string; sha256: string }>;
+};
 const modelSha = manifest.files.find((file) => file.path === manifest.model_file)!.sha256;
 
 /** Downloads one file; resolves with its chunks' bytes, or the status it failed with and how many bytes came first. */
-function download(client: ModelRegistryClient, version: string, model = 'sentiment'): Promise<{ bytes: Buffer } | { error: ServiceError; bytesBefore: number }> {
+function download(
+  client: ModelRegistryClient,
+  version: string,
+  model = 'sentiment',
+): Promise<{ bytes: Buffer } | { error: ServiceError; bytesBefore: number }> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [];
     const call = client.DownloadArtifact({ model, version, path: manifest.model_file }, { deadline: Date.now() + 20_000 });
@@ -43,7 +50,11 @@ function flipOneBit(file: string): void {
 
 async function fsck(registry: TestRegistry, ...flags: string[]): Promise<{ code: number; out: string }> {
   let out = '';
-  const code = await runCli(['fsck', '--registry', registry.address, ...flags], { env: { MAAS_PKI_DIR: (await testPki()).dir }, stdout: { write: (text: string) => (out += text) }, stderr: { write: (text: string) => (out += text) } });
+  const code = await runCli(['fsck', '--registry', registry.address, ...flags], {
+    env: { MAAS_PKI_DIR: (await testPki()).dir },
+    stdout: { write: (text: string) => (out += text) },
+    stderr: { write: (text: string) => (out += text) },
+  });
   return { code, out };
 }
 
@@ -127,23 +138,54 @@ test('inference reports a version with a damaged artifact as DATA_LOSS, and load
   t.teardown(() => mesh.stop());
   flipOneBit(path.join(mesh.dataDir, 'registry', 'blobs', 'sha256', modelSha.slice(0, 2), modelSha));
   // Version 1 becomes a canary: inference fetches it, gets DATA_LOSS, and says so for calls naming it.
-  await setRollout({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '2', canaryVersion: '1', canaryWeight: 0 });
+  await setRollout({
+    client: adminClient(),
+    registryAddress: mesh.addresses.registry,
+    model: 'sentiment',
+    stableVersion: '2',
+    canaryVersion: '1',
+    canaryWeight: 0,
+  });
   const oip = createClient(contracts().inference.GRPCInferenceService, mesh.addresses.inference, mesh.clientOptions());
   t.teardown(() => oip.close());
-  const infer = () => unaryCall((r: object, md, o, cb) => oip.ModelInfer(r as never, md, o, cb), { model_name: 'sentiment', model_version: '1', inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 100] }], raw_input_contents: [Buffer.alloc(800)] }, { deadline: 5_000 });
-  const failure = await eventually('inference to report DATA_LOSS', async () => {
-    await mesh.services.inference.resyncNow();
-    const error = (await infer().then(() => undefined, (caught: ServiceError) => caught)) as ServiceError | undefined;
-    return error?.code === Status.DATA_LOSS ? error : false;
-  }, { timeoutMs: 20_000, intervalMs: 200 });
+  const infer = () =>
+    unaryCall(
+      (r: object, md, o, cb) => oip.ModelInfer(r as never, md, o, cb),
+      {
+        model_name: 'sentiment',
+        model_version: '1',
+        inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 100] }],
+        raw_input_contents: [Buffer.alloc(800)],
+      },
+      { deadline: 5_000 },
+    );
+  const failure = await eventually(
+    'inference to report DATA_LOSS',
+    async () => {
+      await mesh.services.inference.resyncNow();
+      const error = (await infer().then(
+        () => undefined,
+        (caught: ServiceError) => caught,
+      )) as ServiceError | undefined;
+      return error?.code === Status.DATA_LOSS ? error : false;
+    },
+    { timeoutMs: 20_000, intervalMs: 200 },
+  );
   t.log(`inference: ${Status[failure.code]}: ${failure.details.slice(0, 200)}`);
   t.regex(failure.details, /artifact is damaged in the registry/);
 
   await registerPackage({ client: adminClient(), registryAddress: mesh.addresses.registry, packageDir: SENTIMENT });
-  await eventually('version 1 to load after the repair', async () => {
-    await mesh.services.inference.resyncNow();
-    return infer().then(() => true, () => false);
-  }, { timeoutMs: 20_000, intervalMs: 200 });
+  await eventually(
+    'version 1 to load after the repair',
+    async () => {
+      await mesh.services.inference.resyncNow();
+      return infer().then(
+        () => true,
+        () => false,
+      );
+    },
+    { timeoutMs: 20_000, intervalMs: 200 },
+  );
   t.pass();
 });
 
@@ -152,11 +194,15 @@ test('the damage is announced once on NATS (artifact-damaged), naming the versio
   t.teardown(() => nc.close());
   const received: Array<{ version: string; path: string; sha256: string }> = [];
   const registered: string[] = [];
-  nc.subscribe('maas.events.registry.sentiment.artifact-damaged', { callback: (_error, message) => {
-    const event = artifactDamagedCodec.decode(message.data);
-    if (event.sha256 === modelSha) received.push({ version: event.version, path: event.path, sha256: event.sha256 });
-  } });
-  nc.subscribe('maas.events.registry.sentiment.version-registered', { callback: (_error, message) => void registered.push(versionRegisteredCodec.decode(message.data).version) });
+  nc.subscribe('maas.events.registry.sentiment.artifact-damaged', {
+    callback: (_error, message) => {
+      const event = artifactDamagedCodec.decode(message.data);
+      if (event.sha256 === modelSha) received.push({ version: event.version, path: event.path, sha256: event.sha256 });
+    },
+  });
+  nc.subscribe('maas.events.registry.sentiment.version-registered', {
+    callback: (_error, message) => void registered.push(versionRegisteredCodec.decode(message.data).version),
+  });
   await nc.flush();
   const registry = await startTestRegistry({ natsUrl: null });
   t.teardown(() => registry.stop());
@@ -165,14 +211,18 @@ test('the damage is announced once on NATS (artifact-damaged), naming the versio
   fs.cpSync(SENTIMENT, copy, { recursive: true });
   t.teardown(() => fs.rmSync(copy, { recursive: true, force: true }));
   let label = 0;
-  await eventually('the registry publishing', async () => {
-    const manifestPath = path.join(copy, 'maas.json');
-    fs.writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(fs.readFileSync(manifestPath, 'utf8')), version: `ev${++label}` }));
-    await registerPackage({ client: adminClient(), registryAddress: registry.address, packageDir: copy });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    // Only this registry registers "ev" versions (other tests share this NATS).
-    return registered.some((version) => version.startsWith('ev'));
-  }, { timeoutMs: 15_000, intervalMs: 0 });
+  await eventually(
+    'the registry publishing',
+    async () => {
+      const manifestPath = path.join(copy, 'maas.json');
+      fs.writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(fs.readFileSync(manifestPath, 'utf8')), version: `ev${++label}` }));
+      await registerPackage({ client: adminClient(), registryAddress: registry.address, packageDir: copy });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Only this registry registers "ev" versions (other tests share this NATS).
+      return registered.some((version) => version.startsWith('ev'));
+    },
+    { timeoutMs: 15_000, intervalMs: 0 },
+  );
   flipOneBit(blobFile(registry));
   await expectDataLoss(t, registry.client, 'ev1');
   await expectDataLoss(t, registry.client, 'ev1');

@@ -24,12 +24,18 @@ withNats('NATS down: a rollout change propagates within the no-NATS resync inter
     },
   });
   t.teardown(() => mesh.stop());
-  const answering = async () => (await classify({ client: adminClient(), gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['propagation check'], timeoutMs: 5_000 })).predictions[0]!.model_version;
+  const answering = async () =>
+    (await classify({ client: adminClient(), gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['propagation check'], timeoutMs: 5_000 }))
+      .predictions[0]!.model_version;
   // All four services hold a NATS connection: the long timer is what they run on now.
-  await eventually('four NATS connections', async () => {
-    const body = (await (await fetch(`${nats.monitorUrl}/connz`)).json()) as { num_connections: number };
-    return body.num_connections >= 4;
-  }, { timeoutMs: 15_000, intervalMs: 100 });
+  await eventually(
+    'four NATS connections',
+    async () => {
+      const body = (await (await fetch(`${nats.monitorUrl}/connz`)).json()) as { num_connections: number };
+      return body.num_connections >= 4;
+    },
+    { timeoutMs: 15_000, intervalMs: 100 },
+  );
   t.is(await answering(), '1');
 
   await nats.stop('SIGKILL');
@@ -37,15 +43,19 @@ withNats('NATS down: a rollout change propagates within the no-NATS resync inter
   await setRollout({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '2' });
   let calls = 0;
   let failed = 0;
-  await eventually('version 2 answering', async () => {
-    calls += 1;
-    try {
-      return (await answering()) === '2';
-    } catch {
-      failed += 1;
-      return false;
-    }
-  }, { timeoutMs: 20_000, intervalMs: 50 });
+  await eventually(
+    'version 2 answering',
+    async () => {
+      calls += 1;
+      try {
+        return (await answering()) === '2';
+      } catch {
+        failed += 1;
+        return false;
+      }
+    },
+    { timeoutMs: 20_000, intervalMs: 50 },
+  );
   const tookMs = Date.now() - changedAt;
   t.log(`NATS killed; change served after ${tookMs} ms (no-NATS interval ${NO_NATS_INTERVAL_MS} ms); ${calls} calls meanwhile, ${failed} failed`);
   t.is(failed, 0);

@@ -27,7 +27,14 @@ test.before(async (t) => {
     replicas: { inference: 2, tokenizer: 2 },
     // The load is one caller (one API key) at well over the gateway's default 1000 calls/s: its per-caller rate
     // limit is not what these tests are about (the security tests cover it), so it is off here.
-    env: { LOG_LEVEL: 'error', NATS_URL: 'nats://127.0.0.1:1', RESYNC_INTERVAL_NO_NATS_MS: String(NO_NATS_INTERVAL_MS), READINESS_POLL_MS: '100', MODEL_RETRY_BACKOFF_MS: '500', RATE_LIMIT_RPS: '0' },
+    env: {
+      LOG_LEVEL: 'error',
+      NATS_URL: 'nats://127.0.0.1:1',
+      RESYNC_INTERVAL_NO_NATS_MS: String(NO_NATS_INTERVAL_MS),
+      READINESS_POLL_MS: '100',
+      MODEL_RETRY_BACKOFF_MS: '500',
+      RATE_LIMIT_RPS: '0',
+    },
   });
   admin = mesh.clientOptions;
   t.context = { mesh, gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway, admin), dataDir };
@@ -35,7 +42,15 @@ test.before(async (t) => {
   for (const version of ['1', '2']) await registerPackage({ client: admin, registryAddress, packageDir: examplePackage('sentiment', version) });
   // Version 2 loaded everywhere (a canary at weight 0), so switching to it later times propagation alone.
   await setRollout({ client: admin, registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
-  await eventually('sentiment answering', () => classify(t.context.gateway).then(() => true, () => false), { timeoutMs: 60_000, intervalMs: 200 });
+  await eventually(
+    'sentiment answering',
+    () =>
+      classify(t.context.gateway).then(
+        () => true,
+        () => false,
+      ),
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
 });
 
 test.after.always(async (t) => {
@@ -45,7 +60,11 @@ test.after.always(async (t) => {
 });
 
 function classify(gateway: GatewayClient, text = 'a fine film, well made'): Promise<ClassifyResponse__Output> {
-  return unaryCall<object, ClassifyResponse__Output>((r, md, o, cb) => gateway.Classify(r, md, o, cb), { model: 'sentiment', texts: [text] }, { deadline: 10_000 });
+  return unaryCall<object, ClassifyResponse__Output>(
+    (r, md, o, cb) => gateway.Classify(r, md, o, cb),
+    { model: 'sentiment', texts: [text] },
+    { deadline: 10_000 },
+  );
 }
 
 /** Keeps IN_FLIGHT calls going until stopped; counts answers, failures (by code) and versions. */
@@ -93,7 +112,10 @@ const describe = (counts: ReturnType<typeof load>['counts']) => `${counts.ok} ok
 
 test.serial('calls spread evenly across replicas under steady load', async (t) => {
   const { mesh } = t.context;
-  const before = await Promise.all([...mesh.replicas.inference.map((r) => served(r, 'ModelInfer')), ...mesh.replicas.tokenizer.map((r) => served(r, 'Encode'))]);
+  const before = await Promise.all([
+    ...mesh.replicas.inference.map((r) => served(r, 'ModelInfer')),
+    ...mesh.replicas.tokenizer.map((r) => served(r, 'Encode')),
+  ]);
   const running = load(t.context.gateway);
   await sleep(3_000);
   const counts = await running.stop();
@@ -106,29 +128,37 @@ test.serial('calls spread evenly across replicas under steady load', async (t) =
   t.true(tokenizerA! > 0 && within20(tokenizerA!, tokenizerB!), `tokenizer ${tokenizerA}/${tokenizerB}`);
 });
 
-test.serial('kill -9 of one of two inference replicas and one of two tokenizer replicas: 0 failed calls; restarted, they take traffic within 1 s of SERVING', async (t) => {
-  const { mesh } = t.context;
-  const running = load(t.context.gateway);
-  await sleep(500);
-  mesh.replicas.inference[1]!.process.kill('SIGKILL');
-  mesh.replicas.tokenizer[1]!.process.kill('SIGKILL');
-  await sleep(2_000);
-  const duringKill = { ...running.counts, codes: { ...running.counts.codes }, details: new Set<string>() };
+test.serial(
+  'kill -9 of one of two inference replicas and one of two tokenizer replicas: 0 failed calls; restarted, they take traffic within 1 s of SERVING',
+  async (t) => {
+    const { mesh } = t.context;
+    const running = load(t.context.gateway);
+    await sleep(500);
+    mesh.replicas.inference[1]!.process.kill('SIGKILL');
+    mesh.replicas.tokenizer[1]!.process.kill('SIGKILL');
+    await sleep(2_000);
+    const duringKill = { ...running.counts, codes: { ...running.counts.codes }, details: new Set<string>() };
 
-  const restarted = [mesh.replicas.inference[1]!, mesh.replicas.tokenizer[1]!];
-  const methods = ['ModelInfer', 'Encode'];
-  await Promise.all(restarted.map((replica) => replica.restart()));
-  const servingAt = Date.now();
-  const firstTraffic = await Promise.all(
-    restarted.map((replica, index) =>
-      eventually(`${replica.address} taking traffic`, async () => ((await served(replica, methods[index]!)) > 0 ? Date.now() - servingAt : false), { timeoutMs: 10_000, intervalMs: 20 }),
-    ),
-  );
-  const counts = await running.stop();
-  t.log(`kill -9 inference#2 + tokenizer#2: ${describe(duringKill)} in 2 s after the kill; ${describe(counts)} overall; restarted replicas took traffic ${firstTraffic.join(' ms / ')} ms after SERVING`);
-  t.is(counts.failed, 0);
-  for (const ms of firstTraffic) t.true(ms <= 1_000, `${ms} ms`);
-});
+    const restarted = [mesh.replicas.inference[1]!, mesh.replicas.tokenizer[1]!];
+    const methods = ['ModelInfer', 'Encode'];
+    await Promise.all(restarted.map((replica) => replica.restart()));
+    const servingAt = Date.now();
+    const firstTraffic = await Promise.all(
+      restarted.map((replica, index) =>
+        eventually(`${replica.address} taking traffic`, async () => ((await served(replica, methods[index]!)) > 0 ? Date.now() - servingAt : false), {
+          timeoutMs: 10_000,
+          intervalMs: 20,
+        }),
+      ),
+    );
+    const counts = await running.stop();
+    t.log(
+      `kill -9 inference#2 + tokenizer#2: ${describe(duringKill)} in 2 s after the kill; ${describe(counts)} overall; restarted replicas took traffic ${firstTraffic.join(' ms / ')} ms after SERVING`,
+    );
+    t.is(counts.failed, 0);
+    for (const ms of firstTraffic) t.true(ms <= 1_000, `${ms} ms`);
+  },
+);
 
 test.serial('a service down to its last replica, killed and restarted, takes traffic within 1 s of SERVING', async (t) => {
   const { mesh } = t.context;
@@ -142,7 +172,17 @@ test.serial('a service down to its last replica, killed and restarted, takes tra
   await sleep(1_000);
   await first.restart();
   const servingAt = Date.now();
-  const tookMs = await eventually('an answer after the restart', async () => ((await classify(t.context.gateway).then(() => true, () => false)) ? Date.now() - servingAt : false), { timeoutMs: 10_000, intervalMs: 10 });
+  const tookMs = await eventually(
+    'an answer after the restart',
+    async () =>
+      (await classify(t.context.gateway).then(
+        () => true,
+        () => false,
+      ))
+        ? Date.now() - servingAt
+        : false,
+    { timeoutMs: 10_000, intervalMs: 10 },
+  );
   await sleep(500);
   const counts = await running.stop();
   await second.restart();
@@ -181,13 +221,27 @@ test.serial('SIGTERM of the gateway under load: every call it accepted is answer
   await exited;
   const counts = await running.stop();
   await gateway.restart();
-  await eventually('the gateway answering again', () => classify(t.context.gateway).then(() => true, () => false), { timeoutMs: 10_000, intervalMs: 50 });
+  await eventually(
+    'the gateway answering again',
+    () =>
+      classify(t.context.gateway).then(
+        () => true,
+        () => false,
+      ),
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
   t.log(`SIGTERM gateway: ${describe(counts)}; failures said: ${JSON.stringify([...counts.details])}`);
   t.true(counts.ok > 0);
   // Refused = never accepted (no connection, or GOAWAY before the call started); a call the gateway accepted and
   // then lost would end CANCELLED, INTERNAL, or UNAVAILABLE with its connection dropped or its stream reset.
-  t.deepEqual(Object.keys(counts.codes).filter((code) => code !== 'UNAVAILABLE'), []);
-  t.deepEqual([...counts.details].filter((details) => /dropped|RST_STREAM|reset|closed/i.test(details)), []);
+  t.deepEqual(
+    Object.keys(counts.codes).filter((code) => code !== 'UNAVAILABLE'),
+    [],
+  );
+  t.deepEqual(
+    [...counts.details].filter((details) => /dropped|RST_STREAM|reset|closed/i.test(details)),
+    [],
+  );
 });
 
 test.serial('a candidate whose tokenizer file is broken gets no traffic: 0 failed calls', async (t) => {
@@ -226,7 +280,11 @@ test.serial('registry down: serving continues; a change after its return reaches
   await registry.restart();
   await setRollout({ client: admin, registryAddress, model: 'sentiment', stableVersion: '2' });
   const changedAt = Date.now();
-  const tookMs = await eventually('version 2 answering', async () => ((await classify(t.context.gateway)).predictions[0]!.model_version === '2' ? Date.now() - changedAt : false), { timeoutMs: 10_000, intervalMs: 20 });
+  const tookMs = await eventually(
+    'version 2 answering',
+    async () => ((await classify(t.context.gateway)).predictions[0]!.model_version === '2' ? Date.now() - changedAt : false),
+    { timeoutMs: 10_000, intervalMs: 20 },
+  );
   const counts = await running.stop();
   await setRollout({ client: admin, registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
   t.log(`registry killed 2 s: ${describe(whileDown)} while down; ${describe(counts)} overall; the change after its return served after ${tookMs} ms`);

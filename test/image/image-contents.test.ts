@@ -14,7 +14,9 @@ const SIZE_BUDGET_MB = Number(process.env.MAAS_IMAGE_SIZE_BUDGET_MB ?? 320);
 
 const packageJson = JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string; workspaces: string[] };
 /** Installed only for development (the lockfile's `dev` flag: devDependencies and what only they need). */
-const devOnly = Object.entries((JSON.parse(readFileSync(path.join(ROOT_DIR, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> }).packages)
+const devOnly = Object.entries(
+  (JSON.parse(readFileSync(path.join(ROOT_DIR, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> }).packages,
+)
   .filter(([location, entry]) => entry.dev && location.startsWith('node_modules/'))
   .map(([location]) => `/app/${location}`);
 const workloads = readMeshWorkloads(ROOT_DIR);
@@ -64,20 +66,37 @@ test('it holds no TypeScript, tests or sources of the workspaces, and only runti
   const runtimeWorkspaces = packageJson.workspaces.filter((workspace) => !['models', 'cli'].includes(workspace));
   t.deepEqual(workspaces.sort(), runtimeWorkspaces.map((workspace) => `/app/${workspace}`).sort(), 'every workspace but models and cli');
   const outsideDependencies = files.filter((file) => !file.includes('/node_modules/'));
-  t.deepEqual(outsideDependencies.filter((file) => /\/(src|test|tests|scratch)$/.test(file) || /\.test\.js$/.test(file)), [], 'sources or tests');
+  t.deepEqual(
+    outsideDependencies.filter((file) => /\/(src|test|tests|scratch)$/.test(file) || /\.test\.js$/.test(file)),
+    [],
+    'sources or tests',
+  );
   t.false(files.includes('/app/models') || files.includes('/app/cli'), 'the model training workspace and the CLI stay behind');
 });
 
 test('it holds no dev dependency, compiler, npm or npm cache', (t) => {
   const { files, root } = t.context;
   t.true(devOnly.length > 0);
-  t.deepEqual(devOnly.filter((location) => files.includes(location)), [], 'development-only packages');
+  t.deepEqual(
+    devOnly.filter((location) => files.includes(location)),
+    [],
+    'development-only packages',
+  );
   const onPath = (t.context.config.env.PATH ?? '').split(':');
   for (const tool of ['npm', 'npx', 'corepack', 'yarn', 'gcc', 'g++', 'cc', 'c++', 'make', 'python3', 'tsc', 'node-gyp']) {
-    t.deepEqual(onPath.filter((dir) => existsSync(path.join(root.path, dir, tool))), [], `${tool} on PATH`);
+    t.deepEqual(
+      onPath.filter((dir) => existsSync(path.join(root.path, dir, tool))),
+      [],
+      `${tool} on PATH`,
+    );
   }
-  for (const dir of ['/usr/lib/node_modules/npm', '/usr/share/nodejs/npm', '/usr/local/lib/node_modules/npm', '/root/.npm', '/app/.npm']) t.false(existsSync(path.join(root.path, dir)), dir);
-  t.deepEqual(files.filter((file) => file.endsWith('/_cacache')), [], 'npm cache directories');
+  for (const dir of ['/usr/lib/node_modules/npm', '/usr/share/nodejs/npm', '/usr/local/lib/node_modules/npm', '/root/.npm', '/app/.npm'])
+    t.false(existsSync(path.join(root.path, dir)), dir);
+  t.deepEqual(
+    files.filter((file) => file.endsWith('/_cacache')),
+    [],
+    'npm cache directories',
+  );
   t.deepEqual(readdirSync(path.join(root.path, 'tmp')), [], '/tmp is empty');
 });
 
@@ -101,12 +120,19 @@ test('its SBOM (npm run image:build) lists exactly the npm packages installed in
     .filter((file) => files.includes(`${file}/package.json`) || lstatSync(path.join(root.path, file)).isSymbolicLink())
     .map((file) => file.slice('/app/'.length));
   t.deepEqual([...listed].sort(), [...installed].sort());
-  const licences = readFileSync(`${built}-licences.tsv`, 'utf8').trim().split('\n').slice(1).map((line) => line.split('\t'));
+  const licences = readFileSync(`${built}-licences.tsv`, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split('\t'));
   t.true(licences.length > 100, `${licences.length} packages in the licence list`);
-  t.deepEqual(licences.filter(([, , licence]) => licence === 'UNDECLARED'), []);
+  t.deepEqual(
+    licences.filter(([, , licence]) => licence === 'UNDECLARED'),
+    [],
+  );
 });
 
-test("its node runs the native addons as the service user on the read-only root, and nothing can write there", (t) => {
+test('its node runs the native addons as the service user on the read-only root, and nothing can write there', (t) => {
   const { root, config } = t.context;
   const script = [
     "const Database = require('better-sqlite3');",
@@ -117,10 +143,14 @@ test("its node runs the native addons as the service user on the read-only root,
     "console.log(JSON.stringify({ uid: process.getuid(), node: process.version, sqlite: new Database(':memory:').prepare('select sqlite_version() v').get().v, ort: Object.keys(ort).includes('InferenceSession'), write }));",
   ].join(' ');
   const { runAsUser, runAsGroup } = workloads.gateway;
-  const result = spawnSync('chroot', [`--userspec=${runAsUser}:${runAsGroup}`, `--groups=${runAsGroup}`, root.path, 'env', `--chdir=${config.workingDir}`, '--', 'node', '-e', script], {
-    env: config.env,
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    'chroot',
+    [`--userspec=${runAsUser}:${runAsGroup}`, `--groups=${runAsGroup}`, root.path, 'env', `--chdir=${config.workingDir}`, '--', 'node', '-e', script],
+    {
+      env: config.env,
+      encoding: 'utf8',
+    },
+  );
   t.is(result.status, 0, result.stderr);
   const report = JSON.parse(result.stdout) as { uid: number; node: string; sqlite: string; ort: boolean; write: string };
   t.log(`in the image: node ${report.node}, SQLite ${report.sqlite}`);

@@ -18,7 +18,10 @@ const workloads: Record<MeshService, Workload> = readMeshWorkloads(ROOT_DIR);
 let roots: Record<MeshService, ImageRoot> | undefined;
 
 /** A field of /proc/<pid>/status, e.g. `Uid:	10001	10001	10001	10001`. */
-const statusField = (pid: number, field: string) => readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(.*)$`, 'm'))?.[1]?.split(/\s+/);
+const statusField = (pid: number, field: string) =>
+  readFileSync(`/proc/${pid}/status`, 'utf8')
+    .match(new RegExp(`^${field}:\\s+(.*)$`, 'm'))?.[1]
+    ?.split(/\s+/);
 
 defineMeshE2e(test, {
   start: async (options) => {

@@ -23,7 +23,14 @@ test('one noisy caller cannot starve another: limits per caller, RESOURCE_EXHAUS
     // The shared queue holds 4 calls of 16 texts: without per-caller caps the noisy caller's 32 calls in flight
     // fill it and the quiet caller gets RESOURCE_EXHAUSTED (what the issue measured); with them it never does.
     serviceEnv: {
-      gateway: { RATE_LIMIT_RPS: String(RATE), RATE_LIMIT_BURST: String(BURST), MAX_CONCURRENT_PER_CALLER: String(CONCURRENT), MAX_QUEUE_TEXTS: '64', MAX_BATCH_TEXTS: '32', COALESCE_MAX_TEXTS: '32' },
+      gateway: {
+        RATE_LIMIT_RPS: String(RATE),
+        RATE_LIMIT_BURST: String(BURST),
+        MAX_CONCURRENT_PER_CALLER: String(CONCURRENT),
+        MAX_QUEUE_TEXTS: '64',
+        MAX_BATCH_TEXTS: '32',
+        COALESCE_MAX_TEXTS: '32',
+      },
     },
     beforeConsumers: async (registryAddress) => {
       await registerPackage({ client: adminClient(), registryAddress, packageDir: examplePackage('sentiment', '1') });
@@ -36,7 +43,8 @@ test('one noisy caller cannot starve another: limits per caller, RESOURCE_EXHAUS
   const quiet = clientOf(quietKey);
   t.teardown(() => (noisy.close(), quiet.close()));
   const texts = Array.from({ length: 16 }, (_, index) => `a text about a film, number ${index}`);
-  const call = (client: typeof noisy) => unaryCall<object, ClassifyResponse__Output>((r, md, o, cb) => client.Classify(r, md, o, cb), { model: 'sentiment', texts }, { deadline: 10_000 });
+  const call = (client: typeof noisy) =>
+    unaryCall<object, ClassifyResponse__Output>((r, md, o, cb) => client.Classify(r, md, o, cb), { model: 'sentiment', texts }, { deadline: 10_000 });
 
   const end = Date.now() + RUN_MS;
   const noisyTally = { ok: 0, limited: 0, other: 0, retryHints: new Set<string>(), messages: new Set<string>() };
@@ -71,7 +79,9 @@ test('one noisy caller cannot starve another: limits per caller, RESOURCE_EXHAUS
     }
   };
   await Promise.all([...Array.from({ length: 32 }, noisyLoop), quietLoop()]);
-  t.log(`noisy: ${noisyTally.ok} ok, ${noisyTally.limited} RESOURCE_EXHAUSTED, ${noisyTally.other} other; quiet: ${quietTally.ok} ok, ${quietTally.failed.length} failed`);
+  t.log(
+    `noisy: ${noisyTally.ok} ok, ${noisyTally.limited} RESOURCE_EXHAUSTED, ${noisyTally.other} other; quiet: ${quietTally.ok} ok, ${quietTally.failed.length} failed`,
+  );
 
   t.deepEqual(quietTally.failed, [], 'the quiet caller never failed');
   t.true(quietTally.ok >= 3, `the quiet caller kept being served (${quietTally.ok} calls)`);
@@ -79,6 +89,12 @@ test('one noisy caller cannot starve another: limits per caller, RESOURCE_EXHAUS
   t.true(noisyTally.limited > 0, 'the noisy caller was limited');
   // Its admitted calls stay within burst + rate × time (plus one second of slack for a slow machine).
   t.true(noisyTally.ok <= BURST + RATE * (RUN_MS / 1000 + 1), `noisy admitted ${noisyTally.ok}`);
-  t.true(noisyTally.retryHints.size > 0 && [...noisyTally.retryHints].every((hint) => /^\d+$/.test(hint) && Number(hint) > 0), 'every refusal has a retry-after-ms trailer');
-  t.true([...noisyTally.messages].some((message) => /retry after/.test(message)), [...noisyTally.messages].join('; '));
+  t.true(
+    noisyTally.retryHints.size > 0 && [...noisyTally.retryHints].every((hint) => /^\d+$/.test(hint) && Number(hint) > 0),
+    'every refusal has a retry-after-ms trailer',
+  );
+  t.true(
+    [...noisyTally.messages].some((message) => /retry after/.test(message)),
+    [...noisyTally.messages].join('; '),
+  );
 });

@@ -49,12 +49,7 @@ test.before(async (t) => {
     env: RESYNC_ONLY_ENV,
     serviceEnv: { gateway: OBSERVED_GATEWAY_ENV },
     beforeConsumers: async (registryAddress) => {
-      for (const packageDir of [
-        sentiment1,
-        sentiment2,
-        encoder,
-        repackage(sentiment1, path.join(tmp, 'sentiment-3'), { version: '3', brokenModel: true }),
-      ]) {
+      for (const packageDir of [sentiment1, sentiment2, encoder, repackage(sentiment1, path.join(tmp, 'sentiment-3'), { version: '3', brokenModel: true })]) {
         await registerPackage({ client: adminClient(), registryAddress, packageDir });
       }
       await setRollout({ client: adminClient(), registryAddress, model: 'sentiment', stableVersion: '1' });
@@ -115,7 +110,7 @@ test.serial('a softmax model with a Hugging Face tokenizer reads labels the same
 test.serial('concurrent calls are merged downstream and each gets its own answers back, in order', async (t) => {
   const texts = Array.from({ length: 40 }, (_, index) => (index % 3 === 0 ? NEGATIVE : `${POSITIVE} #${index}`));
   const alone = await Promise.all(texts.map(async (text) => (await classify(t, { model: 'sentiment', texts: [text] })).predictions[0]!));
-  const scrape = async () => (await (await fetch(`http://127.0.0.1:${t.context.gatewayService.metricsPort}/metrics`)).text());
+  const scrape = async () => await (await fetch(`http://127.0.0.1:${t.context.gatewayService.metricsPort}/metrics`)).text();
   const batchesBefore = Number(/maas_gateway_batch_size_requests_count\{[^}]*model="sentiment",version="1"[^}]*\} (\d+)/.exec(await scrape())?.[1] ?? 0);
 
   const together = await Promise.all(texts.map((text, index) => classify(t, { model: 'sentiment', texts: index % 2 ? [text, NEGATIVE] : [text] })));
@@ -131,13 +126,26 @@ test.serial('concurrent calls are merged downstream and each gets its own answer
 });
 
 test.serial('a canary takes its share by routing key, and a key always gets the same version', async (t) => {
-  await setRollout({ client: adminClient(), registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 50 });
+  await setRollout({
+    client: adminClient(),
+    registryAddress: t.context.registryAddress,
+    model: 'sentiment',
+    stableVersion: '1',
+    canaryVersion: '2',
+    canaryWeight: 50,
+  });
   await t.context.gatewayService.resyncNow();
   // Version 2 loads in the background; until inference reports it ready, its share goes to version 1.
-  await eventually('the canary to take traffic', async () => {
-    const versions = await Promise.all(Array.from({ length: 20 }, (_, index) => classify(t, { model: 'sentiment', texts: [POSITIVE], routing_key: `user-${index}` })));
-    return versions.some((response) => response.predictions[0]!.model_version === '2');
-  }, { timeoutMs: 30_000, intervalMs: 50 });
+  await eventually(
+    'the canary to take traffic',
+    async () => {
+      const versions = await Promise.all(
+        Array.from({ length: 20 }, (_, index) => classify(t, { model: 'sentiment', texts: [POSITIVE], routing_key: `user-${index}` })),
+      );
+      return versions.some((response) => response.predictions[0]!.model_version === '2');
+    },
+    { timeoutMs: 30_000, intervalMs: 50 },
+  );
   const seen = new Map<string, string>();
   for (let round = 0; round < 3; round += 1) {
     for (let index = 0; index < 30; index += 1) {
@@ -163,7 +171,14 @@ test.serial('a canary takes its share by routing key, and a key always gets the 
 });
 
 test.serial('traffic never goes to a canary that cannot load', async (t) => {
-  await setRollout({ client: adminClient(), registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '3', canaryWeight: 100 });
+  await setRollout({
+    client: adminClient(),
+    registryAddress: t.context.registryAddress,
+    model: 'sentiment',
+    stableVersion: '1',
+    canaryVersion: '3',
+    canaryWeight: 100,
+  });
   await t.context.gatewayService.resyncNow();
   for (let index = 0; index < 20; index += 1) {
     const { predictions } = await classify(t, { model: 'sentiment', texts: [POSITIVE], routing_key: `user-${index}` });
@@ -171,7 +186,11 @@ test.serial('traffic never goes to a canary that cannot load', async (t) => {
   }
   // Named explicitly over OIP, the broken version is refused rather than tried.
   const error = await failure(
-    unaryCall((r: ModelInferRequest, md, o, cb) => t.context.oip.ModelInfer(r, md, o, cb), { model_name: 'sentiment', model_version: '3' }, { deadline: 5_000 }),
+    unaryCall(
+      (r: ModelInferRequest, md, o, cb) => t.context.oip.ModelInfer(r, md, o, cb),
+      { model_name: 'sentiment', model_version: '3' },
+      { deadline: 5_000 },
+    ),
   );
   t.is(error.code, Status.UNAVAILABLE);
   await setRollout({ client: adminClient(), registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '1' });
@@ -188,21 +207,35 @@ test.serial('OIP ModelInfer through the gateway: routed version named in the ans
   const infer = (request: ModelInferRequest) =>
     unaryCall<ModelInferRequest, ModelInferResponse__Output>((r, md, o, cb) => t.context.oip.ModelInfer(r, md, o, cb), request, { deadline: 10_000 });
 
-  const raw = await infer({ model_name: 'sentiment', inputs: [{ name: tensor.name, datatype: tensor.datatype, shape: tensor.shape }], raw_input_contents: [tensor.raw_contents] });
+  const raw = await infer({
+    model_name: 'sentiment',
+    inputs: [{ name: tensor.name, datatype: tensor.datatype, shape: tensor.shape }],
+    raw_input_contents: [tensor.raw_contents],
+  });
   t.is(raw.model_version, '1');
   t.is(raw.raw_output_contents[0]!.byteLength, 2 * 4);
   const rawScores = [raw.raw_output_contents[0]!.readFloatLE(0), raw.raw_output_contents[0]!.readFloatLE(4)];
   t.true(rawScores[0]! >= 0.5 && rawScores[1]! < 0.5);
 
   const ids = Array.from(new BigInt64Array(new Uint8Array(tensor.raw_contents).buffer), Number);
-  const typed = await infer({ model_name: 'sentiment', inputs: [{ name: tensor.name, datatype: 'INT64', shape: tensor.shape, contents: { int64_contents: ids } }] });
+  const typed = await infer({
+    model_name: 'sentiment',
+    inputs: [{ name: tensor.name, datatype: 'INT64', shape: tensor.shape, contents: { int64_contents: ids } }],
+  });
   t.is(typed.model_version, '1');
-  const typedScores = typed.raw_output_contents.length > 0 ? [typed.raw_output_contents[0]!.readFloatLE(0), typed.raw_output_contents[0]!.readFloatLE(4)] : typed.outputs[0]!.contents!.fp32_contents;
+  const typedScores =
+    typed.raw_output_contents.length > 0
+      ? [typed.raw_output_contents[0]!.readFloatLE(0), typed.raw_output_contents[0]!.readFloatLE(4)]
+      : typed.outputs[0]!.contents!.fp32_contents;
   t.true(Math.abs(typedScores[0]! - rawScores[0]!) < 1e-6 && Math.abs(typedScores[1]! - rawScores[1]!) < 1e-6);
 
   const ready = await unaryCall((r: object, md, o, cb) => t.context.oip.ModelReady(r, md, o, cb), { name: 'sentiment', version: '' }, { deadline: 5_000 });
   t.deepEqual(ready, { ready: true });
-  const metadata = await unaryCall<object, { name: string; inputs: Array<{ name: string }> }>((r, md, o, cb) => t.context.oip.ModelMetadata(r, md, o, cb), { name: 'sentiment' }, { deadline: 5_000 });
+  const metadata = await unaryCall<object, { name: string; inputs: Array<{ name: string }> }>(
+    (r, md, o, cb) => t.context.oip.ModelMetadata(r, md, o, cb),
+    { name: 'sentiment' },
+    { deadline: 5_000 },
+  );
   t.is(metadata.inputs[0]!.name, 'input_ids');
 });
 
@@ -215,11 +248,19 @@ test.serial('unknown models, models without a rollout and downstream refusals ke
   await t.context.gatewayService.resyncNow();
   t.is((await failure(classify(t, { model: 'lonely', texts: ['x'] }))).code, Status.FAILED_PRECONDITION);
   const unknownVersion = await failure(
-    unaryCall((r: ModelInferRequest, md, o, cb) => t.context.oip.ModelInfer(r, md, o, cb), { model_name: 'sentiment', model_version: '9' }, { deadline: 5_000 }),
+    unaryCall(
+      (r: ModelInferRequest, md, o, cb) => t.context.oip.ModelInfer(r, md, o, cb),
+      { model_name: 'sentiment', model_version: '9' },
+      { deadline: 5_000 },
+    ),
   );
   t.is(unknownVersion.code, Status.NOT_FOUND);
   const badTensor = await failure(
-    unaryCall((r: ModelInferRequest, md, o, cb) => t.context.oip.ModelInfer(r, md, o, cb), { model_name: 'sentiment', inputs: [{ name: 'input_ids', datatype: 'FP32', shape: [1, 100] }], raw_input_contents: [Buffer.alloc(400)] }, { deadline: 5_000 }),
+    unaryCall(
+      (r: ModelInferRequest, md, o, cb) => t.context.oip.ModelInfer(r, md, o, cb),
+      { model_name: 'sentiment', inputs: [{ name: 'input_ids', datatype: 'FP32', shape: [1, 100] }], raw_input_contents: [Buffer.alloc(400)] },
+      { deadline: 5_000 },
+    ),
   );
   t.is(badTensor.code, Status.INVALID_ARGUMENT);
 });
@@ -227,12 +268,24 @@ test.serial('unknown models, models without a rollout and downstream refusals ke
 test.serial('a 100 kB input name gets a short INVALID_ARGUMENT and stalls nothing on the gateway→inference connection', async (t) => {
   const infer = (request: ModelInferRequest, deadlineMs = 5_000) =>
     unaryCall<ModelInferRequest, ModelInferResponse__Output>((r, md, o, cb) => t.context.oip.ModelInfer(r, md, o, cb), request, { deadline: deadlineMs });
-  const good = { model_name: 'sentiment', model_version: '1', inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 100] }], raw_input_contents: [Buffer.alloc(800)] };
+  const good = {
+    model_name: 'sentiment',
+    model_version: '1',
+    inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 100] }],
+    raw_input_contents: [Buffer.alloc(800)],
+  };
   const hugeName = 'x'.repeat(100_000);
   const started = Date.now();
   // The huge-name calls and ordinary ones share the one gateway→inference connection, at the same time.
   const [bad, ...fine] = await Promise.all([
-    failure(infer({ model_name: 'sentiment', model_version: '1', inputs: [{ name: hugeName, datatype: 'INT64', shape: [1, 100] }], raw_input_contents: [Buffer.alloc(800)] })),
+    failure(
+      infer({
+        model_name: 'sentiment',
+        model_version: '1',
+        inputs: [{ name: hugeName, datatype: 'INT64', shape: [1, 100] }],
+        raw_input_contents: [Buffer.alloc(800)],
+      }),
+    ),
     ...Array.from({ length: 20 }, () => infer(good)),
   ]);
   const elapsed = Date.now() - started;

@@ -23,7 +23,11 @@ const openApi: Schema = version.schema.openAPIV3Schema;
 function jsonSchema(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(jsonSchema);
   if (!node || typeof node !== 'object') return node;
-  return Object.fromEntries(Object.entries(node).filter(([key]) => !key.startsWith('x-kubernetes-')).map(([key, value]) => [key, jsonSchema(value)]));
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key]) => !key.startsWith('x-kubernetes-'))
+      .map(([key, value]) => [key, jsonSchema(value)]),
+  );
 }
 const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
 const validateSchema = ajv.compile(jsonSchema(openApi) as object);
@@ -37,7 +41,8 @@ async function celFailures(schema: Schema, value: unknown, where = ''): Promise<
     if (evaluate(rule.rule, { self: value }) !== true) failures.push(`${where || '<root>'}: ${rule.message}`);
   }
   if (schema.properties && value && typeof value === 'object') {
-    for (const [key, child] of Object.entries(schema.properties as Record<string, Schema>)) failures.push(...(await celFailures(child, (value as Schema)[key], `${where}.${key}`)));
+    for (const [key, child] of Object.entries(schema.properties as Record<string, Schema>))
+      failures.push(...(await celFailures(child, (value as Schema)[key], `${where}.${key}`)));
   }
   if (schema.items && Array.isArray(value)) {
     for (const [index, item] of value.entries()) failures.push(...(await celFailures(schema.items, item, `${where}[${index}]`)));
@@ -91,8 +96,13 @@ test('the manifest checker refuses a controller whose Role lacks the status subr
   const objects = ['model-rollout-crd.yaml', 'rbac.yaml', 'rollout-controller.yaml'].flatMap((file) =>
     parseAllDocuments(fs.readFileSync(path.join(ROOT_DIR, 'k8s/components/rollouts', file), 'utf8')).map((document) => document.toJS() as Schema),
   );
-  const checker = (await import(pathToFileURL(path.join(ROOT_DIR, 'k8s', 'check-manifests.mjs')).href)) as { checkRendered(objects: unknown[]): { problems: string[] } };
-  const rolloutProblems = (list: Schema[]) => checker.checkRendered([...list, example]).problems.filter((problem) => /^(ModelRollout|CustomResourceDefinition|Deployment rollout-controller:)/.test(problem));
+  const checker = (await import(pathToFileURL(path.join(ROOT_DIR, 'k8s', 'check-manifests.mjs')).href)) as {
+    checkRendered(objects: unknown[]): { problems: string[] };
+  };
+  const rolloutProblems = (list: Schema[]) =>
+    checker
+      .checkRendered([...list, example])
+      .problems.filter((problem) => /^(ModelRollout|CustomResourceDefinition|Deployment rollout-controller:)/.test(problem));
   t.deepEqual(rolloutProblems(objects), []);
 
   const narrowed = structuredClone(objects);
@@ -102,8 +112,13 @@ test('the manifest checker refuses a controller whose Role lacks the status subr
 
   const unelected = structuredClone(objects);
   const deployment = unelected.find((object) => object.kind === 'Deployment')!;
-  deployment.spec.template.spec.containers[0].env = deployment.spec.template.spec.containers[0].env.filter((variable: Schema) => variable.name !== 'LEADER_ELECTION');
+  deployment.spec.template.spec.containers[0].env = deployment.spec.template.spec.containers[0].env.filter(
+    (variable: Schema) => variable.name !== 'LEADER_ELECTION',
+  );
   t.regex(rolloutProblems(unelected).join('\n'), /2 replicas without LEADER_ELECTION=true/);
 
-  t.regex(rolloutProblems(objects.filter((object) => object.kind !== 'CustomResourceDefinition')).join('\n'), /no CustomResourceDefinition for maas.dev\/v1alpha1/);
+  t.regex(
+    rolloutProblems(objects.filter((object) => object.kind !== 'CustomResourceDefinition')).join('\n'),
+    /no CustomResourceDefinition for maas.dev\/v1alpha1/,
+  );
 });

@@ -37,8 +37,7 @@ test('every locked package accepts this Node (npm ci would warn EBADENGINE other
 
 test('every install script is approved or denied in allowScripts (npm ci would list it otherwise)', (t) => {
   const allowScripts = (readJson('package.json').allowScripts ?? {}) as Record<string, boolean>;
-  const covered = (name: string, version?: string): boolean =>
-    name in allowScripts || (version !== undefined && `${name}@${version}` in allowScripts);
+  const covered = (name: string, version?: string): boolean => name in allowScripts || (version !== undefined && `${name}@${version}` in allowScripts);
   const unreviewed = lockedPackages()
     .filter(([path, pkg]) => pkg.hasInstallScript && !covered(packageName(path), pkg.version))
     .map(([path, pkg]) => `${packageName(path)}@${pkg.version}`);

@@ -13,7 +13,16 @@ async function waitForVersion(mesh: InProcessMesh, version: string, timeoutMs: n
   const started = Date.now();
   await eventually(
     `version ${version} answering`,
-    async () => (await classify({ client: mesh.clientOptions(), gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['propagation check'], timeoutMs: 5_000 })).predictions[0]!.model_version === version,
+    async () =>
+      (
+        await classify({
+          client: mesh.clientOptions(),
+          gatewayAddress: mesh.addresses.gateway,
+          model: 'sentiment',
+          texts: ['propagation check'],
+          timeoutMs: 5_000,
+        })
+      ).predictions[0]!.model_version === version,
     { timeoutMs, intervalMs: 100 },
   );
   return Date.now() - started;
@@ -21,11 +30,14 @@ async function waitForVersion(mesh: InProcessMesh, version: string, timeoutMs: n
 
 /** The version the gateway answers with now. */
 async function answeringVersion(mesh: InProcessMesh): Promise<string> {
-  return (await classify({ client: mesh.clientOptions(), gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['propagation check'], timeoutMs: 5_000 })).predictions[0]!.model_version;
+  return (
+    await classify({ client: mesh.clientOptions(), gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['propagation check'], timeoutMs: 5_000 })
+  ).predictions[0]!.model_version;
 }
 
 async function registerBoth(mesh: InProcessMesh): Promise<void> {
-  for (const version of ['1', '2']) await registerPackage({ client: adminClient(), registryAddress: mesh.addresses.registry, packageDir: examplePackage('sentiment', version) });
+  for (const version of ['1', '2'])
+    await registerPackage({ client: adminClient(), registryAddress: mesh.addresses.registry, packageDir: examplePackage('sentiment', version) });
 }
 
 test.serial('with NATS, rollout changes propagate by events long before any resync', async (t) => {
@@ -38,7 +50,14 @@ test.serial('with NATS, rollout changes propagate by events long before any resy
   const first = await eventually(
     'a first rollout event reaching the mesh',
     async () => {
-      await setRollout({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0 });
+      await setRollout({
+        client: adminClient(),
+        registryAddress: mesh.addresses.registry,
+        model: 'sentiment',
+        stableVersion: '1',
+        canaryVersion: '2',
+        canaryWeight: 0,
+      });
       await setRollout({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '1' });
       return waitForVersion(mesh, '1', 1_000).catch(() => false);
     },
@@ -50,8 +69,19 @@ test.serial('with NATS, rollout changes propagate by events long before any resy
   t.log(`stable 1 served after ${first} ms, stable 2 after ${second} ms`);
 
   // Alias changes are events too: a pin on the alias follows each move (and the alias alone keeps 1 served).
-  const pinned = async () => (await classify({ client: mesh.clientOptions(), gatewayAddress: mesh.addresses.gateway, model: 'sentiment', texts: ['alias check'], version: 'production', timeoutMs: 5_000 })).predictions[0]!.model_version;
-  const answersWith = (version: string) => eventually(`production answering with ${version}`, async () => (await pinned().catch(() => '')) === version, { timeoutMs: 20_000, intervalMs: 100 });
+  const pinned = async () =>
+    (
+      await classify({
+        client: mesh.clientOptions(),
+        gatewayAddress: mesh.addresses.gateway,
+        model: 'sentiment',
+        texts: ['alias check'],
+        version: 'production',
+        timeoutMs: 5_000,
+      })
+    ).predictions[0]!.model_version;
+  const answersWith = (version: string) =>
+    eventually(`production answering with ${version}`, async () => (await pinned().catch(() => '')) === version, { timeoutMs: 20_000, intervalMs: 100 });
   await setAlias({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', alias: 'production', version: '1' });
   t.true(await answersWith('1'));
   await setAlias({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', alias: 'production', version: '2' });
@@ -65,7 +95,14 @@ test.serial('without NATS the mesh follows the registry by resync alone', async 
   await registerBoth(mesh);
   await setRollout({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '2' });
   await waitForVersion(mesh, '2', 20_000);
-  await setRollout({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 100 });
+  await setRollout({
+    client: adminClient(),
+    registryAddress: mesh.addresses.registry,
+    model: 'sentiment',
+    stableVersion: '1',
+    canaryVersion: '2',
+    canaryWeight: 100,
+  });
   await waitForVersion(mesh, '2', 20_000);
   await setRollout({ client: adminClient(), registryAddress: mesh.addresses.registry, model: 'sentiment', stableVersion: '1' });
   const rolledBack = await waitForVersion(mesh, '1', 20_000);

@@ -50,14 +50,27 @@ test.before(async (t) => {
     beforeConsumers: async (registryAddress) => {
       for (const packageDir of packages) await registerPackage({ client: adminClient(), registryAddress, packageDir });
       // Every call goes to stable 1 (weight 0) and is mirrored to canary 2.
-      await setRollout({ client: adminClient(), registryAddress, model: 'sentiment', stableVersion: '1', canaryVersion: '2', canaryWeight: 0, mirrorPercent: 100 });
+      await setRollout({
+        client: adminClient(),
+        registryAddress,
+        model: 'sentiment',
+        stableVersion: '1',
+        canaryVersion: '2',
+        canaryWeight: 0,
+        mirrorPercent: 100,
+      });
       await setAlias({ client: adminClient(), registryAddress, model: 'sentiment', alias: 'production', version: '1' });
       await setAlias({ client: adminClient(), registryAddress, model: 'sentiment', alias: 'broken', version: '3' });
       // A version no rollout names: the alias alone makes the mesh serve it.
       await setAlias({ client: adminClient(), registryAddress, model: 'sentiment', alias: 'champion', version: '4' });
     },
   });
-  t.context = { tmp, mesh, gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway, mesh.clientOptions()), registry: createClient(contracts().maas.v1.ModelRegistry, mesh.addresses.registry, mesh.clientOptions()) };
+  t.context = {
+    tmp,
+    mesh,
+    gateway: createClient(contracts().maas.v1.Gateway, mesh.addresses.gateway, mesh.clientOptions()),
+    registry: createClient(contracts().maas.v1.ModelRegistry, mesh.addresses.registry, mesh.clientOptions()),
+  };
 });
 
 test.after.always(async (t) => {
@@ -71,7 +84,11 @@ test.after.always(async (t) => {
 const TEXTS = ['Overall it was brilliant! 10/10', 'well, this sci-fi epic was not worth the money...'];
 
 function classify(gateway: GatewayClient, request: { texts: string[]; version?: string; routing_key?: string }) {
-  return unaryCall<object, ClassifyResponse__Output>((r, md, o, cb) => gateway.Classify(r, md, o, cb), { model: 'sentiment', ...request }, { deadline: 20_000 });
+  return unaryCall<object, ClassifyResponse__Output>(
+    (r, md, o, cb) => gateway.Classify(r, md, o, cb),
+    { model: 'sentiment', ...request },
+    { deadline: 20_000 },
+  );
 }
 
 async function statusOf(promise: Promise<unknown>): Promise<ServiceError> {
@@ -102,11 +119,26 @@ async function metricValue(metricsPort: number, name: string, labels: Record<str
 
 test.serial('a pinned version label or alias answers from that version, bypassing the rollout; NOT_FOUND and UNAVAILABLE otherwise', async (t) => {
   const { gateway } = t.context;
-  t.deepEqual((await classify(gateway, { texts: TEXTS })).predictions.map((p) => p.model_version), ['1', '1']);
-  t.deepEqual((await classify(gateway, { texts: TEXTS, version: '2' })).predictions.map((p) => p.model_version), ['2', '2']);
+  t.deepEqual(
+    (await classify(gateway, { texts: TEXTS })).predictions.map((p) => p.model_version),
+    ['1', '1'],
+  );
+  t.deepEqual(
+    (await classify(gateway, { texts: TEXTS, version: '2' })).predictions.map((p) => p.model_version),
+    ['2', '2'],
+  );
   const pinned = await classify(gateway, { texts: TEXTS, version: 'production' });
-  t.deepEqual(pinned.predictions.map((p) => [p.label, p.model_version]), [['positive', '1'], ['negative', '1']]);
-  t.deepEqual((await classify(gateway, { texts: TEXTS, version: 'champion' })).predictions.map((p) => p.model_version), ['4', '4']);
+  t.deepEqual(
+    pinned.predictions.map((p) => [p.label, p.model_version]),
+    [
+      ['positive', '1'],
+      ['negative', '1'],
+    ],
+  );
+  t.deepEqual(
+    (await classify(gateway, { texts: TEXTS, version: 'champion' })).predictions.map((p) => p.model_version),
+    ['4', '4'],
+  );
 
   const unknown = await statusOf(classify(gateway, { texts: TEXTS, version: 'staging' }));
   t.is(unknown.code, Status.NOT_FOUND);
@@ -125,10 +157,21 @@ test.serial('OIP ModelInfer through the gateway takes an alias as model_version 
     tokenizer.close();
     oip.close();
   });
-  const encoded = await unaryCall<object, EncodeResponse__Output>((r, md, o, cb) => tokenizer.Encode(r, md, o, cb), { model: 'sentiment', version: '1', texts: TEXTS }, { deadline: 5_000 });
+  const encoded = await unaryCall<object, EncodeResponse__Output>(
+    (r, md, o, cb) => tokenizer.Encode(r, md, o, cb),
+    { model: 'sentiment', version: '1', texts: TEXTS },
+    { deadline: 5_000 },
+  );
   const tensor = encoded.tensors[0]!;
-  const request: ModelInferRequest = { model_name: 'sentiment', model_version: 'production', inputs: [{ name: tensor.name, datatype: tensor.datatype, shape: tensor.shape }], raw_input_contents: [tensor.raw_contents] };
-  const response = await unaryCall<ModelInferRequest, ModelInferResponse__Output>((r, md, o, cb) => oip.ModelInfer(r, md, o, cb), request, { deadline: 10_000 });
+  const request: ModelInferRequest = {
+    model_name: 'sentiment',
+    model_version: 'production',
+    inputs: [{ name: tensor.name, datatype: tensor.datatype, shape: tensor.shape }],
+    raw_input_contents: [tensor.raw_contents],
+  };
+  const response = await unaryCall<ModelInferRequest, ModelInferResponse__Output>((r, md, o, cb) => oip.ModelInfer(r, md, o, cb), request, {
+    deadline: 10_000,
+  });
   t.is(response.model_version, '1');
   t.true(response.raw_output_contents[0]!.readFloatLE(0) >= 0.5);
 });
@@ -146,7 +189,12 @@ test.serial('shadow traffic: every stable call is mirrored to the canary and int
   for (let start = 0; start < texts.length; start += 16) calls.push(classify(gateway, { texts: texts.slice(start, start + 16) }));
   const answers = await Promise.all(calls);
   t.true(answers.every((answer) => answer.predictions.every((prediction) => prediction.model_version === '1')));
-  t.true(await eventually('every call is mirrored', async () => (await metricValue(port, 'maas_gateway_mirror_calls_total', { ...pairLabels, result: 'ok' })) - before === calls.length));
+  t.true(
+    await eventually(
+      'every call is mirrored',
+      async () => (await metricValue(port, 'maas_gateway_mirror_calls_total', { ...pairLabels, result: 'ok' })) - before === calls.length,
+    ),
+  );
   const agree = await metricValue(port, 'maas_gateway_mirror_predictions_total', { ...pairLabels, agreement: 'agree' });
   const disagree = await metricValue(port, 'maas_gateway_mirror_predictions_total', { ...pairLabels, agreement: 'disagree' });
   t.log(`agreement of sentiment/2 (int8) with sentiment/1 (fp32) on ${agree + disagree} mirrored texts: ${((100 * agree) / (agree + disagree)).toFixed(2)} %`);
@@ -189,7 +237,9 @@ test.serial('a mirror that fails or is over its bound never fails or holds up th
   const pairLabels = { model: 'sentiment', stable_version: '1', candidate_version: '2' };
   t.true(
     await eventually('every mirror is counted', async () => {
-      const counted = await Promise.all(['ok', 'error', 'dropped'].map((result) => metricValue(port, 'maas_gateway_mirror_calls_total', { ...pairLabels, result })));
+      const counted = await Promise.all(
+        ['ok', 'error', 'dropped'].map((result) => metricValue(port, 'maas_gateway_mirror_calls_total', { ...pairLabels, result })),
+      );
       return counted.reduce((sum, value) => sum + value, 0) === 24;
     }),
   );
@@ -200,16 +250,21 @@ test.serial('a mirror that fails or is over its bound never fails or holds up th
 
 test.serial('the quality gate evaluation through the gateway reproduces the metrics the models pipeline wrote into each package', async (t) => {
   const { gateway } = t.context;
-  for (const [pin, label] of [['production', '1'], ['2', '2']] as const) {
+  for (const [pin, label] of [
+    ['production', '1'],
+    ['2', '2'],
+  ] as const) {
     const version = await getVersion(t.context.registry, label);
     const loaded = await loadEvaluationSet({ registry: t.context.registry, version, deadline: 10_000 });
     t.truthy(loaded);
     const result = await evaluateThroughGateway({ gateway, model: 'sentiment', version: pin, set: loaded!.set, labels: loaded!.labels, deadline: 30_000 });
     t.is(result.version, label);
     t.is(result.count, loaded!.set.texts.length);
-    t.log(`sentiment ${pin} (version ${label}) through the gateway: accuracy ${result.accuracy.toFixed(4)} precision ${result.precision.toFixed(4)} recall ${result.recall.toFixed(4)} f1 ${result.f1.toFixed(4)}`);
+    t.log(
+      `sentiment ${pin} (version ${label}) through the gateway: accuracy ${result.accuracy.toFixed(4)} precision ${result.precision.toFixed(4)} recall ${result.recall.toFixed(4)} f1 ${result.f1.toFixed(4)}`,
+    );
     // The package's metrics were computed on the same split by the pipeline's own ONNX run (rounded to 6 places).
-    for (const metric of ['accuracy', 'precision', 'recall', 'f1'] as const) t.true(Math.abs(result[metric] - version.manifest!.metrics[metric]!) < 1e-5, metric);
+    for (const metric of ['accuracy', 'precision', 'recall', 'f1'] as const)
+      t.true(Math.abs(result[metric] - version.manifest!.metrics[metric]!) < 1e-5, metric);
   }
 });
-

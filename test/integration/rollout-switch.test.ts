@@ -72,7 +72,11 @@ function trafficLoop(t: Ctx, workers = 4) {
     answers.map(async (seen) => {
       while (running) {
         try {
-          const response = await unaryCall<object, ClassifyResponse__Output>((r, md, o, cb) => t.context.gateway.Classify(r, md, o, cb), { model: 'sentiment', texts: [TEXT] }, { deadline: 20_000 });
+          const response = await unaryCall<object, ClassifyResponse__Output>(
+            (r, md, o, cb) => t.context.gateway.Classify(r, md, o, cb),
+            { model: 'sentiment', texts: [TEXT] },
+            { deadline: 20_000 },
+          );
           seen.push(response.predictions[0]!.model_version);
           inOrder.push(response.predictions[0]!.model_version);
         } catch (error) {
@@ -100,7 +104,11 @@ function eventually(what: string, check: () => Promise<boolean> | boolean): Prom
 /** Whether inference itself has `version` loaded (a version no rollout references and not loaded is refused). */
 async function inferenceHas(t: Ctx, version: string): Promise<boolean> {
   try {
-    const reply = await unaryCall<object, { ready: boolean }>((r, md, o, cb) => t.context.inference.ModelReady(r, md, o, cb), { name: 'sentiment', version }, { deadline: 5_000 });
+    const reply = await unaryCall<object, { ready: boolean }>(
+      (r, md, o, cb) => t.context.inference.ModelReady(r, md, o, cb),
+      { name: 'sentiment', version },
+      { deadline: 5_000 },
+    );
     return reply.ready;
   } catch (error) {
     if ((error as { code?: number }).code === Status.FAILED_PRECONDITION) return false;
@@ -122,8 +130,15 @@ function assertMoved(t: import('ava').ExecutionContext<Context>, answers: string
   for (const [worker, seen] of answers.entries()) {
     const firstNew = seen.indexOf(to);
     const switched = firstNew < 0 ? seen : seen.slice(0, firstNew);
-    t.true(switched.every((version) => version === from), `worker ${worker} answered ${JSON.stringify(seen)}`);
-    if (firstNew >= 0) t.true(seen.slice(firstNew).every((version) => version === to), `worker ${worker} went back: ${JSON.stringify(seen)}`);
+    t.true(
+      switched.every((version) => version === from),
+      `worker ${worker} answered ${JSON.stringify(seen)}`,
+    );
+    if (firstNew >= 0)
+      t.true(
+        seen.slice(firstNew).every((version) => version === to),
+        `worker ${worker} went back: ${JSON.stringify(seen)}`,
+      );
   }
   const all = answers.flat();
   t.true(all.includes(from) && all.includes(to), `answers: ${all.length} calls, versions ${[...new Set(all)].join(',')}`);
@@ -142,7 +157,12 @@ test.serial('a promote to a version not loaded yet: no call fails, and answers m
   await eventually('more traffic while 2 is not loaded', () => traffic.seen().length >= before + 8);
 
   await t.context.inferenceService.resyncNow();
-  await eventually('answers from version 2', () => traffic.seen().slice(-8).every((version) => version === '2'));
+  await eventually('answers from version 2', () =>
+    traffic
+      .seen()
+      .slice(-8)
+      .every((version) => version === '2'),
+  );
   t.deepEqual(await routableVersions(t), ['2 stable 1'], 'version 1 no longer routed to');
   // Version 1 is unloaded after the drain time; calls keep succeeding across that too.
   await eventually('inference to unload version 1', async () => !(await inferenceHas(t, '1')));
@@ -162,7 +182,12 @@ test.serial('a rollback to a version already unloaded: no call fails, and answer
   await setRollout({ client: adminClient(), registryAddress: t.context.registryAddress, model: 'sentiment', stableVersion: '1' });
   // Inference learns first this time and reloads 1, keeping 2; the gateway follows at its own resync.
   await t.context.inferenceService.resyncNow();
-  await eventually('answers from version 1', () => traffic.seen().slice(-8).every((version) => version === '1'));
+  await eventually('answers from version 1', () =>
+    traffic
+      .seen()
+      .slice(-8)
+      .every((version) => version === '1'),
+  );
   await eventually('inference to unload version 2', async () => !(await inferenceHas(t, '2')));
   const unloadedAt = traffic.seen().length;
   await eventually('traffic after the unload', () => traffic.seen().length >= unloadedAt + 8);

@@ -32,7 +32,14 @@ export function inspectImage(image: string): ImageConfig {
     Config: { User?: string; Env?: string[]; WorkingDir?: string; Cmd?: string[] };
   }[];
   const env = Object.fromEntries((inspected!.Config.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
-  return { id: inspected!.Id, size: inspected!.Size, user: inspected!.Config.User ?? '', env, workingDir: inspected!.Config.WorkingDir ?? '/', cmd: inspected!.Config.Cmd ?? [] };
+  return {
+    id: inspected!.Id,
+    size: inspected!.Size,
+    user: inspected!.Config.User ?? '',
+    env,
+    workingDir: inspected!.Config.WorkingDir ?? '/',
+    cmd: inspected!.Config.Cmd ?? [],
+  };
 }
 
 export interface ImageRoot {
@@ -160,16 +167,38 @@ const LOCAL_ROLLOUTS = { ROLLOUT_SOURCE: 'local', LEADER_ELECTION: 'false', ROLL
  * gateway's keys, the controller's gateway token) go into the Secret volumes at the manifests' paths, where
  * the services' defaults (or their manifests' env) find them. The rollout controller runs with LOCAL_ROLLOUTS.
  */
-export function imageLauncher(options: { image: ImageConfig; workloads: Record<MeshService, Workload>; roots: Record<MeshService, ImageRoot> }): ServiceLauncher {
+export function imageLauncher(options: {
+  image: ImageConfig;
+  workloads: Record<MeshService, Workload>;
+  roots: Record<MeshService, ImageRoot>;
+}): ServiceLauncher {
   return (service, wiring) => {
     const workload = options.workloads[service];
-    const { REGISTRY_DATA_DIR: _registryData, MODEL_CACHE_DIR: _modelCache, ROLLOUTS_DIR: _rollouts, TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE, API_KEYS_FILE, GATEWAY_TOKEN_FILE, ...loopback } = wiring;
+    const {
+      REGISTRY_DATA_DIR: _registryData,
+      MODEL_CACHE_DIR: _modelCache,
+      ROLLOUTS_DIR: _rollouts,
+      TLS_CERT_FILE,
+      TLS_KEY_FILE,
+      TLS_CA_FILE,
+      API_KEYS_FILE,
+      GATEWAY_TOKEN_FILE,
+      ...loopback
+    } = wiring;
     fillSecretVolumes(options.roots[service], workload, { TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE, API_KEYS_FILE, GATEWAY_TOKEN_FILE });
     const user = `${workload.runAsUser}:${workload.runAsGroup}`;
     return {
       // chroot and the image's env exec in turn: the service's process is the one spawned (signals, exit code).
       file: 'chroot',
-      args: [`--userspec=${user}`, `--groups=${workload.runAsGroup}`, options.roots[service].path, 'env', `--chdir=${options.image.workingDir}`, '--', ...workload.command],
+      args: [
+        `--userspec=${user}`,
+        `--groups=${workload.runAsGroup}`,
+        options.roots[service].path,
+        'env',
+        `--chdir=${options.image.workingDir}`,
+        '--',
+        ...workload.command,
+      ],
       // HEALTH_PORT: the manifests' probe port is one fixed number, which four services on one loopback cannot share.
       env: { ...options.image.env, ...workload.env, ...loopback, ...(service === 'rollout-controller' ? LOCAL_ROLLOUTS : {}), HEALTH_PORT: '-1' },
       cwd: '/',

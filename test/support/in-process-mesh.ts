@@ -55,34 +55,55 @@ export async function startInProcessMesh(options: InProcessMeshOptions = {}): Pr
   const logger = createLogger({ service: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const pki = await testPki();
   const identity = (service: InProcessService) => (service === 'registry' ? 'model-registry' : service);
-  const envOf = (service: InProcessService, more: Record<string, string> = {}) => ({ ...TEST_DEFAULTS, ...pki.env(identity(service)), ...options.env, ...more, ...options.serviceEnv?.[service] });
+  const envOf = (service: InProcessService, more: Record<string, string> = {}) => ({
+    ...TEST_DEFAULTS,
+    ...pki.env(identity(service)),
+    ...options.env,
+    ...more,
+    ...options.serviceEnv?.[service],
+  });
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const stopOne of stops.reverse()) await stopOne();
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    const registry = await startRegistryService(registryConfig(envOf('registry', { REGISTRY_DATA_DIR: path.join(dataDir, 'registry') })), { logger: logger.child({ service: 'model-registry' }) });
+    const registry = await startRegistryService(registryConfig(envOf('registry', { REGISTRY_DATA_DIR: path.join(dataDir, 'registry') })), {
+      logger: logger.child({ service: 'model-registry' }),
+    });
     stops.push(() => registry.stop());
     const registryAddress = `127.0.0.1:${registry.port}`;
     await options.beforeConsumers?.(registryAddress);
 
     const withRegistry = { REGISTRY_ADDRESS: registryAddress };
     const tokenizer = await startTokenizerService(tokenizerConfig(envOf('tokenizer', withRegistry)), { logger: logger.child({ service: 'tokenizer' }) });
-    const inference = await startInferenceService(inferenceConfig(envOf('inference', { ...withRegistry, MODEL_CACHE_DIR: path.join(dataDir, 'model-cache') })), { logger: logger.child({ service: 'inference' }) });
+    const inference = await startInferenceService(
+      inferenceConfig(envOf('inference', { ...withRegistry, MODEL_CACHE_DIR: path.join(dataDir, 'model-cache') })),
+      { logger: logger.child({ service: 'inference' }) },
+    );
     stops.push(() => Promise.all([tokenizer.stop(), inference.stop()]).then(() => undefined));
     // Both have loaded what the rollouts reference: the gateway's first probes find it ready.
     await Promise.all([tokenizer.ready, inference.ready]);
 
     const addresses = { registry: registryAddress, tokenizer: `127.0.0.1:${tokenizer.port}`, inference: `127.0.0.1:${inference.port}`, gateway: '' };
-    const gateway = await startGatewayService(gatewayConfig(envOf('gateway', { ...withRegistry, TOKENIZER_ADDRESS: addresses.tokenizer, INFERENCE_ADDRESS: addresses.inference })), {
-      logger: logger.child({ service: 'gateway' }),
-    });
+    const gateway = await startGatewayService(
+      gatewayConfig(envOf('gateway', { ...withRegistry, TOKENIZER_ADDRESS: addresses.tokenizer, INFERENCE_ADDRESS: addresses.inference })),
+      {
+        logger: logger.child({ service: 'gateway' }),
+      },
+    );
     stops.push(() => gateway.stop());
     await gateway.ready;
     addresses.gateway = `127.0.0.1:${gateway.port}`;
     const metricsPorts = { registry: registry.metricsPort, tokenizer: tokenizer.metricsPort, inference: inference.metricsPort, gateway: gateway.metricsPort };
-    return { addresses, metricsPorts, services: { registry, tokenizer, inference, gateway }, clientOptions: (as = 'admin', token) => pki.clientOptions(as, token), dataDir, stop };
+    return {
+      addresses,
+      metricsPorts,
+      services: { registry, tokenizer, inference, gateway },
+      clientOptions: (as = 'admin', token) => pki.clientOptions(as, token),
+      dataDir,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -83,7 +83,12 @@ interface WorkloadObject {
  * The base's pod-defaults patch applies to the base's workloads only, as kustomize applies a base's patches
  * before an overlay adds components: a component's workload states its own security contexts.
  */
-export function readWorkloads(options: { k8sDir: string; overlay: string; services: readonly MeshService[]; components?: readonly string[] }): Record<MeshService, Workload> {
+export function readWorkloads(options: {
+  k8sDir: string;
+  overlay: string;
+  services: readonly MeshService[];
+  components?: readonly string[];
+}): Record<MeshService, Workload> {
   const base = path.join(options.k8sDir, 'base');
   const kustomization = parse(readFileSync(path.join(base, 'kustomization.yaml'), 'utf8')) as { namespace: string; resources: string[] };
   const maps = configMaps([base, path.join(options.k8sDir, 'overlays', options.overlay)]);
@@ -116,7 +121,12 @@ export function readWorkloads(options: { k8sDir: string; overlay: string; servic
           if (!data) throw new Error(`${file}: envFrom names ConfigMap ${from.configMapRef!.name}, which no generator makes`);
           Object.assign(env, data);
         }
-        const fields: Record<string, string> = { 'metadata.name': `${object.metadata.name}-0`, 'metadata.namespace': kustomization.namespace, 'spec.nodeName': 'node-0', 'status.podIP': '127.0.0.1' };
+        const fields: Record<string, string> = {
+          'metadata.name': `${object.metadata.name}-0`,
+          'metadata.namespace': kustomization.namespace,
+          'spec.nodeName': 'node-0',
+          'status.podIP': '127.0.0.1',
+        };
         for (const variable of [...(container.env ?? []), ...(source.patched ? defaults.env : [])]) {
           const value = variable.valueFrom?.fieldRef ? fields[variable.valueFrom.fieldRef.fieldPath] : variable.value;
           if (value === undefined) throw new Error(`${file}: env ${variable.name} has neither a value nor a known fieldRef`);

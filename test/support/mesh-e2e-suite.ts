@@ -116,7 +116,13 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     const logs: string[] = [];
     const { mesh, release = async () => {} } = await options.start({
       dataDir,
-      env: { ...otlpEnvironment(receiver.endpoint), DEPLOYMENT_ENVIRONMENT: 'e2e', LOG_LEVEL: 'info', RESYNC_INTERVAL_MS: '2000', NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
+      env: {
+        ...otlpEnvironment(receiver.endpoint),
+        DEPLOYMENT_ENVIRONMENT: 'e2e',
+        LOG_LEVEL: 'info',
+        RESYNC_INTERVAL_MS: '2000',
+        NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+      },
       onLine: (service, line) => logs.push(`${service}: ${line}`),
     });
     const v1 = contracts().maas.v1;
@@ -151,7 +157,10 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     await setRollout(registry, { model: 'sentiment', stable_version: '1' });
 
     // The mesh converges on a rollout asynchronously (events, then loads): retried until it answers.
-    const response = await eventually('Classify answered by version 1', () => classify(gateway, { model: 'sentiment', texts: TEXTS }), { timeoutMs: 30_000, intervalMs: 200 });
+    const response = await eventually('Classify answered by version 1', () => classify(gateway, { model: 'sentiment', texts: TEXTS }), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     const expected = await directScores(sentiment1, TEXTS);
     t.is(response.predictions.length, TEXTS.length);
     response.predictions.forEach((prediction, index) => {
@@ -164,12 +173,17 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     // One request with a trace id the test chose: every hop must report spans in that trace, linked parent → child.
     const { traceId, metadata } = tracedMetadata();
     await classify(gateway, { model: 'sentiment', texts: ['tracing this one request'] }, metadata);
-    const inTrace = await eventually('spans from all three hops', async () => {
-      const spans = t.context.spans.filter((span) => span.traceId === traceId);
-      const services = new Set(spans.map((span) => span.service));
-      if (!['maas-gateway', 'maas-tokenizer', 'maas-inference'].every((service) => services.has(service))) throw new Error(`spans so far from ${[...services].join(', ')}`);
-      return spans;
-    }, { timeoutMs: 15_000, intervalMs: 200 });
+    const inTrace = await eventually(
+      'spans from all three hops',
+      async () => {
+        const spans = t.context.spans.filter((span) => span.traceId === traceId);
+        const services = new Set(spans.map((span) => span.service));
+        if (!['maas-gateway', 'maas-tokenizer', 'maas-inference'].every((service) => services.has(service)))
+          throw new Error(`spans so far from ${[...services].join(', ')}`);
+        return spans;
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
     const byId = new Map(inTrace.map((span) => [span.spanId, span]));
     const serverSpan = (service: string) => inTrace.find((span) => span.service === service && span.kind === 2 /* SERVER */);
     for (const service of ['maas-tokenizer', 'maas-inference']) {
@@ -184,51 +198,79 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
 
   test.serial('a 50% canary: both versions answer, a routing key always gets the same one', async (t) => {
     const { gateway, registry } = t.context;
-    await registerPackage({ client: t.context.mesh.clientOptions, registryAddress: t.context.mesh.addresses['model-registry'], packageDir: examplePackage('sentiment', '2') });
+    await registerPackage({
+      client: t.context.mesh.clientOptions,
+      registryAddress: t.context.mesh.addresses['model-registry'],
+      packageDir: examplePackage('sentiment', '2'),
+    });
     const rolloutTrace = tracedMetadata();
     await setRollout(registry, { model: 'sentiment', stable_version: '1', canary_version: '2', canary_weight: 50 }, rolloutTrace.metadata);
 
-    const seen = await eventually('both versions answering', async () => {
-      const versions = new Set<string>();
-      for (let i = 0; i < 40; i += 1) versions.add((await classify(gateway, { model: 'sentiment', texts: ['good enough'] })).predictions[0]!.model_version);
-      if (versions.size < 2) throw new Error(`only ${[...versions].join(', ')} answered`);
-      return versions;
-    }, { timeoutMs: 30_000, intervalMs: 200 });
+    const seen = await eventually(
+      'both versions answering',
+      async () => {
+        const versions = new Set<string>();
+        for (let i = 0; i < 40; i += 1) versions.add((await classify(gateway, { model: 'sentiment', texts: ['good enough'] })).predictions[0]!.model_version);
+        if (versions.size < 2) throw new Error(`only ${[...versions].join(', ')} answered`);
+        return versions;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     t.deepEqual([...seen].sort(), ['1', '2']);
 
     // The rollout change travelled as a NATS event in the same trace: the registry's SetRollout server span →
     // its publish span → each consumer's process span.
-    const { setRolloutSpan, producer, consumers } = await eventually('consumer spans of the rollout event', async () => {
-      const spans = t.context.spans.filter((span) => span.traceId === rolloutTrace.traceId);
-      const server = spans.find((span) => span.service === 'maas-model-registry' && span.kind === SPAN_KIND.SERVER && span.name === 'maas.v1.ModelRegistry/SetRollout');
-      const published = spans.find((span) => span.service === 'maas-model-registry' && span.kind === SPAN_KIND.PRODUCER);
-      const found = spans.filter((span) => span.kind === SPAN_KIND.CONSUMER && span.parentSpanId === published?.spanId);
-      if (!server || !published || found.length < 3) throw new Error(`consumer spans so far: ${found.map((span) => span.service).join(', ')}`);
-      return { setRolloutSpan: server, producer: published, consumers: found };
-    }, { timeoutMs: 15_000, intervalMs: 200 });
+    const { setRolloutSpan, producer, consumers } = await eventually(
+      'consumer spans of the rollout event',
+      async () => {
+        const spans = t.context.spans.filter((span) => span.traceId === rolloutTrace.traceId);
+        const server = spans.find(
+          (span) => span.service === 'maas-model-registry' && span.kind === SPAN_KIND.SERVER && span.name === 'maas.v1.ModelRegistry/SetRollout',
+        );
+        const published = spans.find((span) => span.service === 'maas-model-registry' && span.kind === SPAN_KIND.PRODUCER);
+        const found = spans.filter((span) => span.kind === SPAN_KIND.CONSUMER && span.parentSpanId === published?.spanId);
+        if (!server || !published || found.length < 3) throw new Error(`consumer spans so far: ${found.map((span) => span.service).join(', ')}`);
+        return { setRolloutSpan: server, producer: published, consumers: found };
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
     t.is(producer.parentSpanId, setRolloutSpan.spanId, 'the publish span is a child of the SetRollout call that caused it');
     t.is(producer.name, 'publish maas.events.registry');
-    t.like(producer.attributes, { 'messaging.system': 'nats', 'messaging.operation.type': 'publish', 'messaging.destination.name': 'maas.events.registry.sentiment.rollout-changed' });
+    t.like(producer.attributes, {
+      'messaging.system': 'nats',
+      'messaging.operation.type': 'publish',
+      'messaging.destination.name': 'maas.events.registry.sentiment.rollout-changed',
+    });
     t.like(setRolloutSpan.attributes, { 'rpc.system': 'grpc', 'rpc.service': 'maas.v1.ModelRegistry', 'rpc.method': 'SetRollout', 'rpc.grpc.status_code': 0 });
     t.deepEqual([...new Set(consumers.map((span) => span.service))].sort(), ['maas-gateway', 'maas-inference', 'maas-tokenizer']);
     for (const consumer of consumers) {
       t.is(consumer.name, 'process maas.events.registry');
-      t.like(consumer.attributes, { 'messaging.system': 'nats', 'messaging.operation.type': 'process', 'messaging.destination.name': 'maas.events.registry.sentiment.rollout-changed' });
+      t.like(consumer.attributes, {
+        'messaging.system': 'nats',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': 'maas.events.registry.sentiment.rollout-changed',
+      });
     }
 
     for (const key of ['user-17', 'user-42', 'session-abc']) {
       const versions = new Set<string>();
-      for (let i = 0; i < 15; i += 1) versions.add((await classify(gateway, { model: 'sentiment', texts: ['sticky'], routing_key: key })).predictions[0]!.model_version);
+      for (let i = 0; i < 15; i += 1)
+        versions.add((await classify(gateway, { model: 'sentiment', texts: ['sticky'], routing_key: key })).predictions[0]!.model_version);
       t.is(versions.size, 1, `routing key ${key} got ${[...versions].join(', ')}`);
     }
   });
 
-  test.serial('concurrent Classify calls merged into batches: each request\'s trace reaches its own hops, with model and version', async (t) => {
+  test.serial("concurrent Classify calls merged into batches: each request's trace reaches its own hops, with model and version", async (t) => {
     const { gateway } = t.context;
     // One routing key: every call goes to the same version, so they queue together and merge.
     const calls = Array.from({ length: 16 }, (_, index) => ({ ...tracedMetadata(), text: `concurrent request ${index} was quite good` }));
-    const responses = await Promise.all(calls.map((call) => classify(gateway, { model: 'sentiment', texts: [call.text], routing_key: 'trace-e2e' }, call.metadata)));
-    const stories = await eventually('every request\'s story exported', () => calls.map((call) => classifyStory(t.context.spans, call.traceId)), { timeoutMs: 15_000, intervalMs: 200 });
+    const responses = await Promise.all(
+      calls.map((call) => classify(gateway, { model: 'sentiment', texts: [call.text], routing_key: 'trace-e2e' }, call.metadata)),
+    );
+    const stories = await eventually("every request's story exported", () => calls.map((call) => classifyStory(t.context.spans, call.traceId)), {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
 
     const gatewayVersion = (JSON.parse(readFileSync(path.join(ROOT_DIR, 'services', 'gateway', 'package.json'), 'utf8')) as { version: string }).version;
     const versions = new Set(responses.map((response) => response.predictions[0]!.model_version));
@@ -236,19 +278,37 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     const version = [...versions][0]!;
     stories.forEach((story: ClassifyStory, index) => {
       const { request, gatewayBatch } = story;
-      t.like(request.attributes, { 'rpc.system': 'grpc', 'rpc.service': 'maas.v1.Gateway', 'rpc.method': 'Classify', 'rpc.grpc.status_code': 0, 'maas.model': 'sentiment', 'maas.model_version': version, 'maas.texts': 1 }, `request ${index}`);
+      t.like(
+        request.attributes,
+        {
+          'rpc.system': 'grpc',
+          'rpc.service': 'maas.v1.Gateway',
+          'rpc.method': 'Classify',
+          'rpc.grpc.status_code': 0,
+          'maas.model': 'sentiment',
+          'maas.model_version': version,
+          'maas.texts': 1,
+        },
+        `request ${index}`,
+      );
       t.true(['stable', 'canary'].includes(String(request.attributes['maas.route'])), `request ${index} route ${request.attributes['maas.route']}`);
       t.true(Number(request.attributes['maas.tokens']) > 0, `request ${index} tokens`);
       t.true(Number(request.attributes['maas.queue_wait_ms']) >= 0, `request ${index} queue wait`);
       t.like(request.resource, { 'service.name': 'maas-gateway', 'deployment.environment': 'e2e' });
-      t.is(request.resource['service.version'], gatewayVersion, 'service.version is the gateway package\'s version');
+      t.is(request.resource['service.version'], gatewayVersion, "service.version is the gateway package's version");
       // The batch links back to this request, and names the version that served it.
-      t.true(gatewayBatch.links.some((link) => link.spanId === request.spanId && link.traceId === request.traceId), `batch links back to request ${index}`);
+      t.true(
+        gatewayBatch.links.some((link) => link.spanId === request.spanId && link.traceId === request.traceId),
+        `batch links back to request ${index}`,
+      );
       t.like(gatewayBatch.attributes, { 'maas.model': 'sentiment', 'maas.model_version': version, 'maas.batch.requests': gatewayBatch.links.length });
       t.like(story.encodeServer.attributes, { 'maas.model': 'sentiment', 'maas.model_version': version });
       t.like(story.inferServer.attributes, { 'maas.model': 'sentiment', 'maas.model_version': version });
       t.like(story.inferenceBatch.attributes, { 'maas.model': 'sentiment', 'maas.model_version': version });
-      t.true(story.inferenceBatch.links.some((link) => link.spanId === story.inferServer.spanId), `inference batch links back to ModelInfer of request ${index}`);
+      t.true(
+        story.inferenceBatch.links.some((link) => link.spanId === story.inferServer.spanId),
+        `inference batch links back to ModelInfer of request ${index}`,
+      );
     });
     // The point of links: some requests were served by a batch that lives in another request's trace.
     const merged = stories.filter((story) => story.gatewayBatch.traceId !== story.request.traceId);
@@ -276,11 +336,17 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     // A failed call's server span is failed with its gRPC code and details (what the collector keeps every one of).
     const failed = tracedMetadata();
     await t.throwsAsync(classify(gateway, { model: 'no-such-model', texts: ['x'] }, failed.metadata));
-    const span = await eventually('the failed Classify span', () => {
-      const found = t.context.spans.find((candidate) => candidate.traceId === failed.traceId && candidate.kind === SPAN_KIND.SERVER && candidate.service === 'maas-gateway');
-      if (!found) throw new Error('not exported yet');
-      return found;
-    }, { timeoutMs: 15_000, intervalMs: 200 });
+    const span = await eventually(
+      'the failed Classify span',
+      () => {
+        const found = t.context.spans.find(
+          (candidate) => candidate.traceId === failed.traceId && candidate.kind === SPAN_KIND.SERVER && candidate.service === 'maas-gateway',
+        );
+        if (!found) throw new Error('not exported yet');
+        return found;
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
     t.is(span.statusCode, 2 /* ERROR */);
     t.regex(span.statusMessage, /no-such-model/);
     t.is(span.attributes['rpc.grpc.status_code'], grpc.status.NOT_FOUND);
@@ -293,7 +359,11 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     const texts = ['I loved it', 'worst purchase ever'];
     const rows = padSequences(tokenizer.textsToSequences(texts), { maxlen: manifest.tokenizer.max_length });
     const expected = await directScores(sentiment1, texts);
-    for (const [target, client, version] of [['gateway', t.context.gatewayOip, '1'], ['inference', t.context.inferenceOip, '1'], ['gateway (routed)', t.context.gatewayOip, '']] as const) {
+    for (const [target, client, version] of [
+      ['gateway', t.context.gatewayOip, '1'],
+      ['inference', t.context.inferenceOip, '1'],
+      ['gateway (routed)', t.context.gatewayOip, ''],
+    ] as const) {
       for (const style of ['typed', 'raw'] as const) {
         const response = await modelInfer(client, inferRequest(rows, style, version));
         t.is(response.raw_output_contents.length > 0, style === 'raw', `${target} answers ${style} when asked ${style}`);
@@ -304,7 +374,12 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
         else values.forEach((value, index) => t.true(Math.abs(value - expected[index]!) < 1e-6, `${target} ${style}[${index}]`));
       }
     }
-    const wrongShape = (await t.throwsAsync(modelInfer(t.context.inferenceOip, { ...inferRequest(rows, 'typed', '1'), inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 7], contents: { int64_contents: rows.flat() } }] }))) as grpc.ServiceError;
+    const wrongShape = (await t.throwsAsync(
+      modelInfer(t.context.inferenceOip, {
+        ...inferRequest(rows, 'typed', '1'),
+        inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 7], contents: { int64_contents: rows.flat() } }],
+      }),
+    )) as grpc.ServiceError;
     t.is(wrongShape.code, grpc.status.INVALID_ARGUMENT);
     t.regex(wrongShape.details, /input_ids/);
   });
@@ -313,7 +388,11 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     const run = async (argv: string[]) => {
       let stdout = '';
       let stderr = '';
-      const code = await runCli(argv, { env: { MAAS_PKI_DIR: localPkiDir(t.context.dataDir) }, stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } });
+      const code = await runCli(argv, {
+        env: { MAAS_PKI_DIR: localPkiDir(t.context.dataDir) },
+        stdout: { write: (text: string) => (stdout += text) },
+        stderr: { write: (text: string) => (stderr += text) },
+      });
       return { code, stdout, stderr };
     };
     const gateway = ['--gateway', t.context.mesh.addresses.gateway];
@@ -321,10 +400,22 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     const ok = await run(['classify', 'sentiment', ...texts, '--routing-key', 'user-17', ...gateway]);
     t.is(ok.code, 0, ok.stderr);
     // What `cut -f` and `awk -F'\t'` see: four columns, even for a text with a tab in it.
-    const lines = ok.stdout.trim().split('\n').map((line) => line.split('\t'));
-    t.deepEqual(lines.map(([label]) => label), ['positive', 'negative']);
-    t.deepEqual(lines.map((columns) => columns.length), [4, 4]);
-    t.deepEqual(lines.map(([, , , text]) => JSON.parse(text!)), texts);
+    const lines = ok.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t'));
+    t.deepEqual(
+      lines.map(([label]) => label),
+      ['positive', 'negative'],
+    );
+    t.deepEqual(
+      lines.map((columns) => columns.length),
+      [4, 4],
+    );
+    t.deepEqual(
+      lines.map(([, , , text]) => JSON.parse(text!)),
+      texts,
+    );
     for (const [, score, version] of lines) {
       t.regex(score!, /^[01]\.\d{4}$/);
       t.true(Number(score) > 0.5 && Number(score) <= 1, `score ${score}`);
@@ -335,7 +426,10 @@ export function defineMeshE2e(anyTest: TestFn, options: MeshE2eOptions): void {
     t.is(json.code, 0, json.stderr);
     const parsed = JSON.parse(json.stdout) as { model: string; predictions: Array<{ text: string; label: string; score: number; model_version: string }> };
     t.is(parsed.model, 'sentiment');
-    t.deepEqual(parsed.predictions.map(({ text, label, model_version }) => [text, label, model_version]), lines.map(([label, , version], index) => [texts[index], label, version]));
+    t.deepEqual(
+      parsed.predictions.map(({ text, label, model_version }) => [text, label, model_version]),
+      lines.map(([label, , version], index) => [texts[index], label, version]),
+    );
     parsed.predictions.forEach((prediction, index) => t.is(prediction.score.toFixed(4), lines[index]?.[1] ?? '(no line)'));
 
     const unknown = await run(['classify', 'no-such-model', 'text', ...gateway]);

@@ -51,7 +51,16 @@ export const EXAMPLE_MANIFESTS = {
  */
 export function testManifest(overrides: Partial<ModelManifest__Output> = {}): ModelManifest__Output {
   // A deep copy: tests change the manifests they get, never the examples.
-  return structuredClone({ ...EXAMPLE_MANIFESTS.sentiment, name: 'test-model', version: '1', description: '', files: [], metrics: {}, evaluation_file: '', ...overrides });
+  return structuredClone({
+    ...EXAMPLE_MANIFESTS.sentiment,
+    name: 'test-model',
+    version: '1',
+    description: '',
+    files: [],
+    metrics: {},
+    evaluation_file: '',
+    ...overrides,
+  });
 }
 
 /** A Keras tokenizer file (Tokenizer.to_json()) with a two-word vocabulary: loads in the registry and the tokenizer. */
@@ -89,8 +98,15 @@ export interface FakePackageOptions {
 
 /** A sentiment-shaped package whose model file is random bytes and whose tokenizer is KERAS_TOKENIZER_JSON. */
 export function fakePackage(options: FakePackageOptions): ModelPackage {
-  const files = [{ path: 'model.onnx', data: randomBytes(options.modelBytes ?? 4096) }, { path: 'tokenizer.json', data: KERAS_TOKENIZER_JSON }, ...(options.extraFiles ?? [])];
-  return modelPackage(testManifest({ name: options.name, version: options.version, description: 'a fake package for tests', metrics: { accuracy: 0.875 }, ...options.manifest }), files);
+  const files = [
+    { path: 'model.onnx', data: randomBytes(options.modelBytes ?? 4096) },
+    { path: 'tokenizer.json', data: KERAS_TOKENIZER_JSON },
+    ...(options.extraFiles ?? []),
+  ];
+  return modelPackage(
+    testManifest({ name: options.name, version: options.version, description: 'a fake package for tests', metrics: { accuracy: 0.875 }, ...options.manifest }),
+    files,
+  );
 }
 
 export function makeTempDir(prefix = 'maas-test-'): Promise<string> {
@@ -141,16 +157,26 @@ export function registerVersionMessages(pkg: ModelPackage<ModelManifest>, chunkB
 }
 
 /** Streams `messages` to RegisterVersion, as is: tests of malformed uploads pass their own. */
-export function uploadPackage(client: ModelRegistryClient, messages: RegisterVersionRequest[], options: { deadlineMs?: number } = {}): Promise<ModelVersion__Output> {
+export function uploadPackage(
+  client: ModelRegistryClient,
+  messages: RegisterVersionRequest[],
+  options: { deadlineMs?: number } = {},
+): Promise<ModelVersion__Output> {
   return new Promise((resolve, reject) => {
-    const call = client.RegisterVersion({ deadline: Date.now() + (options.deadlineMs ?? 10_000) }, (error, response) => (error ? reject(error) : resolve(response!)));
+    const call = client.RegisterVersion({ deadline: Date.now() + (options.deadlineMs ?? 10_000) }, (error, response) =>
+      error ? reject(error) : resolve(response!),
+    );
     for (const message of messages) call.write(message);
     call.end();
   });
 }
 
 /** Registers a package over gRPC the way a client should: the manifest, then each file's chunks. */
-export function registerPackage(client: ModelRegistryClient, pkg: ModelPackage<ModelManifest>, options: { chunkBytes?: number } = {}): Promise<ModelVersion__Output> {
+export function registerPackage(
+  client: ModelRegistryClient,
+  pkg: ModelPackage<ModelManifest>,
+  options: { chunkBytes?: number } = {},
+): Promise<ModelVersion__Output> {
   return uploadPackage(client, registerVersionMessages(pkg, options.chunkBytes));
 }
 

@@ -31,7 +31,9 @@ export async function startPrivateNats(options: { jetStream?: boolean; port?: nu
   const server = spawn(natsServerBinary, args, { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const monitorUrl = `http://127.0.0.1:${monitorPort}`;
-  const up = await eventually('nats-server answers /healthz', () => fetch(`${monitorUrl}/healthz`).then((response) => response.ok), { timeoutMs: 5_000 }).catch(() => false);
+  const up = await eventually('nats-server answers /healthz', () => fetch(`${monitorUrl}/healthz`).then((response) => response.ok), { timeoutMs: 5_000 }).catch(
+    () => false,
+  );
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (server.exitCode === null && server.signalCode === null) server.kill(signal);
     await exited;

@@ -37,14 +37,39 @@ const childOf = (parent: ReceivedSpan) => (span: ReceivedSpan) => span.parentSpa
 
 /** The whole story of the Classify request traced as `traceId`. */
 export function classifyStory(spans: readonly ReceivedSpan[], traceId: string): ClassifyStory {
-  const request = one(spans, `gateway Classify server span in trace ${traceId}`, (span) => span.traceId === traceId && span.service === 'maas-gateway' && span.kind === SPAN_KIND.SERVER && span.name === 'maas.v1.Gateway/Classify');
+  const request = one(
+    spans,
+    `gateway Classify server span in trace ${traceId}`,
+    (span) => span.traceId === traceId && span.service === 'maas-gateway' && span.kind === SPAN_KIND.SERVER && span.name === 'maas.v1.Gateway/Classify',
+  );
   const gatewayBatch = linked(spans, request, 'gateway batch span', (span) => span.service === 'maas-gateway' && span.name === 'maas.gateway.batch');
-  const encodeClient = one(spans, 'tokenizer Encode client span under the batch', (span) => childOf(gatewayBatch)(span) && span.kind === SPAN_KIND.CLIENT && span.name === 'maas.v1.Tokenizer/Encode');
-  const encodeServer = one(spans, 'tokenizer Encode server span', (span) => childOf(encodeClient)(span) && span.service === 'maas-tokenizer' && span.kind === SPAN_KIND.SERVER);
+  const encodeClient = one(
+    spans,
+    'tokenizer Encode client span under the batch',
+    (span) => childOf(gatewayBatch)(span) && span.kind === SPAN_KIND.CLIENT && span.name === 'maas.v1.Tokenizer/Encode',
+  );
+  const encodeServer = one(
+    spans,
+    'tokenizer Encode server span',
+    (span) => childOf(encodeClient)(span) && span.service === 'maas-tokenizer' && span.kind === SPAN_KIND.SERVER,
+  );
   const tokenizerEncode = one(spans, 'tokenizer encode span', (span) => childOf(encodeServer)(span) && span.name === 'maas.tokenizer.encode');
-  const inferClient = one(spans, 'ModelInfer client span under the batch', (span) => childOf(gatewayBatch)(span) && span.kind === SPAN_KIND.CLIENT && span.name === 'inference.GRPCInferenceService/ModelInfer');
-  const inferServer = one(spans, 'inference ModelInfer server span', (span) => childOf(inferClient)(span) && span.service === 'maas-inference' && span.kind === SPAN_KIND.SERVER);
-  const inferenceBatch = linked(spans, inferServer, 'inference batch span', (span) => span.service === 'maas-inference' && span.name === 'maas.inference.batch');
+  const inferClient = one(
+    spans,
+    'ModelInfer client span under the batch',
+    (span) => childOf(gatewayBatch)(span) && span.kind === SPAN_KIND.CLIENT && span.name === 'inference.GRPCInferenceService/ModelInfer',
+  );
+  const inferServer = one(
+    spans,
+    'inference ModelInfer server span',
+    (span) => childOf(inferClient)(span) && span.service === 'maas-inference' && span.kind === SPAN_KIND.SERVER,
+  );
+  const inferenceBatch = linked(
+    spans,
+    inferServer,
+    'inference batch span',
+    (span) => span.service === 'maas-inference' && span.name === 'maas.inference.batch',
+  );
   const onnxRun = one(spans, 'onnxruntime.run span under the inference batch', (span) => childOf(inferenceBatch)(span) && span.name === 'onnxruntime.run');
   return { request, gatewayBatch, encodeClient, encodeServer, tokenizerEncode, inferClient, inferServer, inferenceBatch, onnxRun };
 }

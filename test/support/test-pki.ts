@@ -6,7 +6,18 @@ import fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { channelCredentials, configReader, createApiKey, ensureLocalPki, withBearerToken, meshClientOptions, SERVICE_NAMES, tlsConfig, type ClientOptions, type IdentityFiles } from '@maas/shared';
+import {
+  channelCredentials,
+  configReader,
+  createApiKey,
+  ensureLocalPki,
+  withBearerToken,
+  meshClientOptions,
+  SERVICE_NAMES,
+  tlsConfig,
+  type ClientOptions,
+  type IdentityFiles,
+} from '@maas/shared';
 
 /** The identities the test CA issues: the four services and the admin. */
 export const TEST_IDENTITIES = [...SERVICE_NAMES, 'admin'] as const;
@@ -37,7 +48,13 @@ export function testPki(): Promise<TestPki> {
     const { files } = await ensureLocalPki({ dir, identities: TEST_IDENTITIES });
     const apiKeysFile = path.join(dir, 'api-keys.json');
     const { token } = createApiKey(apiKeysFile, { owner: 'tests', scopes: ['*'] });
-    const env = (identity: TestIdentity) => ({ API_KEYS_FILE: apiKeysFile, TLS_MODE: 'mtls', TLS_CERT_FILE: files[identity]!.certFile, TLS_KEY_FILE: files[identity]!.keyFile, TLS_CA_FILE: files[identity]!.caFile });
+    const env = (identity: TestIdentity) => ({
+      API_KEYS_FILE: apiKeysFile,
+      TLS_MODE: 'mtls',
+      TLS_CERT_FILE: files[identity]!.certFile,
+      TLS_KEY_FILE: files[identity]!.keyFile,
+      TLS_CA_FILE: files[identity]!.caFile,
+    });
     made = {
       dir,
       apiKeysFile,

@@ -5,7 +5,17 @@
  */
 import fs from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
-import { contracts, type ListModelsResponse__Output, type Model__Output, type ModelRegistryClient, type ModelVersion__Output, type Rollout__Output, type SetRolloutRequest, type Alias__Output, type SetAliasRequest } from '@maas/protos';
+import {
+  contracts,
+  type ListModelsResponse__Output,
+  type Model__Output,
+  type ModelRegistryClient,
+  type ModelVersion__Output,
+  type Rollout__Output,
+  type SetRolloutRequest,
+  type Alias__Output,
+  type SetAliasRequest,
+} from '@maas/protos';
 import { loadConfig, startRegistryService, type RunningRegistryService } from '@maas/model-registry';
 import { createClient, createLogger, freePort, type Logger } from '@maas/shared';
 import { makeTempDir } from './model-packages.js';

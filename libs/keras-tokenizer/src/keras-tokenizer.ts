@@ -61,9 +61,7 @@ export class KerasTokenizer {
     this.split = options.split ?? ' ';
     this.charLevel = options.charLevel ?? false;
     this.oovToken = options.oovToken ?? null;
-    this.splitter = this.charLevel
-      ? null
-      : new WordSplitter({ filters: this.filters, lower: this.lower, split: this.split });
+    this.splitter = this.charLevel ? null : new WordSplitter({ filters: this.filters, lower: this.lower, split: this.split });
   }
 
   /** Number of texts seen by fitOnTexts (kept through to_json). */
@@ -195,7 +193,12 @@ export class KerasTokenizer {
       ['index_word', pyJsonDumps(s.indexWord)],
       ['word_index', pyJsonDumps(s.wordIndex)],
     ]);
-    return pyJsonDumps(new Map<string, JsonValue>([['class_name', 'Tokenizer'], ['config', config]]));
+    return pyJsonDumps(
+      new Map<string, JsonValue>([
+        ['class_name', 'Tokenizer'],
+        ['config', config],
+      ]),
+    );
   }
 
   /** Keras' `tokenizer_from_json()`: reads to_json() output (or a file written by Keras). */

@@ -71,10 +71,7 @@ const LITTLE_ENDIAN = endianness() === 'LE';
  * without a BigInt per element: int32-range values are written as two 32-bit halves.
  * Throws RangeError for a value that is not an integer.
  */
-export function padSequencesToInt64(
-  sequences: readonly (readonly number[])[],
-  options: PadOptions & { maxlen: number },
-): BigInt64Array {
+export function padSequencesToInt64(sequences: readonly (readonly number[])[], options: PadOptions & { maxlen: number }): BigInt64Array {
   if (options.maxlen === undefined) throw new RangeError('padSequencesToInt64 needs maxlen');
   const l = layout(sequences, options);
   const out = new BigInt64Array(sequences.length * l.maxlen);

@@ -2,13 +2,7 @@
 // separators ", " and ": ") and json.loads(). Objects are Maps on both sides because key order
 // is part of the format and JSON.parse() would move integer-like keys ("64", "1") to the front.
 
-export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | readonly JsonValue[]
-  | ReadonlyMap<string | number, JsonValue>;
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | ReadonlyMap<string | number, JsonValue>;
 
 const HEX = '0123456789abcdef';
 
@@ -207,14 +201,30 @@ class Parser {
       out += text.slice(chunkStart, i);
       const e = text[i + 1];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           const hex = text.slice(i + 2, i + 6);
           if (!/^[0-9a-fA-F]{4}$/.test(hex)) {

@@ -13,22 +13,59 @@ function tiny(oovToken: string | null = null): KerasTokenizer {
 }
 
 test('tiny example: word_counts in first-seen order', (t) => {
-  t.deepEqual([...tiny().wordCounts], [
-    ['the', 3], ['cat', 2], ['sat', 2], ['on', 1], ['mat', 1], ['dog', 2], ['a', 3], ['and', 1], ['bird', 1],
-  ]);
+  t.deepEqual(
+    [...tiny().wordCounts],
+    [
+      ['the', 3],
+      ['cat', 2],
+      ['sat', 2],
+      ['on', 1],
+      ['mat', 1],
+      ['dog', 2],
+      ['a', 3],
+      ['and', 1],
+      ['bird', 1],
+    ],
+  );
 });
 
 test('tiny example: word_index by count, ties in first-seen order, from 1, num_words does not shrink it', (t) => {
   const tokenizer = tiny();
-  t.deepEqual([...tokenizer.wordIndex], [
-    ['the', 1], ['a', 2], ['cat', 3], ['sat', 4], ['dog', 5], ['on', 6], ['mat', 7], ['and', 8], ['bird', 9],
+  t.deepEqual(
+    [...tokenizer.wordIndex],
+    [
+      ['the', 1],
+      ['a', 2],
+      ['cat', 3],
+      ['sat', 4],
+      ['dog', 5],
+      ['on', 6],
+      ['mat', 7],
+      ['and', 8],
+      ['bird', 9],
+    ],
+  );
+  t.deepEqual([...tokenizer.indexWord].slice(0, 3), [
+    [1, 'the'],
+    [2, 'a'],
+    [3, 'cat'],
   ]);
-  t.deepEqual([...tokenizer.indexWord].slice(0, 3), [[1, 'the'], [2, 'a'], [3, 'cat']]);
   t.is(tokenizer.numWords, 4);
   t.is(tokenizer.documentCount, 3);
-  t.deepEqual([...tokenizer.wordDocs], [
-    ['the', 2], ['cat', 2], ['sat', 2], ['on', 1], ['mat', 1], ['dog', 2], ['a', 1], ['and', 1], ['bird', 1],
-  ]);
+  t.deepEqual(
+    [...tokenizer.wordDocs],
+    [
+      ['the', 2],
+      ['cat', 2],
+      ['sat', 2],
+      ['on', 1],
+      ['mat', 1],
+      ['dog', 2],
+      ['a', 1],
+      ['and', 1],
+      ['bird', 1],
+    ],
+  );
 });
 
 test('tiny example without oov: cut and unknown words are dropped', (t) => {
@@ -37,7 +74,12 @@ test('tiny example without oov: cut and unknown words are dropped', (t) => {
 
 test('tiny example with oov: oov forced to 1, cut and unknown words become 1', (t) => {
   const tokenizer = tiny('<OOV>');
-  t.deepEqual([...tokenizer.wordIndex].slice(0, 4), [['<OOV>', 1], ['the', 2], ['a', 3], ['cat', 4]]);
+  t.deepEqual([...tokenizer.wordIndex].slice(0, 4), [
+    ['<OOV>', 1],
+    ['the', 2],
+    ['a', 3],
+    ['cat', 4],
+  ]);
   t.is(tokenizer.wordIndex.get('bird'), 10);
   t.deepEqual(tokenizer.textsToSequences(TINY_PROBE), [[2, 1, 1, 2, 1, 1], [1, 1], []]);
   t.deepEqual(tokenizer.textToSequence('THE CAT!'), [2, 1]);
@@ -53,12 +95,32 @@ test('without num_words every fitted word is kept', (t) => {
 test('fitOnTexts accumulates over calls and rebuilds the index', (t) => {
   const tokenizer = new KerasTokenizer();
   tokenizer.fitOnTexts(['b a']);
-  t.deepEqual([...tokenizer.wordIndex], [['b', 1], ['a', 2]]);
+  t.deepEqual(
+    [...tokenizer.wordIndex],
+    [
+      ['b', 1],
+      ['a', 2],
+    ],
+  );
   tokenizer.fitOnTexts(['a c']);
-  t.deepEqual([...tokenizer.wordIndex], [['a', 1], ['b', 2], ['c', 3]]);
+  t.deepEqual(
+    [...tokenizer.wordIndex],
+    [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ],
+  );
   t.is(tokenizer.documentCount, 2);
   // Keras updates index_docs in place, so keys keep the order they were first written in.
-  t.deepEqual([...tokenizer.indexDocs], [[1, 2], [2, 1], [3, 1]]);
+  t.deepEqual(
+    [...tokenizer.indexDocs],
+    [
+      [1, 2],
+      [2, 1],
+      [3, 1],
+    ],
+  );
 });
 
 test('lowercasing traps give distinct ids, CR and NBSP stay inside words', (t) => {
@@ -79,15 +141,36 @@ test('lowercasing traps give distinct ids, CR and NBSP stay inside words', (t) =
 test('an oov token that is also a word keeps its first place but takes the later index (dict(zip) semantics)', (t) => {
   const tokenizer = new KerasTokenizer({ oovToken: 'oov' });
   tokenizer.fitOnTexts(['x x oov']);
-  t.deepEqual([...tokenizer.wordIndex], [['oov', 3], ['x', 2]]);
-  t.deepEqual([...tokenizer.indexWord], [[3, 'oov'], [2, 'x']]);
+  t.deepEqual(
+    [...tokenizer.wordIndex],
+    [
+      ['oov', 3],
+      ['x', 2],
+    ],
+  );
+  t.deepEqual(
+    [...tokenizer.indexWord],
+    [
+      [3, 'oov'],
+      [2, 'x'],
+    ],
+  );
   t.deepEqual(tokenizer.textToSequence('x unknown'), [2, 3]);
 });
 
 test('char level: every character is a token, punctuation and spaces included', (t) => {
   const tokenizer = new KerasTokenizer({ charLevel: true });
   tokenizer.fitOnTexts(['Aab!', 'b 😀']);
-  t.deepEqual([...tokenizer.wordIndex], [['a', 1], ['b', 2], ['!', 3], [' ', 4], ['😀', 5]]);
+  t.deepEqual(
+    [...tokenizer.wordIndex],
+    [
+      ['a', 1],
+      ['b', 2],
+      ['!', 3],
+      [' ', 4],
+      ['😀', 5],
+    ],
+  );
   t.deepEqual(tokenizer.textToSequence('BA?😀'), [2, 1, 5]);
   t.deepEqual(tokenizer.sequencesToTexts([[2, 1, 5]]), ['ba😀']);
 });
@@ -107,7 +190,8 @@ const FILTERS_JSON = String.raw`"!\"#$%&()*+,-./:;<=>?@[\\]^_${'`'}{|}~\t\n"`;
 
 test('toJson of the tiny example is byte for byte what Keras writes', (t) => {
   const expected =
-    String.raw`{"class_name": "Tokenizer", "config": {"num_words": 4, "filters": ` + FILTERS_JSON +
+    String.raw`{"class_name": "Tokenizer", "config": {"num_words": 4, "filters": ` +
+    FILTERS_JSON +
     String.raw`, "lower": true, "split": " ", "char_level": false, "oov_token": null, "document_count": 3, ` +
     String.raw`"word_counts": "{\"the\": 3, \"cat\": 2, \"sat\": 2, \"on\": 1, \"mat\": 1, \"dog\": 2, \"a\": 3, \"and\": 1, \"bird\": 1}", ` +
     String.raw`"word_docs": "{\"the\": 2, \"cat\": 2, \"sat\": 2, \"on\": 1, \"mat\": 1, \"dog\": 2, \"a\": 1, \"and\": 1, \"bird\": 1}", ` +

@@ -2,26 +2,47 @@ import test from 'ava';
 import { padSequences, padSequencesToInt64 } from '../src/index.js';
 
 const FACTS_INPUT = [[1, 2, 3], [4], [], [5, 6, 7, 8, 9]];
-const FACTS_OUTPUT = [[0, 1, 2, 3], [0, 0, 0, 4], [0, 0, 0, 0], [6, 7, 8, 9]];
+const FACTS_OUTPUT = [
+  [0, 1, 2, 3],
+  [0, 0, 0, 4],
+  [0, 0, 0, 0],
+  [6, 7, 8, 9],
+];
 
 test('facts example: pre padding, pre truncating keeps the last maxlen items', (t) => {
   t.deepEqual(padSequences(FACTS_INPUT, { maxlen: 4 }), FACTS_OUTPUT);
 });
 
 test('without maxlen, pads to the longest sequence', (t) => {
-  t.deepEqual(padSequences([[1], [2, 3, 4], []]), [[0, 0, 1], [2, 3, 4], [0, 0, 0]]);
+  t.deepEqual(padSequences([[1], [2, 3, 4], []]), [
+    [0, 0, 1],
+    [2, 3, 4],
+    [0, 0, 0],
+  ]);
   t.deepEqual(padSequences([]), []);
 });
 
 test('post padding and post truncating', (t) => {
   const input = [[1, 2, 3, 4, 5], [6]];
-  t.deepEqual(padSequences(input, { maxlen: 3, padding: 'post' }), [[3, 4, 5], [6, 0, 0]]);
-  t.deepEqual(padSequences(input, { maxlen: 3, truncating: 'post' }), [[1, 2, 3], [0, 0, 6]]);
-  t.deepEqual(padSequences(input, { maxlen: 3, padding: 'post', truncating: 'post' }), [[1, 2, 3], [6, 0, 0]]);
+  t.deepEqual(padSequences(input, { maxlen: 3, padding: 'post' }), [
+    [3, 4, 5],
+    [6, 0, 0],
+  ]);
+  t.deepEqual(padSequences(input, { maxlen: 3, truncating: 'post' }), [
+    [1, 2, 3],
+    [0, 0, 6],
+  ]);
+  t.deepEqual(padSequences(input, { maxlen: 3, padding: 'post', truncating: 'post' }), [
+    [1, 2, 3],
+    [6, 0, 0],
+  ]);
 });
 
 test('custom fill value', (t) => {
-  t.deepEqual(padSequences([[7], []], { maxlen: 3, value: -1 }), [[-1, -1, 7], [-1, -1, -1]]);
+  t.deepEqual(padSequences([[7], []], { maxlen: 3, value: -1 }), [
+    [-1, -1, 7],
+    [-1, -1, -1],
+  ]);
 });
 
 test('bad options are refused like Keras does', (t) => {

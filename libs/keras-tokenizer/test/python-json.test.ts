@@ -12,7 +12,15 @@ test('ensure_ascii: lowercase \\uXXXX, astral as surrogate pair, DEL and control
 });
 
 test('dumps uses ", " and ": " separators and writes int keys as strings', (t) => {
-  t.is(pyJsonDumps(new Map<number, string>([[1, 'a'], [10, 'b']])), '{"1": "a", "10": "b"}');
+  t.is(
+    pyJsonDumps(
+      new Map<number, string>([
+        [1, 'a'],
+        [10, 'b'],
+      ]),
+    ),
+    '{"1": "a", "10": "b"}',
+  );
   t.is(pyJsonDumps([null, true, false, 3, 'x']), '[null, true, false, 3, "x"]');
   t.is(pyJsonDumps(new Map()), '{}');
   t.throws(() => pyJsonDumps(0.5), { instanceOf: RangeError });
@@ -21,7 +29,14 @@ test('dumps uses ", " and ": " separators and writes int keys as strings', (t) =
 test('loads keeps key order (integer-like keys too) and Python duplicate-key semantics', (t) => {
   const parsed = pyJsonLoads('{"64": 1, "1": 2, "x86": 3, "64": 4}');
   t.true(parsed instanceof Map);
-  t.deepEqual([...(parsed as Map<string, unknown>)], [['64', 4], ['1', 2], ['x86', 3]]);
+  t.deepEqual(
+    [...(parsed as Map<string, unknown>)],
+    [
+      ['64', 4],
+      ['1', 2],
+      ['x86', 3],
+    ],
+  );
 });
 
 test('loads decodes escapes and accepts NaN and Infinity like Python', (t) => {

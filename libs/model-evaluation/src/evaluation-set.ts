@@ -25,7 +25,9 @@ export function parseEvaluationSet(content: string, options: { labels: readonly 
     }
     if (typeof row.text !== 'string') throw new Error(`${source}:${index + 1}: "text" must be a string`);
     if (typeof row.label !== 'string' || !allowed.has(row.label)) {
-      throw new Error(`${source}:${index + 1}: "label" must be one of ${[...allowed].map((label) => JSON.stringify(label)).join(', ')} (got ${JSON.stringify(row.label)})`);
+      throw new Error(
+        `${source}:${index + 1}: "label" must be one of ${[...allowed].map((label) => JSON.stringify(label)).join(', ')} (got ${JSON.stringify(row.label)})`,
+      );
     }
     texts.push(row.text);
     labels.push(row.label);

@@ -3,7 +3,14 @@
  * gateway's Classify with the version pinned, so tokenizer, inference and post-processing are exactly what
  * callers get), scored with the same metrics the models pipeline computes when it builds a package.
  */
-import { Status, type ClassifyRequest, type ClassifyResponse__Output, type GatewayClient, type ModelRegistryClient, type ModelVersion__Output } from '@maas/protos';
+import {
+  Status,
+  type ClassifyRequest,
+  type ClassifyResponse__Output,
+  type GatewayClient,
+  type ModelRegistryClient,
+  type ModelVersion__Output,
+} from '@maas/protos';
 import { downloadArtifact } from '@maas/registry-client';
 import { GrpcError, unaryCall } from '@maas/shared';
 import { binaryMetrics, type BinaryMetrics } from './classification-metrics.js';
@@ -49,11 +56,16 @@ export async function evaluateThroughGateway(options: GatewayEvaluationOptions):
   let answeredBy = '';
   for (let start = 0; start < set.texts.length; start += batchTexts) {
     const request: ClassifyRequest = { model: options.model, texts: set.texts.slice(start, start + batchTexts), version: options.version };
-    const response = await unaryCall<ClassifyRequest, ClassifyResponse__Output>((r, md, o, cb) => options.gateway.Classify(r, md, o, cb), request, { deadline });
+    const response = await unaryCall<ClassifyRequest, ClassifyResponse__Output>((r, md, o, cb) => options.gateway.Classify(r, md, o, cb), request, {
+      deadline,
+    });
     for (const prediction of response.predictions) {
       // A pin answers with one version; another one here means the alias moved mid-evaluation.
       if (answeredBy && prediction.model_version !== answeredBy) {
-        throw new GrpcError(Status.ABORTED, `${options.model} ${JSON.stringify(options.version)} was answered by version ${answeredBy}, then by ${prediction.model_version}: the alias moved during the evaluation`);
+        throw new GrpcError(
+          Status.ABORTED,
+          `${options.model} ${JSON.stringify(options.version)} was answered by version ${answeredBy}, then by ${prediction.model_version}: the alias moved during the evaluation`,
+        );
       }
       answeredBy = prediction.model_version;
       predicted.push(prediction.label);
@@ -69,12 +81,19 @@ export async function evaluateThroughGateway(options: GatewayEvaluationOptions):
  * downloaded and checked against its listed digest. Undefined when the package carries none; FAILED_PRECONDITION
  * when the model is not binary (the metrics are those of a positive label).
  */
-export async function loadEvaluationSet(options: { registry: ModelRegistryClient; version: ModelVersion__Output; deadline: Date | number }): Promise<{ set: EvaluationSet; labels: readonly [string, string] } | undefined> {
+export async function loadEvaluationSet(options: {
+  registry: ModelRegistryClient;
+  version: ModelVersion__Output;
+  deadline: Date | number;
+}): Promise<{ set: EvaluationSet; labels: readonly [string, string] } | undefined> {
   const { version } = options;
   const manifest = version.manifest;
   if (!manifest?.evaluation_file) return undefined;
   if (manifest.labels.length !== 2) {
-    throw new GrpcError(Status.FAILED_PRECONDITION, `${version.model} version ${version.version} has ${manifest.labels.length} labels; evaluation sets are scored for two-label models only`);
+    throw new GrpcError(
+      Status.FAILED_PRECONDITION,
+      `${version.model} version ${version.version} has ${manifest.labels.length} labels; evaluation sets are scored for two-label models only`,
+    );
   }
   const listed = manifest.files.find((file) => file.path === manifest.evaluation_file);
   const { data } = await downloadArtifact({

@@ -70,7 +70,9 @@ export async function downloadArtifact(options: DownloadArtifactOptions): Promis
       if (!announced) {
         announced = { sha256: chunk.sha256, size_bytes: chunk.size_bytes };
         if (expected && (announced.sha256 !== expected.sha256 || announced.size_bytes !== expected.size_bytes)) {
-          throw corrupt(`the registry streams sha256 ${announced.sha256} (${announced.size_bytes} bytes), its version lists ${expected.sha256} (${expected.size_bytes} bytes)`);
+          throw corrupt(
+            `the registry streams sha256 ${announced.sha256} (${announced.size_bytes} bytes), its version lists ${expected.sha256} (${expected.size_bytes} bytes)`,
+          );
         }
         if (announced.size_bytes > maxBytes) throw tooLarge(`the registry announces ${announced.size_bytes} bytes`);
       }
@@ -104,7 +106,12 @@ export async function downloadArtifact(options: DownloadArtifactOptions): Promis
 }
 
 /** What is wrong with the complete download, or undefined when it is what was expected (or announced). */
-function verifyWhole(options: { announced: ArtifactDigest | undefined; expected: ArtifactDigest | undefined; received: number; sha256: string }): string | undefined {
+function verifyWhole(options: {
+  announced: ArtifactDigest | undefined;
+  expected: ArtifactDigest | undefined;
+  received: number;
+  sha256: string;
+}): string | undefined {
   const want = options.expected ?? options.announced;
   // The registry sends one chunk carrying the digest even for an empty file: no chunk at all is a broken stream.
   if (!want) return 'the registry sent no data and no digest';

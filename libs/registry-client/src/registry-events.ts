@@ -2,7 +2,17 @@
  * The registry's events on NATS: the JetStream stream they are kept in, their subjects, and the protobuf codec
  * of each kind. The registry publishes them; every consumer reads them through `subscribeRegistryEvents`.
  */
-import { messageCodec, type AliasChanged, type AliasChanged__Output, type ArtifactDamaged, type ArtifactDamaged__Output, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
+import {
+  messageCodec,
+  type AliasChanged,
+  type AliasChanged__Output,
+  type ArtifactDamaged,
+  type ArtifactDamaged__Output,
+  type RolloutChanged,
+  type RolloutChanged__Output,
+  type VersionRegistered,
+  type VersionRegistered__Output,
+} from '@maas/protos';
 import { connectEventBus, type ConnectEventBusOptions, type EventBus, type EventStream } from '@maas/shared';
 
 /** JetStream stream holding the registry's events, so a consumer that was away can catch up. */

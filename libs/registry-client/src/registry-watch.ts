@@ -84,7 +84,11 @@ export function watchRegistry(options: WatchRegistryOptions): RegistryWatch {
     if (stopped) return;
     // A registry that cannot be read is asked again soon (its return is then seen within half a second); with
     // NATS down the timer is the only news; otherwise events carry changes and the timer is the safety net.
-    const interval = failing ? Math.min(FAILING_RETRY_MS, options.resyncIntervalNoNatsMs) : options.bus.connected ? options.resyncIntervalMs : options.resyncIntervalNoNatsMs;
+    const interval = failing
+      ? Math.min(FAILING_RETRY_MS, options.resyncIntervalNoNatsMs)
+      : options.bus.connected
+        ? options.resyncIntervalMs
+        : options.resyncIntervalNoNatsMs;
     waiting = true;
     timer = setTimeout(() => {
       waiting = false;
@@ -107,7 +111,8 @@ export function watchRegistry(options: WatchRegistryOptions): RegistryWatch {
     if (eventRevision(event.kind, event.payload) > revision) await resyncNow();
   });
   options.bus.onConnectionChange((connected) => {
-    if (connected) void resyncNow(); // events may have been missed while away
+    if (connected)
+      void resyncNow(); // events may have been missed while away
     else {
       log.info({ everyMs: options.resyncIntervalNoNatsMs }, 'no NATS: following the registry by resync alone');
       shortenWait();

@@ -18,7 +18,8 @@ const request = { model: 'm', version: '1', path: 'dir/file.bin' };
 function chunksOf(data: Buffer, announced = digest, pieces = 3): ArtifactChunk__Output[] {
   const size = Math.ceil(data.length / pieces) || 1;
   const chunks: ArtifactChunk__Output[] = [];
-  for (let offset = 0; offset < Math.max(data.length, 1); offset += size) chunks.push({ data: data.subarray(offset, offset + size), sha256: '', size_bytes: 0 } as ArtifactChunk__Output);
+  for (let offset = 0; offset < Math.max(data.length, 1); offset += size)
+    chunks.push({ data: data.subarray(offset, offset + size), sha256: '', size_bytes: 0 } as ArtifactChunk__Output);
   chunks[0] = { ...chunks[0]!, sha256: announced.sha256, size_bytes: announced.size_bytes };
   return chunks;
 }
@@ -99,9 +100,21 @@ const mismatches: Array<{ title: string; chunks: ArtifactChunk__Output[]; messag
     chunks: chunksOf(content, { sha256: 'f'.repeat(64), size_bytes: content.length }),
     message: /rejected: the registry streams sha256 f{64} \(\d+ bytes\), its version lists [0-9a-f]{64}/,
   },
-  { title: 'more bytes arrive than announced', chunks: chunksOf(Buffer.concat([content, Buffer.from('!')])), message: /rejected: more than the \d+ bytes announced arrived/ },
-  { title: 'fewer bytes arrive than announced', chunks: chunksOf(content.subarray(1)), message: new RegExp(`rejected: ${content.length - 1} bytes arrived, ${content.length} were announced`) },
-  { title: 'the bytes differ (same size)', chunks: chunksOf(flipped), message: new RegExp(`rejected: its sha256 is ${sha256(flipped)}, expected ${digest.sha256}`) },
+  {
+    title: 'more bytes arrive than announced',
+    chunks: chunksOf(Buffer.concat([content, Buffer.from('!')])),
+    message: /rejected: more than the \d+ bytes announced arrived/,
+  },
+  {
+    title: 'fewer bytes arrive than announced',
+    chunks: chunksOf(content.subarray(1)),
+    message: new RegExp(`rejected: ${content.length - 1} bytes arrived, ${content.length} were announced`),
+  },
+  {
+    title: 'the bytes differ (same size)',
+    chunks: chunksOf(flipped),
+    message: new RegExp(`rejected: its sha256 is ${sha256(flipped)}, expected ${digest.sha256}`),
+  },
 ];
 
 for (const { title, chunks, message } of mismatches) {
@@ -145,7 +158,11 @@ test('more than maxBytes is RESOURCE_EXHAUSTED, whether listed or only announced
 });
 
 test('a status error of the stream is thrown as it came, for the caller to interpret', async (t) => {
-  const failure = Object.assign(new Error('5 NOT_FOUND: no such file'), { code: grpc.status.NOT_FOUND, details: 'no such file', metadata: new grpc.Metadata() });
+  const failure = Object.assign(new Error('5 NOT_FOUND: no such file'), {
+    code: grpc.status.NOT_FOUND,
+    details: 'no such file',
+    metadata: new grpc.Metadata(),
+  });
   const { registry } = fakeRegistry(chunksOf(content).slice(0, 1), failure);
   const file = await tempFile();
   const error = await t.throwsAsync(downloadArtifact(options(registry, { sink: { file } })));

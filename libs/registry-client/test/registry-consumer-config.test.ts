@@ -11,5 +11,8 @@ test('a bad resync period is reported with the other problems', (t) => {
   const reader = configReader({ RESYNC_INTERVAL_MS: '1.5', RESYNC_INTERVAL_NO_NATS_MS: '50' });
   const config = registryConsumerConfig(reader);
   const error = t.throws(() => reader.done(config), { instanceOf: ConfigError });
-  t.deepEqual((error as ConfigError).problems.map((problem) => problem.split('=')[0]), ['RESYNC_INTERVAL_MS', 'RESYNC_INTERVAL_NO_NATS_MS']);
+  t.deepEqual(
+    (error as ConfigError).problems.map((problem) => problem.split('=')[0]),
+    ['RESYNC_INTERVAL_MS', 'RESYNC_INTERVAL_NO_NATS_MS'],
+  );
 });

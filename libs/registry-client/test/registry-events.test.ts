@@ -2,7 +2,14 @@
 import { createLogger } from '@maas/shared';
 import test from 'ava';
 import { eventually } from '../../../test/support/eventually.js';
-import { connectRegistryEventBus, eventRevision, registrySubject, rolloutChangedCodec, subscribeRegistryEvents, type ReceivedRegistryEvent } from '../src/registry-events.js';
+import {
+  connectRegistryEventBus,
+  eventRevision,
+  registrySubject,
+  rolloutChangedCodec,
+  subscribeRegistryEvents,
+  type ReceivedRegistryEvent,
+} from '../src/registry-events.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';

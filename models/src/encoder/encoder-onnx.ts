@@ -52,7 +52,15 @@ export function exportEncoderOnnx(config: EncoderConfig, options: { docString?: 
   const rng = new SeededRandom(config.seed);
   const g = new OnnxGraphBuilder();
   const weight = (name: string, dims: number[]): string =>
-    g.initializer(name, normalArray(rng, dims.reduce((a, b) => a * b, 1), config.initStd), dims);
+    g.initializer(
+      name,
+      normalArray(
+        rng,
+        dims.reduce((a, b) => a * b, 1),
+        config.initStd,
+      ),
+      dims,
+    );
   const zeros = (name: string, n: number): string => g.initializer(name, new Float32Array(n), [n]);
   const ones = (name: string, n: number): string => g.initializer(name, new Float32Array(n).fill(1), [n]);
 
@@ -85,8 +93,18 @@ export function exportEncoderOnnx(config: EncoderConfig, options: { docString?: 
   };
 
   // Embeddings: positions are 0..S-1 for every row, so the position table adds as a whole.
-  const words = g.node({ op: 'Gather', name: 'word_embeddings_lookup', inputs: [weight('word_embeddings', [config.vocabSize, H]), ids], attributes: { axis: { int: 0 } } });
-  const typeRow = g.node({ op: 'Gather', name: 'token_type_lookup', inputs: [weight('token_type_embeddings', [2, H]), zeroIndex], attributes: { axis: { int: 0 } } });
+  const words = g.node({
+    op: 'Gather',
+    name: 'word_embeddings_lookup',
+    inputs: [weight('word_embeddings', [config.vocabSize, H]), ids],
+    attributes: { axis: { int: 0 } },
+  });
+  const typeRow = g.node({
+    op: 'Gather',
+    name: 'token_type_lookup',
+    inputs: [weight('token_type_embeddings', [2, H]), zeroIndex],
+    attributes: { axis: { int: 0 } },
+  });
   const withPositions = g.node({ op: 'Add', name: 'add_position_embeddings', inputs: [words, weight('position_embeddings', [S, H])] });
   const embedded = g.node({ op: 'Add', name: 'add_token_type_embeddings', inputs: [withPositions, typeRow] });
   let hidden = layerNorm('embeddings_layer_norm', embedded);

@@ -45,7 +45,10 @@ export function bertPreTokenize(text: string): string[] {
     else if (isChineseCodePoint(cp)) cleaned += ` ${ch} `;
     else cleaned += ch;
   }
-  const normalized = cleaned.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '');
+  const normalized = cleaned
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/\p{Mn}/gu, '');
   return normalized.match(PRE_TOKEN) ?? [];
 }
 

@@ -8,12 +8,7 @@ export type TensorData = Float32Array | Int8Array | Uint8Array | Int32Array | Bi
 export type Dim = number | string;
 
 /** A node attribute; the key says which ONNX attribute type it is (a bare number would be ambiguous). */
-export type AttributeValue =
-  | { int: number }
-  | { float: number }
-  | { ints: readonly number[] }
-  | { floats: readonly number[] }
-  | { string: string };
+export type AttributeValue = { int: number } | { float: number } | { ints: readonly number[] } | { floats: readonly number[] } | { string: string };
 
 export interface NodeSpec {
   /** ONNX operator name, e.g. "MatMul". */

@@ -54,7 +54,11 @@ export async function writeModelPackage(options: WritePackageOptions): Promise<M
     tokenizer: m.tokenizer,
     labels: m.labels,
     output_activation: m.output_activation,
-    files: files.map((f) => ({ path: f.path, sha256: sha256Hex(f.data), size_bytes: typeof f.data === 'string' ? Buffer.byteLength(f.data, 'utf8') : f.data.byteLength })),
+    files: files.map((f) => ({
+      path: f.path,
+      sha256: sha256Hex(f.data),
+      size_bytes: typeof f.data === 'string' ? Buffer.byteLength(f.data, 'utf8') : f.data.byteLength,
+    })),
     metrics: m.metrics,
     // Only when the package has one: a package without it keeps the manifest it always had.
     ...(m.evaluation_file ? { evaluation_file: m.evaluation_file } : {}),

@@ -81,12 +81,7 @@ export function sigmoid(x: number): number {
  * `rows`. Sums run in float64 and are stored as float32, which keeps results within float32
  * rounding of ONNX Runtime's float32 kernels.
  */
-export function forwardSentiment(
-  weights: SentimentWeights,
-  config: SentimentModelConfig,
-  batch: IdBatch,
-  rows?: ArrayLike<number>,
-): ForwardActivations {
+export function forwardSentiment(weights: SentimentWeights, config: SentimentModelConfig, batch: IdBatch, rows?: ArrayLike<number>): ForwardActivations {
   const { embeddingDim: D, hiddenUnits: H, sequenceLength: L, vocabSize: V } = config;
   const n = rows ? rows.length : batch.count;
   const pooled = new Float32Array(n * D);

@@ -3,12 +3,7 @@ import type { TextDataset } from '../dataset.js';
 import { agreement, binaryMetrics, formatMetrics, thresholdLabels, type BinaryMetrics } from '@maas/model-evaluation';
 import { scoreOnnx } from '../evaluate/onnx-scoring.js';
 import type { OptimizerSpec } from './optimizers.js';
-import {
-  DEFAULT_SENTIMENT_PREPROCESSING,
-  encodeSentimentDataset,
-  fitSentimentTokenizer,
-  type SentimentPreprocessing,
-} from './sentiment-data.js';
+import { DEFAULT_SENTIMENT_PREPROCESSING, encodeSentimentDataset, fitSentimentTokenizer, type SentimentPreprocessing } from './sentiment-data.js';
 import { DEFAULT_SENTIMENT_CONFIG, type SentimentModelConfig } from './sentiment-model.js';
 import {
   exportSentimentFp32,

@@ -59,11 +59,7 @@ function resolveClassWeight(spec: TrainingOptions['classWeight'], labels: Uint8A
 }
 
 /** Unweighted mean binary cross-entropy and accuracy of the model on a labelled set. */
-export function evaluateLoss(
-  weights: SentimentWeights,
-  config: SentimentModelConfig,
-  data: LabelledIds,
-): { loss: number; accuracy: number } {
+export function evaluateLoss(weights: SentimentWeights, config: SentimentModelConfig, data: LabelledIds): { loss: number; accuracy: number } {
   const { probabilities } = forwardSentiment(weights, config, data);
   let loss = 0;
   let correct = 0;

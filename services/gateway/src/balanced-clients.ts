@@ -23,7 +23,12 @@ export type BalancedClients = DownstreamClients & {
 };
 
 /** `clientOptions` (TLS credentials, server name) go to every replica's channel. */
-export function createBalancedClients(options: { tokenizerAddress: string; inferenceAddress: string; clientOptions?: ClientOptions; logger: Logger }): BalancedClients {
+export function createBalancedClients(options: {
+  tokenizerAddress: string;
+  inferenceAddress: string;
+  clientOptions?: ClientOptions;
+  logger: Logger;
+}): BalancedClients {
   const grpcContracts = contracts();
   const Tokenizer = grpcContracts.maas.v1.Tokenizer;
   const Inference = grpcContracts.inference.GRPCInferenceService;

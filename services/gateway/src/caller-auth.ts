@@ -18,7 +18,10 @@ export interface Caller {
 
 /** Why a token was refused: said to the caller as UNAUTHENTICATED (nothing internal in it). */
 export class AuthenticationError extends Error {
-  constructor(readonly reason: 'missing' | 'malformed' | 'unknown-key' | 'expired' | 'issuer' | 'invalid', message: string) {
+  constructor(
+    readonly reason: 'missing' | 'malformed' | 'unknown-key' | 'expired' | 'issuer' | 'invalid',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -63,7 +66,8 @@ export function createCallerAuthenticator(config: EdgeConfig, logger: Logger): C
       return { id: `jwt:${payload.iss}#${payload.sub ?? ''}`, scopes };
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError('expired', 'the JWT has expired');
-      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'iss') throw new AuthenticationError('issuer', 'the JWT is from an issuer this gateway does not trust');
+      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'iss')
+        throw new AuthenticationError('issuer', 'the JWT is from an issuer this gateway does not trust');
       if (error instanceof joseErrors.JWTClaimValidationFailed) throw new AuthenticationError('invalid', `the JWT's "${error.claim}" claim is not accepted`);
       throw new AuthenticationError('invalid', 'the JWT could not be verified');
     }

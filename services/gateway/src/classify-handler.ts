@@ -1,5 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
-import { type ClassifyRequest__Output, type ClassifyResponse, type EncodeResponse__Output, type ModelInferResponse__Output, type ModelManifest__Output } from '@maas/protos';
+import {
+  type ClassifyRequest__Output,
+  type ClassifyResponse,
+  type EncodeResponse__Output,
+  type ModelInferResponse__Output,
+  type ModelManifest__Output,
+} from '@maas/protos';
 import { checkTextLimits, deadlineFromCall, failedPrecondition, inBatchSpan, invalidArgument, recordingSpan, SPAN_ATTRIBUTES, unaryCall } from '@maas/shared';
 import { context, trace, type Context } from '@opentelemetry/api';
 import type { Batch, Coalescer } from './coalescer.js';
@@ -167,7 +173,9 @@ export function createClassifyHandler(options: ClassifyHandlerOptions) {
       countRoute(metrics, model, decision);
       annotateRoute({ model: request.model, version: decision.version, route: routeOf(decision), texts: request.texts.length });
       if (decision.manifest.task && decision.manifest.task !== CLASSIFY_TASK) {
-        throw failedPrecondition(`model ${request.model} version ${decision.version} serves task ${JSON.stringify(decision.manifest.task)}, not ${CLASSIFY_TASK}`);
+        throw failedPrecondition(
+          `model ${request.model} version ${decision.version} serves task ${JSON.stringify(decision.manifest.task)}, not ${CLASSIFY_TASK}`,
+        );
       }
       const results = await coalescer.submit({
         model: request.model,

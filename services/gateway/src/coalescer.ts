@@ -141,7 +141,9 @@ export class Coalescer<M, R> {
     }
     if (queue.waitingTexts + request.texts.length > this.options.maxQueueTexts) {
       return Promise.reject(
-        resourceExhausted(`queue for model ${request.model} version ${request.version} is full (${queue.waitingTexts} texts waiting, limit ${this.options.maxQueueTexts}); retry with backoff`),
+        resourceExhausted(
+          `queue for model ${request.model} version ${request.version} is full (${queue.waitingTexts} texts waiting, limit ${this.options.maxQueueTexts}); retry with backoff`,
+        ),
       );
     }
     if (request.caller?.cancelled) return Promise.reject(cancelled('the call was cancelled before it was queued'));
@@ -342,7 +344,12 @@ export class Coalescer<M, R> {
       model: queue.model,
       version: queue.version,
       texts,
-      requests: entries.map(({ texts: requestTexts, meta, deadline: requestDeadline, enqueuedAt }) => ({ texts: requestTexts, meta, deadline: requestDeadline, enqueuedAt })),
+      requests: entries.map(({ texts: requestTexts, meta, deadline: requestDeadline, enqueuedAt }) => ({
+        texts: requestTexts,
+        meta,
+        deadline: requestDeadline,
+        enqueuedAt,
+      })),
       deadline,
       signal,
     };

@@ -24,7 +24,10 @@ export interface EdgeConfig {
 
 export function edgeConfig(reader: ConfigReader): EdgeConfig {
   const config: EdgeConfig = {
-    authMode: reader.oneOf('AUTH_MODE', ['required', 'off'], { default: 'required', doc: 'required: a bearer token on every call but health and reflection; off: none' }),
+    authMode: reader.oneOf('AUTH_MODE', ['required', 'off'], {
+      default: 'required',
+      doc: 'required: a bearer token on every call but health and reflection; off: none',
+    }),
     apiKeysFile: reader.string('API_KEYS_FILE', { default: '/etc/maas/auth/api-keys.json', doc: 'hashed API keys (maasctl keys create)' }),
     jwtJwksFile: reader.string('JWT_JWKS_FILE', { default: '', doc: 'local JWKS file for JWT signatures' }),
     jwtJwksUrl: reader.string('JWT_JWKS_URL', { default: '', doc: 'JWKS URL for JWT signatures' }),
@@ -34,7 +37,8 @@ export function edgeConfig(reader: ConfigReader): EdgeConfig {
     rateLimitBurst: reader.int('RATE_LIMIT_BURST', { default: 2_000, min: 1, doc: 'calls a caller may make at once above the average' }),
     maxConcurrentPerCaller: reader.int('MAX_CONCURRENT_PER_CALLER', { default: 128, min: 0, doc: 'calls one caller may have in flight (0: no cap)' }),
   };
-  if ((config.jwtJwksFile || config.jwtJwksUrl) && config.jwtIssuers.length === 0) reader.problem('JWT_ISSUERS is required when JWT_JWKS_FILE or JWT_JWKS_URL is set (which issuers to trust)');
+  if ((config.jwtJwksFile || config.jwtJwksUrl) && config.jwtIssuers.length === 0)
+    reader.problem('JWT_ISSUERS is required when JWT_JWKS_FILE or JWT_JWKS_URL is set (which issuers to trust)');
   if (config.jwtJwksFile && config.jwtJwksUrl) reader.problem('set JWT_JWKS_FILE or JWT_JWKS_URL, not both');
   return config;
 }

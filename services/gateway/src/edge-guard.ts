@@ -31,14 +31,28 @@ export interface EdgeGuardMetrics {
   limited: client.Counter<'limit'>;
 }
 
-export function createEdgeGuardMetrics(registry: client.Registry, settings: { rateLimitRps: number; rateLimitBurst: number; maxConcurrentPerCaller: number }): EdgeGuardMetrics {
+export function createEdgeGuardMetrics(
+  registry: client.Registry,
+  settings: { rateLimitRps: number; rateLimitBurst: number; maxConcurrentPerCaller: number },
+): EdgeGuardMetrics {
   const registers = [registry];
   // The limits in force, so dashboards can draw them beside the traffic.
-  new client.Gauge({ name: 'maas_gateway_caller_rate_limit_rps', help: 'Average calls per second each caller may make (0: no limit).', registers }).set(settings.rateLimitRps);
-  new client.Gauge({ name: 'maas_gateway_caller_rate_limit_burst', help: 'Calls a caller may make at once above the average.', registers }).set(settings.rateLimitBurst);
-  new client.Gauge({ name: 'maas_gateway_caller_max_concurrent', help: 'Calls one caller may have in flight (0: no cap).', registers }).set(settings.maxConcurrentPerCaller);
+  new client.Gauge({ name: 'maas_gateway_caller_rate_limit_rps', help: 'Average calls per second each caller may make (0: no limit).', registers }).set(
+    settings.rateLimitRps,
+  );
+  new client.Gauge({ name: 'maas_gateway_caller_rate_limit_burst', help: 'Calls a caller may make at once above the average.', registers }).set(
+    settings.rateLimitBurst,
+  );
+  new client.Gauge({ name: 'maas_gateway_caller_max_concurrent', help: 'Calls one caller may have in flight (0: no cap).', registers }).set(
+    settings.maxConcurrentPerCaller,
+  );
   return {
-    refusals: new client.Counter({ name: 'maas_gateway_auth_refusals_total', help: 'Calls refused by authentication (missing, malformed, unknown-key, expired, issuer, invalid) or scope.', labelNames: ['reason'], registers }),
+    refusals: new client.Counter({
+      name: 'maas_gateway_auth_refusals_total',
+      help: 'Calls refused by authentication (missing, malformed, unknown-key, expired, issuer, invalid) or scope.',
+      labelNames: ['reason'],
+      registers,
+    }),
     limited: new client.Counter({ name: 'maas_gateway_limited_total', help: 'Calls refused by a per-caller limit.', labelNames: ['limit'], registers }),
   };
 }
@@ -86,7 +100,10 @@ export function edgeGuard(options: EdgeGuardOptions): grpc.ServerInterceptor {
               (error: unknown) => {
                 const reason = error instanceof AuthenticationError ? error.reason : 'invalid';
                 metrics.refusals.inc({ reason });
-                refuse({ code: grpc.status.UNAUTHENTICATED, details: error instanceof AuthenticationError ? error.message : 'the bearer token could not be checked' });
+                refuse({
+                  code: grpc.status.UNAUTHENTICATED,
+                  details: error instanceof AuthenticationError ? error.message : 'the bearer token could not be checked',
+                });
               },
             );
           },

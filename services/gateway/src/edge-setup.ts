@@ -7,7 +7,10 @@ import type { EdgeConfig } from './edge-config.js';
 import { createEdgeGuardMetrics, edgeGuard } from './edge-guard.js';
 import { FairUseLimiter } from './fair-use.js';
 
-export function startEdgeGuard(options: { config: EdgeConfig; registry: client.Registry; logger: Logger }): { interceptor: grpc.ServerInterceptor; stop(): void } {
+export function startEdgeGuard(options: { config: EdgeConfig; registry: client.Registry; logger: Logger }): {
+  interceptor: grpc.ServerInterceptor;
+  stop(): void;
+} {
   const { config, logger } = options;
   if (config.authMode === 'off') logger.warn('AUTH_MODE=off: the gateway accepts calls without a credential');
   const authenticator = config.authMode === 'required' ? createCallerAuthenticator(config, logger) : undefined;

@@ -12,9 +12,7 @@ export interface FairUseSettings {
   maxConcurrentPerCaller: number;
 }
 
-export type Admission =
-  | { admitted: true; release: () => void }
-  | { admitted: false; limit: 'rate' | 'concurrency'; retryAfterMs: number; message: string };
+export type Admission = { admitted: true; release: () => void } | { admitted: false; limit: 'rate' | 'concurrency'; retryAfterMs: number; message: string };
 
 interface CallerState {
   tokens: number;
@@ -29,7 +27,10 @@ export class FairUseLimiter {
   private readonly callers = new Map<string, CallerState>();
   private lastSweep = Date.now();
 
-  constructor(readonly settings: FairUseSettings, private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    readonly settings: FairUseSettings,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /** Admits one call of `callerId`, or says which limit refused it and when to retry. */
   admit(callerId: string): Admission {
@@ -46,11 +47,21 @@ export class FairUseLimiter {
       state.refilledAt = now;
       if (state.tokens < 1) {
         const retryAfterMs = Math.ceil(((1 - state.tokens) / rateLimitRps) * 1000);
-        return { admitted: false, limit: 'rate', retryAfterMs, message: `rate limit of ${rateLimitRps} calls/s (burst ${rateLimitBurst}) exceeded; retry after ${retryAfterMs} ms` };
+        return {
+          admitted: false,
+          limit: 'rate',
+          retryAfterMs,
+          message: `rate limit of ${rateLimitRps} calls/s (burst ${rateLimitBurst}) exceeded; retry after ${retryAfterMs} ms`,
+        };
       }
     }
     if (maxConcurrentPerCaller > 0 && state.inFlight >= maxConcurrentPerCaller) {
-      return { admitted: false, limit: 'concurrency', retryAfterMs: 50, message: `${maxConcurrentPerCaller} calls already in flight for this caller; retry after one finishes (~50 ms)` };
+      return {
+        admitted: false,
+        limit: 'concurrency',
+        retryAfterMs: 50,
+        message: `${maxConcurrentPerCaller} calls already in flight for this caller; retry after one finishes (~50 ms)`,
+      };
     }
     if (rateLimitRps > 0) state.tokens -= 1;
     state.inFlight += 1;

@@ -57,13 +57,55 @@ export function createGatewayMetrics(options: {
     },
   });
   return {
-    requests: new client.Counter({ name: 'maas_gateway_requests_total', help: 'Classify and ModelInfer calls by model and status code', labelNames: ['method', 'model', 'code'], registers }),
-    requestDuration: createLatencyHistogram({ name: 'maas_gateway_request_duration_seconds', help: 'End-to-end duration of Classify and ModelInfer calls at the gateway', labelNames: ['method', 'model'], registers }),
-    routed: new client.Counter({ name: 'maas_gateway_routed_total', help: 'Requests routed to each model version', labelNames: ['model', 'version', 'target'], registers }),
-    routeFallbacks: new client.Counter({ name: 'maas_gateway_route_fallbacks_total', help: 'Requests whose drawn version was not ready, by the version that answered instead', labelNames: ['model', 'version'], registers }),
-    batchTexts: new client.Histogram({ name: 'maas_gateway_batch_size_texts', help: 'Texts per coalesced batch (one tokenizer call and one ModelInfer)', labelNames: ['model', 'version'], buckets: BATCH_SIZE_BUCKETS, registers }),
-    batchRequests: new client.Histogram({ name: 'maas_gateway_batch_size_requests', help: 'Classify calls per coalesced batch', labelNames: ['model', 'version'], buckets: BATCH_SIZE_BUCKETS, registers }),
-    queueWait: createLatencyHistogram({ name: 'maas_gateway_queue_wait_seconds', help: 'Time a Classify call waited in the coalescing queue', labelNames: ['model', 'version'], registers }),
-    downstreamDuration: createLatencyHistogram({ name: 'maas_gateway_downstream_duration_seconds', help: 'Duration of one downstream call per batch', labelNames: ['hop'], registers }),
+    requests: new client.Counter({
+      name: 'maas_gateway_requests_total',
+      help: 'Classify and ModelInfer calls by model and status code',
+      labelNames: ['method', 'model', 'code'],
+      registers,
+    }),
+    requestDuration: createLatencyHistogram({
+      name: 'maas_gateway_request_duration_seconds',
+      help: 'End-to-end duration of Classify and ModelInfer calls at the gateway',
+      labelNames: ['method', 'model'],
+      registers,
+    }),
+    routed: new client.Counter({
+      name: 'maas_gateway_routed_total',
+      help: 'Requests routed to each model version',
+      labelNames: ['model', 'version', 'target'],
+      registers,
+    }),
+    routeFallbacks: new client.Counter({
+      name: 'maas_gateway_route_fallbacks_total',
+      help: 'Requests whose drawn version was not ready, by the version that answered instead',
+      labelNames: ['model', 'version'],
+      registers,
+    }),
+    batchTexts: new client.Histogram({
+      name: 'maas_gateway_batch_size_texts',
+      help: 'Texts per coalesced batch (one tokenizer call and one ModelInfer)',
+      labelNames: ['model', 'version'],
+      buckets: BATCH_SIZE_BUCKETS,
+      registers,
+    }),
+    batchRequests: new client.Histogram({
+      name: 'maas_gateway_batch_size_requests',
+      help: 'Classify calls per coalesced batch',
+      labelNames: ['model', 'version'],
+      buckets: BATCH_SIZE_BUCKETS,
+      registers,
+    }),
+    queueWait: createLatencyHistogram({
+      name: 'maas_gateway_queue_wait_seconds',
+      help: 'Time a Classify call waited in the coalescing queue',
+      labelNames: ['model', 'version'],
+      registers,
+    }),
+    downstreamDuration: createLatencyHistogram({
+      name: 'maas_gateway_downstream_duration_seconds',
+      help: 'Duration of one downstream call per batch',
+      labelNames: ['hop'],
+      registers,
+    }),
   };
 }

@@ -101,9 +101,15 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
     port: config.grpcPort,
     logger,
     // Each method buffers at most what it accepts: Classify its texts, ModelInfer MAX_INFER_REQUEST_BYTES.
-    receiveLimits: { methods: { Classify: textsRequestBytes({ maxTexts: config.maxBatchTexts, maxTextBytes: config.maxTextBytes }), ModelInfer: config.maxInferRequestBytes } },
+    receiveLimits: {
+      methods: { Classify: textsRequestBytes({ maxTexts: config.maxBatchTexts, maxTextBytes: config.maxTextBytes }), ModelInfer: config.maxInferRequestBytes },
+    },
     // The public edge: TLS, but callers prove who they are with a bearer token, not a client certificate.
-    security: { credentials: serverCredentials(config.tls, { requireClientCertificate: false }), interceptors: [...healthPortInterceptors(config.healthPort), edge.interceptor], plaintextHealthPort: config.healthPort },
+    security: {
+      credentials: serverCredentials(config.tls, { requireClientCertificate: false }),
+      interceptors: [...healthPortInterceptors(config.healthPort), edge.interceptor],
+      plaintextHealthPort: config.healthPort,
+    },
     services: [
       {
         name: 'maas.v1.Gateway',
@@ -150,7 +156,12 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
     onSnapshot: async (snapshot) => {
       const table = buildRoutingTable(snapshot);
       if (!routing.loaded || table.revision !== routing.revision) {
-        const rollouts = [...table.models.values()].map((route) => ({ model: route.name, stable: route.stable, canary: route.canary, weight: route.canaryWeight }));
+        const rollouts = [...table.models.values()].map((route) => ({
+          model: route.name,
+          stable: route.stable,
+          canary: route.canary,
+          weight: route.canaryWeight,
+        }));
         watchLog.info({ revision: table.revision, rollouts }, 'routing table updated');
       }
       // Waiting for the probes makes "snapshot applied" mean "routable": the first SERVING has ready versions.
@@ -159,7 +170,10 @@ export async function startGatewayService(config: Readonly<GatewayConfig>, optio
   });
   const lifecycle = serviceLifecycle({
     // The parts every service has; then its own, which the lifecycle stops in its one order.
-    logger, server, metricsServer, shutdown: config,
+    logger,
+    server,
+    metricsServer,
+    shutdown: config,
     warmUp: watch.ready,
     onServing: () => logger.info({ port: server.port, revision: routing.revision }, 'gateway serving'),
     watches: [watch, readiness, edge],

@@ -96,7 +96,12 @@ export interface TrafficMirrorOptions {
 }
 
 /** Compares the labels and scores of two answers to the same texts, text by text, into the mirror metrics. */
-export function compareAnswers(metrics: MirrorMetrics, labels: Record<PairLabel, string>, stable: readonly LabelScore[], candidate: readonly LabelScore[]): void {
+export function compareAnswers(
+  metrics: MirrorMetrics,
+  labels: Record<PairLabel, string>,
+  stable: readonly LabelScore[],
+  candidate: readonly LabelScore[],
+): void {
   let agree = 0;
   for (const [index, answer] of stable.entries()) {
     const other = candidate[index];

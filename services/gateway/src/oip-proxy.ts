@@ -73,7 +73,10 @@ export function createOipProxy(options: OipProxyOptions): GRPCInferenceServiceHa
     return decision.version;
   };
 
-  const modelInfer = (request: ModelInferRequest__Output, call: grpc.ServerUnaryCall<ModelInferRequest__Output, ModelInferResponse>): Promise<ModelInferResponse> =>
+  const modelInfer = (
+    request: ModelInferRequest__Output,
+    call: grpc.ServerUnaryCall<ModelInferRequest__Output, ModelInferResponse>,
+  ): Promise<ModelInferResponse> =>
     recordTraffic({ metrics, method: 'ModelInfer', model: modelLabel(routing, request.model_name) }, async () => {
       const version = target({ model: request.model_name, version: request.model_version, call, traffic: true });
       let response: ModelInferResponse__Output;

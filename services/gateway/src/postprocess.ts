@@ -35,7 +35,9 @@ export function readFirstOutput(response: ModelInferResponse__Output, expectedRo
   const output = response.outputs[0];
   if (!output) throw internal(`inference answered model ${response.model_name} without outputs`);
   if (output.datatype !== 'FP32') {
-    throw failedPrecondition(`output ${output.name} of model ${response.model_name} version ${response.model_version} is ${output.datatype}; Classify reads FP32`);
+    throw failedPrecondition(
+      `output ${output.name} of model ${response.model_name} version ${response.model_version} is ${output.datatype}; Classify reads FP32`,
+    );
   }
   let values: Float32Array;
   const raw = response.raw_output_contents[0];
@@ -88,7 +90,8 @@ export interface LabelOptions {
 export function labelRows(matrix: Fp32Matrix, options: LabelOptions): LabelScore[] {
   const activation = (options.activation || 'none') as OutputActivation;
   const where = `model ${options.model} version ${options.version}`;
-  if (!OUTPUT_ACTIVATIONS.includes(activation)) throw failedPrecondition(`${where}: unknown output_activation ${JSON.stringify(options.activation)} (none, sigmoid or softmax)`);
+  if (!OUTPUT_ACTIVATIONS.includes(activation))
+    throw failedPrecondition(`${where}: unknown output_activation ${JSON.stringify(options.activation)} (none, sigmoid or softmax)`);
   const { labels } = options;
   const binary = matrix.columns === 1;
   if (binary && activation === 'softmax') throw failedPrecondition(`${where}: softmax over a single output column is always 1; use sigmoid or none`);

@@ -162,7 +162,11 @@ export function pickVersion(table: RoutingTable, request: RouteRequest): RouteDe
       return { version: side.version, manifest, target: side.target, fallback: index > 0 };
     }
   }
-  const waiting = [`stable ${route.stable}`, ...(route.canary ? [`canary ${route.canary}`] : []), ...(draining.length > 0 ? [`draining ${draining.join(', ')}`] : [])];
+  const waiting = [
+    `stable ${route.stable}`,
+    ...(route.canary ? [`canary ${route.canary}`] : []),
+    ...(draining.length > 0 ? [`draining ${draining.join(', ')}`] : []),
+  ];
   throw unavailable(`no ready version of model ${quote(request.model)} (${waiting.join('; ')}: still loading or unloaded)`);
 }
 

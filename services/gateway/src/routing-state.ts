@@ -1,7 +1,16 @@
 import type { ModelManifest__Output } from '@maas/protos';
 import { quote, unavailable, type Logger } from '@maas/shared';
 import type { ReadinessTracker } from './readiness.js';
-import { drainingVersions, isReferenced, pickVersion, referencedVersions, resolvePin, type RouteDecision, type RoutingTable, type VersionRef } from './router.js';
+import {
+  drainingVersions,
+  isReferenced,
+  pickVersion,
+  referencedVersions,
+  resolvePin,
+  type RouteDecision,
+  type RoutingTable,
+  type VersionRef,
+} from './router.js';
 
 /** A version the gateway may send traffic to, by the role it has: what maas_gateway_routable_versions shows. */
 export interface RoutableVersion {
@@ -56,7 +65,10 @@ export class RoutingState {
       const kept = drainingVersions({ previous: previous?.models.get(route.name), previousDraining: before, next: route, isReady });
       if (kept.length > 0) draining.set(route.name, kept);
       if (kept.join('\u0000') !== before.join('\u0000') && kept.length > 0) {
-        this.logger.info({ model: route.name, stable: route.stable, draining: kept }, 'new stable version not ready yet: its share stays on the draining versions');
+        this.logger.info(
+          { model: route.name, stable: route.stable, draining: kept },
+          'new stable version not ready yet: its share stays on the draining versions',
+        );
       }
     }
     this.table = table;

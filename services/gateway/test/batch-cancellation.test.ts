@@ -31,7 +31,9 @@ test('a merged batch keeps its downstream call while one caller remains, and can
       arrived.emit('call');
     },
   });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
   const clients = {
     tokenizer: createClient(contracts().maas.v1.Tokenizer, `127.0.0.1:${port}`),
     inference: createClient(contracts().inference.GRPCInferenceService, '127.0.0.1:1'),
@@ -45,7 +47,13 @@ test('a merged batch keeps its downstream call while one caller remains, and can
     clients.inference.close();
     server.forceShutdown();
   });
-  const coalescer = new Coalescer<ClassifyMeta, LabelScore>({ maxDelayMs: 0, maxBatchTexts: 256, maxQueueTexts: 1_000, maxInFlight: 1, execute: createBatchExecutor({ clients, readiness, metrics }) });
+  const coalescer = new Coalescer<ClassifyMeta, LabelScore>({
+    maxDelayMs: 0,
+    maxBatchTexts: 256,
+    maxQueueTexts: 1_000,
+    maxInFlight: 1,
+    execute: createBatchExecutor({ clients, readiness, metrics }),
+  });
   const meta: ClassifyMeta = { manifest: { outputs: [], labels: [], output_activation: '' } as unknown as ModelManifest__Output, traceContext: ROOT_CONTEXT };
   const callers = [new Caller(), new Caller()];
   const deadline = new Date(Date.now() + 30_000);

@@ -27,7 +27,14 @@ function echoCoalescer(overrides: Partial<CoalescerOptions<Meta, string>> = {}) 
 
 const soon = (ms = 10_000) => new Date(Date.now() + ms);
 const submit = (coalescer: Coalescer<Meta, string>, texts: string[], options: { version?: string; caller?: string; deadline?: Date; call?: FakeCall } = {}) =>
-  coalescer.submit({ model: 'm', version: options.version ?? '1', texts, meta: { caller: options.caller ?? texts.join() }, deadline: options.deadline ?? soon(), ...(options.call ? { caller: options.call } : {}) });
+  coalescer.submit({
+    model: 'm',
+    version: options.version ?? '1',
+    texts,
+    meta: { caller: options.caller ?? texts.join() },
+    deadline: options.deadline ?? soon(),
+    ...(options.call ? { caller: options.call } : {}),
+  });
 
 /** A caller as a grpc-js server call is one: `cancelled`, and a 'cancelled' event when it goes away. */
 class FakeCall extends EventEmitter {
@@ -73,23 +80,36 @@ test('concurrent requests for the same version merge into one batch and split ba
   t.deepEqual(results, [['1:A'], ['1:B', '1:C'], ['1:D']]);
   t.is(batches.length, 1);
   t.deepEqual(batches[0]!.texts, ['a', 'b', 'c', 'd']);
-  t.deepEqual(batches[0]!.requests.map((request) => request.meta.caller), ['a', 'b,c', 'd']);
+  t.deepEqual(
+    batches[0]!.requests.map((request) => request.meta.caller),
+    ['a', 'b,c', 'd'],
+  );
   t.like(infos[0], { model: 'm', version: '1', texts: 4, requests: 3 });
 });
 
 test('different versions never share a batch', async (t) => {
   const { coalescer, batches } = echoCoalescer();
-  const results = await Promise.all([submit(coalescer, ['a'], { version: '1' }), submit(coalescer, ['b'], { version: '2' }), submit(coalescer, ['c'], { version: '1' })]);
+  const results = await Promise.all([
+    submit(coalescer, ['a'], { version: '1' }),
+    submit(coalescer, ['b'], { version: '2' }),
+    submit(coalescer, ['c'], { version: '1' }),
+  ]);
   t.deepEqual(results, [['1:A'], ['2:B'], ['1:C']]);
   t.is(batches.length, 2);
-  t.deepEqual(batches.map((batch) => [batch.version, batch.texts]).sort(), [['1', ['a', 'c']], ['2', ['b']]]);
+  t.deepEqual(batches.map((batch) => [batch.version, batch.texts]).sort(), [
+    ['1', ['a', 'c']],
+    ['2', ['b']],
+  ]);
 });
 
 test('a batch holds at most maxBatchTexts, but a single larger request goes whole', async (t) => {
   const { coalescer, batches } = echoCoalescer({ maxBatchTexts: 3 });
   await Promise.all([submit(coalescer, ['a', 'b']), submit(coalescer, ['c', 'd']), submit(coalescer, ['e', 'f', 'g', 'h']), submit(coalescer, ['i'])]);
   const sizes = batches.map((batch) => batch.texts.length);
-  t.deepEqual(sizes.reduce((sum, size) => sum + size, 0), 9);
+  t.deepEqual(
+    sizes.reduce((sum, size) => sum + size, 0),
+    9,
+  );
   t.true(batches.every((batch) => batch.texts.length <= 3 || batch.requests.length === 1));
   t.true(batches.some((batch) => batch.texts.length === 4 && batch.requests.length === 1));
 });
@@ -118,7 +138,10 @@ test('while all slots are busy, requests queue and merge; a full queue answers R
   while (hold.pending === 0) await new Promise((resolve) => setTimeout(resolve, 1));
   hold.releaseAll();
   t.deepEqual(await Promise.all(queued), [['B'], ['C', 'D']]);
-  t.deepEqual(batches.map((batch) => batch.texts), [['a'], ['b', 'c', 'd']]);
+  t.deepEqual(
+    batches.map((batch) => batch.texts),
+    [['a'], ['b', 'c', 'd']],
+  );
   t.deepEqual(coalescer.queueDepths(), []);
 });
 
@@ -173,7 +196,10 @@ test('re-running a refused batch request by request stays within maxInFlight', a
   });
   const texts = ['a', 'b', 'bad', 'c', 'd', 'e'];
   const outcomes = await Promise.allSettled(texts.map((text) => submit(coalescer, [text])));
-  t.deepEqual(outcomes.map((outcome) => outcome.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+  t.deepEqual(
+    outcomes.map((outcome) => outcome.status),
+    ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'],
+  );
   t.deepEqual((outcomes[5] as PromiseFulfilledResult<string[]>).value, ['E']);
   // The merged batch, then each request alone: never more than one downstream call at a time.
   t.deepEqual(executed, [texts, ...texts.map((text) => [text])]);
@@ -196,7 +222,10 @@ test('requests whose caller gave up while queued are dropped before dispatch', a
   t.is(((outcomes[0] as PromiseRejectedResult).reason as { code?: number }).code, Status.DEADLINE_EXCEEDED);
   t.is(((outcomes[1] as PromiseRejectedResult).reason as { code?: number }).code, Status.CANCELLED);
   t.deepEqual((outcomes[2] as PromiseFulfilledResult<string[]>).value, ['1:OK']);
-  t.deepEqual(batches.map((batch) => batch.texts), [['ok']]);
+  t.deepEqual(
+    batches.map((batch) => batch.texts),
+    [['ok']],
+  );
 });
 
 test('the batch deadline is the latest of its requests', async (t) => {
@@ -237,7 +266,10 @@ test('a lone request goes downstream at the end of its event-loop turn, not afte
   const answer = submit(coalescer, ['alone']);
   t.is(batches.length, 0);
   await nextTurn();
-  t.deepEqual(batches.map((batch) => batch.texts), [['alone']]);
+  t.deepEqual(
+    batches.map((batch) => batch.texts),
+    [['alone']],
+  );
   hold.releaseAll();
   t.deepEqual(await answer, ['alone']);
 });
@@ -249,7 +281,13 @@ test('a burst while a batch is in flight waits for it, then leaves as one batch 
     maxDelayMs: 60_000,
   });
   // With a free slot, maxDelayMs > 0 waits for company: flush the first batch out by filling it.
-  const first = coalescer.submit({ model: 'm', version: '1', texts: Array.from({ length: 256 }, (_, index) => `t${index}`), meta: { caller: 'big' }, deadline: soon() });
+  const first = coalescer.submit({
+    model: 'm',
+    version: '1',
+    texts: Array.from({ length: 256 }, (_, index) => `t${index}`),
+    meta: { caller: 'big' },
+    deadline: soon(),
+  });
   t.is(batches.length, 1);
   const burst = [submit(coalescer, ['a']), submit(coalescer, ['b']), submit(coalescer, ['c'])];
   await nextTurn();
@@ -280,7 +318,10 @@ test('a caller that goes away while queued leaves the queue at once and is never
   await nextTurn();
   hold.releaseAll();
   t.deepEqual(await staying, ['b']);
-  t.deepEqual(batches.map((batch) => batch.texts), [['a'], ['b']]);
+  t.deepEqual(
+    batches.map((batch) => batch.texts),
+    [['a'], ['b']],
+  );
 });
 
 test('a caller already gone when it submits is refused CANCELLED', async (t) => {

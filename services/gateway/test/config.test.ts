@@ -8,7 +8,8 @@ const PLAINTEXT = { TLS_MODE: 'plaintext' };
 test('TLS is on by default: a missing certificate, key or CA file is a config error naming each', (t) => {
   const error = t.throws(() => loadConfig({ TLS_CERT_FILE: '/nonexistent/tls.crt' }), { instanceOf: ConfigError });
   const problems = (error as ConfigError).problems.join('\n');
-  for (const name of ['TLS_CERT_FILE="/nonexistent/tls.crt" does not exist', 'TLS_KEY_FILE', 'TLS_CA_FILE']) t.true(problems.includes(name), `${name} missing from:\n${problems}`);
+  for (const name of ['TLS_CERT_FILE="/nonexistent/tls.crt" does not exist', 'TLS_KEY_FILE', 'TLS_CA_FILE'])
+    t.true(problems.includes(name), `${name} missing from:\n${problems}`);
   t.is(loadConfig(PLAINTEXT).tls.mode, 'plaintext');
 });
 
@@ -34,13 +35,18 @@ test('variables override defaults', (t) => {
 });
 
 test('every bad variable is listed in one error', (t) => {
-  const error = t.throws(() => loadConfig({ ...PLAINTEXT, MAX_BATCH_TEXTS: 'many', MAX_TEXT_BYTES: '0', COALESCE_MAX_TEXTS: '1.5', GRPC_PORT: '70000' }), { instanceOf: ConfigError });
+  const error = t.throws(() => loadConfig({ ...PLAINTEXT, MAX_BATCH_TEXTS: 'many', MAX_TEXT_BYTES: '0', COALESCE_MAX_TEXTS: '1.5', GRPC_PORT: '70000' }), {
+    instanceOf: ConfigError,
+  });
   const problems = (error as ConfigError).problems.join('\n');
-  for (const name of ['MAX_BATCH_TEXTS', 'MAX_TEXT_BYTES', 'COALESCE_MAX_TEXTS', 'GRPC_PORT']) t.true(problems.includes(name), `${name} missing from:\n${problems}`);
+  for (const name of ['MAX_BATCH_TEXTS', 'MAX_TEXT_BYTES', 'COALESCE_MAX_TEXTS', 'GRPC_PORT'])
+    t.true(problems.includes(name), `${name} missing from:\n${problems}`);
 });
 
 test('a queue smaller than one full call is refused, together with other problems', (t) => {
-  const error = t.throws(() => loadConfig({ ...PLAINTEXT, MAX_QUEUE_TEXTS: '10', MAX_BATCH_TEXTS: '20', REQUEST_TIMEOUT_MS: 'soon' }), { instanceOf: ConfigError });
+  const error = t.throws(() => loadConfig({ ...PLAINTEXT, MAX_QUEUE_TEXTS: '10', MAX_BATCH_TEXTS: '20', REQUEST_TIMEOUT_MS: 'soon' }), {
+    instanceOf: ConfigError,
+  });
   const problems = (error as ConfigError).problems;
   t.is(problems.length, 2);
   t.true(problems.some((problem) => problem.startsWith('MAX_QUEUE_TEXTS=10 is below MAX_BATCH_TEXTS=20')));

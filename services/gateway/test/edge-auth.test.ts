@@ -58,14 +58,23 @@ function clients(token: string | undefined): { gateway: GatewayClient; oip: GRPC
   // The admin certificate is irrelevant at the gateway: its door looks at the bearer token only.
   const options = token === undefined ? { ...pki.clientOptions('admin'), credentials: pki.credentials('admin') } : pki.clientOptions('admin', token);
   const address = `127.0.0.1:${gateway.port}`;
-  const result = { gateway: createClient(contracts().maas.v1.Gateway, address, options), oip: createClient(contracts().inference.GRPCInferenceService, address, options) };
+  const result = {
+    gateway: createClient(contracts().maas.v1.Gateway, address, options),
+    oip: createClient(contracts().inference.GRPCInferenceService, address, options),
+  };
   return { ...result, close: () => (result.gateway.close(), result.oip.close()) };
 }
 
 async function codes(token: string | undefined, model = 'sentiment'): Promise<{ classify: grpc.ServiceError; infer: grpc.ServiceError }> {
   const { gateway: g, oip, close } = clients(token);
   try {
-    const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected a refusal'); }, (error: grpc.ServiceError) => error);
+    const failure = (promise: Promise<unknown>) =>
+      promise.then(
+        () => {
+          throw new Error('expected a refusal');
+        },
+        (error: grpc.ServiceError) => error,
+      );
     return {
       classify: await failure(unaryCall((r, md, o, cb) => g.Classify(r, md, o, cb), { model, texts: ['a'] }, { deadline: 5_000 })),
       infer: await failure(unaryCall((r, md, o, cb) => oip.ModelInfer(r, md, o, cb), { model_name: model, inputs: [] }, { deadline: 5_000 })),
@@ -96,7 +105,10 @@ test('no token, a malformed or unknown one: UNAUTHENTICATED on Classify and Mode
       t.regex(error.details, message, label);
     }
   }
-  t.is(await checkHealth(`127.0.0.1:${gateway.port}`, { credentials: pki.credentials('admin'), channelOptions: pki.clientOptions('admin').channelOptions }), 'NOT_SERVING');
+  t.is(
+    await checkHealth(`127.0.0.1:${gateway.port}`, { credentials: pki.credentials('admin'), channelOptions: pki.clientOptions('admin').channelOptions }),
+    'NOT_SERVING',
+  );
 });
 
 test('API keys: scopes per model and method (PERMISSION_DENIED), revocation within seconds', async (t) => {

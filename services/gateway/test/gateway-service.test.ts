@@ -69,9 +69,15 @@ test('health is NOT_SERVING while no registry snapshot has been read', async (t)
 test('Classify validates before anything else, naming the index and the limit', async (t) => {
   t.like(await codeOf(classify({ texts: ['a'] })), { code: Status.INVALID_ARGUMENT, details: 'model is required' });
   t.like(await codeOf(classify({ model: 'sentiment', texts: [] })), { code: Status.INVALID_ARGUMENT });
-  t.like(await codeOf(classify({ model: 'sentiment', texts: ['a', 'b', 'c', 'd', 'e'] })), { code: Status.INVALID_ARGUMENT, details: 'texts has 5 entries; the limit is 4' });
+  t.like(await codeOf(classify({ model: 'sentiment', texts: ['a', 'b', 'c', 'd', 'e'] })), {
+    code: Status.INVALID_ARGUMENT,
+    details: 'texts has 5 entries; the limit is 4',
+  });
   // Three characters of three bytes each: 9 bytes of UTF-8 over a limit of 8.
-  t.like(await codeOf(classify({ model: 'sentiment', texts: ['ok', '€€€'] })), { code: Status.INVALID_ARGUMENT, details: 'texts[1] is 9 bytes; the limit is 8' });
+  t.like(await codeOf(classify({ model: 'sentiment', texts: ['ok', '€€€'] })), {
+    code: Status.INVALID_ARGUMENT,
+    details: 'texts[1] is 9 bytes; the limit is 8',
+  });
 });
 
 test('Classify is UNAVAILABLE while the registry has not been read', async (t) => {

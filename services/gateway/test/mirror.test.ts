@@ -27,7 +27,10 @@ async function counts(registry: Registry) {
   return values;
 }
 
-function setUp(t: import('ava').ExecutionContext, options: { execute: (batch: Batch<ClassifyMeta>) => Promise<LabelScore[]>; maxInFlight?: number; percent?: number }) {
+function setUp(
+  t: import('ava').ExecutionContext,
+  options: { execute: (batch: Batch<ClassifyMeta>) => Promise<LabelScore[]>; maxInFlight?: number; percent?: number },
+) {
   const coalescer = new Coalescer<ClassifyMeta, LabelScore>({ maxDelayMs: 0, maxBatchTexts: 64, maxQueueTexts: 64, maxInFlight: 4, execute: options.execute });
   t.teardown(() => coalescer.close(new Error('test over')));
   const registry = new Registry();
@@ -49,8 +52,16 @@ test('compareAnswers counts agreement per text and observes the score difference
   compareAnswers(
     metrics,
     pair,
-    [{ label: 'positive', score: 0.9 }, { label: 'negative', score: 0.8 }, { label: 'positive', score: 0.6 }],
-    [{ label: 'positive', score: 0.85 }, { label: 'negative', score: 0.8 }, { label: 'negative', score: 0.55 }],
+    [
+      { label: 'positive', score: 0.9 },
+      { label: 'negative', score: 0.8 },
+      { label: 'positive', score: 0.6 },
+    ],
+    [
+      { label: 'positive', score: 0.85 },
+      { label: 'negative', score: 0.8 },
+      { label: 'negative', score: 0.55 },
+    ],
   );
   const values = await counts(registry);
   t.is(values.get('maas_gateway_mirror_predictions_total:agree'), 2);
@@ -67,7 +78,15 @@ test('a mirrored call goes through the batch path to the candidate and is compar
       return batch.texts.map(() => ({ label: 'positive', score: 0.7 }));
     },
   });
-  mirror.offer(answer(['a', 'b'], [{ label: 'positive', score: 0.75 }, { label: 'negative', score: 0.9 }]));
+  mirror.offer(
+    answer(
+      ['a', 'b'],
+      [
+        { label: 'positive', score: 0.75 },
+        { label: 'negative', score: 0.9 },
+      ],
+    ),
+  );
   t.is(mirror.pending, 1);
   await new Promise((resolve) => setTimeout(resolve, 20));
   t.deepEqual(batches, [{ version: '2', texts: ['a', 'b'] }]);

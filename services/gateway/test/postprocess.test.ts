@@ -12,14 +12,25 @@ function response(options: { raw?: Buffer; fp32?: number[]; shape: number[]; dat
     model_version: '1',
     id: '',
     parameters: {},
-    outputs: [{ name: 'out', datatype: options.datatype ?? 'FP32', shape: options.shape, parameters: {}, contents: options.fp32 ? { fp32_contents: options.fp32 } as never : null }],
+    outputs: [
+      {
+        name: 'out',
+        datatype: options.datatype ?? 'FP32',
+        shape: options.shape,
+        parameters: {},
+        contents: options.fp32 ? ({ fp32_contents: options.fp32 } as never) : null,
+      },
+    ],
     raw_output_contents: options.raw ? [options.raw] : [],
   };
 }
 
 test('binary, activation none: p ≥ 0.5 is labels[1] with p, else labels[0] with 1 − p', (t) => {
   const results = labelRows(matrix([[0.8], [0.2], [0.5]]), { ...binary, activation: 'none' });
-  t.deepEqual(results.map((r) => r.label), ['positive', 'negative', 'positive']);
+  t.deepEqual(
+    results.map((r) => r.label),
+    ['positive', 'negative', 'positive'],
+  );
   t.true(Math.abs(results[0]!.score - 0.8) < 1e-6);
   t.true(Math.abs(results[1]!.score - 0.8) < 1e-6);
   t.is(results[2]!.score, 0.5);
@@ -27,7 +38,10 @@ test('binary, activation none: p ≥ 0.5 is labels[1] with p, else labels[0] wit
 
 test('binary, activation sigmoid applies the logistic function first', (t) => {
   const results = labelRows(matrix([[2], [-3], [0]]), { ...binary, activation: 'sigmoid' });
-  t.deepEqual(results.map((r) => r.label), ['positive', 'negative', 'positive']);
+  t.deepEqual(
+    results.map((r) => r.label),
+    ['positive', 'negative', 'positive'],
+  );
   t.true(Math.abs(results[0]!.score - 1 / (1 + Math.exp(-2))) < 1e-6);
   t.true(Math.abs(results[1]!.score - (1 - 1 / (1 + Math.exp(3)))) < 1e-6);
   t.is(results[2]!.score, 0.5);
@@ -39,7 +53,13 @@ test('an empty activation means none', (t) => {
 
 test('multi-class softmax: argmax with its probability, stable for large logits', (t) => {
   const labels = ['a', 'b', 'c'];
-  const [first, second] = labelRows(matrix([[1, 3, 2], [1000, 0, 999]]), { labels, activation: 'softmax', model: 'm', version: '1' });
+  const [first, second] = labelRows(
+    matrix([
+      [1, 3, 2],
+      [1000, 0, 999],
+    ]),
+    { labels, activation: 'softmax', model: 'm', version: '1' },
+  );
   const expected = Math.exp(3) / (Math.exp(1) + Math.exp(3) + Math.exp(2));
   t.is(first!.label, 'b');
   t.true(Math.abs(first!.score - expected) < 1e-6);
@@ -48,7 +68,9 @@ test('multi-class softmax: argmax with its probability, stable for large logits'
 });
 
 test('multi-class none and sigmoid: argmax of the (activated) values', (t) => {
-  t.deepEqual(labelRows(matrix([[0.1, 0.7, 0.2]]), { labels: ['x', 'y', 'z'], activation: 'none', model: 'm', version: '1' }), [{ label: 'y', score: Float32Array.from([0.7])[0]! }]);
+  t.deepEqual(labelRows(matrix([[0.1, 0.7, 0.2]]), { labels: ['x', 'y', 'z'], activation: 'none', model: 'm', version: '1' }), [
+    { label: 'y', score: Float32Array.from([0.7])[0]! },
+  ]);
   const [result] = labelRows(matrix([[-1, 0.5]]), { labels: ['neg', 'pos'], activation: 'sigmoid', model: 'm', version: '1' });
   t.is(result!.label, 'pos');
   t.true(Math.abs(result!.score - 1 / (1 + Math.exp(-0.5))) < 1e-6);
@@ -56,10 +78,22 @@ test('multi-class none and sigmoid: argmax of the (activated) values', (t) => {
 
 test('manifests that cannot be read are refused with FAILED_PRECONDITION', (t) => {
   const codeOf = (fn: () => unknown) => (t.throws(fn) as { code?: number }).code;
-  t.is(codeOf(() => labelRows(matrix([[0.5]]), { ...binary, activation: 'softmax' })), Status.FAILED_PRECONDITION);
-  t.is(codeOf(() => labelRows(matrix([[0.5]]), { ...binary, labels: ['only'], activation: 'none' })), Status.FAILED_PRECONDITION);
-  t.is(codeOf(() => labelRows(matrix([[0.5, 0.5]]), { ...binary, labels: ['a', 'b', 'c'], activation: 'none' })), Status.FAILED_PRECONDITION);
-  t.is(codeOf(() => labelRows(matrix([[0.5]]), { ...binary, activation: 'tanh' })), Status.FAILED_PRECONDITION);
+  t.is(
+    codeOf(() => labelRows(matrix([[0.5]]), { ...binary, activation: 'softmax' })),
+    Status.FAILED_PRECONDITION,
+  );
+  t.is(
+    codeOf(() => labelRows(matrix([[0.5]]), { ...binary, labels: ['only'], activation: 'none' })),
+    Status.FAILED_PRECONDITION,
+  );
+  t.is(
+    codeOf(() => labelRows(matrix([[0.5, 0.5]]), { ...binary, labels: ['a', 'b', 'c'], activation: 'none' })),
+    Status.FAILED_PRECONDITION,
+  );
+  t.is(
+    codeOf(() => labelRows(matrix([[0.5]]), { ...binary, activation: 'tanh' })),
+    Status.FAILED_PRECONDITION,
+  );
 });
 
 test('readFirstOutput reads raw little-endian FP32, even from an unaligned buffer', (t) => {

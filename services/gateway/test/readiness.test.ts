@@ -22,7 +22,10 @@ test('a tracked version is not ready until inference says so, and is polled unti
   const tracker = new ReadinessTracker({ probe, pollIntervalMs: 50, probeTimeoutMs: 1_000, logger });
   t.teardown(() => tracker.stop());
   ready.add('m/1');
-  await tracker.track([{ model: 'm', version: '1' }, { model: 'm', version: '2' }]);
+  await tracker.track([
+    { model: 'm', version: '1' },
+    { model: 'm', version: '2' },
+  ]);
   t.true(tracker.isReady('m', '1'));
   t.false(tracker.isReady('m', '2'));
   t.false(tracker.isReady('m', '3'));

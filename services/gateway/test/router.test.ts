@@ -1,17 +1,29 @@
 import { Status } from '@maas/protos';
 import test from 'ava';
-import { buildRoutingTable, drainingVersions, isReferenced, pickVersion, referencedVersions, resolvePin, stickyBucket, type RoutingTable } from '../src/router.js';
+import {
+  buildRoutingTable,
+  drainingVersions,
+  isReferenced,
+  pickVersion,
+  referencedVersions,
+  resolvePin,
+  stickyBucket,
+  type RoutingTable,
+} from '../src/router.js';
 import { snapshot } from './helpers/routing-snapshots.js';
 
-const canaryTable = (weight: number): RoutingTable => buildRoutingTable(snapshot([{ model: 'sentiment', versions: ['1', '2'], stable: '1', canary: '2', weight }]));
+const canaryTable = (weight: number): RoutingTable =>
+  buildRoutingTable(snapshot([{ model: 'sentiment', versions: ['1', '2'], stable: '1', canary: '2', weight }]));
 const allReady = () => true;
 const keys = (count: number) => Array.from({ length: count }, (_, index) => `user-${index}`);
 
 test('buildRoutingTable keeps rollouts and manifests; referencedVersions lists stable and canary', (t) => {
-  const table = buildRoutingTable(snapshot([
-    { model: 'sentiment', versions: ['1', '2', '3'], stable: '1', canary: '2', weight: 10 },
-    { model: 'spam', versions: ['1'] },
-  ]));
+  const table = buildRoutingTable(
+    snapshot([
+      { model: 'sentiment', versions: ['1', '2', '3'], stable: '1', canary: '2', weight: 10 },
+      { model: 'spam', versions: ['1'] },
+    ]),
+  );
   t.is(table.revision, 7);
   t.deepEqual(table.models.get('sentiment')?.canaryWeight, 10);
   t.is(table.models.get('sentiment')?.manifests.size, 3);
@@ -101,7 +113,9 @@ test('unknown model is NOT_FOUND, a model without rollout FAILED_PRECONDITION', 
 });
 
 test('resolvePin answers a version label or an alias with its manifest, or NOT_FOUND', (t) => {
-  const table = buildRoutingTable(snapshot([{ model: 'sentiment', versions: ['1', '2', '3'], stable: '1', canary: '2', weight: 10, aliases: { production: '1', champion: '3' } }]));
+  const table = buildRoutingTable(
+    snapshot([{ model: 'sentiment', versions: ['1', '2', '3'], stable: '1', canary: '2', weight: 10, aliases: { production: '1', champion: '3' } }]),
+  );
   t.like(resolvePin(table, { model: 'sentiment', version: '2' }), { version: '2', manifest: { version: '2' } });
   t.like(resolvePin(table, { model: 'sentiment', version: 'champion' }), { version: '3', manifest: { version: '3' } });
   const unknown = t.throws(() => resolvePin(table, { model: 'sentiment', version: 'staging' }));
@@ -110,15 +124,20 @@ test('resolvePin answers a version label or an alias with its manifest, or NOT_F
   t.is((t.throws(() => resolvePin(table, { model: 'sentiment', version: '9' })) as { code?: number }).code, Status.NOT_FOUND);
   t.is((t.throws(() => resolvePin(table, { model: 'other', version: '1' })) as { code?: number }).code, Status.NOT_FOUND);
   // An aliased version is served: tracked for readiness like the rollout's, each version once.
-  t.deepEqual(referencedVersions(table).map((ref) => ref.version), ['1', '2', '3']);
+  t.deepEqual(
+    referencedVersions(table).map((ref) => ref.version),
+    ['1', '2', '3'],
+  );
   t.true(isReferenced(table, { model: 'sentiment', version: '3' }));
 });
 
 test('the mirror share is kept only with a canary, within 0..100', (t) => {
-  const mirrored = buildRoutingTable(snapshot([
-    { model: 'a', versions: ['1', '2'], stable: '1', canary: '2', weight: 0, mirror: 150 },
-    { model: 'b', versions: ['1'], stable: '1', mirror: 20 },
-  ]));
+  const mirrored = buildRoutingTable(
+    snapshot([
+      { model: 'a', versions: ['1', '2'], stable: '1', canary: '2', weight: 0, mirror: 150 },
+      { model: 'b', versions: ['1'], stable: '1', mirror: 20 },
+    ]),
+  );
   t.is(mirrored.models.get('a')?.mirrorPercent, 100);
   t.is(mirrored.models.get('b')?.mirrorPercent, 0);
 });
@@ -126,11 +145,15 @@ test('the mirror share is kept only with a canary, within 0..100', (t) => {
 /** sentiment with versions 1–4 and the given rollout. */
 const rolloutTable = (stable: string, canary = '', weight = 0): RoutingTable =>
   buildRoutingTable(snapshot([{ model: 'sentiment', versions: ['1', '2', '3', '4'], stable, canary, weight }]));
-const readyOnly = (...versions: string[]) => (_model: string, version: string) => versions.includes(version);
+const readyOnly =
+  (...versions: string[]) =>
+  (_model: string, version: string) =>
+    versions.includes(version);
 
 test('while the new stable version is not ready, its share stays on the first ready draining version', (t) => {
   const table = rolloutTable('2');
-  const decide = (isReady: (model: string, version: string) => boolean) => pickVersion(table, { model: 'sentiment', routingKey: 'k', isReady, draining: ['3', '1'] });
+  const decide = (isReady: (model: string, version: string) => boolean) =>
+    pickVersion(table, { model: 'sentiment', routingKey: 'k', isReady, draining: ['3', '1'] });
   t.like(decide(readyOnly('1')), { version: '1', target: 'draining', fallback: true });
   t.like(decide(readyOnly('1', '3')), { version: '3', target: 'draining', fallback: true });
   t.like(decide(readyOnly('1', '2', '3')), { version: '2', target: 'stable', fallback: false });
@@ -176,7 +199,12 @@ test('no routing decision ever names a version that is not ready', (t) => {
 test('drainingVersions keeps what served the stable share until the new stable version is ready', (t) => {
   const route = (table: RoutingTable) => table.models.get('sentiment')!;
   const carry = (previous: RoutingTable | undefined, next: RoutingTable, options: { previousDraining?: string[]; ready?: string[] } = {}) =>
-    drainingVersions({ previous: previous && route(previous), previousDraining: options.previousDraining ?? [], next: route(next), isReady: readyOnly(...(options.ready ?? [])) });
+    drainingVersions({
+      previous: previous && route(previous),
+      previousDraining: options.previousDraining ?? [],
+      next: route(next),
+      isReady: readyOnly(...(options.ready ?? [])),
+    });
 
   // Promote 1 → 2 while 2 loads: 1 keeps the traffic; once 2 is ready there is nothing to carry.
   t.deepEqual(carry(rolloutTable('1'), rolloutTable('2'), { ready: ['1'] }), ['1']);

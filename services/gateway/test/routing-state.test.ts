@@ -33,10 +33,13 @@ function gateway(t: import('ava').ExecutionContext) {
       await applied;
     },
     version: (key = 'k') => routing.route('sentiment', key).version,
-    draining: () => routing.routableVersions().filter((entry) => entry.role === 'draining').map((entry) => entry.version),
+    draining: () =>
+      routing
+        .routableVersions()
+        .filter((entry) => entry.role === 'draining')
+        .map((entry) => entry.version),
   };
 }
-
 
 test('a promote keeps traffic on the previous stable version until the new one is ready, then moves it for good', async (t) => {
   const g = gateway(t);
@@ -117,7 +120,11 @@ test('a pinned version or alias bypasses the rollout, and only when ready; mirro
   t.teardown(() => readiness.stop());
   const routing = new RoutingState({ readiness, logger });
   await routing.apply(
-    buildRoutingTable(snapshot([{ model: 'sentiment', versions: ['1', '2', '3', '4'], stable: '1', canary: '2', weight: 100, mirror: 30, aliases: { production: '1', next: '3' } }])),
+    buildRoutingTable(
+      snapshot([
+        { model: 'sentiment', versions: ['1', '2', '3', '4'], stable: '1', canary: '2', weight: 100, mirror: 30, aliases: { production: '1', next: '3' } },
+      ]),
+    ),
   );
   // Weight 100 sends everything to the canary; a pin still answers with what it names.
   t.like(routing.route('sentiment', 'k', 'production'), { version: '1', target: 'pinned', fallback: false });

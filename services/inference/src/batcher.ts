@@ -28,7 +28,18 @@
  * (DEADLINE_EXCEEDED / CANCELLED); a full queue answers RESOURCE_EXHAUSTED.
  */
 import { performance } from 'node:perf_hooks';
-import { cancelled, deadlineExceeded, inBatchSpan, internal, recordFinishedSpan, resourceExhausted, serviceTracer, SPAN_ATTRIBUTES, type TraceContext, unavailable } from '@maas/shared';
+import {
+  cancelled,
+  deadlineExceeded,
+  inBatchSpan,
+  internal,
+  recordFinishedSpan,
+  resourceExhausted,
+  serviceTracer,
+  SPAN_ATTRIBUTES,
+  type TraceContext,
+  unavailable,
+} from '@maas/shared';
 import type { HostTensor } from './datatypes.js';
 import type { ModelSignature } from './tensor-codec.js';
 import { commonTrailingShape, concatRows, type PadSide, splitRows } from './tensor-ops.js';
@@ -140,9 +151,7 @@ export class Batcher {
     const { maxQueueRows } = this.options;
     // An empty queue admits any request, so one larger than the limit is not refused forever.
     if (this.queuedRowCount > 0 && this.queuedRowCount + request.rows > maxQueueRows) {
-      return Promise.reject(
-        resourceExhausted(`the queue of ${this.label} is full (${this.queuedRowCount} rows waiting, limit ${maxQueueRows}); retry later`),
-      );
+      return Promise.reject(resourceExhausted(`the queue of ${this.label} is full (${this.queuedRowCount} rows waiting, limit ${maxQueueRows}); retry later`));
     }
     return new Promise<HostTensor[]>((resolve, reject) => {
       this.queue.push({ request, key: this.keyOf(request), lengths: this.lengthsOf(request), enqueuedAt: performance.now(), resolve, reject });
@@ -306,9 +315,18 @@ export class Batcher {
         tracer,
         name: INFERENCE_BATCH_SPAN,
         requests: items.map((item) => item.request.traceContext),
-        attributes: () => ({ [SPAN_ATTRIBUTES.model]: signature.model, [SPAN_ATTRIBUTES.modelVersion]: signature.version, [SPAN_ATTRIBUTES.batchRows]: rows, [SPAN_ATTRIBUTES.batchRequests]: items.length }),
+        attributes: () => ({
+          [SPAN_ATTRIBUTES.model]: signature.model,
+          [SPAN_ATTRIBUTES.modelVersion]: signature.version,
+          [SPAN_ATTRIBUTES.batchRows]: rows,
+          [SPAN_ATTRIBUTES.batchRequests]: items.length,
+        }),
         annotateRequest: (span, index) =>
-          span.setAttributes({ [SPAN_ATTRIBUTES.queueWaitMs]: startedAt - items[index]!.enqueuedAt, [SPAN_ATTRIBUTES.batchRows]: rows, [SPAN_ATTRIBUTES.batchRequests]: items.length }),
+          span.setAttributes({
+            [SPAN_ATTRIBUTES.queueWaitMs]: startedAt - items[index]!.enqueuedAt,
+            [SPAN_ATTRIBUTES.batchRows]: rows,
+            [SPAN_ATTRIBUTES.batchRequests]: items.length,
+          }),
       },
       async () => {
         const result = await runner.run(inputs, outputNames);

@@ -116,7 +116,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus: number = 
   // Unset is told apart by a default no valid setting can have (the range applies to set values only): the
   // sizing then comes from the CPUs, around whichever of the two is set.
   const UNSET = -1;
-  const workers = reader.int('SESSION_WORKERS', { default: UNSET, defaultDoc: '(from the CPUs available)', min: 1, max: 64, doc: 'worker threads (sessions) per loaded model version' });
+  const workers = reader.int('SESSION_WORKERS', {
+    default: UNSET,
+    defaultDoc: '(from the CPUs available)',
+    min: 1,
+    max: 64,
+    doc: 'worker threads (sessions) per loaded model version',
+  });
   const threads = reader.int('INTRA_OP_THREADS', {
     default: UNSET,
     defaultDoc: '(from the CPUs available)',
@@ -132,17 +138,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus: number = 
     intraOpThreads: sizing.intraOpThreads,
     interOpThreads: reader.int('INTER_OP_THREADS', { default: 1, min: 0, max: 1024, doc: 'ONNX Runtime inter-op threads per session (0: its default)' }),
     threadSpinning: reader.bool('THREAD_SPINNING', { default: false, doc: 'ONNX Runtime threads spin while waiting for work' }),
-    graphOptimizationLevel: reader.oneOf('GRAPH_OPTIMIZATION_LEVEL', GRAPH_OPTIMIZATION_LEVELS, { default: 'all', doc: 'ONNX Runtime graph optimization level' }),
+    graphOptimizationLevel: reader.oneOf('GRAPH_OPTIMIZATION_LEVEL', GRAPH_OPTIMIZATION_LEVELS, {
+      default: 'all',
+      doc: 'ONNX Runtime graph optimization level',
+    }),
     sessionWorkers: sizing.sessionWorkers,
     modelCacheDir: reader.string('MODEL_CACHE_DIR', { default: '.maas/inference-cache', doc: 'directory of downloaded ONNX files, named by sha256' }),
     maxBatchSize: reader.int('MAX_BATCH_SIZE', { default: 64, min: 1, max: 65_536, doc: 'most rows per session run' }),
-    maxBatchTokens: reader.int('MAX_BATCH_TOKENS', { default: 16_384, min: 0, doc: 'most padded positions per batch for models with a dynamic sequence dim (0: no limit)' }),
-    maxQueueDelayMs: reader.number('MAX_QUEUE_DELAY_MS', { default: 0, min: 0, max: 10_000, doc: 'fixed wait for a batch to fill while a worker is free (0: none)' }),
+    maxBatchTokens: reader.int('MAX_BATCH_TOKENS', {
+      default: 16_384,
+      min: 0,
+      doc: 'most padded positions per batch for models with a dynamic sequence dim (0: no limit)',
+    }),
+    maxQueueDelayMs: reader.number('MAX_QUEUE_DELAY_MS', {
+      default: 0,
+      min: 0,
+      max: 10_000,
+      doc: 'fixed wait for a batch to fill while a worker is free (0: none)',
+    }),
     maxQueueRows: reader.int('MAX_QUEUE_ROWS', { default: 4096, min: 1, doc: 'most rows queued per model version before RESOURCE_EXHAUSTED' }),
     maxTensorBytes: reader.int('MAX_TENSOR_BYTES', { default: 64 * 1024 * 1024, min: 1, doc: 'largest input tensor accepted, in bytes' }),
     padDynamicDims: reader.bool('PAD_DYNAMIC_DIMS', { default: true, doc: 'batch requests differing in dynamic dims by padding with 0' }),
     modelRetryBackoffMs: reader.int('MODEL_RETRY_BACKOFF_MS', { default: 5_000, min: 0, doc: 'least wait before a failed model load is retried' }),
-    unloadDrainMs: reader.int('UNLOAD_DRAIN_MS', { default: 60_000, min: 0, doc: 'how long a version no rollout references keeps serving after the new stable version is ready, before it is unloaded (ms)' }),
+    unloadDrainMs: reader.int('UNLOAD_DRAIN_MS', {
+      default: 60_000,
+      min: 0,
+      doc: 'how long a version no rollout references keeps serving after the new stable version is ready, before it is unloaded (ms)',
+    }),
     registryTimeoutMs: reader.int('REGISTRY_TIMEOUT_MS', { default: 10_000, min: 100, doc: 'deadline of a registry call reading a manifest' }),
     modelDownloadTimeoutMs: reader.int('MODEL_DOWNLOAD_TIMEOUT_MS', { default: 300_000, min: 1_000, doc: 'deadline of one model file download' }),
   });

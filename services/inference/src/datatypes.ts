@@ -12,14 +12,7 @@ export type Datatype = (typeof DATATYPE_NAMES)[number];
 
 /** The field of `InferTensorContents` that carries a datatype's elements. */
 export type ContentsField =
-  | 'bool_contents'
-  | 'int_contents'
-  | 'int64_contents'
-  | 'uint_contents'
-  | 'uint64_contents'
-  | 'fp32_contents'
-  | 'fp64_contents'
-  | 'bytes_contents';
+  'bool_contents' | 'int_contents' | 'int64_contents' | 'uint_contents' | 'uint64_contents' | 'fp32_contents' | 'fp64_contents' | 'bytes_contents';
 
 export const CONTENTS_FIELDS: readonly ContentsField[] = [
   'bool_contents',
@@ -35,17 +28,7 @@ export const CONTENTS_FIELDS: readonly ContentsField[] = [
 /** onnxruntime-node tensor type names. */
 export type OrtType = 'bool' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64' | 'string';
 
-type NumericArray =
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Float32Array
-  | Float64Array;
+type NumericArray = Uint8Array | Uint16Array | Uint32Array | BigUint64Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
 
 type NumericArrayConstructor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): NumericArray; new (length: number): NumericArray };
 

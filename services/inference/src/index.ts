@@ -5,7 +5,17 @@
 import path from 'node:path';
 import { contracts } from '@maas/protos';
 import { followRegistry } from '@maas/registry-client';
-import { createClient, createServiceMetrics, MESSAGE_OVERHEAD_BYTES, meshClientOptions, meshServerSecurity, packageVersion, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer } from '@maas/shared';
+import {
+  createClient,
+  createServiceMetrics,
+  MESSAGE_OVERHEAD_BYTES,
+  meshClientOptions,
+  meshServerSecurity,
+  packageVersion,
+  serviceLifecycle,
+  startConfiguredMetricsServer,
+  startGrpcServer,
+} from '@maas/shared';
 import type { RunningService, ServiceLifecycle, StartServiceOptions } from '@maas/shared';
 import type { InferenceConfig } from './config.js';
 import { createInferenceMetrics } from './inference-metrics.js';
@@ -68,7 +78,10 @@ export async function startInferenceService(config: Readonly<InferenceConfig>, o
 
   lifecycle = serviceLifecycle({
     // The parts every service has; then its own, which the lifecycle stops in its one order.
-    logger, server, metricsServer, shutdown: config,
+    logger,
+    server,
+    metricsServer,
+    shutdown: config,
     warmUp: watch.ready.then(() => models.firstSnapshotSettled),
     onServing: () => logger.info({ port: server.port }, 'inference service ready'),
     watches: [watch],

@@ -38,17 +38,54 @@ export function createInferenceMetrics(registry: client.Registry): InferenceMetr
   const registers = [registry];
   const labelNames = ['model', 'version'] as const;
   const metrics = {
-    requests: new client.Counter({ name: 'maas_inference_requests_total', help: 'ModelInfer calls by model, version and status code', labelNames: [...labelNames, 'code'], registers }),
-    queueWait: createLatencyHistogram({ name: 'maas_inference_queue_wait_seconds', help: 'Time a request waited for its batch to start', labelNames, registers }),
+    requests: new client.Counter({
+      name: 'maas_inference_requests_total',
+      help: 'ModelInfer calls by model, version and status code',
+      labelNames: [...labelNames, 'code'],
+      registers,
+    }),
+    queueWait: createLatencyHistogram({
+      name: 'maas_inference_queue_wait_seconds',
+      help: 'Time a request waited for its batch to start',
+      labelNames,
+      registers,
+    }),
     compute: createLatencyHistogram({ name: 'maas_inference_compute_seconds', help: 'session.run time per batch', labelNames, registers }),
     batchRows: new client.Histogram({ name: 'maas_inference_batch_size_rows', help: 'Rows per batch run', labelNames, buckets: BATCH_BUCKETS, registers }),
-    batchRequests: new client.Histogram({ name: 'maas_inference_batch_size_requests', help: 'Requests served by one batch run', labelNames, buckets: BATCH_BUCKETS, registers }),
+    batchRequests: new client.Histogram({
+      name: 'maas_inference_batch_size_requests',
+      help: 'Requests served by one batch run',
+      labelNames,
+      buckets: BATCH_BUCKETS,
+      registers,
+    }),
     queueDepth: new client.Gauge({ name: 'maas_inference_queue_depth_rows', help: 'Rows waiting in a model version queue', labelNames, registers }),
-    dropped: new client.Counter({ name: 'maas_inference_dropped_requests_total', help: 'Queued requests dropped before running', labelNames: [...labelNames, 'reason'], registers }),
-    modelLoad: new client.Histogram({ name: 'maas_inference_model_load_seconds', help: 'Time to load a model version (fetch, sessions, warm-up)', labelNames, buckets: MODEL_LOAD_BUCKETS_SECONDS, registers }),
-    modelLoads: new client.Counter({ name: 'maas_inference_model_loads_total', help: 'Model version load attempts by result', labelNames: [...labelNames, 'result'], registers }),
+    dropped: new client.Counter({
+      name: 'maas_inference_dropped_requests_total',
+      help: 'Queued requests dropped before running',
+      labelNames: [...labelNames, 'reason'],
+      registers,
+    }),
+    modelLoad: new client.Histogram({
+      name: 'maas_inference_model_load_seconds',
+      help: 'Time to load a model version (fetch, sessions, warm-up)',
+      labelNames,
+      buckets: MODEL_LOAD_BUCKETS_SECONDS,
+      registers,
+    }),
+    modelLoads: new client.Counter({
+      name: 'maas_inference_model_loads_total',
+      help: 'Model version load attempts by result',
+      labelNames: [...labelNames, 'result'],
+      registers,
+    }),
     modelReady: new client.Gauge({ name: 'maas_inference_model_ready', help: '1 while a model version is loaded and serving', labelNames, registers }),
-    modelDraining: new client.Gauge({ name: 'maas_inference_model_draining', help: '1 while a loaded model version no rollout references is kept until its model\'s new stable version is ready and drained', labelNames, registers }),
+    modelDraining: new client.Gauge({
+      name: 'maas_inference_model_draining',
+      help: "1 while a loaded model version no rollout references is kept until its model's new stable version is ready and drained",
+      labelNames,
+      registers,
+    }),
   };
   return {
     ...metrics,

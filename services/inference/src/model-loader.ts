@@ -63,10 +63,13 @@ export interface LoadVersionOptions {
 
 /** The signature a manifest declares; throws when it names a datatype this server cannot serve. */
 export function signatureFromManifest(manifest: ModelManifest__Output): ModelSignature {
-  const convert = (kind: string) => (spec: { name: string; datatype: string; shape: number[] }): TensorSignature => {
-    if (!isDatatype(spec.datatype)) throw new Error(`${kind} ${JSON.stringify(spec.name)} has datatype ${JSON.stringify(spec.datatype)}, which this server cannot serve`);
-    return { name: spec.name, datatype: spec.datatype, shape: spec.shape.map(Number) };
-  };
+  const convert =
+    (kind: string) =>
+    (spec: { name: string; datatype: string; shape: number[] }): TensorSignature => {
+      if (!isDatatype(spec.datatype))
+        throw new Error(`${kind} ${JSON.stringify(spec.name)} has datatype ${JSON.stringify(spec.datatype)}, which this server cannot serve`);
+      return { name: spec.name, datatype: spec.datatype, shape: spec.shape.map(Number) };
+    };
   const inputs = manifest.inputs.map(convert('input'));
   const outputs = manifest.outputs.map(convert('output'));
   if (inputs.length === 0 || outputs.length === 0) throw new Error('the manifest declares no inputs or no outputs');
@@ -82,24 +85,32 @@ export function reconcileSignature(signature: ModelSignature, session: { inputs:
   const check = (kind: 'input' | 'output', specs: TensorSignature[], actual: SessionTensorInfo[]) =>
     specs.map((spec) => {
       const found = actual.find((info) => info.name === spec.name);
-      if (!found) throw new Error(`the manifest's ${kind} ${JSON.stringify(spec.name)} is not in the ONNX graph (which has ${actual.map((info) => info.name).join(', ')})`);
+      if (!found)
+        throw new Error(
+          `the manifest's ${kind} ${JSON.stringify(spec.name)} is not in the ONNX graph (which has ${actual.map((info) => info.name).join(', ')})`,
+        );
       const datatype = datatypeOfOrtType(found.type);
-      if (datatype !== spec.datatype) throw new Error(`${kind} ${JSON.stringify(spec.name)} is ${spec.datatype} in the manifest but ${found.type} in the ONNX graph`);
+      if (datatype !== spec.datatype)
+        throw new Error(`${kind} ${JSON.stringify(spec.name)} is ${spec.datatype} in the manifest but ${found.type} in the ONNX graph`);
       if (found.shape.length === 0) return spec;
       if (found.shape.length !== spec.shape.length) {
-        throw new Error(`${kind} ${JSON.stringify(spec.name)} has shape ${formatShape(spec.shape)} in the manifest but rank ${found.shape.length} in the ONNX graph`);
+        throw new Error(
+          `${kind} ${JSON.stringify(spec.name)} has shape ${formatShape(spec.shape)} in the manifest but rank ${found.shape.length} in the ONNX graph`,
+        );
       }
       const shape = spec.shape.map((dim, axis) => {
         const graphDim = found.shape[axis];
         if (typeof graphDim !== 'number' || graphDim < 0) return dim;
-        if (dim >= 0 && dim !== graphDim) throw new Error(`${kind} ${JSON.stringify(spec.name)} dimension ${axis} is ${dim} in the manifest but ${graphDim} in the ONNX graph`);
+        if (dim >= 0 && dim !== graphDim)
+          throw new Error(`${kind} ${JSON.stringify(spec.name)} dimension ${axis} is ${dim} in the manifest but ${graphDim} in the ONNX graph`);
         return graphDim;
       });
       return { ...spec, shape };
     });
   const inputs = check('input', signature.inputs, session.inputs);
   const missing = session.inputs.filter((info) => !signature.inputs.some((spec) => spec.name === info.name));
-  if (missing.length > 0) throw new Error(`the ONNX graph's input(s) ${missing.map((info) => JSON.stringify(info.name)).join(', ')} are missing from the manifest`);
+  if (missing.length > 0)
+    throw new Error(`the ONNX graph's input(s) ${missing.map((info) => JSON.stringify(info.name)).join(', ')} are missing from the manifest`);
   const outputs = check('output', signature.outputs, session.outputs);
   const batchable = [...inputs, ...outputs].every((spec) => spec.shape.length > 0 && spec.shape[0] === -1);
   return { ...signature, inputs, outputs, batchable };
@@ -120,7 +131,10 @@ export function warmupInputs(signature: ModelSignature): HostTensor[] {
   return signature.inputs.map((spec) => {
     const shape = spec.shape.map((dim) => (dim < 0 ? 1 : dim));
     const count = elementCount(shape);
-    const data = spec.datatype === 'BYTES' ? packBytesElements(new Array<Uint8Array>(count).fill(new Uint8Array(0))) : new Uint8Array(count * DATATYPES[spec.datatype].elementBytes);
+    const data =
+      spec.datatype === 'BYTES'
+        ? packBytesElements(new Array<Uint8Array>(count).fill(new Uint8Array(0)))
+        : new Uint8Array(count * DATATYPES[spec.datatype].elementBytes);
     return { name: spec.name, datatype: spec.datatype, shape, data };
   });
 }

@@ -113,11 +113,16 @@ export class ModelManager {
     const key = keyOf(model, name);
     const entry = this.entries.get(key);
     // A draining version (loaded, no longer referenced) still serves: gateways may route to it a while longer.
-    if (!entry || (!this.wanted.has(key) && entry.state !== 'ready')) throw failedPrecondition(`model ${quote(model)} version ${quote(name)} is not loaded; not referenced by a rollout`);
+    if (!entry || (!this.wanted.has(key) && entry.state !== 'ready'))
+      throw failedPrecondition(`model ${quote(model)} version ${quote(name)} is not loaded; not referenced by a rollout`);
     if (entry.state === 'loading') throw unavailable(`model ${quote(model)} version ${quote(name)} is still loading`);
     // Damaged bytes in the registry are not an outage: say so (DATA_LOSS), so nobody waits for it to pass.
-    if (entry.state === 'failed' && entry.damaged) throw dataLoss(`model ${quote(model)} version ${quote(name)} cannot load: its artifact is damaged in the registry (${entry.error}); register the package again to repair it`);
-    if (entry.state === 'failed') throw unavailable(`model ${quote(model)} version ${quote(name)} failed to load (${entry.error}); it is retried on the next registry resync`);
+    if (entry.state === 'failed' && entry.damaged)
+      throw dataLoss(
+        `model ${quote(model)} version ${quote(name)} cannot load: its artifact is damaged in the registry (${entry.error}); register the package again to repair it`,
+      );
+    if (entry.state === 'failed')
+      throw unavailable(`model ${quote(model)} version ${quote(name)} failed to load (${entry.error}); it is retried on the next registry resync`);
     return entry.loaded;
   }
 
@@ -182,7 +187,10 @@ export class ModelManager {
         this.entries.set(key, { state: 'ready', loaded });
         metrics.modelReady.set(labels, 1);
         const { sessionWorkers, intraOpThreads } = this.options.config;
-        this.log.info({ ...labels, provider: loaded.provider, sessionWorkers, intraOpThreads, seconds: Number(seconds.toFixed(3)), batchable: loaded.signature.batchable }, 'model version ready');
+        this.log.info(
+          { ...labels, provider: loaded.provider, sessionWorkers, intraOpThreads, seconds: Number(seconds.toFixed(3)), batchable: loaded.signature.batchable },
+          'model version ready',
+        );
         // A new stable version being ready starts the drain of the versions it replaces.
         this.settleDrains();
       },
@@ -233,7 +241,10 @@ export class ModelManager {
         if (this.entries.get(key) === entry && entry.drain === drain) this.unload(key, entry, 'drained: no rollout references it');
       }, this.options.config.unloadDrainMs);
       drain.timer.unref();
-      this.log.info({ model, version, drainMs: this.options.config.unloadDrainMs }, 'not needed as a fallback any more: unloading this version after the drain time');
+      this.log.info(
+        { model, version, drainMs: this.options.config.unloadDrainMs },
+        'not needed as a fallback any more: unloading this version after the drain time',
+      );
     }
   }
 

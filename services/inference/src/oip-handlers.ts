@@ -6,7 +6,16 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { GRPCInferenceServiceHandlers, ModelInferRequest__Output, ModelInferResponse } from '@maas/protos';
-import { activeTraceContext, annotateActiveSpan, deadlineFromCall, type HandlerContext, SPAN_ATTRIBUTES, toStatusObject, unary, UNKNOWN_LABEL } from '@maas/shared';
+import {
+  activeTraceContext,
+  annotateActiveSpan,
+  deadlineFromCall,
+  type HandlerContext,
+  SPAN_ATTRIBUTES,
+  toStatusObject,
+  unary,
+  UNKNOWN_LABEL,
+} from '@maas/shared';
 import type { InferenceConfig } from './config.js';
 import type { InferenceMetrics } from './inference-metrics.js';
 import type { ModelManager } from './model-manager.js';
@@ -35,7 +44,11 @@ export function createOipHandlers(options: OipHandlerOptions): GRPCInferenceServ
       const loaded = models.resolve(request.model_name, request.model_version);
       labels = { model: loaded.model, version: loaded.version };
       const decoded = decodeInferRequest(request, loaded.signature, { maxTensorBytes: options.config.maxTensorBytes });
-      annotateActiveSpan(() => ({ [SPAN_ATTRIBUTES.model]: loaded.model, [SPAN_ATTRIBUTES.modelVersion]: loaded.version, [SPAN_ATTRIBUTES.rows]: decoded.rows }));
+      annotateActiveSpan(() => ({
+        [SPAN_ATTRIBUTES.model]: loaded.model,
+        [SPAN_ATTRIBUTES.modelVersion]: loaded.version,
+        [SPAN_ATTRIBUTES.rows]: decoded.rows,
+      }));
       const outputs = await loaded.batcher.submit({
         inputs: decoded.inputs,
         rows: decoded.rows,

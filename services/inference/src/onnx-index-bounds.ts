@@ -114,7 +114,8 @@ export function embeddingBoundsOf(model: Uint8Array): Map<string, number> {
     const inputs: string[] = [];
     for (const f of wireFields(graph)) {
       if (!f.bytes) continue;
-      if (f.field === 1) nodes.push(readNode(f.bytes)); // GraphProto.node
+      if (f.field === 1)
+        nodes.push(readNode(f.bytes)); // GraphProto.node
       else if (f.field === 5) {
         // GraphProto.initializer: TensorProto dims = 1, name = 8.
         const dims: number[] = [];
@@ -132,7 +133,7 @@ export function embeddingBoundsOf(model: Uint8Array): Map<string, number> {
     for (const input of inputs) {
       // Every tensor holding the input's values unchanged, then the tightest table any of them indexes.
       const aliases = new Set([input]);
-      for (let grew = true; grew; ) {
+      for (let grew = true; grew;) {
         grew = false;
         for (const node of nodes) {
           if (VALUE_PRESERVING_OPS.has(node.op) && aliases.has(node.inputs[0] ?? '') && node.outputs[0] && !aliases.has(node.outputs[0])) {

@@ -73,9 +73,7 @@ export class SessionPool implements BatchRunner {
   /** Starts the workers and waits until each has created its session; throws when any cannot. */
   static async create(options: SessionPoolOptions): Promise<SessionPool> {
     const entry = sessionWorkerEntry();
-    const started = await Promise.allSettled(
-      Array.from({ length: options.size }, () => startWorker(entry, options.session)),
-    );
+    const started = await Promise.allSettled(Array.from({ length: options.size }, () => startWorker(entry, options.session)));
     const failure = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure) {
       await Promise.all(started.map((result) => (result.status === 'fulfilled' ? result.value.worker.worker.terminate() : undefined)));

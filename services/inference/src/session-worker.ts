@@ -56,7 +56,11 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
 function toOrtTensor(tensor: HostTensor): ort.Tensor {
   const type = DATATYPES[tensor.datatype].ort;
   if (tensor.datatype === 'BYTES') {
-    return new ort.Tensor('string', splitBytesElements(tensor.data).map((element) => decoder.decode(element)), tensor.shape);
+    return new ort.Tensor(
+      'string',
+      splitBytesElements(tensor.data).map((element) => decoder.decode(element)),
+      tensor.shape,
+    );
   }
   // One call for every numeric type: DATATYPES pairs each ort type with its typed array, which is what the
   // view is; the casts only pick one of the constructor's per-type overloads.

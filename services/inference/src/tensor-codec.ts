@@ -103,7 +103,8 @@ function decodeRaw(name: string, index: number, datatype: Datatype, shape: numbe
     try {
       elements = splitBytesElements(raw);
     } catch (error) {
-      if (error instanceof BytesFormatError) throw invalidArgument(`input ${quote(name)} raw_input_contents[${index}] is not valid BYTES data: ${error.message}`);
+      if (error instanceof BytesFormatError)
+        throw invalidArgument(`input ${quote(name)} raw_input_contents[${index}] is not valid BYTES data: ${error.message}`);
       throw error;
     }
     if (elements.length !== count) {
@@ -182,7 +183,9 @@ function checkIndexBound(name: string, spec: TensorSignature, data: Uint8Array):
   for (let i = 0; i < view.length; i++) {
     const value = Number(view[i]!);
     if (value < 0 || value >= bound) {
-      throw invalidArgument(`input ${quote(name)} element ${i} is ${String(view[i])}; the model's vocabulary has ${bound} entries, so ids must be in [0, ${bound})`);
+      throw invalidArgument(
+        `input ${quote(name)} element ${i} is ${String(view[i])}; the model's vocabulary has ${bound} entries, so ids must be in [0, ${bound})`,
+      );
     }
   }
 }
@@ -219,9 +222,7 @@ export function decodeInferRequest(request: ModelInferRequest__Output, signature
       tooLarge(input.name, elementCount(shape) * elementBytes, limits);
     }
     if (raw && filledFields(input.contents).length > 0) {
-      throw invalidArgument(
-        `input ${quote(input.name)} has typed contents but the request also uses raw_input_contents; use one or the other for all inputs`,
-      );
+      throw invalidArgument(`input ${quote(input.name)} has typed contents but the request also uses raw_input_contents; use one or the other for all inputs`);
     }
     const data = raw
       ? decodeRaw(input.name, index, spec.datatype, shape, request.raw_input_contents[index]!, limits)
@@ -265,7 +266,8 @@ export function decodeInferRequest(request: ModelInferRequest__Output, signature
 export function bytesToContents(tensor: HostTensor): InferTensorContents {
   const info = DATATYPES[tensor.datatype];
   if (!info.field) throw new TypeError(`${tensor.datatype} has no typed contents field`);
-  if (tensor.datatype === 'BYTES') return { bytes_contents: splitBytesElements(tensor.data).map((element) => Buffer.from(element.buffer, element.byteOffset, element.byteLength)) };
+  if (tensor.datatype === 'BYTES')
+    return { bytes_contents: splitBytesElements(tensor.data).map((element) => Buffer.from(element.buffer, element.byteOffset, element.byteLength)) };
   if (tensor.datatype === 'BOOL') return { bool_contents: Array.from(tensor.data, (value) => value !== 0) };
   const view = numericView(tensor.datatype, tensor.data);
   const values = view instanceof BigInt64Array || view instanceof BigUint64Array ? Array.from(view, Number) : Array.from(view as ArrayLike<number>);

@@ -13,7 +13,12 @@ export type PadSide = 'pre' | 'post';
  * `srcShape` is placed inside one of `dstShape` (every dim ≥ the source's; extra room is padding on `side`).
  * Offsets count elements.
  */
-export function forEachRun(srcShape: readonly number[], dstShape: readonly number[], side: PadSide, copy: (src: number, dst: number, length: number) => void): void {
+export function forEachRun(
+  srcShape: readonly number[],
+  dstShape: readonly number[],
+  side: PadSide,
+  copy: (src: number, dst: number, length: number) => void,
+): void {
   const rank = srcShape.length;
   if (rank === 0) {
     copy(0, 0, 1);

@@ -6,7 +6,12 @@ import type { ModelSignature } from '../src/tensor-codec.js';
 import { concatRows, splitRows } from '../src/tensor-ops.js';
 import { rawBytes } from './helpers/oip-messages.js';
 
-const i32 = (name: string, shape: number[], values: number[]): HostTensor => ({ name, datatype: 'INT32', shape, data: new Uint8Array(Int32Array.from(values).buffer) });
+const i32 = (name: string, shape: number[], values: number[]): HostTensor => ({
+  name,
+  datatype: 'INT32',
+  shape,
+  data: new Uint8Array(Int32Array.from(values).buffer),
+});
 const valuesOf = (tensor: HostTensor) => Array.from(numericView(tensor.datatype, tensor.data) as Int32Array);
 
 /** Model x INT32 [-1, seq] → y = x + 1000 (same shape), with seq dynamic or fixed. */
@@ -55,7 +60,17 @@ class FakeRunner implements BatchRunner {
 }
 
 function batcher(runner: FakeRunner, options: Partial<BatcherOptions> = {}) {
-  return new Batcher({ signature: signature(-1), runner, maxBatchSize: 64, maxBatchTokens: 0, maxQueueDelayMs: 0, maxQueueRows: 1000, padDynamicDims: true, padSide: 'post', ...options });
+  return new Batcher({
+    signature: signature(-1),
+    runner,
+    maxBatchSize: 64,
+    maxBatchTokens: 0,
+    maxQueueDelayMs: 0,
+    maxQueueRows: 1000,
+    padDynamicDims: true,
+    padSide: 'post',
+    ...options,
+  });
 }
 
 const request = (values: number[][], extra: Partial<BatchRequest> = {}): BatchRequest => ({
@@ -65,20 +80,47 @@ const request = (values: number[][], extra: Partial<BatchRequest> = {}): BatchRe
   ...extra,
 });
 
-const codeOf = async (promise: Promise<unknown>) => ((await promise.then(() => undefined, (error: unknown) => error)) as { code?: number } | undefined)?.code;
+const codeOf = async (promise: Promise<unknown>) =>
+  (
+    (await promise.then(
+      () => undefined,
+      (error: unknown) => error,
+    )) as { code?: number } | undefined
+  )?.code;
 
 test('concurrent requests are coalesced into one run and each gets its own rows back', async (t) => {
   const runner = new FakeRunner();
   const stats: Array<{ rows: number; requests: number }> = [];
   const b = batcher(runner, { observer: { batchRun: (s) => stats.push(s) } });
-  const results = await Promise.all([b.submit(request([[1, 2]])), b.submit(request([[3, 4], [5, 6]])), b.submit(request([[7, 8]], { outputs: ['z', 'y'] }))]);
+  const results = await Promise.all([
+    b.submit(request([[1, 2]])),
+    b.submit(
+      request([
+        [3, 4],
+        [5, 6],
+      ]),
+    ),
+    b.submit(request([[7, 8]], { outputs: ['z', 'y'] })),
+  ]);
   t.is(runner.batches.length, 1);
   t.deepEqual(runner.batches[0]!.inputs[0]!.shape, [4, 2]);
   t.deepEqual(runner.batches[0]!.outputs, ['y', 'z']);
   t.deepEqual(stats, [{ rows: 4, requests: 3, computeSeconds: 0.001 }]);
-  t.deepEqual(results[0]!.map((tensor) => [tensor.name, tensor.shape, valuesOf(tensor)]), [['y', [1, 2], [1001, 1002]]]);
-  t.deepEqual(results[1]!.map((tensor) => [tensor.name, tensor.shape, valuesOf(tensor)]), [['y', [2, 2], [1003, 1004, 1005, 1006]]]);
-  t.deepEqual(results[2]!.map((tensor) => [tensor.name, valuesOf(tensor)]), [['z', [2007, 2008]], ['y', [1007, 1008]]]);
+  t.deepEqual(
+    results[0]!.map((tensor) => [tensor.name, tensor.shape, valuesOf(tensor)]),
+    [['y', [1, 2], [1001, 1002]]],
+  );
+  t.deepEqual(
+    results[1]!.map((tensor) => [tensor.name, tensor.shape, valuesOf(tensor)]),
+    [['y', [2, 2], [1003, 1004, 1005, 1006]]],
+  );
+  t.deepEqual(
+    results[2]!.map((tensor) => [tensor.name, valuesOf(tensor)]),
+    [
+      ['z', [2007, 2008]],
+      ['y', [1007, 1008]],
+    ],
+  );
 });
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
@@ -134,9 +176,26 @@ test('token budget: a batch holds at most MAX_BATCH_TOKENS padded positions (row
   await first;
   // [2,2,2] = 3 rows × 2; adding the 4-long row would make 4 × 4 = 16 > 12, so it starts the next batch:
   // [4,1] = 2 × 4 = 8, then [4,1,3] would be 3 × 4 = 12 ≤ 12.
-  t.deepEqual(runner.batches.map((batch) => batch.inputs[0]!.shape), [[1, 2], [3, 2], [3, 4]]);
+  t.deepEqual(
+    runner.batches.map((batch) => batch.inputs[0]!.shape),
+    [
+      [1, 2],
+      [3, 2],
+      [3, 4],
+    ],
+  );
   // Padding goes only to the longest row of each batch; each request gets its rows at that width.
-  t.deepEqual(results.map((outputs) => outputs[0]!.shape), [[1, 2], [1, 2], [1, 2], [1, 4], [1, 4], [1, 4]]);
+  t.deepEqual(
+    results.map((outputs) => outputs[0]!.shape),
+    [
+      [1, 2],
+      [1, 2],
+      [1, 2],
+      [1, 4],
+      [1, 4],
+      [1, 4],
+    ],
+  );
   t.deepEqual(valuesOf(results[4]![0]!), [1005, 1000, 1000, 1000]);
 });
 
@@ -144,7 +203,13 @@ test('token budget: one request above the budget still runs, alone', async (t) =
   const runner = new FakeRunner();
   const b = batcher(runner, { maxBatchTokens: 4 });
   const results = await Promise.all([b.submit(request([[1, 1, 1, 1, 1, 1]])), b.submit(request([[2]]))]);
-  t.deepEqual(runner.batches.map((batch) => batch.inputs[0]!.shape), [[1, 6], [1, 1]]);
+  t.deepEqual(
+    runner.batches.map((batch) => batch.inputs[0]!.shape),
+    [
+      [1, 6],
+      [1, 1],
+    ],
+  );
   t.deepEqual(valuesOf(results[1]![0]!), [1002]);
 });
 
@@ -152,14 +217,20 @@ test('token budget does not apply to a model without dynamic dims after dim 0: r
   const runner = new FakeRunner();
   const b = batcher(runner, { signature: signature(3), maxBatchTokens: 4 });
   await Promise.all(Array.from({ length: 4 }, (_, i) => b.submit(request([[i, i, i]]))));
-  t.deepEqual(runner.batches.map((batch) => batch.inputs[0]!.shape), [[4, 3]]);
+  t.deepEqual(
+    runner.batches.map((batch) => batch.inputs[0]!.shape),
+    [[4, 3]],
+  );
 });
 
 test('batches hold at most MAX_BATCH_SIZE rows; the rest run next', async (t) => {
   const runner = new FakeRunner();
   const b = batcher(runner, { maxBatchSize: 4 });
   const results = await Promise.all(Array.from({ length: 10 }, (_, i) => b.submit(request([[i, i]]))));
-  t.deepEqual(runner.batches.map((batch) => batch.inputs[0]!.shape[0]), [4, 4, 2]);
+  t.deepEqual(
+    runner.batches.map((batch) => batch.inputs[0]!.shape[0]),
+    [4, 4, 2],
+  );
   results.forEach((outputs, i) => t.deepEqual(valuesOf(outputs[0]!), [1000 + i, 1000 + i]));
 });
 
@@ -168,7 +239,10 @@ test('with MAX_QUEUE_DELAY_MS, a full batch runs without waiting for the delay',
   const b = batcher(runner, { maxBatchSize: 2, maxQueueDelayMs: 60_000 });
   const results = await Promise.all([b.submit(request([[1]])), b.submit(request([[2]]))]);
   t.is(runner.batches.length, 1);
-  t.deepEqual(results.map((outputs) => valuesOf(outputs[0]!)), [[1001], [1002]]);
+  t.deepEqual(
+    results.map((outputs) => valuesOf(outputs[0]!)),
+    [[1001], [1002]],
+  );
 });
 
 test('requests differing in a dynamic dim are padded with 0 to the longest (post and pre)', async (t) => {
@@ -190,7 +264,13 @@ test('without padding, requests of different trailing shapes run in separate bat
   const runner = new FakeRunner();
   const b = batcher(runner, { padDynamicDims: false });
   await Promise.all([b.submit(request([[1, 2]])), b.submit(request([[3, 4, 5]])), b.submit(request([[6, 7]]))]);
-  t.deepEqual(runner.batches.map((batch) => batch.inputs[0]!.shape), [[2, 2], [1, 3]]);
+  t.deepEqual(
+    runner.batches.map((batch) => batch.inputs[0]!.shape),
+    [
+      [2, 2],
+      [1, 3],
+    ],
+  );
 });
 
 test('a model whose dim 0 is fixed runs each request alone', async (t) => {
@@ -237,7 +317,10 @@ test('requests whose deadline passed or whose client cancelled are dropped befor
   await first;
   t.deepEqual(dropped.sort(), ['cancelled', 'deadline']);
   // The dropped requests never reached the runner.
-  t.deepEqual(runner.batches.map((batch) => valuesOf(batch.inputs[0]!)), [[0], [3]]);
+  t.deepEqual(
+    runner.batches.map((batch) => valuesOf(batch.inputs[0]!)),
+    [[0], [3]],
+  );
 });
 
 test('a failed run rejects every request of the batch, and the batcher keeps serving', async (t) => {
@@ -245,7 +328,10 @@ test('a failed run rejects every request of the batch, and the batcher keeps ser
   runner.fail = new Error('boom');
   const b = batcher(runner);
   const results = await Promise.allSettled([b.submit(request([[1]])), b.submit(request([[2]]))]);
-  t.deepEqual(results.map((result) => result.status), ['rejected', 'rejected']);
+  t.deepEqual(
+    results.map((result) => result.status),
+    ['rejected', 'rejected'],
+  );
   runner.fail = undefined;
   t.deepEqual(valuesOf((await b.submit(request([[5]])))[0]!), [1005]);
 });
@@ -297,8 +383,17 @@ test('two free workers split the queued requests between them, balanced by rows,
   const b = batcher(runner, { observer: { batchRun: (s) => stats.push(s), queueDepth: (rows) => depths.push(rows) } });
   const results = await Promise.all(Array.from({ length: 6 }, (_, i) => b.submit(request([[i, i]]))));
   // Arrival order is kept: the first three in one batch, the last three in the other.
-  t.deepEqual(runner.batches.map((batch) => valuesOf(batch.inputs[0]!)), [[0, 0, 1, 1, 2, 2], [3, 3, 4, 4, 5, 5]]);
-  t.deepEqual(stats, [{ rows: 3, requests: 3, computeSeconds: 0.001 }, { rows: 3, requests: 3, computeSeconds: 0.001 }]);
+  t.deepEqual(
+    runner.batches.map((batch) => valuesOf(batch.inputs[0]!)),
+    [
+      [0, 0, 1, 1, 2, 2],
+      [3, 3, 4, 4, 5, 5],
+    ],
+  );
+  t.deepEqual(stats, [
+    { rows: 3, requests: 3, computeSeconds: 0.001 },
+    { rows: 3, requests: 3, computeSeconds: 0.001 },
+  ]);
   t.is(depths.at(-1), 0);
   results.forEach((outputs, i) => t.deepEqual(valuesOf(outputs[0]!), [1000 + i, 1000 + i]));
 });
@@ -308,7 +403,13 @@ test('a split keeps each request whole and balances by rows, not by requests', a
   const b = batcher(runner);
   const sizes = [4, 1, 1, 1, 1];
   const results = await Promise.all(sizes.map((rows, i) => b.submit(request(Array.from({ length: rows }, () => [i])))));
-  t.deepEqual(runner.batches.map((batch) => valuesOf(batch.inputs[0]!)), [[0, 0, 0, 0], [1, 2, 3, 4]]);
+  t.deepEqual(
+    runner.batches.map((batch) => valuesOf(batch.inputs[0]!)),
+    [
+      [0, 0, 0, 0],
+      [1, 2, 3, 4],
+    ],
+  );
   results.forEach((outputs, i) => t.deepEqual(valuesOf(outputs[0]!), Array(sizes[i]).fill(1000 + i)));
 });
 
@@ -335,16 +436,36 @@ test('enough rows for every free worker start at once as full batches, without w
 test('without padding, each input shape waiting keeps a free worker for itself', async (t) => {
   const runner = new FakeRunner(3);
   const b = batcher(runner, { padDynamicDims: false });
-  await Promise.all([b.submit(request([[1, 2]])), b.submit(request([[3, 4]])), b.submit(request([[5, 6]])), b.submit(request([[7, 8, 9]])), b.submit(request([[10, 11]]))]);
+  await Promise.all([
+    b.submit(request([[1, 2]])),
+    b.submit(request([[3, 4]])),
+    b.submit(request([[5, 6]])),
+    b.submit(request([[7, 8, 9]])),
+    b.submit(request([[10, 11]])),
+  ]);
   // Three free workers: two share the first shape's requests, the third runs the other shape.
-  t.deepEqual(runner.batches.map((batch) => batch.inputs[0]!.shape), [[2, 2], [2, 2], [1, 3]]);
+  t.deepEqual(
+    runner.batches.map((batch) => batch.inputs[0]!.shape),
+    [
+      [2, 2],
+      [2, 2],
+      [1, 3],
+    ],
+  );
 });
 
 test('balancedBatches: equal shares of whole requests, each within the most rows, one larger request alone', (t) => {
   const items = (sizes: number[]) => sizes.map((rows) => ({ request: { rows } }));
   const sizesOf = (batches: Array<Array<{ request: { rows: number } }>>) => batches.map((batch) => batch.map((item) => item.request.rows));
-  t.deepEqual(sizesOf(balancedBatches(items([8, 8, 8, 8]), { workers: 2, maxRows: 64 })), [[8, 8], [8, 8]]);
-  t.deepEqual(sizesOf(balancedBatches(items([1, 1, 1, 1, 1, 1, 1, 1, 1]), { workers: 3, maxRows: 64 })), [[1, 1, 1], [1, 1, 1], [1, 1, 1]]);
+  t.deepEqual(sizesOf(balancedBatches(items([8, 8, 8, 8]), { workers: 2, maxRows: 64 })), [
+    [8, 8],
+    [8, 8],
+  ]);
+  t.deepEqual(sizesOf(balancedBatches(items([1, 1, 1, 1, 1, 1, 1, 1, 1]), { workers: 3, maxRows: 64 })), [
+    [1, 1, 1],
+    [1, 1, 1],
+    [1, 1, 1],
+  ]);
   t.deepEqual(sizesOf(balancedBatches(items([5, 5, 5]), { workers: 2, maxRows: 64 })), [[5], [5, 5]]);
   t.deepEqual(sizesOf(balancedBatches(items([1, 1, 1, 1, 60]), { workers: 2, maxRows: 64 })), [[1, 1, 1, 1], [60]]);
   t.deepEqual(sizesOf(balancedBatches(items([100, 1]), { workers: 2, maxRows: 64 })), [[100], [1]]);
@@ -355,7 +476,10 @@ test('balancedBatches: equal shares of whole requests, each within the most rows
   t.deepEqual(lengthsOf(balancedBatches(sequences([16, 2, 2, 8]), { workers: 1, maxRows: 64, maxTokens: 48 })), [[16, 2, 2]]);
   t.deepEqual(lengthsOf(balancedBatches(sequences([4, 4, 4, 4]), { workers: 2, maxRows: 64, maxTokens: 4 })), [[4], [4]]);
   // More rows than the workers hold: full batches, the rest stays queued.
-  t.deepEqual(sizesOf(balancedBatches(items(Array(10).fill(30)), { workers: 2, maxRows: 64 })), [[30, 30], [30, 30]]);
+  t.deepEqual(sizesOf(balancedBatches(items(Array(10).fill(30)), { workers: 2, maxRows: 64 })), [
+    [30, 30],
+    [30, 30],
+  ]);
   // One worker: as much as fits.
   t.deepEqual(sizesOf(balancedBatches(items([8, 8, 8, 8]), { workers: 1, maxRows: 64 })), [[8, 8, 8, 8]]);
   t.deepEqual(sizesOf(balancedBatches(items([8, 8, 8, 8]), { workers: 1, maxRows: 20 })), [[8, 8]]);
@@ -369,8 +493,20 @@ test('BYTES tensors concatenate with empty-string padding and split back by rows
   const text = (tensor: HostTensor) => splitBytesElements(tensor.data).map((element) => Buffer.from(element).toString());
   t.deepEqual(text(batch), ['a', '', 'b', 'cc', 'd', 'ee']);
   const [first, second] = splitRows(batch, [1, 2]);
-  t.deepEqual([first!.shape, text(first!)], [[1, 2], ['a', '']]);
-  t.deepEqual([second!.shape, text(second!)], [[2, 2], ['b', 'cc', 'd', 'ee']]);
+  t.deepEqual(
+    [first!.shape, text(first!)],
+    [
+      [1, 2],
+      ['a', ''],
+    ],
+  );
+  t.deepEqual(
+    [second!.shape, text(second!)],
+    [
+      [2, 2],
+      ['b', 'cc', 'd', 'ee'],
+    ],
+  );
 });
 
 test('padding works on inner dims of rank-3 tensors', (t) => {

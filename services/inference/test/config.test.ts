@@ -25,7 +25,9 @@ test('batching defaults: no fixed queue delay, a 16k token budget; bad sizes are
   const config = loadConfig({ TLS_MODE: 'plaintext' }, 2);
   t.is(config.maxQueueDelayMs, 0);
   t.is(config.maxBatchTokens, 16_384);
-  const error = t.throws(() => loadConfig({ TLS_MODE: 'plaintext', SESSION_WORKERS: '0', INTRA_OP_THREADS: 'many', MAX_BATCH_TOKENS: '-1' }, 2), { instanceOf: ConfigError });
+  const error = t.throws(() => loadConfig({ TLS_MODE: 'plaintext', SESSION_WORKERS: '0', INTRA_OP_THREADS: 'many', MAX_BATCH_TOKENS: '-1' }, 2), {
+    instanceOf: ConfigError,
+  });
   const problems = (error as ConfigError).problems.join('\n');
   for (const name of ['SESSION_WORKERS', 'INTRA_OP_THREADS', 'MAX_BATCH_TOKENS']) t.regex(problems, new RegExp(name));
 });

@@ -38,8 +38,16 @@ test.after.always(async (t) => {
 /** Registers versions of `model`: tiny classifiers, and ones whose model file cannot load. */
 async function registerModel(registry: RegistryFixture, model: string, versions: { good: string[]; broken?: string[] }): Promise<void> {
   const manifest = (version: string) => classifierManifest({ name: model, version, inputShape: [-1, 8], output: { name: 'probability', shape: [-1, 1] } });
-  for (const version of versions.good) await registerPackage(registry.client, manifest(version), { 'model.onnx': tinyClassifier({ bias: Number(version) / 10 }), 'tokenizer.json': TOKENIZER_FILE });
-  for (const version of versions.broken ?? []) await registerPackage(registry.client, manifest(version), { 'model.onnx': new TextEncoder().encode('not an ONNX model'), 'tokenizer.json': TOKENIZER_FILE });
+  for (const version of versions.good)
+    await registerPackage(registry.client, manifest(version), {
+      'model.onnx': tinyClassifier({ bias: Number(version) / 10 }),
+      'tokenizer.json': TOKENIZER_FILE,
+    });
+  for (const version of versions.broken ?? [])
+    await registerPackage(registry.client, manifest(version), {
+      'model.onnx': new TextEncoder().encode('not an ONNX model'),
+      'tokenizer.json': TOKENIZER_FILE,
+    });
 }
 
 /** A manager fed by hand: `rollout` sets the registry's rollout and applies the snapshot, as watchRegistry would. */
@@ -47,7 +55,12 @@ function startManager(t: import('ava').ExecutionContext<{ tmp: string; registry:
   const { registry, tmp } = t.context;
   const metricsRegistry = new client.Registry();
   const metrics: InferenceMetrics = createInferenceMetrics(metricsRegistry);
-  const config = loadConfig({ TLS_MODE: 'plaintext', MODEL_CACHE_DIR: path.join(tmp, `cache-${model}`), UNLOAD_DRAIN_MS: String(DRAIN_MS), LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    TLS_MODE: 'plaintext',
+    MODEL_CACHE_DIR: path.join(tmp, `cache-${model}`),
+    UNLOAD_DRAIN_MS: String(DRAIN_MS),
+    LOG_LEVEL: 'silent',
+  });
   const manager = new ModelManager({ registry: registry.client, config, logger, metrics });
   t.teardown(() => manager.close());
   const listModels = () => unaryCall<object, ListModelsResponse__Output>((r, md, o, cb) => registry.client.ListModels(r, md, o, cb), {}, { deadline: 10_000 });

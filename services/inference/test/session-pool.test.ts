@@ -13,7 +13,10 @@ function sample(datatype: Datatype): Uint8Array {
   const info = DATATYPES[datatype];
   const array = new info.array!(4);
   const values = datatype === 'BOOL' ? [1, 0, 0, 1] : [1, 2, 3, 100];
-  values.forEach((value, index) => ((array as unknown as Array<number | bigint>)[index] = array instanceof BigInt64Array || array instanceof BigUint64Array ? BigInt(value) : value));
+  values.forEach(
+    (value, index) =>
+      ((array as unknown as Array<number | bigint>)[index] = array instanceof BigInt64Array || array instanceof BigUint64Array ? BigInt(value) : value),
+  );
   return new Uint8Array(array.buffer);
 }
 
@@ -43,7 +46,10 @@ test('every datatype goes through a worker session and back unchanged', async (t
       t.deepEqual(output.shape, [2, 2]);
       t.deepEqual(Buffer.from(output.data), Buffer.from(sample(type)), type);
     }
-    t.deepEqual(splitBytesElements(result.outputs[ALL.indexOf('BYTES')]!.data).map((element) => new TextDecoder().decode(element)), ['a', '', 'héllo', 'z']);
+    t.deepEqual(
+      splitBytesElements(result.outputs[ALL.indexOf('BYTES')]!.data).map((element) => new TextDecoder().decode(element)),
+      ['a', '', 'héllo', 'z'],
+    );
   } finally {
     await pool.close();
   }
@@ -72,7 +78,10 @@ test('sessions with several intra-op threads run with thread spinning off and on
   for (const threadSpinning of [false, true]) {
     const pool = await SessionPool.create({ session: session(model, { intraOpThreads: 2, interOpThreads: 2, threadSpinning }), size: 1, logger });
     try {
-      const result = await pool.run([{ name: 'input_ids', datatype: 'INT64', shape: [1, 8], data: new Uint8Array(new BigInt64Array(8).fill(3n).buffer) }], ['probability']);
+      const result = await pool.run(
+        [{ name: 'input_ids', datatype: 'INT64', shape: [1, 8], data: new Uint8Array(new BigInt64Array(8).fill(3n).buffer) }],
+        ['probability'],
+      );
       scores.push((numericView('FP32', result.outputs[0]!.data) as Float32Array)[0]!);
     } finally {
       await pool.close();

@@ -6,7 +6,10 @@ import { inferRequest, rawBytes, rawOf } from './helpers/oip-messages.js';
 
 const limits = { maxTensorBytes: 1 << 20 };
 
-const signature = (inputs: ModelSignature['inputs'], outputs: ModelSignature['outputs'] = [{ name: 'out', datatype: 'FP32', shape: [-1, 1] }]): ModelSignature => ({
+const signature = (
+  inputs: ModelSignature['inputs'],
+  outputs: ModelSignature['outputs'] = [{ name: 'out', datatype: 'FP32', shape: [-1, 1] }],
+): ModelSignature => ({
   model: 'm',
   version: '1',
   inputs,
@@ -42,8 +45,16 @@ for (const sample of samples) {
   test(`${sample.datatype}: typed and raw decode to the same bytes, and encode back`, (t) => {
     const field = DATATYPES[sample.datatype].field!;
     const sig = signature([{ name: 'x', datatype: sample.datatype, shape: [-1, 2] }]);
-    const typed = decodeInferRequest(inferRequest({ inputs: [{ name: 'x', datatype: sample.datatype, shape: [2, 2], contents: { [field]: sample.values } }] }), sig, limits);
-    const raw = decodeInferRequest(inferRequest({ inputs: [{ name: 'x', datatype: sample.datatype, shape: [2, 2] }], raw: [rawOf(sample.expected)] }), sig, limits);
+    const typed = decodeInferRequest(
+      inferRequest({ inputs: [{ name: 'x', datatype: sample.datatype, shape: [2, 2], contents: { [field]: sample.values } }] }),
+      sig,
+      limits,
+    );
+    const raw = decodeInferRequest(
+      inferRequest({ inputs: [{ name: 'x', datatype: sample.datatype, shape: [2, 2] }], raw: [rawOf(sample.expected)] }),
+      sig,
+      limits,
+    );
     const expectedBytes = new Uint8Array(sample.expected.buffer, sample.expected.byteOffset, sample.expected.byteLength);
     t.deepEqual(new Uint8Array(typed.inputs[0]!.data), expectedBytes);
     t.deepEqual(new Uint8Array(raw.inputs[0]!.data), expectedBytes);
@@ -62,17 +73,28 @@ for (const sample of samples) {
 test('BYTES: typed and raw carry the same elements, including empty and non-UTF-8 ones', (t) => {
   const sig = signature([{ name: 's', datatype: 'BYTES', shape: [-1, 3] }]);
   const elements = [Buffer.from('héllo'), Buffer.alloc(0), Buffer.from([0xff, 0x00, 0x7f])];
-  const typed = decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 3], contents: { bytes_contents: elements } }] }), sig, limits);
+  const typed = decodeInferRequest(
+    inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 3], contents: { bytes_contents: elements } }] }),
+    sig,
+    limits,
+  );
   const raw = decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 3] }], raw: [rawBytes(elements)] }), sig, limits);
   t.deepEqual(Buffer.from(typed.inputs[0]!.data), rawBytes(elements));
   t.deepEqual(Buffer.from(raw.inputs[0]!.data), rawBytes(elements));
-  t.deepEqual(splitBytesElements(raw.inputs[0]!.data).map((element) => Buffer.from(element)), elements);
+  t.deepEqual(
+    splitBytesElements(raw.inputs[0]!.data).map((element) => Buffer.from(element)),
+    elements,
+  );
   t.deepEqual(bytesToContents(typed.inputs[0]!), { bytes_contents: elements });
 });
 
 test('raw INT64 keeps values beyond 2^53 exactly', (t) => {
   const big = BigInt64Array.from([2n ** 62n + 1n, -(2n ** 63n)]);
-  const decoded = decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 2] }], raw: [rawOf(big)] }), signature([{ name: 'input_ids', datatype: 'INT64', shape: [-1, -1] }]), limits);
+  const decoded = decodeInferRequest(
+    inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 2] }], raw: [rawOf(big)] }),
+    signature([{ name: 'input_ids', datatype: 'INT64', shape: [-1, -1] }]),
+    limits,
+  );
   const response = encodeInferResponse({ modelName: 'm', modelVersion: '1', id: '', outputs: [{ ...decoded.inputs[0]!, name: 'out' }], raw: true });
   const back = response.raw_output_contents![0] as Buffer;
   t.deepEqual(new BigInt64Array(back.buffer.slice(back.byteOffset, back.byteOffset + back.byteLength)), big);
@@ -106,38 +128,126 @@ test('inputs come back in signature order and outputs in requested order (all wh
     { name: 'a', datatype: 'INT32', shape: [1, 1], contents: { int_contents: [1] } },
   ];
   const some = decodeInferRequest(inferRequest({ inputs, outputs: ['o2', 'o1'] }), sig, limits);
-  t.deepEqual(some.inputs.map((input) => input.name), ['a', 'b']);
+  t.deepEqual(
+    some.inputs.map((input) => input.name),
+    ['a', 'b'],
+  );
   t.deepEqual(some.outputs, ['o2', 'o1']);
   t.deepEqual(decodeInferRequest(inferRequest({ inputs }), sig, limits).outputs, ['o1', 'o2']);
 });
 
 test('unknown, missing and repeated inputs are named', (t) => {
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } }] }), ids, limits), /unknown input "ids"/, /input_ids \(INT64 \[-1,4\]\)/);
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({ inputs: [{ name: 'ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } }] }),
+        ids,
+        limits,
+      ),
+    /unknown input "ids"/,
+    /input_ids \(INT64 \[-1,4\]\)/,
+  );
   const two = signature([
     { name: 'input_ids', datatype: 'INT64', shape: [-1, 4] },
     { name: 'attention_mask', datatype: 'INT64', shape: [-1, 4] },
   ]);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } }] }), two, limits), /missing input "attention_mask \(INT64 \[-1,4\]\)"/);
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } }] }),
+        two,
+        limits,
+      ),
+    /missing input "attention_mask \(INT64 \[-1,4\]\)"/,
+  );
   const twice = { name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } };
   rejects(t, () => decodeInferRequest(inferRequest({ inputs: [twice, twice] }), ids, limits), /input "input_ids" appears more than once/);
   rejects(t, () => decodeInferRequest(inferRequest({ inputs: [] }), ids, limits), /no inputs/, /input_ids/);
 });
 
 test('datatype and shape mismatches say what the model expects', (t) => {
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }] }), ids, limits), /input "input_ids" has datatype "FP32"; the model expects INT64/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [4], contents: { int64_contents: [1, 2, 3, 4] } }] }), ids, limits), /input "input_ids" has shape \[4\] \(rank 1\); the model expects rank 2: \[-1,4\]/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 2], contents: { int64_contents: [1, 2, 3, 4] } }] }), ids, limits), /input "input_ids" has shape \[2,2\]; dimension 1 must be 4/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [-2, 4] }], raw: [Buffer.alloc(0)] }), ids, limits), /every dimension must be an integer ≥ 0/);
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({ inputs: [{ name: 'input_ids', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }] }),
+        ids,
+        limits,
+      ),
+    /input "input_ids" has datatype "FP32"; the model expects INT64/,
+  );
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [4], contents: { int64_contents: [1, 2, 3, 4] } }] }),
+        ids,
+        limits,
+      ),
+    /input "input_ids" has shape \[4\] \(rank 1\); the model expects rank 2: \[-1,4\]/,
+  );
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 2], contents: { int64_contents: [1, 2, 3, 4] } }] }),
+        ids,
+        limits,
+      ),
+    /input "input_ids" has shape \[2,2\]; dimension 1 must be 4/,
+  );
+  rejects(
+    t,
+    () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [-2, 4] }], raw: [Buffer.alloc(0)] }), ids, limits),
+    /every dimension must be an integer ≥ 0/,
+  );
 });
 
 test('element count and raw byte length are checked against the shape', (t) => {
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 4], contents: { int64_contents: [1, 2, 3] } }] }), ids, limits), /input "input_ids" has shape \[2,4\] \(8 elements\) but contents.int64_contents holds 3/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 4] }], raw: [Buffer.alloc(60)] }), ids, limits), /input "input_ids" raw_input_contents\[0\] has 60 bytes; shape \[2,4\] of INT64 needs 64 \(8 elements × 8 bytes\)/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 4] }] }), ids, limits), /input "input_ids" has no data/, /int64_contents/);
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 4], contents: { int64_contents: [1, 2, 3] } }] }),
+        ids,
+        limits,
+      ),
+    /input "input_ids" has shape \[2,4\] \(8 elements\) but contents.int64_contents holds 3/,
+  );
+  rejects(
+    t,
+    () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 4] }], raw: [Buffer.alloc(60)] }), ids, limits),
+    /input "input_ids" raw_input_contents\[0\] has 60 bytes; shape \[2,4\] of INT64 needs 64 \(8 elements × 8 bytes\)/,
+  );
+  rejects(
+    t,
+    () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [2, 4] }] }), ids, limits),
+    /input "input_ids" has no data/,
+    /int64_contents/,
+  );
   const bytesSig = signature([{ name: 's', datatype: 'BYTES', shape: [-1, 2] }]);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 2] }], raw: [rawBytes(['a'])] }), bytesSig, limits), /input "s" raw_input_contents\[0\] holds 1 BYTES elements; shape \[1,2\] needs 2/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 2] }], raw: [Buffer.concat([rawBytes(['a']), Buffer.from([9, 0, 0, 0, 1])])] }), bytesSig, limits), /input "s" raw_input_contents\[0\] is not valid BYTES data: element 1 declares 9 bytes/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 2] }], raw: [Buffer.from([1, 0])] }), bytesSig, limits), /truncated 4-byte length/);
+  rejects(
+    t,
+    () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 2] }], raw: [rawBytes(['a'])] }), bytesSig, limits),
+    /input "s" raw_input_contents\[0\] holds 1 BYTES elements; shape \[1,2\] needs 2/,
+  );
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 2] }], raw: [Buffer.concat([rawBytes(['a']), Buffer.from([9, 0, 0, 0, 1])])] }),
+        bytesSig,
+        limits,
+      ),
+    /input "s" raw_input_contents\[0\] is not valid BYTES data: element 1 declares 9 bytes/,
+  );
+  rejects(
+    t,
+    () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 2] }], raw: [Buffer.from([1, 0])] }), bytesSig, limits),
+    /truncated 4-byte length/,
+  );
 });
 
 test('raw and typed cannot be mixed, and raw needs one entry per input', (t) => {
@@ -148,27 +258,89 @@ test('raw and typed cannot be mixed, and raw needs one entry per input', (t) => 
   const one = rawOf(Int32Array.from([1]));
   rejects(
     t,
-    () => decodeInferRequest(inferRequest({ inputs: [{ name: 'a', datatype: 'INT32', shape: [1, 1] }, { name: 'b', datatype: 'INT32', shape: [1, 1], contents: { int_contents: [1] } }], raw: [one, one] }), two, limits),
+    () =>
+      decodeInferRequest(
+        inferRequest({
+          inputs: [
+            { name: 'a', datatype: 'INT32', shape: [1, 1] },
+            { name: 'b', datatype: 'INT32', shape: [1, 1], contents: { int_contents: [1] } },
+          ],
+          raw: [one, one],
+        }),
+        two,
+        limits,
+      ),
     /input "b" has typed contents but the request also uses raw_input_contents/,
   );
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'a', datatype: 'INT32', shape: [1, 1] }, { name: 'b', datatype: 'INT32', shape: [1, 1] }], raw: [one] }), two, limits), /raw_input_contents has 1 entries but the request has 2 inputs/);
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({
+          inputs: [
+            { name: 'a', datatype: 'INT32', shape: [1, 1] },
+            { name: 'b', datatype: 'INT32', shape: [1, 1] },
+          ],
+          raw: [one],
+        }),
+        two,
+        limits,
+      ),
+    /raw_input_contents has 1 entries but the request has 2 inputs/,
+  );
 });
 
 test('typed data in the wrong field, FP16 typed and out-of-range narrow integers are refused', (t) => {
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int_contents: [1, 2, 3, 4] } }] }), ids, limits), /input "input_ids" is INT64, whose elements go in contents.int64_contents; it carries int_contents/);
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int_contents: [1, 2, 3, 4] } }] }),
+        ids,
+        limits,
+      ),
+    /input "input_ids" is INT64, whose elements go in contents.int64_contents; it carries int_contents/,
+  );
   const half = signature([{ name: 'h', datatype: 'FP16', shape: [-1, 1] }]);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'h', datatype: 'FP16', shape: [1, 1], contents: { fp32_contents: [1] } }] }), half, limits), /input "h" is FP16, which travels only as raw bytes/);
-  t.notThrows(() => decodeInferRequest(inferRequest({ inputs: [{ name: 'h', datatype: 'FP16', shape: [1, 1] }], raw: [rawOf(Uint16Array.from([0x3c00]))] }), half, limits));
+  rejects(
+    t,
+    () => decodeInferRequest(inferRequest({ inputs: [{ name: 'h', datatype: 'FP16', shape: [1, 1], contents: { fp32_contents: [1] } }] }), half, limits),
+    /input "h" is FP16, which travels only as raw bytes/,
+  );
+  t.notThrows(() =>
+    decodeInferRequest(inferRequest({ inputs: [{ name: 'h', datatype: 'FP16', shape: [1, 1] }], raw: [rawOf(Uint16Array.from([0x3c00]))] }), half, limits),
+  );
   const int8 = signature([{ name: 'q', datatype: 'INT8', shape: [-1, 2] }]);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'q', datatype: 'INT8', shape: [1, 2], contents: { int_contents: [1, 300] } }] }), int8, limits), /input "q" element 1 is 300, outside the INT8 range \[-128, 127\]/);
+  rejects(
+    t,
+    () => decodeInferRequest(inferRequest({ inputs: [{ name: 'q', datatype: 'INT8', shape: [1, 2], contents: { int_contents: [1, 300] } }] }), int8, limits),
+    /input "q" element 1 is 300, outside the INT8 range \[-128, 127\]/,
+  );
 });
 
 test('tensors over MAX_TENSOR_BYTES are refused before their data is read', (t) => {
   const small = { maxTensorBytes: 100 };
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1e6, 4] }], raw: [Buffer.alloc(8)] }), ids, small), /input "input_ids" is 32000000 bytes; the limit is 100 bytes \(MAX_TENSOR_BYTES\)/);
+  rejects(
+    t,
+    () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1e6, 4] }], raw: [Buffer.alloc(8)] }), ids, small),
+    /input "input_ids" is 32000000 bytes; the limit is 100 bytes \(MAX_TENSOR_BYTES\)/,
+  );
   const bytesSig = signature([{ name: 's', datatype: 'BYTES', shape: [-1, 1] }]);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 1] }], raw: [rawBytes(['x'.repeat(200)])] }), bytesSig, small), /input "s" is 204 bytes/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 1], contents: { bytes_contents: [Buffer.alloc(200)] } }] }), bytesSig, small), /input "s" is 204 bytes/);
+  rejects(
+    t,
+    () => decodeInferRequest(inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 1] }], raw: [rawBytes(['x'.repeat(200)])] }), bytesSig, small),
+    /input "s" is 204 bytes/,
+  );
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({ inputs: [{ name: 's', datatype: 'BYTES', shape: [1, 1], contents: { bytes_contents: [Buffer.alloc(200)] } }] }),
+        bytesSig,
+        small,
+      ),
+    /input "s" is 204 bytes/,
+  );
 });
 
 test('batch rows must agree across inputs and be at least one', (t) => {
@@ -176,15 +348,37 @@ test('batch rows must agree across inputs and be at least one', (t) => {
     { name: 'a', datatype: 'INT32', shape: [-1, 1] },
     { name: 'b', datatype: 'INT32', shape: [-1, 1] },
   ]);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'a', datatype: 'INT32', shape: [2, 1], contents: { int_contents: [1, 2] } }, { name: 'b', datatype: 'INT32', shape: [1, 1], contents: { int_contents: [1] } }] }), two, limits), /input "b" has 1 rows \(dimension 0\) but input "a" has 2/);
-  rejects(t, () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [0, 4] }], raw: [Buffer.alloc(0)] }), ids, limits), /has 0 rows/);
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({
+          inputs: [
+            { name: 'a', datatype: 'INT32', shape: [2, 1], contents: { int_contents: [1, 2] } },
+            { name: 'b', datatype: 'INT32', shape: [1, 1], contents: { int_contents: [1] } },
+          ],
+        }),
+        two,
+        limits,
+      ),
+    /input "b" has 1 rows \(dimension 0\) but input "a" has 2/,
+  );
+  rejects(
+    t,
+    () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [0, 4] }], raw: [Buffer.alloc(0)] }), ids, limits),
+    /has 0 rows/,
+  );
   const fixed = signature([{ name: 'x', datatype: 'FP32', shape: [1, 2] }], [{ name: 'y', datatype: 'FP32', shape: [1, 2] }]);
   t.false(fixed.batchable);
-  t.is(decodeInferRequest(inferRequest({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], contents: { fp32_contents: [1, 2] } }] }), fixed, limits).rows, 1);
+  t.is(
+    decodeInferRequest(inferRequest({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], contents: { fp32_contents: [1, 2] } }] }), fixed, limits).rows,
+    1,
+  );
 });
 
 test('unknown or repeated requested outputs are named', (t) => {
-  const request = (outputs: string[]) => inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } }], outputs });
+  const request = (outputs: string[]) =>
+    inferRequest({ inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], contents: { int64_contents: [1, 2, 3, 4] } }], outputs });
   rejects(t, () => decodeInferRequest(request(['logits']), ids, limits), /unknown output "logits"/, /out \(FP32 \[-1,1\]\)/);
   rejects(t, () => decodeInferRequest(request(['out', 'out']), ids, limits), /output "out" is requested more than once/);
 });

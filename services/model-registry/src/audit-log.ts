@@ -51,7 +51,9 @@ export class AuditLog {
       to_revision INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS audit_log_by_model ON audit_log (model, id);`);
-    this.insert = this.db.prepare('INSERT INTO audit_log (occurred_at, actor, action, model, details_json, from_revision, to_revision) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id');
+    this.insert = this.db.prepare(
+      'INSERT INTO audit_log (occurred_at, actor, action, model, details_json, from_revision, to_revision) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id',
+    );
     this.byModel = this.db.prepare('SELECT * FROM audit_log WHERE model = ? ORDER BY id DESC LIMIT ?');
     this.all = this.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?');
   }
@@ -59,7 +61,9 @@ export class AuditLog {
   private readonly db: Database.Database;
 
   record(event: Omit<AuditEvent__Output, 'id'>): AuditEvent__Output {
-    const { id } = this.insert.get(event.occurred_at, event.actor, event.action, event.model, event.details_json, event.from_revision, event.to_revision) as { id: number };
+    const { id } = this.insert.get(event.occurred_at, event.actor, event.action, event.model, event.details_json, event.from_revision, event.to_revision) as {
+      id: number;
+    };
     return { ...event, id };
   }
 
@@ -90,7 +94,10 @@ export interface AuditedHandlersOptions {
  * `handlers` with every write recorded in `audit` (and published), plus ListAuditEvents. A write that fails
  * is not recorded: it changed nothing.
  */
-export function auditedHandlers<T extends grpc.UntypedServiceImplementation>(handlers: T, options: AuditedHandlersOptions): T & { ListAuditEvents: grpc.handleUnaryCall<ListAuditEventsRequest__Output, ListAuditEventsResponse> } {
+export function auditedHandlers<T extends grpc.UntypedServiceImplementation>(
+  handlers: T,
+  options: AuditedHandlersOptions,
+): T & { ListAuditEvents: grpc.handleUnaryCall<ListAuditEventsRequest__Output, ListAuditEventsResponse> } {
   const { audit, ctx } = options;
   const wrapped: grpc.UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(handlers)) {

@@ -133,7 +133,8 @@ export class BlobStore {
     const file = this.blobPath(sha256);
     const stat = await fs.stat(file).catch(() => undefined);
     if (!stat) return { ok: false, problem: 'missing', detail: 'is missing from the registry storage' };
-    if (expectedSize !== undefined && stat.size !== expectedSize) return { ok: false, problem: 'size', detail: `has ${stat.size} bytes on disk, ${expectedSize} recorded` };
+    if (expectedSize !== undefined && stat.size !== expectedSize)
+      return { ok: false, problem: 'size', detail: `has ${stat.size} bytes on disk, ${expectedSize} recorded` };
     const actual = await sha256OfFile(file).catch(() => undefined);
     if (actual === undefined) return { ok: false, problem: 'missing', detail: 'is missing from the registry storage' };
     if (actual !== sha256) return { ok: false, problem: 'sha256', detail: `is damaged: its bytes hash to ${actual}` };

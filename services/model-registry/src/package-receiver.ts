@@ -3,7 +3,14 @@
  * files and hashed while they arrive. Nothing here touches the blob store's final paths or the database: a
  * failed or cancelled upload leaves only its staging area, which the caller discards.
  */
-import { canonicalManifestJson, MANIFEST_FILE, validateManifest, type FileDigest__Output, type ModelManifest__Output, type RegisterVersionRequest__Output } from '@maas/protos';
+import {
+  canonicalManifestJson,
+  MANIFEST_FILE,
+  validateManifest,
+  type FileDigest__Output,
+  type ModelManifest__Output,
+  type RegisterVersionRequest__Output,
+} from '@maas/protos';
 import { invalidArgument, quote } from '@maas/shared';
 import type { BlobWriter, StagedFile, StagingArea } from './blob-store.js';
 

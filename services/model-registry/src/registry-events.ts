@@ -4,7 +4,14 @@
  * failed publish is logged and counted, never turned into a failed write (consumers resync from ListModels).
  */
 import type { Alias__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
-import { aliasChangedCodec, artifactDamagedCodec, registrySubject, rolloutChangedCodec, versionRegisteredCodec, type RegistryEventKind } from '@maas/registry-client';
+import {
+  aliasChangedCodec,
+  artifactDamagedCodec,
+  registrySubject,
+  rolloutChangedCodec,
+  versionRegisteredCodec,
+  type RegistryEventKind,
+} from '@maas/registry-client';
 import type { EventBus, Logger } from '@maas/shared';
 import type { RegistryMetrics } from './registry-metrics.js';
 
@@ -27,7 +34,8 @@ export function createRegistryEvents(deps: { bus: EventBus; logger: Logger; metr
       deps.logger.warn({ err: error, subject }, 'event publish threw');
     }
     deps.metrics.eventsPublished.inc({ kind, result: published ? 'ok' : 'error' });
-    if (!published) deps.logger.warn({ subject, revision }, 'registry event not published (NATS unavailable); consumers pick the change up on their next resync');
+    if (!published)
+      deps.logger.warn({ subject, revision }, 'registry event not published (NATS unavailable); consumers pick the change up on their next resync');
   };
   return {
     versionRegistered: (version) =>
@@ -38,14 +46,27 @@ export function createRegistryEvents(deps: { bus: EventBus; logger: Logger; metr
         versionRegisteredCodec.encode({ revision: version.revision, model: version.model, version: version.version, occurred_at: version.created_at }),
       ),
     rolloutChanged: (rollout) =>
-      publish(rollout.model, 'rollout-changed', rollout.revision, rolloutChangedCodec.encode({ revision: rollout.revision, model: rollout.model, rollout, occurred_at: rollout.updated_at })),
+      publish(
+        rollout.model,
+        'rollout-changed',
+        rollout.revision,
+        rolloutChangedCodec.encode({ revision: rollout.revision, model: rollout.model, rollout, occurred_at: rollout.updated_at }),
+      ),
     aliasChanged: ({ model, alias, previousVersion }) =>
       publish(
         model,
         'alias-changed',
         alias.revision,
-        aliasChangedCodec.encode({ revision: alias.revision, model, alias: alias.name, version: alias.version, previous_version: previousVersion, occurred_at: alias.updated_at }),
+        aliasChangedCodec.encode({
+          revision: alias.revision,
+          model,
+          alias: alias.name,
+          version: alias.version,
+          previous_version: previousVersion,
+          occurred_at: alias.updated_at,
+        }),
       ),
-    artifactDamaged: (damage) => publish(damage.model, 'artifact-damaged', damage.revision, artifactDamagedCodec.encode({ ...damage, occurred_at: new Date().toISOString() })),
+    artifactDamaged: (damage) =>
+      publish(damage.model, 'artifact-damaged', damage.revision, artifactDamagedCodec.encode({ ...damage, occurred_at: new Date().toISOString() })),
   };
 }

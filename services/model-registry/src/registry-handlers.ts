@@ -2,7 +2,19 @@
 import { once } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import { Status, type ArtifactChunk, type ModelRegistryHandlers, type ModelVersion__Output } from '@maas/protos';
-import { cancelled, quote, clientStream, deadlineExceeded, deadlineFromCall, deadlinePassed, GrpcError, notFound, serverStream, unary, type HandlerContext } from '@maas/shared';
+import {
+  cancelled,
+  quote,
+  clientStream,
+  deadlineExceeded,
+  deadlineFromCall,
+  deadlinePassed,
+  GrpcError,
+  notFound,
+  serverStream,
+  unary,
+  type HandlerContext,
+} from '@maas/shared';
 import { createHash } from 'node:crypto';
 import type { BlobStore } from './blob-store.js';
 import { receivePackage } from './package-receiver.js';
@@ -92,7 +104,10 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): Omit<ModelReg
           }
           const version = await deps.committer.commit(pkg, { createdAt: rfc3339Now() });
           deps.metrics.registrations.inc();
-          ctx.logger.info({ model: version.model, version: version.version, revision: version.revision, files: version.artifacts.length }, 'version registered');
+          ctx.logger.info(
+            { model: version.model, version: version.version, revision: version.revision, files: version.artifacts.length },
+            'version registered',
+          );
           await deps.events.versionRegistered(version);
           return version;
         } finally {
@@ -124,7 +139,8 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): Omit<ModelReg
         if (!artifact) throw notFound(`model ${quote(request.model)} version ${quote(request.version)} has no file ${quote(request.path)}`);
         const where = { model: request.model, version: request.version, path: request.path, sha256: artifact.sha256 };
         const damage = (detail: string) => {
-          if (deps.damaged.mark(artifact.sha256, detail)) announceDamage({ model: request.model, version: request.version, path: request.path, sha256: artifact.sha256, problem: detail });
+          if (deps.damaged.mark(artifact.sha256, detail))
+            announceDamage({ model: request.model, version: request.version, path: request.path, sha256: artifact.sha256, problem: detail });
           deps.metrics.damageFound.inc({ where: 'download' });
           ctx.logger.error({ ...where, blob: deps.blobs.blobPath(artifact.sha256), problem: detail }, 'damaged artifact blob refused');
           return new GrpcError(
@@ -163,7 +179,14 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): Omit<ModelReg
     CheckStorage: unary(
       'CheckStorage',
       async (request) => {
-        const result = await checkStorage({ store, blobs: deps.blobs, damaged: deps.damaged, logger: ctx.logger, repair: request.repair, onNewDamage: announceDamage });
+        const result = await checkStorage({
+          store,
+          blobs: deps.blobs,
+          damaged: deps.damaged,
+          logger: ctx.logger,
+          repair: request.repair,
+          onNewDamage: announceDamage,
+        });
         if (result.damaged.length > 0) deps.metrics.damageFound.inc({ where: 'check' }, result.damaged.length);
         ctx.logger.info({ checked: result.blobs_checked, damaged: result.damaged.length, repair: request.repair }, 'storage checked');
         return result;
@@ -201,7 +224,9 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): Omit<ModelReg
         });
         if (changed) {
           const fields = { model: request.model, alias: alias.name, version: alias.version, previousVersion, revision: alias.revision };
-          await announce(deps.metrics.aliasChanges, fields, alias.version ? 'alias set' : 'alias removed', () => deps.events.aliasChanged({ model: request.model, alias, previousVersion }));
+          await announce(deps.metrics.aliasChanges, fields, alias.version ? 'alias set' : 'alias removed', () =>
+            deps.events.aliasChanged({ model: request.model, alias, previousVersion }),
+          );
         }
         return alias;
       },
@@ -214,7 +239,11 @@ export function createRegistryHandlers(deps: RegistryHandlerDeps): Omit<ModelReg
 async function drainedOrCancelled(call: grpc.ServerWritableStream<unknown, unknown>): Promise<void> {
   const controller = new AbortController();
   try {
-    await Promise.race([once(call, 'drain', { signal: controller.signal }), once(call, 'cancelled', { signal: controller.signal }), once(call, 'close', { signal: controller.signal })]);
+    await Promise.race([
+      once(call, 'drain', { signal: controller.signal }),
+      once(call, 'cancelled', { signal: controller.signal }),
+      once(call, 'close', { signal: controller.signal }),
+    ]);
   } finally {
     controller.abort();
   }

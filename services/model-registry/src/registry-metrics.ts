@@ -76,6 +76,11 @@ export function createRegistryMetrics(options: { registry: Registry; store: Regi
       labelNames: ['kind', 'result'],
       registers,
     }),
-    damageFound: new Counter({ name: 'maas_registry_blob_damage_found_total', help: 'Damaged artifact blobs found, by a download or a storage check', labelNames: ['where'], registers }),
+    damageFound: new Counter({
+      name: 'maas_registry_blob_damage_found_total',
+      help: 'Damaged artifact blobs found, by a download or a storage check',
+      labelNames: ['where'],
+      registers,
+    }),
   };
 }

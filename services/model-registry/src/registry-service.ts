@@ -2,7 +2,16 @@
 import path from 'node:path';
 import { contracts } from '@maas/protos';
 import { connectRegistryEventBus } from '@maas/registry-client';
-import { createServiceMetrics, meshServerSecurity, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, type EventBus, type RunningService, type StartServiceOptions } from '@maas/shared';
+import {
+  createServiceMetrics,
+  meshServerSecurity,
+  serviceLifecycle,
+  startConfiguredMetricsServer,
+  startGrpcServer,
+  type EventBus,
+  type RunningService,
+  type StartServiceOptions,
+} from '@maas/shared';
 import { BlobStore } from './blob-store.js';
 import type { RegistryConfig } from './config.js';
 import { createRegistryEvents } from './registry-events.js';
@@ -57,17 +66,20 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
     const eventBus = options.eventBus ?? connectRegistryEventBus({ url: config.natsUrl, name: 'model-registry', logger });
     const audit = new AuditLog(path.join(config.dataDir, DATABASE_FILE));
     const handlerContext = { logger, metrics: serviceMetrics };
-    const handlers = auditedHandlers(createRegistryHandlers({
-      store,
-      blobs,
-      committer: createVersionCommitter({ store, blobs, logger }),
-      damaged,
-      events: createRegistryEvents({ bus: eventBus, logger, metrics }),
-      metrics,
-      limits: { maxFileBytes: config.maxFileBytes, maxPackageBytes: config.maxPackageBytes },
-      downloadChunkBytes: config.downloadChunkBytes,
-      ctx: handlerContext,
-    }), { audit, revision: () => store.revision, bus: eventBus, ctx: handlerContext });
+    const handlers = auditedHandlers(
+      createRegistryHandlers({
+        store,
+        blobs,
+        committer: createVersionCommitter({ store, blobs, logger }),
+        damaged,
+        events: createRegistryEvents({ bus: eventBus, logger, metrics }),
+        metrics,
+        limits: { maxFileBytes: config.maxFileBytes, maxPackageBytes: config.maxPackageBytes },
+        downloadChunkBytes: config.downloadChunkBytes,
+        ctx: handlerContext,
+      }),
+      { audit, revision: () => store.revision, bus: eventBus, ctx: handlerContext },
+    );
 
     const server = await startGrpcServer({
       host: config.grpcHost,
@@ -81,7 +93,10 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
     const metricsServer = await startConfiguredMetricsServer({ registry: serviceMetrics.registry, config });
     const lifecycle = serviceLifecycle({
       // The parts every service has; then its own, which the lifecycle stops in its one order.
-      logger, server, metricsServer, shutdown: config,
+      logger,
+      server,
+      metricsServer,
+      shutdown: config,
       // Nothing to warm up: the database is open and serves from the first call.
       warmUp: Promise.resolve(),
       onServing: () => logger.info({ port: server.port, metricsPort: metricsServer?.port ?? -1 }, 'model registry serving'),

@@ -10,7 +10,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { isValidVersion, type Alias__Output, type Artifact__Output, type ListModelsResponse__Output, Model__Output, ModelManifest__Output, ModelVersion__Output, Rollout__Output } from '@maas/protos';
+import {
+  isValidVersion,
+  type Alias__Output,
+  type Artifact__Output,
+  type ListModelsResponse__Output,
+  Model__Output,
+  ModelManifest__Output,
+  ModelVersion__Output,
+  Rollout__Output,
+} from '@maas/protos';
 import { aborted, alreadyExists, failedPrecondition, invalidArgument, notFound } from '@maas/shared';
 
 /**
@@ -180,7 +189,9 @@ function prepareStatements(db: Database.Database) {
     ),
     deleteAlias: db.prepare('DELETE FROM aliases WHERE model = ? AND name = ?'),
     referencedDigests: db.prepare('SELECT DISTINCT sha256 FROM artifacts'),
-    storedBlobs: db.prepare('SELECT COALESCE(SUM(size_bytes), 0) AS bytes, COUNT(*) AS count FROM (SELECT sha256, MAX(size_bytes) AS size_bytes FROM artifacts GROUP BY sha256)'),
+    storedBlobs: db.prepare(
+      'SELECT COALESCE(SUM(size_bytes), 0) AS bytes, COUNT(*) AS count FROM (SELECT sha256, MAX(size_bytes) AS size_bytes FROM artifacts GROUP BY sha256)',
+    ),
     readRevision: db.prepare('SELECT revision FROM registry_revision WHERE id = 1'),
     bumpRevision: db.prepare('UPDATE registry_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision'),
   };
@@ -242,15 +253,26 @@ export class RegistryStore {
   /** Records a version (and its model, the first time). ALREADY_EXISTS when the version is registered. */
   insertVersion(entry: NewVersion): ModelVersion__Output {
     const { name: model, version } = entry.manifest;
-    return this.db.transaction((): ModelVersion__Output => {
-      if (this.hasVersion(model, version)) throw versionExists(model, version);
-      if (this.hasAlias(model, version)) throw versionNamedLikeAlias(model, version);
-      const revision = this.bumpRevision();
-      this.sql.insertModel.run(model, entry.createdAt);
-      const { lastInsertRowid } = this.sql.insertVersion.run(model, version, entry.manifestJson, entry.createdAt, revision);
-      entry.artifacts.forEach((artifact, position) => this.sql.insertArtifact.run(lastInsertRowid, position, artifact.path, artifact.sha256, artifact.size_bytes));
-      return { model, version, manifest: entry.manifest, artifacts: entry.artifacts.map((artifact) => ({ ...artifact })), created_at: entry.createdAt, revision };
-    }).immediate();
+    return this.db
+      .transaction((): ModelVersion__Output => {
+        if (this.hasVersion(model, version)) throw versionExists(model, version);
+        if (this.hasAlias(model, version)) throw versionNamedLikeAlias(model, version);
+        const revision = this.bumpRevision();
+        this.sql.insertModel.run(model, entry.createdAt);
+        const { lastInsertRowid } = this.sql.insertVersion.run(model, version, entry.manifestJson, entry.createdAt, revision);
+        entry.artifacts.forEach((artifact, position) =>
+          this.sql.insertArtifact.run(lastInsertRowid, position, artifact.path, artifact.sha256, artifact.size_bytes),
+        );
+        return {
+          model,
+          version,
+          manifest: entry.manifest,
+          artifacts: entry.artifacts.map((artifact) => ({ ...artifact })),
+          created_at: entry.createdAt,
+          revision,
+        };
+      })
+      .immediate();
   }
 
   /** Every model, by name, and the revision this snapshot is at: one read transaction. */
@@ -300,37 +322,39 @@ export class RegistryStore {
   setRollout(change: RolloutChange): { rollout: Rollout__Output; changed: boolean } {
     const problems = rolloutProblems(change);
     if (problems.length > 0) throw invalidArgument(problems.join('; '));
-    return this.db.transaction(() => {
-      const { model } = change;
-      if (!this.hasModel(model)) throw notFound(`model "${model}" is not registered`);
-      const current = toRollout(model, this.sql.rolloutOf.get(model) as RolloutRow | undefined);
-      if (change.expectedRevision !== 0 && change.expectedRevision !== current.revision) {
-        throw aborted(`rollout of model "${model}" is at revision ${current.revision}, not the expected ${change.expectedRevision}; read it again and retry`);
-      }
-      for (const version of [change.stableVersion, change.canaryVersion]) {
-        if (version && !this.hasVersion(model, version)) throw notFound(`model "${model}" has no version "${version}"`);
-      }
-      if (
-        current.stable_version === change.stableVersion &&
-        current.canary_version === change.canaryVersion &&
-        current.canary_weight === change.canaryWeight &&
-        current.mirror_percent === change.mirrorPercent
-      ) {
-        return { rollout: current, changed: false };
-      }
-      const revision = this.bumpRevision();
-      this.sql.upsertRollout.run(model, change.stableVersion, change.canaryVersion, change.canaryWeight, change.mirrorPercent, revision, change.updatedAt);
-      const rollout: Rollout__Output = {
-        model,
-        stable_version: change.stableVersion,
-        canary_version: change.canaryVersion,
-        canary_weight: change.canaryWeight,
-        mirror_percent: change.mirrorPercent,
-        revision,
-        updated_at: change.updatedAt,
-      };
-      return { rollout, changed: true };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const { model } = change;
+        if (!this.hasModel(model)) throw notFound(`model "${model}" is not registered`);
+        const current = toRollout(model, this.sql.rolloutOf.get(model) as RolloutRow | undefined);
+        if (change.expectedRevision !== 0 && change.expectedRevision !== current.revision) {
+          throw aborted(`rollout of model "${model}" is at revision ${current.revision}, not the expected ${change.expectedRevision}; read it again and retry`);
+        }
+        for (const version of [change.stableVersion, change.canaryVersion]) {
+          if (version && !this.hasVersion(model, version)) throw notFound(`model "${model}" has no version "${version}"`);
+        }
+        if (
+          current.stable_version === change.stableVersion &&
+          current.canary_version === change.canaryVersion &&
+          current.canary_weight === change.canaryWeight &&
+          current.mirror_percent === change.mirrorPercent
+        ) {
+          return { rollout: current, changed: false };
+        }
+        const revision = this.bumpRevision();
+        this.sql.upsertRollout.run(model, change.stableVersion, change.canaryVersion, change.canaryWeight, change.mirrorPercent, revision, change.updatedAt);
+        const rollout: Rollout__Output = {
+          model,
+          stable_version: change.stableVersion,
+          canary_version: change.canaryVersion,
+          canary_weight: change.canaryWeight,
+          mirror_percent: change.mirrorPercent,
+          revision,
+          updated_at: change.updatedAt,
+        };
+        return { rollout, changed: true };
+      })
+      .immediate();
   }
 
   /**
@@ -342,27 +366,31 @@ export class RegistryStore {
   setAlias(change: AliasChange): { alias: Alias__Output; previousVersion: string; changed: boolean } {
     const problems = aliasProblems(change);
     if (problems.length > 0) throw invalidArgument(problems.join('; '));
-    return this.db.transaction(() => {
-      const { model, alias: name, version } = change;
-      if (!this.hasModel(model)) throw notFound(`model "${model}" is not registered`);
-      // Checked in the transaction: a pin resolves labels and aliases in one namespace, so they must never overlap.
-      if (this.hasVersion(model, name)) throw invalidArgument(`alias: "${name}" is a version label of model "${model}"; an alias must not look like one`);
-      const row = this.sql.alias.get(model, name) as AliasRow | undefined;
-      const currentRevision = row?.revision ?? 0;
-      if (change.expectedRevision !== 0 && change.expectedRevision !== currentRevision) {
-        throw aborted(`alias "${name}" of model "${model}" is at revision ${currentRevision}, not the expected ${change.expectedRevision}; read it again and retry`);
-      }
-      if (version && !this.hasVersion(model, version)) throw notFound(`model "${model}" has no version "${version}"`);
-      const previousVersion = row?.version ?? '';
-      if (previousVersion === version) {
-        const unchanged = row ? toAlias(row) : { name, version: '', revision: 0, updated_at: '' };
-        return { alias: unchanged, previousVersion, changed: false };
-      }
-      const revision = this.bumpRevision();
-      if (version) this.sql.upsertAlias.run(model, name, version, revision, change.updatedAt);
-      else this.sql.deleteAlias.run(model, name);
-      return { alias: { name, version, revision, updated_at: change.updatedAt }, previousVersion, changed: true };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const { model, alias: name, version } = change;
+        if (!this.hasModel(model)) throw notFound(`model "${model}" is not registered`);
+        // Checked in the transaction: a pin resolves labels and aliases in one namespace, so they must never overlap.
+        if (this.hasVersion(model, name)) throw invalidArgument(`alias: "${name}" is a version label of model "${model}"; an alias must not look like one`);
+        const row = this.sql.alias.get(model, name) as AliasRow | undefined;
+        const currentRevision = row?.revision ?? 0;
+        if (change.expectedRevision !== 0 && change.expectedRevision !== currentRevision) {
+          throw aborted(
+            `alias "${name}" of model "${model}" is at revision ${currentRevision}, not the expected ${change.expectedRevision}; read it again and retry`,
+          );
+        }
+        if (version && !this.hasVersion(model, version)) throw notFound(`model "${model}" has no version "${version}"`);
+        const previousVersion = row?.version ?? '';
+        if (previousVersion === version) {
+          const unchanged = row ? toAlias(row) : { name, version: '', revision: 0, updated_at: '' };
+          return { alias: unchanged, previousVersion, changed: false };
+        }
+        const revision = this.bumpRevision();
+        if (version) this.sql.upsertAlias.run(model, name, version, revision, change.updatedAt);
+        else this.sql.deleteAlias.run(model, name);
+        return { alias: { name, version, revision, updated_at: change.updatedAt }, previousVersion, changed: true };
+      })
+      .immediate();
   }
 
   hasAlias(model: string, name: string): boolean {
@@ -417,7 +445,9 @@ export function versionExists(model: string, version: string) {
 
 /** The FAILED_PRECONDITION a version gets whose label is already an alias of its model (pins would be ambiguous). */
 export function versionNamedLikeAlias(model: string, version: string) {
-  return failedPrecondition(`model "${model}" has an alias "${version}"; a version label must differ from the model's aliases (move or delete the alias first)`);
+  return failedPrecondition(
+    `model "${model}" has an alias "${version}"; a version label must differ from the model's aliases (move or delete the alias first)`,
+  );
 }
 
 /** The argument rules of SetAlias (registry.proto), each problem naming its field. */

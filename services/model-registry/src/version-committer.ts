@@ -41,7 +41,9 @@ export function createVersionCommitter(deps: { store: RegistryStore; blobs: Blob
         } catch (error) {
           // Nothing references the blobs this commit created (the transaction did not happen): remove them.
           for (const sha256 of created) {
-            await deps.blobs.remove(sha256).catch((removeError: unknown) => deps.logger.warn({ err: removeError, sha256 }, 'could not remove an unreferenced blob'));
+            await deps.blobs
+              .remove(sha256)
+              .catch((removeError: unknown) => deps.logger.warn({ err: removeError, sha256 }, 'could not remove an unreferenced blob'));
           }
           throw error;
         }

@@ -64,7 +64,10 @@ test('a blob reads back in chunks of the requested size', async (t) => {
   await blobs.commit(staged);
   const chunks: Buffer[] = [];
   for await (const chunk of blobs.openRead(staged.sha256, 4096)) chunks.push(chunk as Buffer);
-  t.deepEqual(chunks.map((chunk) => chunk.length), [4096, 4096, 1808]);
+  t.deepEqual(
+    chunks.map((chunk) => chunk.length),
+    [4096, 4096, 1808],
+  );
   t.true(Buffer.concat(chunks).equals(data));
   t.throws(() => blobs.blobPath('../../etc/passwd'));
 });

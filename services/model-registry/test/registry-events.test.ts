@@ -2,7 +2,17 @@
 import test from 'ava';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { messageCodec, type AliasChanged, type AliasChanged__Output, type AuditEvent, type AuditEvent__Output, type RolloutChanged, type RolloutChanged__Output, type VersionRegistered, type VersionRegistered__Output } from '@maas/protos';
+import {
+  messageCodec,
+  type AliasChanged,
+  type AliasChanged__Output,
+  type AuditEvent,
+  type AuditEvent__Output,
+  type RolloutChanged,
+  type RolloutChanged__Output,
+  type VersionRegistered,
+  type VersionRegistered__Output,
+} from '@maas/protos';
 import { eventRevision, REGISTRY_STREAM, registrySubject } from '@maas/registry-client';
 import { registerPackage, uniqueModelName } from '../../../test/support/model-packages.js';
 import { registryCalls, startTestRegistry } from '../../../test/support/test-registry.js';
@@ -63,7 +73,10 @@ test('registration and rollout changes are published with their subject, payload
   t.is(received[2]!.subject, registrySubject(model, 'version-registered'));
   // Every write is also an audit event, the one that changed nothing included.
   t.true(await eventually('four audit events arrive', () => audited.length === 4));
-  t.deepEqual(audited.map((message) => auditEvent.decode(message.data).action), ['RegisterVersion', 'SetRollout', 'SetRollout', 'RegisterVersion']);
+  t.deepEqual(
+    audited.map((message) => auditEvent.decode(message.data).action),
+    ['RegisterVersion', 'SetRollout', 'SetRollout', 'RegisterVersion'],
+  );
 });
 
 test('alias changes are published as AliasChanged with the previous version; a no-op publishes nothing', async (t) => {

@@ -6,8 +6,24 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import type * as grpc from '@grpc/grpc-js';
-import { contracts, Status, type CheckStorageResponse__Output, type ListAuditEventsResponse__Output, type ModelRegistryClient, type ModelVersion__Output, type SetRolloutRequest } from '@maas/protos';
-import { makeTempDir, modelPackage, registerPackage, registerVersionMessages, sha256Hex, uniqueModelName, uploadPackage } from '../../../test/support/model-packages.js';
+import {
+  contracts,
+  Status,
+  type CheckStorageResponse__Output,
+  type ListAuditEventsResponse__Output,
+  type ModelRegistryClient,
+  type ModelVersion__Output,
+  type SetRolloutRequest,
+} from '@maas/protos';
+import {
+  makeTempDir,
+  modelPackage,
+  registerPackage,
+  registerVersionMessages,
+  sha256Hex,
+  uniqueModelName,
+  uploadPackage,
+} from '../../../test/support/model-packages.js';
 import { registryCalls, startTestRegistry } from '../../../test/support/test-registry.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { testPki } from '../../../test/support/test-pki.js';
@@ -45,7 +61,10 @@ test('register a package, then read it back with GetVersion, GetModel and ListMo
     ['model.onnx', 'tokenizer.json', 'extra/notes.txt', 'maas.json'],
   );
   for (const file of pkg.files) {
-    t.like(registered.artifacts.find((artifact) => artifact.path === file.path), { sha256: sha256Hex(file.data), size_bytes: file.data.length });
+    t.like(
+      registered.artifacts.find((artifact) => artifact.path === file.path),
+      { sha256: sha256Hex(file.data), size_bytes: file.data.length },
+    );
   }
   t.is(registered.manifest?.tokenizer?.file, 'tokenizer.json');
 
@@ -196,7 +215,10 @@ test('an empty file needs no chunk', async (t) => {
   const empty = Buffer.alloc(0);
   pkg.manifest.files!.push({ path: 'empty.txt', sha256: sha256Hex(empty), size_bytes: 0 });
   const registered = await uploadPackage(client, registerVersionMessages(pkg));
-  t.like(registered.artifacts.find((artifact) => artifact.path === 'empty.txt'), { size_bytes: 0 });
+  t.like(
+    registered.artifacts.find((artifact) => artifact.path === 'empty.txt'),
+    { size_bytes: 0 },
+  );
   const { chunks } = await download(client, { model: pkg.manifest.name!, version: '1', path: 'empty.txt' });
   t.is(chunks.length, 1);
   t.is(chunks[0]!.sha256, sha256Hex(empty));
@@ -242,7 +264,10 @@ test('SetRollout mirror_percent and SetAlias over gRPC: stored, served by GetMod
   const noCanary = await t.throwsAsync(() => calls.setRollout({ model: name, stable_version: '1', mirror_percent: 20 }));
   t.is(codeOf(noCanary), Status.INVALID_ARGUMENT);
   t.is(detailsOf(noCanary), 'mirror_percent: must be 0 without a canary_version (there is nothing to mirror to)');
-  t.is(codeOf(await t.throwsAsync(() => calls.setRollout({ model: name, stable_version: '1', canary_version: '2', mirror_percent: 101 }))), Status.INVALID_ARGUMENT);
+  t.is(
+    codeOf(await t.throwsAsync(() => calls.setRollout({ model: name, stable_version: '1', canary_version: '2', mirror_percent: 101 }))),
+    Status.INVALID_ARGUMENT,
+  );
   const shadow = await calls.setRollout({ model: name, stable_version: '1', canary_version: '2', canary_weight: 0, mirror_percent: 20 });
   t.like(shadow, { canary_version: '2', canary_weight: 0, mirror_percent: 20, revision: 3 });
 
@@ -332,7 +357,14 @@ test('with NATS unreachable writes succeed and the metrics count them and the un
   await download(client, { model: name, version: '1', path: 'model.onnx' });
 
   const text = await (await fetch(`http://127.0.0.1:${registry.metricsPort}/metrics`)).text();
-  const value = (series: string) => Number(text.split('\n').find((line) => line.startsWith(series))?.split(' ').pop());
+  const value = (series: string) =>
+    Number(
+      text
+        .split('\n')
+        .find((line) => line.startsWith(series))
+        ?.split(' ')
+        .pop(),
+    );
   t.is(value('maas_registry_registrations_total'), 1);
   t.is(value('maas_registry_rollout_changes_total'), 1);
   t.is(value('maas_registry_events_published_total{kind="version-registered",result="error"'), 1);
@@ -354,7 +386,10 @@ test('mTLS identities: services may read, only the admin may write (RegisterVers
     const reader = createClient(contracts().maas.v1.ModelRegistry, address, pki.clientOptions(service));
     t.teardown(() => reader.close());
     const snapshot = await registryCalls(reader).listModels();
-    t.true(snapshot.models.some((model) => model.name === name), `${service} reads the registry`);
+    t.true(
+      snapshot.models.some((model) => model.name === name),
+      `${service} reads the registry`,
+    );
     const rollout = await t.throwsAsync(registryCalls(reader).setRollout({ model: name, stable_version: '1' }));
     t.is(codeOf(rollout), Status.PERMISSION_DENIED, `${service} may not SetRollout`);
     t.is(detailsOf(rollout), `spiffe://maas/${service} may not call /maas.v1.ModelRegistry/SetRollout`);
@@ -362,7 +397,10 @@ test('mTLS identities: services may read, only the admin may write (RegisterVers
     t.is(codeOf(register), Status.PERMISSION_DENIED, `${service} may not RegisterVersion`);
   }
   // Nothing was written by the refused calls.
-  t.deepEqual((await registryCalls(admin).getModel(name)).versions.map((version) => version.version), ['1']);
+  t.deepEqual(
+    (await registryCalls(admin).getModel(name)).versions.map((version) => version.version),
+    ['1'],
+  );
   const plaintext = createClient(contracts().maas.v1.ModelRegistry, address);
   t.teardown(() => plaintext.close());
   t.is(codeOf(await t.throwsAsync(registryCalls(plaintext).listModels())), Status.UNAVAILABLE);
@@ -375,7 +413,9 @@ test('audit log: every write with who, what, when and the revisions, newest firs
   const name = uniqueModelName();
   const calls = registryCalls(first.client);
   const listAudit = (client: ModelRegistryClient, request: { model?: string; limit?: number } = {}) =>
-    new Promise<ListAuditEventsResponse__Output>((resolve, reject) => client.ListAuditEvents(request, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))));
+    new Promise<ListAuditEventsResponse__Output>((resolve, reject) =>
+      client.ListAuditEvents(request, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))),
+    );
 
   await registerFake(first.client, { name, version: '1' });
   await registerFake(first.client, { name, version: '2' });
@@ -383,7 +423,10 @@ test('audit log: every write with who, what, when and the revisions, newest firs
   await calls.setRollout({ model: name, stable_version: '1', canary_version: '2', canary_weight: 10 }); // no change: still audited
   await t.throwsAsync(calls.setRollout({ model: name, stable_version: '9' })); // failed: not audited
   const { events } = await listAudit(first.client, { model: name });
-  t.deepEqual(events.map((event) => event.action), ['SetRollout', 'SetRollout', 'RegisterVersion', 'RegisterVersion']);
+  t.deepEqual(
+    events.map((event) => event.action),
+    ['SetRollout', 'SetRollout', 'RegisterVersion', 'RegisterVersion'],
+  );
   for (const event of events) {
     t.is(event.actor, 'spiffe://maas/admin');
     t.is(event.model, name);
@@ -414,16 +457,27 @@ test('audit log: alias changes are audited; a storage check only when it repairs
   const name = uniqueModelName();
   const calls = registryCalls(registry.client);
   const listAudit = () =>
-    new Promise<ListAuditEventsResponse__Output>((resolve, reject) => registry.client.ListAuditEvents({}, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))));
+    new Promise<ListAuditEventsResponse__Output>((resolve, reject) =>
+      registry.client.ListAuditEvents({}, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))),
+    );
   const checkStorage = (repair: boolean) =>
-    new Promise<CheckStorageResponse__Output>((resolve, reject) => registry.client.CheckStorage({ repair }, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))));
+    new Promise<CheckStorageResponse__Output>((resolve, reject) =>
+      registry.client.CheckStorage({ repair }, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))),
+    );
 
   await registerFake(registry.client, { name, version: '1' });
   const alias = await calls.setAlias({ model: name, alias: 'production', version: '1' });
   await checkStorage(false);
   await checkStorage(true);
   const { events } = await listAudit();
-  t.deepEqual(events.map((event) => [event.action, event.model]), [['CheckStorage', ''], ['SetAlias', name], ['RegisterVersion', name]]);
+  t.deepEqual(
+    events.map((event) => [event.action, event.model]),
+    [
+      ['CheckStorage', ''],
+      ['SetAlias', name],
+      ['RegisterVersion', name],
+    ],
+  );
   const [repair, setAlias] = events;
   t.like(JSON.parse(setAlias!.details_json), { model: name, alias: 'production', version: '1' });
   t.is(setAlias!.to_revision, alias.revision);

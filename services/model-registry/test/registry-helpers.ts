@@ -12,7 +12,10 @@ export function nestedFakePackage(options: Omit<FakePackageOptions, 'extraFiles'
 }
 
 /** Downloads one artifact: every chunk, concatenated. */
-export function download(client: ModelRegistryClient, request: { model: string; version: string; path: string }): Promise<{ chunks: ArtifactChunk__Output[]; data: Buffer }> {
+export function download(
+  client: ModelRegistryClient,
+  request: { model: string; version: string; path: string },
+): Promise<{ chunks: ArtifactChunk__Output[]; data: Buffer }> {
   return new Promise((resolve, reject) => {
     const chunks: ArtifactChunk__Output[] = [];
     const call = client.DownloadArtifact(request, { deadline: Date.now() + 10_000 });

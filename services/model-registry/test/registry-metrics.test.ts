@@ -19,8 +19,20 @@ test('a scrape reads the stored blobs once for both blob gauges, and the next sc
   createRegistryMetrics({ registry, store, damaged });
   const scrape = async () => {
     const text = await registry.metrics();
-    const value = (name: string) => Number(text.split('\n').find((line) => line.startsWith(`${name} `))?.split(' ').pop());
-    return { bytes: value('maas_registry_blob_stored_bytes'), count: value('maas_registry_blobs'), revision: value('maas_registry_revision'), damaged: value('maas_registry_damaged_blobs') };
+    const value = (name: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((line) => line.startsWith(`${name} `))
+          ?.split(' ')
+          .pop(),
+      );
+    return {
+      bytes: value('maas_registry_blob_stored_bytes'),
+      count: value('maas_registry_blobs'),
+      revision: value('maas_registry_revision'),
+      damaged: value('maas_registry_damaged_blobs'),
+    };
   };
 
   t.deepEqual(await scrape(), { bytes: 100, count: 2, revision: 7, damaged: 0 });

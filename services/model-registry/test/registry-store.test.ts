@@ -46,9 +46,23 @@ test('each change bumps the revision; versions list oldest first and models by n
   t.deepEqual([v2.revision, v1.revision, other.revision], [1, 2, 3]);
   const snapshot = store.listModels();
   t.is(snapshot.revision, 3);
-  t.deepEqual(snapshot.models.map((model) => model.name), ['alpha', 'zeta']);
-  t.deepEqual(snapshot.models[1]!.versions.map((version) => version.version), ['2', '10']);
-  t.deepEqual(snapshot.models[1]!.rollout, { model: 'zeta', stable_version: '', canary_version: '', canary_weight: 0, mirror_percent: 0, revision: 0, updated_at: '' });
+  t.deepEqual(
+    snapshot.models.map((model) => model.name),
+    ['alpha', 'zeta'],
+  );
+  t.deepEqual(
+    snapshot.models[1]!.versions.map((version) => version.version),
+    ['2', '10'],
+  );
+  t.deepEqual(snapshot.models[1]!.rollout, {
+    model: 'zeta',
+    stable_version: '',
+    canary_version: '',
+    canary_weight: 0,
+    mirror_percent: 0,
+    revision: 0,
+    updated_at: '',
+  });
   t.deepEqual(snapshot.models[1]!.aliases, []);
   t.deepEqual(store.getVersion('zeta', '10')?.artifacts, v1.artifacts);
   t.is(store.getVersion('zeta', '3'), undefined);
@@ -186,7 +200,10 @@ test('aliases: set, move, remove; each change bumps the revision, no-ops do not'
   t.like(moved, { alias: { version: '2', revision: 5 }, previousVersion: '1', changed: true });
   const removed = store.setAlias(alias({ version: '' }));
   t.like(removed, { alias: { name: 'production', version: '', revision: 6 }, previousVersion: '2', changed: true });
-  t.deepEqual(store.listModels().models[0]!.aliases.map((entry) => entry.name), ['champion']);
+  t.deepEqual(
+    store.listModels().models[0]!.aliases.map((entry) => entry.name),
+    ['champion'],
+  );
   // Removing what is not there is a no-op, like setting what is.
   t.like(store.setAlias(alias({ version: '' })), { alias: { version: '', revision: 0 }, changed: false });
   t.is(store.revision, 6);
@@ -199,14 +216,27 @@ test('alias rules: INVALID_ARGUMENT for a bad name or one that is a version labe
   await addVersion(store, 'm', 'v2');
   const code = (fn: () => unknown) => (t.throws(fn) as { code?: number }).code;
   for (const name of ['', 'Production', '1st', 'a_b', 'a'.repeat(64), '-x']) {
-    t.is(code(() => store.setAlias(alias({ alias: name }))), Status.INVALID_ARGUMENT, name);
+    t.is(
+      code(() => store.setAlias(alias({ alias: name }))),
+      Status.INVALID_ARGUMENT,
+      name,
+    );
   }
   const labelLike = t.throws(() => store.setAlias(alias({ alias: 'v2' })));
   t.regex(labelLike!.message, /"v2" is a version label of model "m"/);
-  t.is(code(() => store.setAlias(alias({ model: 'x' }))), Status.NOT_FOUND);
-  t.is(code(() => store.setAlias(alias({ version: '9' }))), Status.NOT_FOUND);
+  t.is(
+    code(() => store.setAlias(alias({ model: 'x' }))),
+    Status.NOT_FOUND,
+  );
+  t.is(
+    code(() => store.setAlias(alias({ version: '9' }))),
+    Status.NOT_FOUND,
+  );
   // A new alias is at revision 0: any other expected revision is stale.
-  t.is(code(() => store.setAlias(alias({ expectedRevision: 1 }))), Status.ABORTED);
+  t.is(
+    code(() => store.setAlias(alias({ expectedRevision: 1 }))),
+    Status.ABORTED,
+  );
   const set = store.setAlias(alias({}));
   const stale = t.throws(() => store.setAlias(alias({ version: 'v2', expectedRevision: set.alias.revision - 1 })));
   t.is((stale as { code?: number }).code, Status.ABORTED);
@@ -238,7 +268,13 @@ test('a database of schema version 1 (before aliases and mirroring) is migrated 
   // A manifest stored before evaluation_file existed.
   const { evaluation_file: _absent, ...oldManifest } = manifestFor('m', '1');
   db.prepare('INSERT INTO models VALUES (?, ?)').run('m', '2025-01-01T00:00:00.000Z');
-  db.prepare('INSERT INTO versions (model, version, manifest_json, created_at, revision) VALUES (?, ?, ?, ?, ?)').run('m', '1', JSON.stringify(oldManifest), '2025-01-01T00:00:00.000Z', 1);
+  db.prepare('INSERT INTO versions (model, version, manifest_json, created_at, revision) VALUES (?, ?, ?, ?, ?)').run(
+    'm',
+    '1',
+    JSON.stringify(oldManifest),
+    '2025-01-01T00:00:00.000Z',
+    1,
+  );
   db.prepare('INSERT INTO rollouts VALUES (?, ?, ?, ?, ?, ?)').run('m', '1', '', 0, 2, '2025-01-01T00:00:00.000Z');
   db.close();
 

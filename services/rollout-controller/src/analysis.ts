@@ -21,7 +21,6 @@ export interface PairKey {
   candidate: string;
 }
 
-
 /** A started window: `figures` measures from its start to now. */
 export interface AnalysisWindow {
   readonly startedAt: Date;
@@ -72,12 +71,16 @@ export class ScrapeMetricsSource implements MetricsSource {
 
 /** The figures of a window from the scrapes at its start and end. */
 export function windowFromScrapes(pair: PairKey, before: readonly Sample[], after: readonly Sample[], windowSeconds: number): WindowFigures {
-  const delta = (name: string, match: Record<string, string | readonly string[]>) => Math.max(0, sumSamples(after, name, match) - sumSamples(before, name, match));
+  const delta = (name: string, match: Record<string, string | readonly string[]>) =>
+    Math.max(0, sumSamples(after, name, match) - sumSamples(before, name, match));
   const version = (label: string): VersionFigures => {
     const requests = delta('maas_inference_requests_total', { model: pair.model, version: label });
     const errors = delta('maas_inference_requests_total', { model: pair.model, version: label, code: SERVER_ERROR_CODES });
     const match = { model: pair.model, version: label };
-    const buckets = bucketDelta(histogramBuckets(after, 'maas_inference_compute_seconds', match), histogramBuckets(before, 'maas_inference_compute_seconds', match));
+    const buckets = bucketDelta(
+      histogramBuckets(after, 'maas_inference_compute_seconds', match),
+      histogramBuckets(before, 'maas_inference_compute_seconds', match),
+    );
     return { requests, errors, errorRatio: requests ? errors / requests : 0, p99LatencySeconds: bucketQuantile(0.99, buckets) };
   };
   const pairLabels = { model: pair.model, stable_version: pair.stable, candidate_version: pair.candidate };
@@ -104,7 +107,11 @@ export class PrometheusMetricsSource implements MetricsSource {
     const url = new URL('/api/v1/query', this.options.url);
     url.searchParams.set('query', promql);
     const response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs) });
-    const body = (await response.json()) as { status: string; error?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+    const body = (await response.json()) as {
+      status: string;
+      error?: string;
+      data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+    };
     if (!response.ok || body.status !== 'success') throw new Error(`Prometheus query ${promql}: ${body.error ?? `HTTP ${response.status}`}`);
     return (body.data?.result ?? []).map((row) => ({ metric: row.metric, value: Number(row.value[1]) }));
   }
@@ -158,20 +165,32 @@ export class PrometheusMetricsSource implements MetricsSource {
  * Judges a window: Inconclusive while the candidate (or, while mirroring, the mirrored texts) has fewer than
  * minRequests; else Failed with every threshold it broke, or Passed.
  */
-export function judgeWindow(figures: WindowFigures, thresholds: AnalysisThresholds, options: { mirroring: boolean }): Pick<AnalysisRecord, 'result' | 'failures'> {
+export function judgeWindow(
+  figures: WindowFigures,
+  thresholds: AnalysisThresholds,
+  options: { mirroring: boolean },
+): Pick<AnalysisRecord, 'result' | 'failures'> {
   const failures: string[] = [];
   const { stable, candidate } = figures;
-  if (candidate.requests < thresholds.minRequests) return { result: 'Inconclusive', failures: [`candidate served ${candidate.requests} requests, fewer than minRequests ${thresholds.minRequests}`] };
+  if (candidate.requests < thresholds.minRequests)
+    return { result: 'Inconclusive', failures: [`candidate served ${candidate.requests} requests, fewer than minRequests ${thresholds.minRequests}`] };
   if (options.mirroring && figures.mirroredPredictions < thresholds.minRequests) {
     return { result: 'Inconclusive', failures: [`${figures.mirroredPredictions} mirrored predictions, fewer than minRequests ${thresholds.minRequests}`] };
   }
   const increase = candidate.errorRatio - stable.errorRatio;
-  if (increase > thresholds.maxErrorRatioIncrease) failures.push(`error ratio ${round(candidate.errorRatio)} vs stable ${round(stable.errorRatio)}: +${round(increase)} > ${thresholds.maxErrorRatioIncrease}`);
+  if (increase > thresholds.maxErrorRatioIncrease)
+    failures.push(
+      `error ratio ${round(candidate.errorRatio)} vs stable ${round(stable.errorRatio)}: +${round(increase)} > ${thresholds.maxErrorRatioIncrease}`,
+    );
   if (stable.p99LatencySeconds > 0 && candidate.p99LatencySeconds / stable.p99LatencySeconds > thresholds.maxP99LatencyRatio) {
-    failures.push(`p99 latency ${round(candidate.p99LatencySeconds)} s is ${round(candidate.p99LatencySeconds / stable.p99LatencySeconds)}x stable's ${round(stable.p99LatencySeconds)} s > ${thresholds.maxP99LatencyRatio}x`);
+    failures.push(
+      `p99 latency ${round(candidate.p99LatencySeconds)} s is ${round(candidate.p99LatencySeconds / stable.p99LatencySeconds)}x stable's ${round(stable.p99LatencySeconds)} s > ${thresholds.maxP99LatencyRatio}x`,
+    );
   }
-  if (figures.agreement !== undefined && figures.agreement < thresholds.minAgreement) failures.push(`label agreement ${round(figures.agreement)} < ${thresholds.minAgreement}`);
-  if (figures.scoreDifference !== undefined && figures.scoreDifference > thresholds.maxScoreDifference) failures.push(`mean score difference ${round(figures.scoreDifference)} > ${thresholds.maxScoreDifference}`);
+  if (figures.agreement !== undefined && figures.agreement < thresholds.minAgreement)
+    failures.push(`label agreement ${round(figures.agreement)} < ${thresholds.minAgreement}`);
+  if (figures.scoreDifference !== undefined && figures.scoreDifference > thresholds.maxScoreDifference)
+    failures.push(`mean score difference ${round(figures.scoreDifference)} > ${thresholds.maxScoreDifference}`);
   return { result: failures.length ? 'Failed' : 'Passed', failures };
 }
 

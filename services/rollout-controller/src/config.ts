@@ -46,12 +46,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Rollo
   const reader = configReader(env);
   const config: RolloutControllerConfig = {
     ...serverConfig(reader, SERVICE_PORTS['rollout-controller']),
-    source: reader.oneOf('ROLLOUT_SOURCE', ['local', 'kubernetes'], { default: 'local', doc: 'where ModelRollout documents come from (local: ROLLOUTS_DIR; kubernetes: custom resources)' }),
+    source: reader.oneOf('ROLLOUT_SOURCE', ['local', 'kubernetes'], {
+      default: 'local',
+      doc: 'where ModelRollout documents come from (local: ROLLOUTS_DIR; kubernetes: custom resources)',
+    }),
     rolloutsDir: reader.string('ROLLOUTS_DIR', { default: '.maas/rollouts', doc: 'local folder of ModelRollout YAML files (status written beside each)' }),
     namespace: reader.string('NAMESPACE', { default: 'maas', doc: 'Kubernetes namespace whose ModelRollouts are reconciled' }),
     registryAddress: reader.string('REGISTRY_ADDRESS', { default: defaultServiceAddress('model-registry'), doc: 'model registry gRPC address' }),
     gatewayAddress: reader.string('GATEWAY_ADDRESS', { default: defaultServiceAddress('gateway'), doc: 'gateway gRPC address (quality gate evaluations)' }),
-    gatewayTokenFile: reader.string('GATEWAY_TOKEN_FILE', { default: '', doc: 'file holding the bearer token the quality gate sends to the gateway (empty: none)' }),
+    gatewayTokenFile: reader.string('GATEWAY_TOKEN_FILE', {
+      default: '',
+      doc: 'file holding the bearer token the quality gate sends to the gateway (empty: none)',
+    }),
     prometheusUrl: reader.string('PROMETHEUS_URL', { default: '', doc: 'Prometheus base URL for analysis (empty: scrape METRICS_TARGETS)' }),
     metricsTargets: reader.list('METRICS_TARGETS', {
       default: [`http://127.0.0.1:${SERVICE_PORTS.gateway.metrics}/metrics`, `http://127.0.0.1:${SERVICE_PORTS.inference.metrics}/metrics`],
@@ -63,9 +69,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Rollo
     leaderElection: reader.bool('LEADER_ELECTION', { default: false, doc: 'take a Lease before reconciling (Kubernetes mode, replicas > 1)' }),
     leaseName: reader.string('LEASE_NAME', { default: 'maas-rollout-controller', doc: 'Lease used for leader election' }),
     leaseDurationSeconds: reader.int('LEASE_DURATION_SECONDS', { default: 15, min: 2, doc: 'seconds a Lease holds without renewal' }),
-    podName: reader.string('POD_NAME', { default: os.hostname(), defaultDoc: '(the host name)', doc: 'this replica\'s identity (Lease holder, event reporter)' }),
+    podName: reader.string('POD_NAME', {
+      default: os.hostname(),
+      defaultDoc: '(the host name)',
+      doc: "this replica's identity (Lease holder, event reporter)",
+    }),
   };
-  if (config.gatewayTokenFile && !fs.existsSync(config.gatewayTokenFile)) reader.problem(`GATEWAY_TOKEN_FILE=${JSON.stringify(config.gatewayTokenFile)} does not exist`);
+  if (config.gatewayTokenFile && !fs.existsSync(config.gatewayTokenFile))
+    reader.problem(`GATEWAY_TOKEN_FILE=${JSON.stringify(config.gatewayTokenFile)} does not exist`);
   if (config.prometheusUrl) {
     try {
       new URL(config.prometheusUrl);

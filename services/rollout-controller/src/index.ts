@@ -1,6 +1,17 @@
 import { contracts } from '@maas/protos';
 import fs from 'node:fs';
-import { createClient, createServiceMetrics, meshClientOptions, meshServerSecurity, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, withBearerToken, type RunningService, type StartServiceOptions } from '@maas/shared';
+import {
+  createClient,
+  createServiceMetrics,
+  meshClientOptions,
+  meshServerSecurity,
+  serviceLifecycle,
+  startConfiguredMetricsServer,
+  startGrpcServer,
+  withBearerToken,
+  type RunningService,
+  type StartServiceOptions,
+} from '@maas/shared';
 import * as client from 'prom-client';
 import { PrometheusMetricsSource, ScrapeMetricsSource } from './analysis.js';
 import type { RolloutControllerConfig } from './config.js';
@@ -40,14 +51,39 @@ export async function startRolloutController(config: Readonly<RolloutControllerC
   const serviceMetrics = createServiceMetrics({ service: 'rollout-controller' });
   const registers = [serviceMetrics.registry];
   const counters = {
-    conflicts: new client.Counter({ name: 'maas_rollout_registry_conflicts_total', help: 'Registry rollout writes refused for a stale expected_revision (each followed by a fresh read)', labelNames: ['model'], registers }),
-    analyses: new client.Counter({ name: 'maas_rollout_analyses_total', help: 'Analysis windows judged, by result (Passed, Failed, Inconclusive)', labelNames: ['model', 'result'], registers }),
+    conflicts: new client.Counter({
+      name: 'maas_rollout_registry_conflicts_total',
+      help: 'Registry rollout writes refused for a stale expected_revision (each followed by a fresh read)',
+      labelNames: ['model'],
+      registers,
+    }),
+    analyses: new client.Counter({
+      name: 'maas_rollout_analyses_total',
+      help: 'Analysis windows judged, by result (Passed, Failed, Inconclusive)',
+      labelNames: ['model', 'result'],
+      registers,
+    }),
     gates: new client.Counter({ name: 'maas_rollout_quality_gates_total', help: 'Quality gates run, by result', labelNames: ['model', 'result'], registers }),
   };
   const loopMetrics = {
-    reconciles: new client.Counter({ name: 'maas_rollout_reconciles_total', help: 'ModelRollout reconciles, by result (ok, error)', labelNames: ['result'], registers }),
-    phase: new client.Gauge({ name: 'maas_rollout_phase', help: '1 for the phase each ModelRollout is in, 0 for the others', labelNames: ['rollout', 'model', 'phase'], registers }),
-    weight: new client.Gauge({ name: 'maas_rollout_canary_weight_percent', help: 'Canary weight each ModelRollout has reached', labelNames: ['rollout', 'model'], registers }),
+    reconciles: new client.Counter({
+      name: 'maas_rollout_reconciles_total',
+      help: 'ModelRollout reconciles, by result (ok, error)',
+      labelNames: ['result'],
+      registers,
+    }),
+    phase: new client.Gauge({
+      name: 'maas_rollout_phase',
+      help: '1 for the phase each ModelRollout is in, 0 for the others',
+      labelNames: ['rollout', 'model', 'phase'],
+      registers,
+    }),
+    weight: new client.Gauge({
+      name: 'maas_rollout_canary_weight_percent',
+      help: 'Canary weight each ModelRollout has reached',
+      labelNames: ['rollout', 'model'],
+      registers,
+    }),
   };
   const metricsSource = config.prometheusUrl
     ? new PrometheusMetricsSource({ url: config.prometheusUrl, timeoutMs: config.requestTimeoutMs })
@@ -90,7 +126,13 @@ export async function startRolloutController(config: Readonly<RolloutControllerC
     loop = new RolloutControlLoop({ store, reconciler, resyncIntervalMs: config.resyncIntervalMs, logger, metrics: loopMetrics });
   }
 
-  const server = await startGrpcServer({ host: config.grpcHost, port: config.grpcPort, logger, security: meshServerSecurity({ tls: config.tls, healthPort: config.healthPort, logger }), services: [] });
+  const server = await startGrpcServer({
+    host: config.grpcHost,
+    port: config.grpcPort,
+    logger,
+    security: meshServerSecurity({ tls: config.tls, healthPort: config.healthPort, logger }),
+    services: [],
+  });
   const metricsServer = await startConfiguredMetricsServer({ registry: serviceMetrics.registry, config });
   const lifecycle = serviceLifecycle({
     logger,
@@ -99,7 +141,15 @@ export async function startRolloutController(config: Readonly<RolloutControllerC
     shutdown: config,
     warmUp: Promise.resolve(),
     onServing: () => {
-      logger.info({ port: server.port, source: config.source, dir: config.source === 'local' ? config.rolloutsDir : undefined, namespace: config.source === 'kubernetes' ? config.namespace : undefined }, 'rollout controller serving');
+      logger.info(
+        {
+          port: server.port,
+          source: config.source,
+          dir: config.source === 'local' ? config.rolloutsDir : undefined,
+          namespace: config.source === 'kubernetes' ? config.namespace : undefined,
+        },
+        'rollout controller serving',
+      );
       if (elector) elector.start();
       else loop.start();
     },

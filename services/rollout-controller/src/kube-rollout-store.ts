@@ -63,7 +63,11 @@ export class KubeRolloutStore implements RolloutStore {
     });
   }
 
-  static async start(options: { namespace: string; logger: Logger; instance: string }): Promise<{ store: KubeRolloutStore; k8s: K8sModule; kubeConfig: K8s.KubeConfig }> {
+  static async start(options: {
+    namespace: string;
+    logger: Logger;
+    instance: string;
+  }): Promise<{ store: KubeRolloutStore; k8s: K8sModule; kubeConfig: K8s.KubeConfig }> {
     const k8s = await loadKubernetesClient();
     const kubeConfig = new k8s.KubeConfig();
     // In a pod: the service account's token and the API server from the environment; else ~/.kube/config.
@@ -96,7 +100,13 @@ export class KubeRolloutStore implements RolloutStore {
       } catch (error) {
         if (httpStatusOf(error) === 404) return; // deleted meanwhile: nothing to report on
         if (httpStatusOf(error) !== 409 || attempt >= MAX_STATUS_ATTEMPTS) throw error;
-        current = (await this.custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name: doc.metadata.name })) as ModelRolloutDocument;
+        current = (await this.custom.getNamespacedCustomObject({
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace,
+          plural: PLURAL,
+          name: doc.metadata.name,
+        })) as ModelRolloutDocument;
       }
     }
   }
@@ -108,7 +118,14 @@ export class KubeRolloutStore implements RolloutStore {
         namespace: this.options.namespace,
         body: {
           metadata: { generateName: `${doc.metadata.name}.`, namespace: this.options.namespace },
-          involvedObject: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND, name: doc.metadata.name, namespace: this.options.namespace, uid: doc.metadata.uid, resourceVersion: doc.metadata.resourceVersion },
+          involvedObject: {
+            apiVersion: `${API_GROUP}/${API_VERSION}`,
+            kind: KIND,
+            name: doc.metadata.name,
+            namespace: this.options.namespace,
+            uid: doc.metadata.uid,
+            resourceVersion: doc.metadata.resourceVersion,
+          },
           type: event.type,
           reason: event.reason,
           message: event.message,
@@ -153,7 +170,15 @@ export class LeaseLeaderElector {
   constructor(
     k8s: K8sModule,
     kubeConfig: K8s.KubeConfig,
-    private readonly options: { namespace: string; leaseName: string; identity: string; leaseDurationSeconds: number; retryPeriodMs: number; logger: Logger; onChange: (leader: boolean) => void },
+    private readonly options: {
+      namespace: string;
+      leaseName: string;
+      identity: string;
+      leaseDurationSeconds: number;
+      retryPeriodMs: number;
+      logger: Logger;
+      onChange: (leader: boolean) => void;
+    },
   ) {
     this.coordination = kubeConfig.makeApiClient(k8s.CoordinationV1Api);
   }
@@ -202,7 +227,16 @@ export class LeaseLeaderElector {
       if (httpStatusOf(error) !== 404) throw error;
       await this.coordination.createNamespacedLease({
         namespace,
-        body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now as unknown as K8s.V1MicroTime, renewTime: now as unknown as K8s.V1MicroTime, leaseTransitions: 0 } },
+        body: {
+          metadata: { name, namespace },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            acquireTime: now as unknown as K8s.V1MicroTime,
+            renewTime: now as unknown as K8s.V1MicroTime,
+            leaseTransitions: 0,
+          },
+        },
       });
       return true;
     }

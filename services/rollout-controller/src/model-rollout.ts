@@ -190,7 +190,8 @@ export function validateModelRollout(doc: unknown): string[] {
   }
   if (spec.stable && spec.stable === spec.candidate) problems.push('spec.candidate must differ from spec.stable');
   if (spec.interval !== undefined) checkDuration(problems, 'spec.interval', spec.interval);
-  if (spec.onFailure !== undefined && spec.onFailure !== 'rollback' && spec.onFailure !== 'pause') problems.push(`spec.onFailure must be rollback or pause (got ${JSON.stringify(spec.onFailure)})`);
+  if (spec.onFailure !== undefined && spec.onFailure !== 'rollback' && spec.onFailure !== 'pause')
+    problems.push(`spec.onFailure must be rollback or pause (got ${JSON.stringify(spec.onFailure)})`);
   if (spec.paused !== undefined && typeof spec.paused !== 'boolean') problems.push('spec.paused must be a boolean');
   checkThresholds(problems, 'spec.analysis', spec.analysis);
   checkGate(problems, 'spec.qualityGate', spec.qualityGate);
@@ -219,7 +220,8 @@ export function validateModelRollout(doc: unknown): string[] {
 }
 
 function checkPercent(problems: string[], where: string, value: unknown): void {
-  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 100) problems.push(`${where} must be a whole number from 0 to 100 (got ${JSON.stringify(value)})`);
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 100)
+    problems.push(`${where} must be a whole number from 0 to 100 (got ${JSON.stringify(value)})`);
 }
 
 function checkDuration(problems: string[], where: string, value: unknown): void {

@@ -22,9 +22,17 @@ export async function runQualityGate(options: {
 }): Promise<QualityGateRecord> {
   const { registry, gateway, model } = options;
   const deadline = new Date(Date.now() + options.deadlineMs);
-  const candidateVersion = await unaryCall<GetVersionRequest, ModelVersion__Output>((r, md, o, cb) => registry.GetVersion(r, md, o, cb), { model, version: options.candidate }, { deadline });
+  const candidateVersion = await unaryCall<GetVersionRequest, ModelVersion__Output>(
+    (r, md, o, cb) => registry.GetVersion(r, md, o, cb),
+    { model, version: options.candidate },
+    { deadline },
+  );
   const evaluation = await loadEvaluationSet({ registry, version: candidateVersion, deadline });
-  if (!evaluation) throw new GrpcError(Status.FAILED_PRECONDITION, `${model} version ${options.candidate} carries no evaluation set (evaluation_file): a qualityGate step needs one`);
+  if (!evaluation)
+    throw new GrpcError(
+      Status.FAILED_PRECONDITION,
+      `${model} version ${options.candidate} carries no evaluation set (evaluation_file): a qualityGate step needs one`,
+    );
   const measure = async (version: string): Promise<EvaluationFigures> => {
     const result = await evaluateThroughGateway({ gateway, model, version, set: evaluation.set, labels: evaluation.labels, deadline });
     return { accuracy: result.accuracy, precision: result.precision, recall: result.recall, f1: result.f1 };
@@ -32,7 +40,16 @@ export async function runQualityGate(options: {
   const stable = await measure(options.stable);
   const candidate = await measure(options.candidate);
   const failures = METRICS.filter((metric) => stable[metric] - candidate[metric] > options.thresholds.maxDrop).map(
-    (metric) => `${metric} ${candidate[metric].toFixed(4)} vs stable ${stable[metric].toFixed(4)}: drop ${(stable[metric] - candidate[metric]).toFixed(4)} > ${options.thresholds.maxDrop}`,
+    (metric) =>
+      `${metric} ${candidate[metric].toFixed(4)} vs stable ${stable[metric].toFixed(4)}: drop ${(stable[metric] - candidate[metric]).toFixed(4)} > ${options.thresholds.maxDrop}`,
   );
-  return { step: options.step, result: failures.length ? 'Failed' : 'Passed', finishedAt: new Date().toISOString(), texts: evaluation.set.texts.length, stable, candidate, failures };
+  return {
+    step: options.step,
+    result: failures.length ? 'Failed' : 'Passed',
+    finishedAt: new Date().toISOString(),
+    texts: evaluation.set.texts.length,
+    stable,
+    candidate,
+    failures,
+  };
 }

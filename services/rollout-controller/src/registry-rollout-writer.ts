@@ -29,7 +29,11 @@ export interface RolloutWriteResult {
 export const MAX_WRITE_ATTEMPTS = 5;
 
 export function getModel(registry: ModelRegistryClient, name: string, deadlineMs: number): Promise<Model__Output> {
-  return unaryCall<GetModelRequest, Model__Output>((r, md, o, cb) => registry.GetModel(r, md, o, cb), { name }, { deadline: new Date(Date.now() + deadlineMs) });
+  return unaryCall<GetModelRequest, Model__Output>(
+    (r, md, o, cb) => registry.GetModel(r, md, o, cb),
+    { name },
+    { deadline: new Date(Date.now() + deadlineMs) },
+  );
 }
 
 export function sameRollout(rollout: Rollout__Output | null | undefined, desired: DesiredRollout): boolean {
@@ -46,7 +50,13 @@ export function sameRollout(rollout: Rollout__Output | null | undefined, desired
  * Sets the rollout to `desired` with `expected_revision` = `knownRevision` (the revision the caller last read;
  * 0 reads first). On ABORTED: re-read, and write again unless the registry already is as desired.
  */
-export async function writeRollout(options: { registry: ModelRegistryClient; model: string; desired: DesiredRollout; knownRevision: number; deadlineMs: number }): Promise<RolloutWriteResult> {
+export async function writeRollout(options: {
+  registry: ModelRegistryClient;
+  model: string;
+  desired: DesiredRollout;
+  knownRevision: number;
+  deadlineMs: number;
+}): Promise<RolloutWriteResult> {
   const { registry, model, desired, deadlineMs } = options;
   let conflicts = 0;
   let known = options.knownRevision;
@@ -66,7 +76,9 @@ export async function writeRollout(options: { registry: ModelRegistryClient; mod
       expected_revision: known,
     };
     try {
-      const rollout = await unaryCall<SetRolloutRequest, Rollout__Output>((r, md, o, cb) => registry.SetRollout(r, md, o, cb), request, { deadline: new Date(Date.now() + deadlineMs) });
+      const rollout = await unaryCall<SetRolloutRequest, Rollout__Output>((r, md, o, cb) => registry.SetRollout(r, md, o, cb), request, {
+        deadline: new Date(Date.now() + deadlineMs),
+      });
       return { rollout, conflicts, written: true };
     } catch (error) {
       if ((error as { code?: number }).code !== Status.ABORTED || attempt >= MAX_WRITE_ATTEMPTS) throw error;

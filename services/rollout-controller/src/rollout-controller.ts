@@ -94,7 +94,8 @@ export class RolloutControlLoop {
       if (JSON.stringify(status) !== JSON.stringify(doc.status ?? {})) await store.writeStatus(doc, status);
       for (const event of events) await store.recordEvent(doc, event);
       metrics.reconciles.inc({ result: 'ok' });
-      for (const phase of ['Progressing', 'Paused', 'Promoted', 'RolledBack', 'Failed']) metrics.phase.set({ ...labels, phase }, status.phase === phase ? 1 : 0);
+      for (const phase of ['Progressing', 'Paused', 'Promoted', 'RolledBack', 'Failed'])
+        metrics.phase.set({ ...labels, phase }, status.phase === phase ? 1 : 0);
       metrics.weight.set(labels, status.weight ?? 0);
     } catch (error) {
       metrics.reconciles.inc({ result: 'error' });

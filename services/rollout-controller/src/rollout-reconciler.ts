@@ -68,9 +68,29 @@ export class RolloutReconciler {
       status.phase = phase;
       status.message = message;
       setCondition(status, { type: 'Progressing', status: phase === 'Progressing' ? 'True' : 'False', reason: phase, message }, generation, now);
-      setCondition(status, { type: 'Paused', status: phase === 'Paused' ? 'True' : 'False', reason: phase === 'Paused' ? 'Paused' : 'NotPaused', message: phase === 'Paused' ? message : '' }, generation, now);
-      setCondition(status, { type: 'Promoted', status: phase === 'Promoted' ? 'True' : 'False', reason: phase, message: phase === 'Promoted' ? message : '' }, generation, now);
-      setCondition(status, { type: 'RolledBack', status: phase === 'RolledBack' ? 'True' : 'False', reason: phase, message: phase === 'RolledBack' ? message : '' }, generation, now);
+      setCondition(
+        status,
+        {
+          type: 'Paused',
+          status: phase === 'Paused' ? 'True' : 'False',
+          reason: phase === 'Paused' ? 'Paused' : 'NotPaused',
+          message: phase === 'Paused' ? message : '',
+        },
+        generation,
+        now,
+      );
+      setCondition(
+        status,
+        { type: 'Promoted', status: phase === 'Promoted' ? 'True' : 'False', reason: phase, message: phase === 'Promoted' ? message : '' },
+        generation,
+        now,
+      );
+      setCondition(
+        status,
+        { type: 'RolledBack', status: phase === 'RolledBack' ? 'True' : 'False', reason: phase, message: phase === 'RolledBack' ? message : '' },
+        generation,
+        now,
+      );
     };
 
     let model;
@@ -98,7 +118,14 @@ export class RolloutReconciler {
     const finished = status.phase === 'Promoted' || status.phase === 'RolledBack' || status.phase === 'Failed';
     const newGeneration = doc.status?.observedGeneration !== undefined && doc.status.observedGeneration !== generation;
     if (status.stableVersion !== stable || status.candidateVersion !== candidate || !status.phase || (finished && newGeneration)) {
-      Object.assign(status, { stableVersion: stable, candidateVersion: candidate, currentStepIndex: 0, stepStartedAt: now.toISOString(), weight: 0, mirrorPercent: 0 });
+      Object.assign(status, {
+        stableVersion: stable,
+        candidateVersion: candidate,
+        currentStepIndex: 0,
+        stepStartedAt: now.toISOString(),
+        weight: 0,
+        mirrorPercent: 0,
+      });
       delete status.lastAnalysis;
       delete status.lastQualityGate;
       this.windows.delete(doc.metadata.name);
@@ -116,10 +143,20 @@ export class RolloutReconciler {
     ];
 
     const write = async (desired: DesiredRollout) => {
-      const result = await writeRollout({ registry: this.options.registry, model: spec.model, desired, knownRevision: status.registryRevision ?? 0, deadlineMs: this.options.requestTimeoutMs });
+      const result = await writeRollout({
+        registry: this.options.registry,
+        model: spec.model,
+        desired,
+        knownRevision: status.registryRevision ?? 0,
+        deadlineMs: this.options.requestTimeoutMs,
+      });
       if (result.conflicts > 0) {
         this.options.counters.registryConflicts(spec.model, result.conflicts);
-        record({ type: 'Normal', reason: 'RegistryConflict', message: `the registry's rollout changed since revision ${status.registryRevision}; read it again and wrote revision ${result.rollout.revision}` });
+        record({
+          type: 'Normal',
+          reason: 'RegistryConflict',
+          message: `the registry's rollout changed since revision ${status.registryRevision}; read it again and wrote revision ${result.rollout.revision}`,
+        });
       }
       status.registryRevision = Number(result.rollout.revision);
     };
@@ -206,7 +243,11 @@ export class RolloutReconciler {
         else desired.mirror = step.mirror;
         await write({ stable, canary: candidate, ...desired });
         Object.assign(status, { weight: desired.weight, mirrorPercent: desired.mirror });
-        record({ type: 'Normal', reason: 'setWeight' in step ? 'WeightSet' : 'MirrorSet', message: `step ${index}: candidate ${candidate} at ${desired.weight} % of traffic, ${desired.mirror} % of stable's mirrored` });
+        record({
+          type: 'Normal',
+          reason: 'setWeight' in step ? 'WeightSet' : 'MirrorSet',
+          message: `step ${index}: candidate ${candidate} at ${desired.weight} % of traffic, ${desired.mirror} % of stable's mirrored`,
+        });
         advance();
         continue;
       }
@@ -236,17 +277,32 @@ export class RolloutReconciler {
         if (verdict.result === 'Inconclusive') {
           open.inconclusive += 1;
           // Too little traffic for too long is a failure: a candidate nobody could judge is not promoted.
-          if (open.inconclusive >= thresholds.maxInconclusive) verdict = { result: 'Failed', failures: [...verdict.failures, `inconclusive ${open.inconclusive} windows in a row`] };
+          if (open.inconclusive >= thresholds.maxInconclusive)
+            verdict = { result: 'Failed', failures: [...verdict.failures, `inconclusive ${open.inconclusive} windows in a row`] };
         }
         status.lastAnalysis = { step: index, startedAt: open.window.startedAt.toISOString(), finishedAt: new Date().toISOString(), ...figures, ...verdict };
         this.options.counters.analysis(spec.model, verdict.result);
-        setCondition(status, { type: 'AnalysisPassed', status: verdict.result === 'Passed' ? 'True' : verdict.result === 'Failed' ? 'False' : 'Unknown', reason: `Analysis${verdict.result}`, message: verdict.failures.join('; ') || 'every threshold met' }, generation, now);
+        setCondition(
+          status,
+          {
+            type: 'AnalysisPassed',
+            status: verdict.result === 'Passed' ? 'True' : verdict.result === 'Failed' ? 'False' : 'Unknown',
+            reason: `Analysis${verdict.result}`,
+            message: verdict.failures.join('; ') || 'every threshold met',
+          },
+          generation,
+          now,
+        );
         if (verdict.result === 'Inconclusive') return status;
         if (verdict.result === 'Failed') {
           await fail('AnalysisFailed', `step ${index}: analysis failed: ${verdict.failures.join('; ')}`);
           return status;
         }
-        record({ type: 'Normal', reason: 'AnalysisPassed', message: `step ${index}: ${figures.candidate.requests} candidate requests, error ratio ${figures.candidate.errorRatio.toFixed(4)}${figures.agreement === undefined ? '' : `, agreement ${figures.agreement.toFixed(4)}`}` });
+        record({
+          type: 'Normal',
+          reason: 'AnalysisPassed',
+          message: `step ${index}: ${figures.candidate.requests} candidate requests, error ratio ${figures.candidate.errorRatio.toFixed(4)}${figures.agreement === undefined ? '' : `, agreement ${figures.agreement.toFixed(4)}`}`,
+        });
         advance();
         continue;
       }
@@ -257,7 +313,16 @@ export class RolloutReconciler {
       }
       let gate;
       try {
-        gate = await runQualityGate({ registry: this.options.registry, gateway: this.options.gateway, model: spec.model, stable, candidate, thresholds: { ...DEFAULT_QUALITY_GATE, ...spec.qualityGate, ...step.qualityGate }, step: index, deadlineMs: this.options.qualityGateTimeoutMs });
+        gate = await runQualityGate({
+          registry: this.options.registry,
+          gateway: this.options.gateway,
+          model: spec.model,
+          stable,
+          candidate,
+          thresholds: { ...DEFAULT_QUALITY_GATE, ...spec.qualityGate, ...step.qualityGate },
+          step: index,
+          deadlineMs: this.options.qualityGateTimeoutMs,
+        });
       } catch (error) {
         const code = (error as { code?: number }).code;
         if (code === Status.FAILED_PRECONDITION && /evaluation/.test((error as Error).message)) {
@@ -270,19 +335,38 @@ export class RolloutReconciler {
       }
       status.lastQualityGate = gate;
       this.options.counters.qualityGate(spec.model, gate.result);
-      setCondition(status, { type: 'QualityGatePassed', status: gate.result === 'Passed' ? 'True' : 'False', reason: `QualityGate${gate.result}`, message: gate.failures.join('; ') || `${gate.texts} texts, F1 ${gate.candidate.f1.toFixed(4)} vs ${gate.stable.f1.toFixed(4)}` }, generation, now);
+      setCondition(
+        status,
+        {
+          type: 'QualityGatePassed',
+          status: gate.result === 'Passed' ? 'True' : 'False',
+          reason: `QualityGate${gate.result}`,
+          message: gate.failures.join('; ') || `${gate.texts} texts, F1 ${gate.candidate.f1.toFixed(4)} vs ${gate.stable.f1.toFixed(4)}`,
+        },
+        generation,
+        now,
+      );
       if (gate.result === 'Failed') {
         await fail('QualityGateFailed', `step ${index}: quality gate failed: ${gate.failures.join('; ')}`);
         return status;
       }
-      record({ type: 'Normal', reason: 'QualityGatePassed', message: `step ${index}: ${gate.texts} texts, accuracy ${gate.candidate.accuracy.toFixed(4)} vs ${gate.stable.accuracy.toFixed(4)}, F1 ${gate.candidate.f1.toFixed(4)} vs ${gate.stable.f1.toFixed(4)}` });
+      record({
+        type: 'Normal',
+        reason: 'QualityGatePassed',
+        message: `step ${index}: ${gate.texts} texts, accuracy ${gate.candidate.accuracy.toFixed(4)} vs ${gate.stable.accuracy.toFixed(4)}, F1 ${gate.candidate.f1.toFixed(4)} vs ${gate.stable.f1.toFixed(4)}`,
+      });
       advance();
     }
   }
 }
 
 /** Sets a condition the Kubernetes way: lastTransitionTime moves only when its status changes. */
-export function setCondition(status: ModelRolloutStatus, condition: Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>, generation: number, now: Date): void {
+export function setCondition(
+  status: ModelRolloutStatus,
+  condition: Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>,
+  generation: number,
+  now: Date,
+): void {
   const conditions = (status.conditions ??= []);
   const existing = conditions.find((entry) => entry.type === condition.type);
   const lastTransitionTime = existing && existing.status === condition.status ? existing.lastTransitionTime : now.toISOString();

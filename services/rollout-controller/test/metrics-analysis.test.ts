@@ -26,7 +26,12 @@ test('parses samples with labels, escaped label values, special values and exemp
 });
 
 test('p99 interpolates within the bucket as histogram_quantile does', (t) => {
-  const buckets = new Map([[0.001, 50], [0.01, 99], [0.1, 100], [Infinity, 100]]);
+  const buckets = new Map([
+    [0.001, 50],
+    [0.01, 99],
+    [0.1, 100],
+    [Infinity, 100],
+  ]);
   t.is(bucketQuantile(0.5, buckets), 0.001);
   t.true(Math.abs(bucketQuantile(0.99, buckets) - 0.01) < 1e-12);
   t.is(bucketQuantile(0.99, new Map()), 0);
@@ -63,9 +68,19 @@ test('a window is the delta of two scrapes: requests, server errors (not client 
 });
 
 test('too few candidate requests is inconclusive, not passed; enough healthy ones pass', (t) => {
-  const quiet = windowFromScrapes(pair, parseMetricsText(scrape({ requests: { '1': 0, '2': 0 } })), parseMetricsText(scrape({ requests: { '1': 100, '2': 3 } })), 5);
+  const quiet = windowFromScrapes(
+    pair,
+    parseMetricsText(scrape({ requests: { '1': 0, '2': 0 } })),
+    parseMetricsText(scrape({ requests: { '1': 100, '2': 3 } })),
+    5,
+  );
   t.is(judgeWindow(quiet, DEFAULTS, { mirroring: false }).result, 'Inconclusive');
-  const healthy = windowFromScrapes(pair, parseMetricsText(scrape({ requests: { '1': 0, '2': 0 } })), parseMetricsText(scrape({ requests: { '1': 100, '2': 30 }, agree: 30 })), 5);
+  const healthy = windowFromScrapes(
+    pair,
+    parseMetricsText(scrape({ requests: { '1': 0, '2': 0 } })),
+    parseMetricsText(scrape({ requests: { '1': 100, '2': 30 }, agree: 30 })),
+    5,
+  );
   t.deepEqual(judgeWindow(healthy, DEFAULTS, { mirroring: true }), { result: 'Passed', failures: [] });
 });
 
@@ -78,5 +93,8 @@ test('a slower candidate fails on the p99 ratio; a higher score difference fails
     agreement: 1,
     scoreDifference: 0.3,
   };
-  t.deepEqual(judgeWindow(figures, DEFAULTS, { mirroring: true }).failures, ['p99 latency 0.05 s is 5x stable\'s 0.01 s > 2x', 'mean score difference 0.3 > 0.1']);
+  t.deepEqual(judgeWindow(figures, DEFAULTS, { mirroring: true }).failures, [
+    "p99 latency 0.05 s is 5x stable's 0.01 s > 2x",
+    'mean score difference 0.3 > 0.1',
+  ]);
 });

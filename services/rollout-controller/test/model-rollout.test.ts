@@ -24,7 +24,12 @@ test('a valid document parses; its action annotation is read', (t) => {
 });
 
 test('every problem of a document is named with its field and the file', (t) => {
-  const error = t.throws(() => parseModelRollout(VALID.replace('name: sentiment', 'name: Sentiment_1').replace('setWeight: 10', 'setWeight: 110').replace('candidate: "2"', 'candidate: production'), 'bad.yaml'));
+  const error = t.throws(() =>
+    parseModelRollout(
+      VALID.replace('name: sentiment', 'name: Sentiment_1').replace('setWeight: 10', 'setWeight: 110').replace('candidate: "2"', 'candidate: production'),
+      'bad.yaml',
+    ),
+  );
   t.regex(error!.message, /^bad\.yaml: invalid ModelRollout:/);
   t.regex(error!.message, /metadata\.name must be a DNS label/);
   t.regex(error!.message, /spec\.candidate must differ from spec\.stable/);

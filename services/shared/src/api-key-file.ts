@@ -60,7 +60,11 @@ export function writeApiKeyFile(file: string, content: ApiKeyFile): void {
 
 /** Adds a new key to `file` and returns its token: the only time the secret exists outside the caller's hands. */
 export function createApiKey(file: string, options: { owner: string; scopes: readonly string[] }): { token: string; record: ApiKeyRecord } {
-  const id = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
+  const id = randomBytes(9)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '0')
+    .slice(0, 12);
   const secret = randomBytes(32).toString('base64url');
   const record: ApiKeyRecord = { id, sha256: sha256Hex(secret), owner: options.owner, scopes: [...options.scopes], created_at: new Date().toISOString() };
   const content = readApiKeyFile(file);

@@ -142,7 +142,10 @@ export function configReader(env: NodeJS.ProcessEnv): ConfigReader {
       record(name, options, 'comma-separated');
       const found = raw(name, options, [] as string[]);
       if ('value' in found) return [...found.value];
-      return found.text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+      return found.text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
     },
     oneOf(name, values, options) {
       record(name, options, values.join(', '));

@@ -14,7 +14,11 @@ export interface GrpcErrorOptions {
 export class GrpcError extends Error {
   readonly exposed: boolean;
 
-  constructor(readonly code: grpc.status, message: string, options: GrpcErrorOptions = {}) {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+    options: GrpcErrorOptions = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GrpcError';
     this.exposed = options.exposed ?? true;
@@ -58,7 +62,9 @@ export function quote(value: string): string {
 export function boundStatusMessage(message: string): string {
   if (message.length * 3 <= MAX_STATUS_MESSAGE_BYTES || Buffer.byteLength(message) <= MAX_STATUS_MESSAGE_BYTES) return message;
   const marker = '… (message cut)';
-  let cut = Buffer.from(message).subarray(0, MAX_STATUS_MESSAGE_BYTES - Buffer.byteLength(marker)).toString('utf8');
+  let cut = Buffer.from(message)
+    .subarray(0, MAX_STATUS_MESSAGE_BYTES - Buffer.byteLength(marker))
+    .toString('utf8');
   // A multi-byte character split at the cut decodes as U+FFFD: drop it.
   if (cut.endsWith('\uFFFD')) cut = cut.slice(0, -1);
   return cut + marker;

@@ -126,17 +126,22 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
       handler.consuming();
       for await (const message of messages) {
         const parent = propagation.extract(context.active(), message.headers, headerGetter);
-        await tracer.startActiveSpan(`process ${destination}`, { kind: SpanKind.CONSUMER, attributes: messagingAttributes('process', message.subject, message.data) }, parent, async (span) => {
-          try {
-            await handler.handle({ subject: message.subject, payload: message.data });
-          } catch (error) {
-            span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
-            span.setAttribute('error.type', error instanceof Error ? error.name : 'Error');
-            log.warn({ err: error, subject: message.subject }, 'event handler failed; the next resync repairs it');
-          } finally {
-            span.end();
-          }
-        });
+        await tracer.startActiveSpan(
+          `process ${destination}`,
+          { kind: SpanKind.CONSUMER, attributes: messagingAttributes('process', message.subject, message.data) },
+          parent,
+          async (span) => {
+            try {
+              await handler.handle({ subject: message.subject, payload: message.data });
+            } catch (error) {
+              span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+              span.setAttribute('error.type', error instanceof Error ? error.name : 'Error');
+              log.warn({ err: error, subject: message.subject }, 'event handler failed; the next resync repairs it');
+            } finally {
+              span.end();
+            }
+          },
+        );
       }
     } catch (error) {
       if (!closed && !connection.isClosed()) log.warn({ err: error }, 'event consumer stopped; relying on resync');
@@ -152,7 +157,15 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
       // Pings every 5 s, two unanswered = disconnected: a server that vanished without closing its socket (a
       // partition, a frozen host) is noticed in ~10 s rather than nats.js's default 4 minutes, so consumers
       // switch to the short resync interval soon.
-      connection = await connect({ servers: options.url, name: options.name, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, timeout: 2_000, pingInterval: 5_000, maxPingOut: 2 });
+      connection = await connect({
+        servers: options.url,
+        name: options.name,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 1_000,
+        timeout: 2_000,
+        pingInterval: 5_000,
+        maxPingOut: 2,
+      });
       await ensureStream(connection, options.stream);
       // close() may have run while connecting; it could not see this connection yet.
       if (closed) {
@@ -199,21 +212,25 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
     async publish(subject, payload) {
       if (!js || !connected) return false;
       const client = js;
-      return tracer.startActiveSpan(`publish ${destination}`, { kind: SpanKind.PRODUCER, attributes: messagingAttributes('publish', subject, payload) }, async (span) => {
-        const headers = natsHeaders();
-        propagation.inject(context.active(), headers, headerSetter);
-        try {
-          await client.publish(subject, payload, { headers, timeout: 2_000 });
-          return true;
-        } catch (error) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
-          span.setAttribute('error.type', error instanceof Error ? error.name : 'Error');
-          log.warn({ err: String(error), subject }, 'event not published; consumers will see the change on their next resync');
-          return false;
-        } finally {
-          span.end();
-        }
-      });
+      return tracer.startActiveSpan(
+        `publish ${destination}`,
+        { kind: SpanKind.PRODUCER, attributes: messagingAttributes('publish', subject, payload) },
+        async (span) => {
+          const headers = natsHeaders();
+          propagation.inject(context.active(), headers, headerSetter);
+          try {
+            await client.publish(subject, payload, { headers, timeout: 2_000 });
+            return true;
+          } catch (error) {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+            span.setAttribute('error.type', error instanceof Error ? error.name : 'Error');
+            log.warn({ err: String(error), subject }, 'event not published; consumers will see the change on their next resync');
+            return false;
+          } finally {
+            span.end();
+          }
+        },
+      );
     },
     subscribe(handle) {
       return new Promise<void>((consuming) => {

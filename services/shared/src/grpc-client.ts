@@ -61,11 +61,16 @@ export function unaryCall<Req, Res>(
   const { signal } = options;
   return new Promise<Res>((resolve, reject) => {
     let onAbort: (() => void) | undefined;
-    const call = invoke(request, options.metadata ?? new grpc.Metadata(), options.parent ? { deadline, parent: options.parent } : { deadline }, (error, response) => {
-      if (onAbort) signal!.removeEventListener('abort', onAbort);
-      if (error) reject(error);
-      else resolve(response as Res);
-    });
+    const call = invoke(
+      request,
+      options.metadata ?? new grpc.Metadata(),
+      options.parent ? { deadline, parent: options.parent } : { deadline },
+      (error, response) => {
+        if (onAbort) signal!.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve(response as Res);
+      },
+    );
     if (signal) {
       if (signal.aborted) {
         call.cancel();
@@ -101,11 +106,17 @@ const HealthClient = grpc.makeGenericClientConstructor(healthService as unknown 
 export function checkHealth(address: string, options: { service?: string; timeoutMs?: number } & ClientOptions = {}): Promise<string> {
   const client = new HealthClient(address, options.credentials ?? grpc.credentials.createInsecure(), options.channelOptions);
   return new Promise<string>((resolve, reject) => {
-    const check = (client as unknown as Record<string, (req: object, opts: grpc.CallOptions, cb: grpc.requestCallback<{ status: string | number }>) => void>).Check!;
+    const check = (client as unknown as Record<string, (req: object, opts: grpc.CallOptions, cb: grpc.requestCallback<{ status: string | number }>) => void>)
+      .Check!;
     check.call(client, { service: options.service ?? '' }, { deadline: Date.now() + (options.timeoutMs ?? 1_000) }, (error, response) => {
       client.close();
       if (error) reject(error);
-      else resolve(typeof response?.status === 'number' ? ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][response.status] ?? 'UNKNOWN' : String(response?.status));
+      else
+        resolve(
+          typeof response?.status === 'number'
+            ? (['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'][response.status] ?? 'UNKNOWN')
+            : String(response?.status),
+        );
     });
   });
 }

@@ -60,7 +60,8 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
     // then the security checks (peer identity, bearer tokens).
     interceptors: [...(limits ? [receiveLimitInterceptor(limits)] : []), undecodableRequestInterceptor(), ...(options.security?.interceptors ?? [])],
   });
-  for (const service of options.services) server.addService(tolerantDefinition(limits ? withReceiveLimits(service.definition, limits) : service.definition), service.implementation);
+  for (const service of options.services)
+    server.addService(tolerantDefinition(limits ? withReceiveLimits(service.definition, limits) : service.definition), service.implementation);
 
   const names = ['', ...options.services.map((service) => service.name)];
   const health = new HealthImplementation(Object.fromEntries(names.map((name) => [name, 'NOT_SERVING' as const])));
@@ -79,7 +80,9 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
     // For kubelet's gRPC probes, which cannot do TLS: the interceptors let only grpc.health.v1 through here.
     try {
       healthPort = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(`${options.host}:${askedHealthPort}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+        server.bindAsync(`${options.host}:${askedHealthPort}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+          error ? reject(error) : resolve(bound),
+        ),
       );
     } catch (error) {
       // The service port is bound already: release it, or a failed start leaves a listening socket behind.

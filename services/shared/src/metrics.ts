@@ -184,7 +184,10 @@ export async function startMetricsServer(options: { registry: client.Registry; p
 }
 
 /** /metrics as every service's server config asks for it: METRICS_PORT on METRICS_HOST; none when METRICS_PORT is -1. */
-export function startConfiguredMetricsServer(options: { registry: client.Registry; config: Pick<ServerConfig, 'metricsPort' | 'metricsHost'> }): Promise<MetricsServer | undefined> {
+export function startConfiguredMetricsServer(options: {
+  registry: client.Registry;
+  config: Pick<ServerConfig, 'metricsPort' | 'metricsHost'>;
+}): Promise<MetricsServer | undefined> {
   const { metricsPort, metricsHost } = options.config;
   return metricsPort < 0 ? Promise.resolve(undefined) : startMetricsServer({ registry: options.registry, port: metricsPort, host: metricsHost });
 }

@@ -49,7 +49,8 @@ export function withReceiveLimits(definition: grpc.ServiceDefinition, limits: Re
     const limit = limits.methods[methodName] ?? other;
     limited[name] = {
       ...method,
-      requestDeserialize: (buffer: Buffer) => (buffer.length > limit ? new OversizeMessage(methodName, buffer.length, limit) : method.requestDeserialize(buffer)),
+      requestDeserialize: (buffer: Buffer) =>
+        buffer.length > limit ? new OversizeMessage(methodName, buffer.length, limit) : method.requestDeserialize(buffer),
     };
   }
   return limited as grpc.ServiceDefinition;

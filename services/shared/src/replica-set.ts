@@ -28,7 +28,9 @@ import type { Logger } from './logger.js';
 /** A generated client's methods, looked up by name. */
 type MethodsByName = Record<string, (this: grpc.Client, ...args: unknown[]) => unknown>;
 
-type ClientConstructor<T extends grpc.Client> = (new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => T) & { service: grpc.ServiceDefinition };
+type ClientConstructor<T extends grpc.Client> = (new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => T) & {
+  service: grpc.ServiceDefinition;
+};
 
 export interface ReplicaSetOptions {
   /** Where the replicas are (see the module comment for the forms). */
@@ -72,7 +74,10 @@ export async function resolveTarget(target: string): Promise<string[]> {
     return [...new Set(found.map((entry) => (entry.family === 6 ? `[${entry.address}]:${port}` : `${entry.address}:${port}`)))].sort();
   }
   const list = target.replace(/^ipv[46]:/, '');
-  return list.split(',').map((address) => address.trim()).filter(Boolean);
+  return list
+    .split(',')
+    .map((address) => address.trim())
+    .filter(Boolean);
 }
 
 export class ReplicaSet {
@@ -90,7 +95,12 @@ export class ReplicaSet {
       this.resolver = setInterval(() => void this.resolve(), options.resolveIntervalMs ?? 5_000);
       this.resolver.unref();
     } else {
-      for (const address of options.target.replace(/^ipv[46]:/, '').split(',').map((part) => part.trim()).filter(Boolean)) this.add(address);
+      for (const address of options.target
+        .replace(/^ipv[46]:/, '')
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean))
+        this.add(address);
     }
   }
 
@@ -133,7 +143,8 @@ export class ReplicaSet {
         const gone = error.code === grpc.status.UNAVAILABLE && replica.client.getChannel().getConnectivityState(false) !== grpc.connectivityState.READY;
         if (gone) this.eject(replica, error);
         else if (key && NOT_LOADED_CODES.has(error.code)) replica.notReady.set(key, Date.now() + NOT_READY_MS);
-        const retryable = this.options.idempotent.has(method) && (gone || error.code === grpc.status.UNAVAILABLE || (key !== undefined && NOT_LOADED_CODES.has(error.code)));
+        const retryable =
+          this.options.idempotent.has(method) && (gone || error.code === grpc.status.UNAVAILABLE || (key !== undefined && NOT_LOADED_CODES.has(error.code)));
         const deadline = options.deadline instanceof Date ? options.deadline.getTime() : typeof options.deadline === 'number' ? options.deadline : Infinity;
         if (retryable && this.tokens >= 1 && Date.now() < deadline && this.pick(key, tried)) {
           this.tokens -= 1;
@@ -170,7 +181,12 @@ export class ReplicaSet {
 
   private leastRecentlyEjected(): Replica {
     const replica = [...this.replicas.values()].sort((a, b) => a.ejectedUntil - b.ejectedUntil)[0];
-    if (!replica) throw Object.assign(new Error(`no replica of ${this.options.target} is known yet`), { code: grpc.status.UNAVAILABLE, details: 'no replica known', metadata: new grpc.Metadata() });
+    if (!replica)
+      throw Object.assign(new Error(`no replica of ${this.options.target} is known yet`), {
+        code: grpc.status.UNAVAILABLE,
+        details: 'no replica known',
+        metadata: new grpc.Metadata(),
+      });
     return replica;
   }
 
@@ -189,7 +205,9 @@ export class ReplicaSet {
         (key === undefined || (replica.notReady.get(key) ?? 0) <= now) &&
         replica.client.getChannel().getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE,
     );
-    const pool = new Set(good.length > 0 ? good : untried.filter((replica) => replica.ejectedUntil <= now && (key === undefined || (replica.notReady.get(key) ?? 0) <= now)));
+    const pool = new Set(
+      good.length > 0 ? good : untried.filter((replica) => replica.ejectedUntil <= now && (key === undefined || (replica.notReady.get(key) ?? 0) <= now)),
+    );
     if (pool.size === 0) return undefined;
     // The next eligible replica after the last one picked, in the fixed order of all replicas: exact turns
     // while the set is steady, and a replica left out for a while does not shift the others' turns.
@@ -206,7 +224,11 @@ export class ReplicaSet {
   private eject(replica: Replica, error: grpc.ServiceError): void {
     const wasIn = replica.ejectedUntil <= Date.now();
     replica.ejectedUntil = Date.now() + replica.ejectMs;
-    if (wasIn) this.options.logger.warn({ replica: replica.address, forMs: replica.ejectMs, err: error.details }, 'replica unreachable: sending its calls to the others');
+    if (wasIn)
+      this.options.logger.warn(
+        { replica: replica.address, forMs: replica.ejectMs, err: error.details },
+        'replica unreachable: sending its calls to the others',
+      );
     replica.ejectMs = Math.min(MAX_EJECT_MS, replica.ejectMs * 2);
   }
 
@@ -261,7 +283,10 @@ export class ReplicaSet {
  * A client of `Client`'s service that looks like one generated client (same unary methods, callback style)
  * but sends each call through a ReplicaSet. Streaming methods go to one picked replica, without retries.
  */
-export function createBalancedClient<T extends grpc.Client>(Client: ClientConstructor<T>, options: Omit<ReplicaSetOptions, 'connect'> & { connect: (address: string) => T }): T & { readonly replicaSet: ReplicaSet } {
+export function createBalancedClient<T extends grpc.Client>(
+  Client: ClientConstructor<T>,
+  options: Omit<ReplicaSetOptions, 'connect'> & { connect: (address: string) => T },
+): T & { readonly replicaSet: ReplicaSet } {
   const set = new ReplicaSet(options);
   const balanced: Record<string, unknown> = {
     replicaSet: set,
@@ -292,7 +317,15 @@ export function createBalancedClient<T extends grpc.Client>(Client: ClientConstr
       };
       call.getPeer = () => options.target;
       set.unary(name, request, metadata, callOptions, (error, response) => {
-        if (cancelled) return callback(Object.assign(new Error('Cancelled on client'), { code: grpc.status.CANCELLED, details: 'Cancelled on client', metadata: new grpc.Metadata() }) as grpc.ServiceError, undefined);
+        if (cancelled)
+          return callback(
+            Object.assign(new Error('Cancelled on client'), {
+              code: grpc.status.CANCELLED,
+              details: 'Cancelled on client',
+              metadata: new grpc.Metadata(),
+            }) as grpc.ServiceError,
+            undefined,
+          );
         callback(error, response);
       });
       return call;

@@ -137,5 +137,7 @@ export async function inBatchSpan<T>(options: BatchSpanOptions, work: (span: Spa
 export function recordFinishedSpan(options: { tracer: Tracer; name: string; seconds: number; attributes?: () => Attributes }): void {
   if (!recordingSpan()) return;
   const endTime = performance.timeOrigin + performance.now();
-  options.tracer.startSpan(options.name, { kind: SpanKind.INTERNAL, startTime: endTime - options.seconds * 1000, attributes: options.attributes?.() }).end(endTime);
+  options.tracer
+    .startSpan(options.name, { kind: SpanKind.INTERNAL, startTime: endTime - options.seconds * 1000, attributes: options.attributes?.() })
+    .end(endTime);
 }

@@ -32,14 +32,21 @@ export const DEFAULT_TLS_DIR = '/etc/maas/tls';
 /** Reads TLS_*; in mtls mode each file must exist (named in the config error when it does not). */
 export function tlsConfig(reader: ConfigReader): TlsConfig {
   const config: TlsConfig = {
-    mode: reader.oneOf('TLS_MODE', ['mtls', 'plaintext'], { default: 'mtls', doc: 'mtls: TLS with client certificates on every hop; plaintext: none (explicit opt-out)' }),
+    mode: reader.oneOf('TLS_MODE', ['mtls', 'plaintext'], {
+      default: 'mtls',
+      doc: 'mtls: TLS with client certificates on every hop; plaintext: none (explicit opt-out)',
+    }),
     certFile: reader.string('TLS_CERT_FILE', { default: `${DEFAULT_TLS_DIR}/tls.crt`, doc: "this service's certificate (PEM)" }),
     keyFile: reader.string('TLS_KEY_FILE', { default: `${DEFAULT_TLS_DIR}/tls.key`, doc: "this service's private key (PEM)" }),
     caFile: reader.string('TLS_CA_FILE', { default: `${DEFAULT_TLS_DIR}/ca.crt`, doc: 'CA certificates trusted for peers (PEM)' }),
     reloadMs: reader.int('TLS_RELOAD_MS', { default: 5_000, min: 50, doc: 'how often the certificate files are checked for a change (ms)' }),
   };
   if (config.mode === 'mtls') {
-    for (const [name, file] of [['TLS_CERT_FILE', config.certFile], ['TLS_KEY_FILE', config.keyFile], ['TLS_CA_FILE', config.caFile]] as const) {
+    for (const [name, file] of [
+      ['TLS_CERT_FILE', config.certFile],
+      ['TLS_KEY_FILE', config.keyFile],
+      ['TLS_CA_FILE', config.caFile],
+    ] as const) {
       if (!fs.existsSync(file)) reader.problem(`${name}=${JSON.stringify(file)} does not exist (TLS_MODE=mtls needs it; TLS_MODE=plaintext turns TLS off)`);
     }
   }
@@ -185,7 +192,11 @@ export function meshClientOptions(tls: TlsConfig): { credentials: grpc.ChannelCr
  * startGrpcServer's `security` for an internal service: mTLS with a client certificate required and the mesh's
  * method policy (peer-identity.ts); in plaintext mode neither, only the identity header dropped.
  */
-export function meshServerSecurity(options: { tls: TlsConfig; healthPort: number; logger: Logger }): { credentials: grpc.ServerCredentials; interceptors: grpc.ServerInterceptor[]; plaintextHealthPort: number } {
+export function meshServerSecurity(options: { tls: TlsConfig; healthPort: number; logger: Logger }): {
+  credentials: grpc.ServerCredentials;
+  interceptors: grpc.ServerInterceptor[];
+  plaintextHealthPort: number;
+} {
   const { tls, healthPort, logger } = options;
   return {
     credentials: serverCredentials(tls, { requireClientCertificate: true }),

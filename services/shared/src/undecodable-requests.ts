@@ -44,7 +44,10 @@ export function undecodableRequestInterceptor(): grpc.ServerInterceptor {
         next({
           onReceiveMessage(message, forward) {
             if (!isUndecodable(message)) return forward(message);
-            call.sendStatus({ code: grpc.status.INVALID_ARGUMENT, details: `the request is not a valid ${method.path.split('/')[2] ?? ''} request message (protobuf: ${message[UNDECODABLE]})` });
+            call.sendStatus({
+              code: grpc.status.INVALID_ARGUMENT,
+              details: `the request is not a valid ${method.path.split('/')[2] ?? ''} request message (protobuf: ${message[UNDECODABLE]})`,
+            });
           },
         });
       },

@@ -36,11 +36,14 @@ test('problem() adds a relation the typed reads cannot see to the same error', (
   const error = t.throws(() => reader.done({ low, high }), { instanceOf: ConfigError });
   t.deepEqual((error as ConfigError).problems.length, 2);
   t.is((error as ConfigError).problems[1], 'LOW=10 is above HIGH=5');
-  t.throws(() => {
-    const alone = configReader({});
-    alone.problem('only this');
-    alone.done({});
-  }, { instanceOf: ConfigError, message: /only this/ });
+  t.throws(
+    () => {
+      const alone = configReader({});
+      alone.problem('only this');
+      alone.done({});
+    },
+    { instanceOf: ConfigError, message: /only this/ },
+  );
 });
 
 test('describeConfig lists every variable a config function reads, with its shown default, range and doc', (t) => {
@@ -58,5 +61,8 @@ test('describeConfig lists every variable a config function reads, with its show
   ]);
   // Outside describeConfig nothing is recorded.
   configReader({}).int('OTHER', { default: 1, doc: 'other' });
-  t.deepEqual(describeConfig(() => undefined), []);
+  t.deepEqual(
+    describeConfig(() => undefined),
+    [],
+  );
 });

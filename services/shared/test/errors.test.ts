@@ -17,9 +17,18 @@ function serviceError(code: grpc.status, details: string): grpc.ServiceError {
 
 test('toStatusObject: a downstream caller-facing status passes through as it came', (t) => {
   for (const code of [
-    grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND, grpc.status.ALREADY_EXISTS, grpc.status.FAILED_PRECONDITION, grpc.status.RESOURCE_EXHAUSTED,
-    grpc.status.DEADLINE_EXCEEDED, grpc.status.ABORTED, grpc.status.OUT_OF_RANGE, grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED,
-    grpc.status.CANCELLED, grpc.status.DATA_LOSS,
+    grpc.status.INVALID_ARGUMENT,
+    grpc.status.NOT_FOUND,
+    grpc.status.ALREADY_EXISTS,
+    grpc.status.FAILED_PRECONDITION,
+    grpc.status.RESOURCE_EXHAUSTED,
+    grpc.status.DEADLINE_EXCEEDED,
+    grpc.status.ABORTED,
+    grpc.status.OUT_OF_RANGE,
+    grpc.status.PERMISSION_DENIED,
+    grpc.status.UNAUTHENTICATED,
+    grpc.status.CANCELLED,
+    grpc.status.DATA_LOSS,
   ]) {
     t.deepEqual(toStatusObject(serviceError(code, 'texts[2] is too long')), { code, details: 'texts[2] is too long', unexpected: false }, grpc.status[code]);
   }
@@ -37,10 +46,26 @@ test('toStatusObject: a downstream internal error or outage keeps its code, not 
 });
 
 test('toStatusObject: our own GrpcErrors are deliberate text; other errors are generic INTERNAL', (t) => {
-  t.deepEqual(toStatusObject(internal('batch answered 1 results for 2 texts')), { code: grpc.status.INTERNAL, details: 'batch answered 1 results for 2 texts', unexpected: false });
-  t.deepEqual(toStatusObject(new GrpcError(grpc.status.UNAVAILABLE, 'the tokenizer is stopping')), { code: grpc.status.UNAVAILABLE, details: 'the tokenizer is stopping', unexpected: false });
-  t.deepEqual(toStatusObject(new GrpcError(grpc.status.INTERNAL, 'x failed: y', { exposed: false })), { code: grpc.status.INTERNAL, details: 'internal error', unexpected: true });
-  t.deepEqual(toStatusObject(new TypeError('cannot read properties of undefined')), { code: grpc.status.INTERNAL, details: 'internal error', unexpected: true });
+  t.deepEqual(toStatusObject(internal('batch answered 1 results for 2 texts')), {
+    code: grpc.status.INTERNAL,
+    details: 'batch answered 1 results for 2 texts',
+    unexpected: false,
+  });
+  t.deepEqual(toStatusObject(new GrpcError(grpc.status.UNAVAILABLE, 'the tokenizer is stopping')), {
+    code: grpc.status.UNAVAILABLE,
+    details: 'the tokenizer is stopping',
+    unexpected: false,
+  });
+  t.deepEqual(toStatusObject(new GrpcError(grpc.status.INTERNAL, 'x failed: y', { exposed: false })), {
+    code: grpc.status.INTERNAL,
+    details: 'internal error',
+    unexpected: true,
+  });
+  t.deepEqual(toStatusObject(new TypeError('cannot read properties of undefined')), {
+    code: grpc.status.INTERNAL,
+    details: 'internal error',
+    unexpected: true,
+  });
 });
 
 test('relayError names the hop: its words for caller-facing codes, a plain outage, internal text kept for the log', (t) => {
@@ -48,11 +73,16 @@ test('relayError names the hop: its words for caller-facing codes, a plain outag
   const relayed = relayError(refused, 'tokenizer');
   t.like(relayed, { code: grpc.status.INVALID_ARGUMENT, message: 'tokenizer: texts[0] is empty', exposed: true });
   t.is(relayed.cause, refused);
-  t.like(toStatusObject(relayError(serviceError(grpc.status.UNAVAILABLE, 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50052'), 'tokenizer')), {
-    code: grpc.status.UNAVAILABLE,
-    details: 'tokenizer is unavailable',
-    unexpected: false,
-  });
+  t.like(
+    toStatusObject(
+      relayError(serviceError(grpc.status.UNAVAILABLE, 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:50052'), 'tokenizer'),
+    ),
+    {
+      code: grpc.status.UNAVAILABLE,
+      details: 'tokenizer is unavailable',
+      unexpected: false,
+    },
+  );
   const crashed = relayError(serviceError(grpc.status.INTERNAL, 'inference failed: onnxruntime error at /models/x'), 'inference');
   t.like(crashed, { code: grpc.status.INTERNAL, message: 'inference failed: INTERNAL inference failed: onnxruntime error at /models/x', exposed: false });
   t.deepEqual(toStatusObject(crashed), { code: grpc.status.INTERNAL, details: 'internal error', unexpected: true });
@@ -71,16 +101,22 @@ test('over the wire: a caller never sees a dependency address or an internal mes
     host: '127.0.0.1',
     port: 0,
     logger: quiet.logger,
-    services: [{
-      name: 'maas.v1.Gateway',
-      definition: classifyDefinition,
-      implementation: {
-        Classify: unary<ClassifyRequest, object>('Classify', async (request) => {
-          if (request.model === 'crash') throw internal('model file /var/lib/models/x.onnx is corrupt');
-          throw notFound(`model ${request.model} not found`);
-        }, quiet),
+    services: [
+      {
+        name: 'maas.v1.Gateway',
+        definition: classifyDefinition,
+        implementation: {
+          Classify: unary<ClassifyRequest, object>(
+            'Classify',
+            async (request) => {
+              if (request.model === 'crash') throw internal('model file /var/lib/models/x.onnx is corrupt');
+              throw notFound(`model ${request.model} not found`);
+            },
+            quiet,
+          ),
+        },
       },
-    }],
+    ],
   });
   downstream.setServing(true);
   const downstreamClient = createClient(contracts().maas.v1.Gateway, `127.0.0.1:${downstream.port}`);
@@ -93,25 +129,31 @@ test('over the wire: a caller never sees a dependency address or an internal mes
     host: '127.0.0.1',
     port: 0,
     logger: quiet.logger,
-    services: [{
-      name: 'maas.v1.Gateway',
-      definition: classifyDefinition,
-      implementation: {
-        Classify: unary<ClassifyRequest, ClassifyResponse__Output>('Classify', async (request) => {
-          // 'relay:<name>' relays the failure under the hop's name; '<name>' lets it through unwrapped.
-          const model = request.model ?? '';
-          const relay = model.startsWith('relay:');
-          const name = relay ? model.slice('relay:'.length) : model;
-          const call = forward((name === 'dead' ? deadClient : downstreamClient) as never, { ...request, model: name });
-          if (!relay) return call;
-          try {
-            return await call;
-          } catch (error) {
-            throw relayError(error as grpc.ServiceError, 'tokenizer');
-          }
-        }, ctx),
+    services: [
+      {
+        name: 'maas.v1.Gateway',
+        definition: classifyDefinition,
+        implementation: {
+          Classify: unary<ClassifyRequest, ClassifyResponse__Output>(
+            'Classify',
+            async (request) => {
+              // 'relay:<name>' relays the failure under the hop's name; '<name>' lets it through unwrapped.
+              const model = request.model ?? '';
+              const relay = model.startsWith('relay:');
+              const name = relay ? model.slice('relay:'.length) : model;
+              const call = forward((name === 'dead' ? deadClient : downstreamClient) as never, { ...request, model: name });
+              if (!relay) return call;
+              try {
+                return await call;
+              } catch (error) {
+                throw relayError(error as grpc.ServiceError, 'tokenizer');
+              }
+            },
+            ctx,
+          ),
+        },
       },
-    }],
+    ],
   });
   front.setServing(true);
   const frontClient = createClient(contracts().maas.v1.Gateway, `127.0.0.1:${front.port}`);

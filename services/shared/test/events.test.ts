@@ -29,20 +29,26 @@ async function connectionsNamed(monitorUrl: string, name: string, state: 'open' 
 // then this test is reported as skipped, not passed.
 const withNatsServer = natsServerBinary ? test : test.skip;
 
-withNatsServer(`a server without JetStream: each failed attempt closes its connection instead of leaking it${natsServerBinary ? '' : ' (skipped: no nats-server binary)'}`, async (t) => {
-  const nats = await startPrivateNats({ jetStream: false });
-  const name = 'test-no-jetstream';
-  const bus = connectEventBus({ url: nats.url, name, logger, stream, retryMs: 50 });
-  try {
-    // Several attempts must have reached the server (and been closed) ...
-    let closedCount = 0;
-    await eventually('three attempts closed', async () => (closedCount = await connectionsNamed(nats.monitorUrl, name, 'closed')) >= 3, { timeoutMs: 10_000, intervalMs: 50 }).catch(() => undefined);
-    t.true(closedCount >= 3, `attempts closed: ${closedCount}`);
-    // ... while at most the attempt in flight holds a connection open.
-    t.true((await connectionsNamed(nats.monitorUrl, name, 'open')) <= 1);
-    t.false(bus.connected);
-  } finally {
-    await bus.close();
-    await nats.stop();
-  }
-});
+withNatsServer(
+  `a server without JetStream: each failed attempt closes its connection instead of leaking it${natsServerBinary ? '' : ' (skipped: no nats-server binary)'}`,
+  async (t) => {
+    const nats = await startPrivateNats({ jetStream: false });
+    const name = 'test-no-jetstream';
+    const bus = connectEventBus({ url: nats.url, name, logger, stream, retryMs: 50 });
+    try {
+      // Several attempts must have reached the server (and been closed) ...
+      let closedCount = 0;
+      await eventually('three attempts closed', async () => (closedCount = await connectionsNamed(nats.monitorUrl, name, 'closed')) >= 3, {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      }).catch(() => undefined);
+      t.true(closedCount >= 3, `attempts closed: ${closedCount}`);
+      // ... while at most the attempt in flight holds a connection open.
+      t.true((await connectionsNamed(nats.monitorUrl, name, 'open')) <= 1);
+      t.false(bus.connected);
+    } finally {
+      await bus.close();
+      await nats.stop();
+    }
+  },
+);

@@ -23,20 +23,29 @@ async function heldServer(t: { teardown(fn: () => void): void }) {
   const server = new grpc.Server();
   const cancelled: Array<Promise<unknown>> = [];
   const started: Array<() => void> = [];
-  server.addService({ Hold: HOLD }, {
-    Hold: (call: grpc.ServerUnaryCall<Buffer, Buffer>) => {
-      cancelled.push(once(call, 'cancelled'));
-      started.splice(0).forEach((notify) => notify());
+  server.addService(
+    { Hold: HOLD },
+    {
+      Hold: (call: grpc.ServerUnaryCall<Buffer, Buffer>) => {
+        cancelled.push(once(call, 'cancelled'));
+        started.splice(0).forEach((notify) => notify());
+      },
     },
-  });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   t.teardown(() => {
     client.close();
     server.forceShutdown();
   });
   const hold = (options: Parameters<typeof unaryCall>[2]) =>
-    unaryCall<Buffer, Buffer>((request, metadata, callOptions, callback) => client.makeUnaryRequest(HOLD.path, identity, identity, request, metadata, callOptions, callback), Buffer.from('x'), options);
+    unaryCall<Buffer, Buffer>(
+      (request, metadata, callOptions, callback) => client.makeUnaryRequest(HOLD.path, identity, identity, request, metadata, callOptions, callback),
+      Buffer.from('x'),
+      options,
+    );
   return { port, cancelled, hold, started: () => new Promise<void>((resolve) => started.push(resolve)) };
 }
 
@@ -66,14 +75,22 @@ test('a call made with parent is cancelled when the parent call is', async (t) =
   // A front server that forwards each call to the held one, with its own call as the parent.
   const front = new grpc.Server();
   const forwarded: Array<Promise<unknown>> = [];
-  front.addService({ Forward: FORWARD }, {
-    Forward: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      const downstream = held.hold({ deadline: 30_000, parent: call });
-      forwarded.push(downstream.catch((error: grpc.ServiceError) => error.code));
-      downstream.then((bytes) => callback(null, bytes), (error: grpc.ServiceError) => callback(error));
+  front.addService(
+    { Forward: FORWARD },
+    {
+      Forward: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        const downstream = held.hold({ deadline: 30_000, parent: call });
+        forwarded.push(downstream.catch((error: grpc.ServiceError) => error.code));
+        downstream.then(
+          (bytes) => callback(null, bytes),
+          (error: grpc.ServiceError) => callback(error),
+        );
+      },
     },
-  });
-  const port = await new Promise<number>((resolve, reject) => front.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    front.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   t.teardown(() => {
     client.close();

@@ -17,17 +17,23 @@ test('health follows setServing; handler errors become statuses; metrics count t
     host: '127.0.0.1',
     port: 0,
     logger,
-    services: [{
-      name: 'maas.v1.Gateway',
-      definition: contracts().maas.v1.Gateway.service,
-      implementation: {
-        Classify: unary<ClassifyRequest, object>('Classify', async (request) => {
-          if (request.model === 'boom') throw new Error('secret internal detail');
-          if (!request.model) throw invalidArgument('model is empty');
-          return { predictions: [{ label: 'x', score: 0.5, model_version: '1' }] };
-        }, ctx),
+    services: [
+      {
+        name: 'maas.v1.Gateway',
+        definition: contracts().maas.v1.Gateway.service,
+        implementation: {
+          Classify: unary<ClassifyRequest, object>(
+            'Classify',
+            async (request) => {
+              if (request.model === 'boom') throw new Error('secret internal detail');
+              if (!request.model) throw invalidArgument('model is empty');
+              return { predictions: [{ label: 'x', score: 0.5, model_version: '1' }] };
+            },
+            ctx,
+          ),
+        },
       },
-    }],
+    ],
   });
   t.is(await checkHealth(`127.0.0.1:${server.port}`, { service: 'maas.v1.Gateway' }), 'NOT_SERVING');
   server.setServing(true);

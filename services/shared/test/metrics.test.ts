@@ -5,7 +5,8 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import test from 'ava';
 import { createServiceMetrics, startMetricsServer } from '../src/index.js';
 
-const OPENMETRICS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const OPENMETRICS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 test('latency observations carry the sampled trace as an exemplar, in OpenMetrics only; counters keep _total in both formats', async (t) => {
   const contextManager = new AsyncLocalStorageContextManager().enable();
@@ -35,14 +36,25 @@ test('latency observations carry the sampled trace as an exemplar, in OpenMetric
     const openMetrics = await scrape(OPENMETRICS_ACCEPT);
     t.regex(openMetrics.type, /^application\/openmetrics-text/);
     t.true(openMetrics.text.endsWith('# EOF\n'));
-    t.regex(openMetrics.text, new RegExp(`maas_grpc_server_request_duration_seconds_bucket\\{le="0.005",maas_service="test",method="Classify"\\} 1 # \\{trace_id="${traceId}",span_id="[0-9a-f]{16}"\\} 0.003 \\d+(\\.\\d+)?\\n`));
+    t.regex(
+      openMetrics.text,
+      new RegExp(
+        `maas_grpc_server_request_duration_seconds_bucket\\{le="0.005",maas_service="test",method="Classify"\\} 1 # \\{trace_id="${traceId}",span_id="[0-9a-f]{16}"\\} 0.003 \\d+(\\.\\d+)?\\n`,
+      ),
+    );
     t.notRegex(openMetrics.text, /le="0.025"[^\n]*#/);
-    t.regex(openMetrics.text, /# TYPE maas_grpc_server_requests counter\nmaas_grpc_server_requests_total\{method="Classify",code="OK",maas_service="test"\} 1\n/);
+    t.regex(
+      openMetrics.text,
+      /# TYPE maas_grpc_server_requests counter\nmaas_grpc_server_requests_total\{method="Classify",code="OK",maas_service="test"\} 1\n/,
+    );
     t.regex(openMetrics.text, /maas_build_info\{version="\d+\.\d+\.\d+[^"]*",node_version="[^"]+",maas_service="test"\} 1/);
 
     const plain = await scrape();
     t.regex(plain.type, /^text\/plain; version=0.0.4/);
     t.notRegex(plain.text, /trace_id/);
-    t.regex(plain.text, /# TYPE maas_grpc_server_requests_total counter\nmaas_grpc_server_requests_total\{method="Classify",code="OK",maas_service="test"\} 1\n/);
+    t.regex(
+      plain.text,
+      /# TYPE maas_grpc_server_requests_total counter\nmaas_grpc_server_requests_total\{method="Classify",code="OK",maas_service="test"\} 1\n/,
+    );
   }
 });

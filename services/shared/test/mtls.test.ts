@@ -27,13 +27,26 @@ async function startTokenizerServer(tls: TlsConfig, healthPort = -1): Promise<Ru
     port: 0,
     logger,
     security: meshServerSecurity({ tls, healthPort, logger }),
-    services: [{ name: 'maas.v1.Tokenizer', definition: contracts().maas.v1.Tokenizer.service, implementation: { Encode: unary<EncodeRequest, object>('Encode', async () => ({ sequences: [] }), ctx) } }],
+    services: [
+      {
+        name: 'maas.v1.Tokenizer',
+        definition: contracts().maas.v1.Tokenizer.service,
+        implementation: { Encode: unary<EncodeRequest, object>('Encode', async () => ({ sequences: [] }), ctx) },
+      },
+    ],
   });
 }
 
 function encode(port: number, credentials: grpc.ChannelCredentials) {
-  const client = createClient(contracts().maas.v1.Tokenizer, `127.0.0.1:${port}`, { credentials, channelOptions: { 'grpc.ssl_target_name_override': MESH_SERVER_NAME } });
-  return unaryCall<EncodeRequest, EncodeResponse__Output>((r, md, o, cb) => client.Encode(r, md, o, cb), { model: 'm', version: '1', texts: ['a'] }, { deadline: 3_000 }).finally(() => client.close());
+  const client = createClient(contracts().maas.v1.Tokenizer, `127.0.0.1:${port}`, {
+    credentials,
+    channelOptions: { 'grpc.ssl_target_name_override': MESH_SERVER_NAME },
+  });
+  return unaryCall<EncodeRequest, EncodeResponse__Output>(
+    (r, md, o, cb) => client.Encode(r, md, o, cb),
+    { model: 'm', version: '1', texts: ['a'] },
+    { deadline: 3_000 },
+  ).finally(() => client.close());
 }
 
 test('mTLS: the gateway may Encode; another service, no certificate, another CA and plaintext are refused', async (t) => {
@@ -42,7 +55,10 @@ test('mTLS: the gateway may Encode; another service, no certificate, another CA 
   t.teardown(() => server.stop({ graceMs: 0, deadlineMs: 1_000 }));
 
   await t.notThrowsAsync(encode(server.port, pki.credentials('gateway')));
-  await t.throwsAsync(encode(server.port, pki.credentials('inference')), { code: grpc.status.PERMISSION_DENIED, message: /spiffe:\/\/maas\/inference may not call \/maas.v1.Tokenizer\/Encode/ } as never);
+  await t.throwsAsync(encode(server.port, pki.credentials('inference')), {
+    code: grpc.status.PERMISSION_DENIED,
+    message: /spiffe:\/\/maas\/inference may not call \/maas.v1.Tokenizer\/Encode/,
+  } as never);
 
   // TLS that trusts the mesh CA but presents no certificate: the handshake is refused.
   const noCertificate = grpc.credentials.createSsl(fs.readFileSync(pki.files.gateway.caFile), null, null, { checkServerIdentity: () => undefined });
@@ -56,7 +72,13 @@ test('mTLS: the gateway may Encode; another service, no certificate, another CA 
   const impostorFiles = identityFiles(otherDir, 'gateway');
   // It trusts the mesh CA (so it would accept the server): only the server's check can stop it.
   writeIdentityFiles(impostorFiles, impostor, { certificatePem: fs.readFileSync(pki.files.gateway.caFile, 'utf8') });
-  await t.throwsAsync(encode(server.port, channelCredentials(tlsOf({ TLS_CERT_FILE: impostorFiles.certFile, TLS_KEY_FILE: impostorFiles.keyFile, TLS_CA_FILE: impostorFiles.caFile }))), { code: grpc.status.UNAVAILABLE } as never);
+  await t.throwsAsync(
+    encode(
+      server.port,
+      channelCredentials(tlsOf({ TLS_CERT_FILE: impostorFiles.certFile, TLS_KEY_FILE: impostorFiles.keyFile, TLS_CA_FILE: impostorFiles.caFile })),
+    ),
+    { code: grpc.status.UNAVAILABLE } as never,
+  );
 
   await t.throwsAsync(encode(server.port, grpc.credentials.createInsecure()), { code: grpc.status.UNAVAILABLE } as never);
 });
@@ -79,21 +101,34 @@ test('certificate rotation: new files are picked up without a restart and no cal
   const bothCas = fs.readFileSync(pki.files.tokenizer.caFile, 'utf8') + newCa.certificatePem;
   const newGatewayFiles = identityFiles(dir, 'new-gateway');
   writeIdentityFiles(newGatewayFiles, await issueCertificate(newCa, { name: 'gateway' }), newCa);
-  const newClient = () => channelCredentials(tlsOf({ TLS_CERT_FILE: newGatewayFiles.certFile, TLS_KEY_FILE: newGatewayFiles.keyFile, TLS_CA_FILE: newGatewayFiles.caFile }));
+  const newClient = () =>
+    channelCredentials(tlsOf({ TLS_CERT_FILE: newGatewayFiles.certFile, TLS_KEY_FILE: newGatewayFiles.keyFile, TLS_CA_FILE: newGatewayFiles.caFile }));
   // Before: the server does not trust the new CA's clients.
   await t.throwsAsync(encode(server.port, newClient()), { code: grpc.status.UNAVAILABLE } as never);
 
   // An old-CA client (trusting both CAs, as its own rotated bundle would) calls throughout the rotation.
   const oldClientFiles = identityFiles(dir, 'old-gateway');
-  writeIdentityFiles(oldClientFiles, { certificatePem: fs.readFileSync(pki.files.gateway.certFile, 'utf8'), keyPem: fs.readFileSync(pki.files.gateway.keyFile, 'utf8') }, { certificatePem: bothCas });
-  const oldClient = createClient(contracts().maas.v1.Tokenizer, `127.0.0.1:${server.port}`, meshClientOptions(tlsOf({ TLS_CERT_FILE: oldClientFiles.certFile, TLS_KEY_FILE: oldClientFiles.keyFile, TLS_CA_FILE: oldClientFiles.caFile })));
+  writeIdentityFiles(
+    oldClientFiles,
+    { certificatePem: fs.readFileSync(pki.files.gateway.certFile, 'utf8'), keyPem: fs.readFileSync(pki.files.gateway.keyFile, 'utf8') },
+    { certificatePem: bothCas },
+  );
+  const oldClient = createClient(
+    contracts().maas.v1.Tokenizer,
+    `127.0.0.1:${server.port}`,
+    meshClientOptions(tlsOf({ TLS_CERT_FILE: oldClientFiles.certFile, TLS_KEY_FILE: oldClientFiles.keyFile, TLS_CA_FILE: oldClientFiles.caFile })),
+  );
   t.teardown(() => oldClient.close());
   let calls = 0;
   let failures = 0;
   let running = true;
   const traffic = (async () => {
     while (running) {
-      await unaryCall<EncodeRequest, EncodeResponse__Output>((r, md, o, cb) => oldClient.Encode(r, md, o, cb), { model: 'm', version: '1', texts: ['a'] }, { deadline: 3_000 }).then(
+      await unaryCall<EncodeRequest, EncodeResponse__Output>(
+        (r, md, o, cb) => oldClient.Encode(r, md, o, cb),
+        { model: 'm', version: '1', texts: ['a'] },
+        { deadline: 3_000 },
+      ).then(
         () => calls++,
         () => failures++,
       );
@@ -125,7 +160,10 @@ test('HEALTH_PORT: plaintext health checks for probes, and nothing else on that 
   const healthPort = server.healthPort;
   server.setServing(true);
   t.is(await checkHealth(`127.0.0.1:${healthPort}`), 'SERVING');
-  await t.throwsAsync(encode(healthPort, grpc.credentials.createInsecure()), { code: grpc.status.PERMISSION_DENIED, message: /serves health checks only/ } as never);
+  await t.throwsAsync(encode(healthPort, grpc.credentials.createInsecure()), {
+    code: grpc.status.PERMISSION_DENIED,
+    message: /serves health checks only/,
+  } as never);
   // The service port still wants its client certificate.
   await t.throwsAsync(checkHealth(`127.0.0.1:${server.port}`));
   await t.notThrowsAsync(encode(server.port, pki.credentials('gateway')));

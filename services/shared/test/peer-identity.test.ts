@@ -3,7 +3,7 @@ import { allowedIdentities, MESH_METHOD_POLICY, serviceIdentity } from '../src/p
 
 const allowed = (method: string, who: string) => allowedIdentities(MESH_METHOD_POLICY, `/maas.v1.ModelRegistry/${method}`).includes(serviceIdentity(who));
 
-test('registry table: every service reads; writes are the admin\'s; the rollout controller sets rollouts and aliases only', (t) => {
+test("registry table: every service reads; writes are the admin's; the rollout controller sets rollouts and aliases only", (t) => {
   for (const reader of ['gateway', 'tokenizer', 'inference', 'rollout-controller', 'admin']) {
     for (const method of ['ListModels', 'GetModel', 'GetVersion', 'DownloadArtifact']) t.true(allowed(method, reader), `${reader} ${method}`);
   }

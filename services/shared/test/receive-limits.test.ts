@@ -21,13 +21,19 @@ async function startServer() {
     port: 0,
     logger: ctx.logger,
     receiveLimits: { methods: { Classify: CLASSIFY_LIMIT, ModelInfer: INFER_LIMIT } },
-    services: [{
-      name: 'maas.v1.Gateway',
-      definition: contracts().maas.v1.Gateway.service,
-      implementation: {
-        Classify: unary<ClassifyRequest, ClassifyResponse__Output>('Classify', async (request) => ({ predictions: (request.texts ?? []).map(() => ({ label: 'ok', score: 1, model_version: '1', scores: [] })) }), ctx),
+    services: [
+      {
+        name: 'maas.v1.Gateway',
+        definition: contracts().maas.v1.Gateway.service,
+        implementation: {
+          Classify: unary<ClassifyRequest, ClassifyResponse__Output>(
+            'Classify',
+            async (request) => ({ predictions: (request.texts ?? []).map(() => ({ label: 'ok', score: 1, model_version: '1', scores: [] })) }),
+            ctx,
+          ),
+        },
       },
-    }],
+    ],
   });
   server.setServing(true);
   return server;
@@ -44,7 +50,8 @@ function rawCall(session: http2.ClientHttp2Session, path: string, bytes: number)
     const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' }, { endStream: false });
     let status: { code: number; details: string } | undefined;
     const take = (headers: http2.IncomingHttpHeaders) => {
-      if (headers['grpc-status'] !== undefined) status = { code: Number(headers['grpc-status']), details: decodeURIComponent(String(headers['grpc-message'] ?? '')) };
+      if (headers['grpc-status'] !== undefined)
+        status = { code: Number(headers['grpc-status']), details: decodeURIComponent(String(headers['grpc-message'] ?? '')) };
     };
     stream.on('response', take);
     stream.on('trailers', take);
@@ -76,7 +83,8 @@ test('a burst of oversize calls is refused per method from the length prefix; me
     session.close();
     await server.stop({ graceMs: 0, deadlineMs: 1_000 });
   });
-  const classify = (texts: string[]) => unaryCall<object, ClassifyResponse__Output>((r, md, o, cb) => client.Classify(r, md, o, cb), { model: 'm', texts }, { deadline: 5_000 });
+  const classify = (texts: string[]) =>
+    unaryCall<object, ClassifyResponse__Output>((r, md, o, cb) => client.Classify(r, md, o, cb), { model: 'm', texts }, { deadline: 5_000 });
   t.is((await classify(['warm up'])).predictions.length, 1);
 
   global.gc?.();
@@ -91,7 +99,9 @@ test('a burst of oversize calls is refused per method from the length prefix; me
   const results = await Promise.all(Array.from({ length: BURST }, () => rawCall(session, '/maas.v1.Gateway/Classify', OVERSIZE)));
   clearInterval(sampler);
   const grewMiB = (peak - baseline) / 1024 / 1024;
-  t.log(`${BURST} Classify calls of ${OVERSIZE / 1024 / 1024} MiB (limit ${(CLASSIFY_LIMIT / 1024 / 1024).toFixed(1)} MiB) refused in ${Date.now() - started} ms; RSS grew ${grewMiB.toFixed(1)} MiB at peak`);
+  t.log(
+    `${BURST} Classify calls of ${OVERSIZE / 1024 / 1024} MiB (limit ${(CLASSIFY_LIMIT / 1024 / 1024).toFixed(1)} MiB) refused in ${Date.now() - started} ms; RSS grew ${grewMiB.toFixed(1)} MiB at peak`,
+  );
   t.log(`first answer: ${results[0]!.details}`);
   for (const result of results) t.is(result.code, grpc.status.RESOURCE_EXHAUSTED, result.details);
   t.true(grewMiB < 64, `RSS grew ${grewMiB.toFixed(1)} MiB`);
@@ -106,7 +116,8 @@ test('a message just over its method limit but under the server limit is RESOURC
     client.close();
     await server.stop({ graceMs: 0, deadlineMs: 1_000 });
   });
-  const classify = (texts: string[]) => unaryCall<object, ClassifyResponse__Output>((r, md, o, cb) => client.Classify(r, md, o, cb), { model: 'm', texts }, { deadline: 10_000 });
+  const classify = (texts: string[]) =>
+    unaryCall<object, ClassifyResponse__Output>((r, md, o, cb) => client.Classify(r, md, o, cb), { model: 'm', texts }, { deadline: 10_000 });
   const big = 'x'.repeat(16_384);
   t.is((await classify(Array.from({ length: 256 }, () => big))).predictions.length, 256);
   const error = (await t.throwsAsync(classify(Array.from({ length: 300 }, () => big)))) as grpc.ServiceError;

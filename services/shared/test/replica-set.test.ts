@@ -21,17 +21,23 @@ async function replica(name: string, lacks: string[] = []) {
     host: '127.0.0.1',
     port: 0,
     logger,
-    services: [{
-      name: 'maas.v1.Tokenizer',
-      definition: contracts().maas.v1.Tokenizer.service,
-      implementation: {
-        Encode: unary<EncodeRequest, EncodeResponse__Output>('Encode', async (request) => {
-          calls += 1;
-          if (lacks.includes(request.version ?? '')) throw failedPrecondition(`version ${request.version} is not loaded here`);
-          return { model: name, version: request.version ?? '', tensors: [], lengths: [] } as unknown as EncodeResponse__Output;
-        }, ctx),
+    services: [
+      {
+        name: 'maas.v1.Tokenizer',
+        definition: contracts().maas.v1.Tokenizer.service,
+        implementation: {
+          Encode: unary<EncodeRequest, EncodeResponse__Output>(
+            'Encode',
+            async (request) => {
+              calls += 1;
+              if (lacks.includes(request.version ?? '')) throw failedPrecondition(`version ${request.version} is not loaded here`);
+              return { model: name, version: request.version ?? '', tensors: [], lengths: [] } as unknown as EncodeResponse__Output;
+            },
+            ctx,
+          ),
+        },
       },
-    }],
+    ],
   });
   server.setServing(true);
   return { server, address: `127.0.0.1:${server.port}`, calls: () => calls };

@@ -29,7 +29,13 @@ function requests(count: number): { contexts: Context[]; end(): ReadableSpan[] }
 test.serial('the batch span is a child of the first request, links to every request, and each request links back', async (t) => {
   const batch = requests(3);
   const inside = await inBatchSpan(
-    { tracer, name: 'batch', requests: [...batch.contexts, undefined], attributes: () => ({ size: 3 }), annotateRequest: (span, index) => span.setAttribute('index', index) },
+    {
+      tracer,
+      name: 'batch',
+      requests: [...batch.contexts, undefined],
+      attributes: () => ({ size: 3 }),
+      annotateRequest: (span, index) => span.setAttribute('index', index),
+    },
     async (span) => {
       recordFinishedSpan({ tracer, name: 'run', seconds: 0.002 });
       return { active: trace.getActiveSpan(), span };
@@ -46,7 +52,10 @@ test.serial('the batch span is a child of the first request, links to every requ
     requestSpans.map((span) => span.spanContext().spanId),
   );
   for (const [index, span] of requestSpans.entries()) {
-    t.deepEqual(span.links.map((link) => link.context.spanId), [batchSpan!.spanContext().spanId]);
+    t.deepEqual(
+      span.links.map((link) => link.context.spanId),
+      [batchSpan!.spanContext().spanId],
+    );
     t.is(span.attributes.index, index);
   }
   t.is(run!.parentSpanContext?.spanId, batchSpan!.spanContext().spanId);
@@ -56,7 +65,10 @@ test.serial('the batch span is a child of the first request, links to every requ
 
 test.serial('a failed batch records the gRPC status on its span and rethrows', async (t) => {
   const batch = requests(1);
-  await t.throwsAsync(inBatchSpan({ tracer, name: 'batch', requests: batch.contexts }, async () => Promise.reject(invalidArgument('texts[3] is too long'))), { message: 'texts[3] is too long' });
+  await t.throwsAsync(
+    inBatchSpan({ tracer, name: 'batch', requests: batch.contexts }, async () => Promise.reject(invalidArgument('texts[3] is too long'))),
+    { message: 'texts[3] is too long' },
+  );
   batch.end();
   const [batchSpan] = exporter.getFinishedSpans().filter((span) => span.name === 'batch');
   t.deepEqual(batchSpan!.status, { code: 2, message: 'texts[3] is too long' });
@@ -67,7 +79,10 @@ test.serial('no recorded request: no span, no link, the work runs bare', async (
   // What the services see with no SDK (no span in the context) or an unsampled caller (a non-recording span).
   const unsampled = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: TraceFlags.NONE });
   let annotated = 0;
-  const span = await inBatchSpan({ tracer, name: 'batch', requests: [ROOT_CONTEXT, trace.setSpan(ROOT_CONTEXT, unsampled), undefined], annotateRequest: () => (annotated += 1) }, async (active) => active);
+  const span = await inBatchSpan(
+    { tracer, name: 'batch', requests: [ROOT_CONTEXT, trace.setSpan(ROOT_CONTEXT, unsampled), undefined], annotateRequest: () => (annotated += 1) },
+    async (active) => active,
+  );
   t.is(span, undefined);
   t.is(annotated, 0);
   t.deepEqual(exporter.getFinishedSpans(), []);

@@ -20,7 +20,14 @@ function recordingServer(steps: string[]): RunningGrpcServer {
 function recordedLifecycle(steps: string[], more: Partial<Parameters<typeof serviceLifecycle>[0]> = {}) {
   let warmedUp!: () => void;
   const warmUp = new Promise<void>((resolve) => (warmedUp = resolve));
-  const lifecycle = serviceLifecycle({ logger, server: recordingServer(steps), metricsServer: undefined, shutdown: { shutdownGraceMs: 0, shutdownDeadlineMs: 0 }, warmUp, ...more });
+  const lifecycle = serviceLifecycle({
+    logger,
+    server: recordingServer(steps),
+    metricsServer: undefined,
+    shutdown: { shutdownGraceMs: 0, shutdownDeadlineMs: 0 },
+    warmUp,
+    ...more,
+  });
   return { lifecycle, warmedUp };
 }
 

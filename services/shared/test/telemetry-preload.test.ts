@@ -10,7 +10,11 @@ const PROBE = `const grpc = require('@grpc/grpc-js'); console.log(JSON.stringify
 
 function instrumented(env: Record<string, string>): { server: boolean; client: boolean } {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OTEL_')));
-  const output = execFileSync(process.execPath, ['--require', PRELOAD, '-e', PROBE], { cwd: path.resolve(__dirname, '..'), env: { ...clean, ...env }, encoding: 'utf8' });
+  const output = execFileSync(process.execPath, ['--require', PRELOAD, '-e', PROBE], {
+    cwd: path.resolve(__dirname, '..'),
+    env: { ...clean, ...env },
+    encoding: 'utf8',
+  });
   return JSON.parse(output.trim().split('\n').pop()!) as { server: boolean; client: boolean };
 }
 

@@ -42,7 +42,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus: number = 
   const reader = configReader(env);
   const encodeWorkerKinds = reader.list('ENCODE_WORKER_KINDS', { default: ['huggingface'], doc: 'tokenizer kinds encoded in the worker threads' });
   for (const kind of encodeWorkerKinds) {
-    if (!TOKENIZER_KINDS.includes(kind)) reader.problem(`ENCODE_WORKER_KINDS names ${JSON.stringify(kind)}, which is not a tokenizer kind (${TOKENIZER_KINDS.join(', ')})`);
+    if (!TOKENIZER_KINDS.includes(kind))
+      reader.problem(`ENCODE_WORKER_KINDS names ${JSON.stringify(kind)}, which is not a tokenizer kind (${TOKENIZER_KINDS.join(', ')})`);
   }
   return reader.done({
     ...serverConfig(reader, SERVICE_PORTS.tokenizer),
@@ -65,7 +66,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus: number = 
       doc: 'largest tokenizer file accepted from the registry',
     }),
     registryTimeoutMs: reader.int('REGISTRY_TIMEOUT_MS', { default: 10_000, min: 100, doc: 'deadline of each registry call that loads a tokenizer' }),
-    encodeWorkers: reader.int('ENCODE_WORKERS', { default: Math.max(1, Math.floor(cpus)), defaultDoc: '(the CPUs available)', min: 0, max: 256, doc: 'worker threads encoding batches off the event loop (0: none)' }),
+    encodeWorkers: reader.int('ENCODE_WORKERS', {
+      default: Math.max(1, Math.floor(cpus)),
+      defaultDoc: '(the CPUs available)',
+      min: 0,
+      max: 256,
+      doc: 'worker threads encoding batches off the event loop (0: none)',
+    }),
     encodeWorkerKinds,
   });
 }

@@ -105,7 +105,9 @@ export class EncodePool {
   }
 
   private spawn(): EncodeWorker {
-    const worker = new EncodeWorker(new Worker(this.script.file, { execArgv: this.script.execArgv, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } }));
+    const worker = new EncodeWorker(
+      new Worker(this.script.file, { execArgv: this.script.execArgv, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } }),
+    );
     worker.thread.on('message', (message: EncodeWorkerToMain) => {
       const pending = worker.pending.get(message.id);
       if (!pending) return;

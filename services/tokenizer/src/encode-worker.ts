@@ -34,7 +34,11 @@ port.on('message', (message: MainToEncodeWorker) => {
   const send = (reply: EncodeWorkerToMain, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
   const loaded = tokenizers.get(message.handle);
   if (!loaded || 'error' in loaded) {
-    send({ type: 'failed', id: message.id, message: loaded ? `the tokenizer did not load in the encode worker: ${loaded.error}` : 'the tokenizer is not loaded in the encode worker' });
+    send({
+      type: 'failed',
+      id: message.id,
+      message: loaded ? `the tokenizer did not load in the encode worker: ${loaded.error}` : 'the tokenizer is not loaded in the encode worker',
+    });
     return;
   }
   try {

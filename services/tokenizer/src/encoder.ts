@@ -1,5 +1,13 @@
 import os from 'node:os';
-import { inputProblems, tokenizerProblems, type EncodedTensor, type InputRole, type ModelManifest__Output, type SequenceSide, type TokenizerKind } from '@maas/protos';
+import {
+  inputProblems,
+  tokenizerProblems,
+  type EncodedTensor,
+  type InputRole,
+  type ModelManifest__Output,
+  type SequenceSide,
+  type TokenizerKind,
+} from '@maas/protos';
 
 /**
  * What a tokenizer kind contributes: the token ids of one text. Padding, truncation and tensor layout are

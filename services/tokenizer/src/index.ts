@@ -1,6 +1,17 @@
 import { contracts } from '@maas/protos';
 import { followRegistry } from '@maas/registry-client';
-import { createClient, createServiceMetrics, meshClientOptions, meshServerSecurity, serviceLifecycle, startConfiguredMetricsServer, startGrpcServer, textsRequestBytes, type RunningService, type StartServiceOptions } from '@maas/shared';
+import {
+  createClient,
+  createServiceMetrics,
+  meshClientOptions,
+  meshServerSecurity,
+  serviceLifecycle,
+  startConfiguredMetricsServer,
+  startGrpcServer,
+  textsRequestBytes,
+  type RunningService,
+  type StartServiceOptions,
+} from '@maas/shared';
 import type { TokenizerConfig } from './config.js';
 import { EncodePool } from './encode-pool.js';
 import { TokenizerCache, versionsInRollouts } from './tokenizer-cache.js';
@@ -77,9 +88,16 @@ export async function startTokenizerService(config: Readonly<TokenizerConfig>, o
   });
   const lifecycle = serviceLifecycle({
     // The parts every service has; then its own, which the lifecycle stops in its one order.
-    logger, server, metricsServer, shutdown: config,
+    logger,
+    server,
+    metricsServer,
+    shutdown: config,
     warmUp: watch.ready,
-    onServing: () => logger.info({ port: server.port, tokenizers: cache.loadedCount, encodeWorkers: pool?.size ?? 0, encodeWorkerKinds: config.encodeWorkerKinds }, 'tokenizer service ready'),
+    onServing: () =>
+      logger.info(
+        { port: server.port, tokenizers: cache.loadedCount, encodeWorkers: pool?.size ?? 0, encodeWorkerKinds: config.encodeWorkerKinds },
+        'tokenizer service ready',
+      ),
     watches: [watch],
     work: [() => cache.close(), () => pool?.close()],
     eventBuses: [watch.bus],

@@ -158,7 +158,10 @@ export class TokenizerCache {
       }
     }
     if (excess > 0 && !this.warnedOverCap) {
-      this.options.logger.warn({ maxLoaded: this.options.maxLoaded, pinned: this.pinned.size }, 'rollouts reference more versions than MAX_LOADED_TOKENIZERS; keeping them all loaded');
+      this.options.logger.warn(
+        { maxLoaded: this.options.maxLoaded, pinned: this.pinned.size },
+        'rollouts reference more versions than MAX_LOADED_TOKENIZERS; keeping them all loaded',
+      );
     }
     this.warnedOverCap = excess > 0;
     this.options.metrics.loadedTokenizers.set(this.loadedCount);
@@ -167,7 +170,11 @@ export class TokenizerCache {
   /** Stops the idle sweeper and forgets every tokenizer. */
   close(): void {
     clearInterval(this.sweeper);
-    for (const entry of this.entries.values()) void entry.promise.then((tokenizer) => tokenizer.release?.(), () => undefined);
+    for (const entry of this.entries.values())
+      void entry.promise.then(
+        (tokenizer) => tokenizer.release?.(),
+        () => undefined,
+      );
     this.entries.clear();
     this.options.metrics.loadedTokenizers.set(0);
   }

@@ -1,5 +1,14 @@
 import type { EncodeRequest__Output, EncodeResponse, TokenizerHandlers } from '@maas/protos';
-import { annotateActiveSpan, checkTextLimits, invalidArgument, recordFinishedSpan, serviceTracer, SPAN_ATTRIBUTES, unary, type HandlerContext } from '@maas/shared';
+import {
+  annotateActiveSpan,
+  checkTextLimits,
+  invalidArgument,
+  recordFinishedSpan,
+  serviceTracer,
+  SPAN_ATTRIBUTES,
+  unary,
+  type HandlerContext,
+} from '@maas/shared';
 import type { TokenizerCache } from './tokenizer-cache.js';
 import type { TokenizerMetrics } from './tokenizer-metrics.js';
 
@@ -33,7 +42,12 @@ function traceEncode(request: EncodeRequest__Output, encoded: { kind: string; se
     [SPAN_ATTRIBUTES.tokens]: encoded.tokenCounts.reduce((sum, count) => sum + count, 0),
     [SPAN_ATTRIBUTES.truncatedTexts]: encoded.truncated,
   }));
-  recordFinishedSpan({ tracer, name: ENCODE_SPAN, seconds: encoded.seconds, attributes: () => ({ [SPAN_ATTRIBUTES.tokenizerKind]: encoded.kind, [SPAN_ATTRIBUTES.texts]: request.texts.length }) });
+  recordFinishedSpan({
+    tracer,
+    name: ENCODE_SPAN,
+    seconds: encoded.seconds,
+    attributes: () => ({ [SPAN_ATTRIBUTES.tokenizerKind]: encoded.kind, [SPAN_ATTRIBUTES.texts]: request.texts.length }),
+  });
 }
 
 export interface TokenizerHandlerDeps {

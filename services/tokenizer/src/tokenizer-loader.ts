@@ -50,13 +50,27 @@ function registryFailure(error: unknown, options: TokenizerLoaderOptions, what: 
 }
 
 /** Streams one artifact and checks it against the digest the registry lists for it and the one it streams. */
-async function downloadVerified(options: TokenizerLoaderOptions, request: { model: string; version: string; path: string }, expected: ArtifactDigest): Promise<Buffer> {
+async function downloadVerified(
+  options: TokenizerLoaderOptions,
+  request: { model: string; version: string; path: string },
+  expected: ArtifactDigest,
+): Promise<Buffer> {
   try {
-    const downloaded = await downloadArtifact({ registry: options.registry, request, deadline: options.timeoutMs, maxBytes: options.maxFileBytes, expected, sink: 'buffer', what: 'tokenizer' });
+    const downloaded = await downloadArtifact({
+      registry: options.registry,
+      request,
+      deadline: options.timeoutMs,
+      maxBytes: options.maxFileBytes,
+      expected,
+      sink: 'buffer',
+      what: 'tokenizer',
+    });
     return downloaded.data;
   } catch (error) {
     // Our own verdicts (DATA_LOSS for a mismatch) stand; a failed call says something about the registry.
-    throw error instanceof GrpcError ? error : registryFailure(error, options, `download ${request.model} version ${request.version} file ${JSON.stringify(request.path)}`);
+    throw error instanceof GrpcError
+      ? error
+      : registryFailure(error, options, `download ${request.model} version ${request.version} file ${JSON.stringify(request.path)}`);
   }
 }
 
@@ -64,7 +78,10 @@ async function downloadVerified(options: TokenizerLoaderOptions, request: { mode
  * The encode function of a loaded tokenizer: registered in the pool (every worker builds its own copy from the
  * same text) when its kind encodes there, else encodeBatch on the event loop.
  */
-function encoderFor(options: TokenizerLoaderOptions, spec: { kind: string; fileText: string; tokenizer: TextTokenizer; layout: EncodingLayout }): Pick<LoadedTokenizer, 'encode' | 'release'> {
+function encoderFor(
+  options: TokenizerLoaderOptions,
+  spec: { kind: string; fileText: string; tokenizer: TextTokenizer; layout: EncodingLayout },
+): Pick<LoadedTokenizer, 'encode' | 'release'> {
   const { pool } = options;
   if (pool && options.workerKinds?.has(spec.kind)) {
     const handle = pool.register({ kind: spec.kind, fileText: spec.fileText, layout: spec.layout });

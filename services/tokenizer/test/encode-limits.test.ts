@@ -43,7 +43,10 @@ test('loadConfig: defaults, and every bad variable reported at once', (t) => {
 test('loadConfig: the encode pool has a worker per available CPU for Hugging Face tokenizers; settings override', (t) => {
   t.like(loadConfig({ TLS_MODE: 'plaintext' }, 2), { encodeWorkers: 2, encodeWorkerKinds: ['huggingface'] });
   t.like(loadConfig({ TLS_MODE: 'plaintext' }, 12), { encodeWorkers: 12 });
-  t.like(loadConfig({ TLS_MODE: 'plaintext', ENCODE_WORKERS: '0', ENCODE_WORKER_KINDS: 'huggingface,keras' }, 2), { encodeWorkers: 0, encodeWorkerKinds: ['huggingface', 'keras'] });
+  t.like(loadConfig({ TLS_MODE: 'plaintext', ENCODE_WORKERS: '0', ENCODE_WORKER_KINDS: 'huggingface,keras' }, 2), {
+    encodeWorkers: 0,
+    encodeWorkerKinds: ['huggingface', 'keras'],
+  });
   const error = t.throws(() => loadConfig({ TLS_MODE: 'plaintext', ENCODE_WORKERS: '-1', ENCODE_WORKER_KINDS: 'sentencepiece' }, 2));
   t.regex(error!.message, /ENCODE_WORKERS=-1/);
   t.regex(error!.message, /ENCODE_WORKER_KINDS names "sentencepiece", which is not a tokenizer kind/);

@@ -16,12 +16,22 @@ const inputs: EncodingLayout['inputs'] = [
 ];
 const layout: EncodingLayout = { maxLength: 8, paddingSide: 'pre', truncationSide: 'pre', padId: 3, inputs };
 const texts = ['Hello, world!', 'the quick brown fox jumps over the lazy dog again and again', '', 'Unaffable runner'];
-const codeOf = async (promise: Promise<unknown>) => ((await promise.then(() => undefined, (error: unknown) => error)) as { code?: number } | undefined)?.code;
+const codeOf = async (promise: Promise<unknown>) =>
+  (
+    (await promise.then(
+      () => undefined,
+      (error: unknown) => error,
+    )) as { code?: number } | undefined
+  )?.code;
 
 test('batches encoded in the workers are byte for byte what encodeBatch writes on the main thread', async (t) => {
   const pool = new EncodePool({ size: 2, logger });
   t.teardown(() => pool.close());
-  for (const [kind, file] of [['huggingface', 'wordpiece-tokenizer.json'], ['huggingface', 'bpe-tokenizer.json'], ['keras', 'keras-tokenizer.json']] as const) {
+  for (const [kind, file] of [
+    ['huggingface', 'wordpiece-tokenizer.json'],
+    ['huggingface', 'bpe-tokenizer.json'],
+    ['keras', 'keras-tokenizer.json'],
+  ] as const) {
     const fileText = fixture(file);
     const expected = encodeBatch({ tokenizer: tokenizerOfKind(kind, fileText), layout, texts });
     const handle = pool.register({ kind, fileText, layout });
@@ -58,5 +68,11 @@ test('workers start with the first tokenizer; an unregistered one is INTERNAL; a
   t.is(await codeOf(inFlight), Status.UNAVAILABLE);
   // The replacement has the registered tokenizer.
   const batch = await pool.encode(again, texts);
-  t.deepEqual(batch.tensors.map((tensor) => tensor.shape), [[4, 8], [4, 8]]);
+  t.deepEqual(
+    batch.tensors.map((tensor) => tensor.shape),
+    [
+      [4, 8],
+      [4, 8],
+    ],
+  );
 });

@@ -170,12 +170,34 @@ test('tensors follow manifest order and datatypes; token_type_ids are zeros; INT
   ];
   // Three rows of width 3: the INT32 mask is 36 bytes, so the INT64 ids after it must be realigned.
   const batch = encodeBatch({ tokenizer: wordpiece, layout: layout({ maxLength: 3, inputs, padId: 7 }), texts: ['cat', 'the cat', ''] });
-  t.deepEqual(batch.tensors.map((tensor) => [tensor.name, tensor.datatype]), [['mask', 'INT32'], ['ids', 'INT64'], ['types', 'INT32']]);
-  t.deepEqual(batch.tensors.map((tensor) => (tensor.raw_contents as Buffer).length), [36, 72, 36]);
+  t.deepEqual(
+    batch.tensors.map((tensor) => [tensor.name, tensor.datatype]),
+    [
+      ['mask', 'INT32'],
+      ['ids', 'INT64'],
+      ['types', 'INT32'],
+    ],
+  );
+  t.deepEqual(
+    batch.tensors.map((tensor) => (tensor.raw_contents as Buffer).length),
+    [36, 72, 36],
+  );
   const [mask, ids, types] = batch.tensors.map(rows);
-  t.deepEqual(ids, [[2, 6, 3], [2, 5, 3], [2, 3, 7]]);
-  t.deepEqual(mask, [[1, 1, 1], [1, 1, 1], [1, 1, 0]]);
-  t.deepEqual(types, [[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+  t.deepEqual(ids, [
+    [2, 6, 3],
+    [2, 5, 3],
+    [2, 3, 7],
+  ]);
+  t.deepEqual(mask, [
+    [1, 1, 1],
+    [1, 1, 1],
+    [1, 1, 0],
+  ]);
+  t.deepEqual(types, [
+    [0, 0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
+  ]);
 });
 
 test('an INT64 pad_id beyond 32 bits is written whole', (t) => {

@@ -84,7 +84,13 @@ test('rollout versions are kept even beyond the cap', async (t) => {
 
 test('pin reports failures without throwing; unpinned tokenizers unload when idle', async (t) => {
   const { cache, advance } = harness({ idleUnloadMs: 1_000, fail: (key) => key.version === 'bad' });
-  t.deepEqual(await cache.pin([{ model: 'a', version: '1' }, { model: 'a', version: 'bad' }]), { loaded: 1, failed: 1 });
+  t.deepEqual(
+    await cache.pin([
+      { model: 'a', version: '1' },
+      { model: 'a', version: 'bad' },
+    ]),
+    { loaded: 1, failed: 1 },
+  );
   await cache.get({ model: 'b', version: '1' });
   advance(500);
   cache.sweep();
@@ -100,8 +106,17 @@ test('pin reports failures without throwing; unpinned tokenizers unload when idl
 });
 
 test('versionsInRollouts lists stable, canary and aliased versions', (t) => {
-  const rollout = (stable: string, canary: string) => ({ model: '', stable_version: stable, canary_version: canary, canary_weight: 0, mirror_percent: 0, revision: 0, updated_at: '' });
-  const versions = (model: string, labels: string[]) => labels.map((version) => ({ model, version, manifest: null, artifacts: [], created_at: '', revision: 1 }));
+  const rollout = (stable: string, canary: string) => ({
+    model: '',
+    stable_version: stable,
+    canary_version: canary,
+    canary_weight: 0,
+    mirror_percent: 0,
+    revision: 0,
+    updated_at: '',
+  });
+  const versions = (model: string, labels: string[]) =>
+    labels.map((version) => ({ model, version, manifest: null, artifacts: [], created_at: '', revision: 1 }));
   t.deepEqual(
     versionsInRollouts({
       revision: 3,

@@ -64,7 +64,14 @@ function registerPackage(options: {
     description: 'tokenizer service test package',
     inputs: options.inputs,
     outputs: [{ name: 'logits', datatype: 'FP32', shape: [-1, 2], role: '' }],
-    tokenizer: { kind: options.tokenizerKind, file: 'tokenizer.json', max_length: options.maxLength, padding_side: options.sides, truncation_side: options.sides, pad_id: 0 },
+    tokenizer: {
+      kind: options.tokenizerKind,
+      file: 'tokenizer.json',
+      max_length: options.maxLength,
+      padding_side: options.sides,
+      truncation_side: options.sides,
+      pad_id: 0,
+    },
     output_activation: 'softmax',
   });
   const files = [
@@ -221,7 +228,15 @@ test('versions a rollout references are loaded before SERVING; Keras pre/pre int
   const model = uniqueModel('keras');
   const kerasFile = fixture('keras-tokenizer.json');
   const kerasPackage = (version: string) =>
-    registerPackage({ model, version, tokenizerKind: 'keras', tokenizerFile: kerasFile, inputs: [{ name: 'input_ids', datatype: 'INT32', shape: [-1, 5], role: 'input_ids' }], maxLength: 5, sides: 'pre' });
+    registerPackage({
+      model,
+      version,
+      tokenizerKind: 'keras',
+      tokenizerFile: kerasFile,
+      inputs: [{ name: 'input_ids', datatype: 'INT32', shape: [-1, 5], role: 'input_ids' }],
+      maxLength: 5,
+      sides: 'pre',
+    });
   await kerasPackage('1');
   await setRollout({ model, stable_version: '1' });
   const { service, client, health } = await startTokenizer();

@@ -38,8 +38,23 @@ export function snapshot(rollouts: ModelEntry[], revision = 7): ListModelsRespon
     revision,
     models: rollouts.map((entry) => ({
       name: entry.model,
-      versions: entry.versions.map((version) => ({ model: entry.model, version, manifest: manifest(entry.model, version), artifacts: [], created_at: '', revision: 1 })),
-      rollout: { model: entry.model, stable_version: entry.stable ?? '', canary_version: entry.canary ?? '', canary_weight: entry.weight ?? 0, mirror_percent: entry.mirror ?? 0, revision: 1, updated_at: '' },
+      versions: entry.versions.map((version) => ({
+        model: entry.model,
+        version,
+        manifest: manifest(entry.model, version),
+        artifacts: [],
+        created_at: '',
+        revision: 1,
+      })),
+      rollout: {
+        model: entry.model,
+        stable_version: entry.stable ?? '',
+        canary_version: entry.canary ?? '',
+        canary_weight: entry.weight ?? 0,
+        mirror_percent: entry.mirror ?? 0,
+        revision: 1,
+        updated_at: '',
+      },
       aliases: Object.entries(entry.aliases ?? {}).map(([name, version]) => ({ name, version, revision: 1, updated_at: '' })),
     })),
   };

@@ -22,7 +22,13 @@ export interface InputSpec {
   contents?: Partial<InferTensorContents__Output>;
 }
 
-export function inferRequest(options: { inputs: InputSpec[]; raw?: Buffer[]; outputs?: string[]; model?: string; version?: string }): ModelInferRequest__Output {
+export function inferRequest(options: {
+  inputs: InputSpec[];
+  raw?: Buffer[];
+  outputs?: string[];
+  model?: string;
+  version?: string;
+}): ModelInferRequest__Output {
   return {
     model_name: options.model ?? 'm',
     model_version: options.version ?? '1',

@@ -5,7 +5,13 @@
  */
 import type { ModelManifest, ModelManifest__Output, ModelRegistryClient, ModelVersion__Output, Rollout__Output, SetRolloutRequest } from '@maas/protos';
 import type { Logger } from '@maas/shared';
-import { KERAS_TOKENIZER_JSON, modelPackage, readPackageDir, registerPackage as registerModelPackage, testManifest } from '../../../../test/support/model-packages.js';
+import {
+  KERAS_TOKENIZER_JSON,
+  modelPackage,
+  readPackageDir,
+  registerPackage as registerModelPackage,
+  testManifest,
+} from '../../../../test/support/model-packages.js';
 import { registryCalls, startTestRegistry, type TestRegistry } from '../../../../test/support/test-registry.js';
 
 export type RegistryFixture = TestRegistry;
@@ -17,7 +23,13 @@ export function startRegistry(options: { dataDir: string; logger: Logger }): Pro
 
 /** Registers a package (manifest + files) with RegisterVersion; fills the manifest's file digests. */
 export function registerPackage(client: ModelRegistryClient, manifest: ModelManifest, files: Record<string, Uint8Array>): Promise<ModelVersion__Output> {
-  return registerModelPackage(client, modelPackage(manifest, Object.entries(files).map(([path, data]) => ({ path, data: Buffer.from(data) }))));
+  return registerModelPackage(
+    client,
+    modelPackage(
+      manifest,
+      Object.entries(files).map(([path, data]) => ({ path, data: Buffer.from(data) })),
+    ),
+  );
 }
 
 /** Registers a built package folder (models/dist/<model>/<version>) as it is on disk. */
@@ -43,7 +55,14 @@ export function classifierManifest(options: {
     description: 'test model',
     inputs: [{ name: 'input_ids', datatype: 'INT64', shape: options.inputShape, role: 'input_ids' }],
     outputs: [{ name: options.output.name, datatype: 'FP32', shape: options.output.shape, role: '' }],
-    tokenizer: { kind: 'keras', file: 'tokenizer.json', max_length: options.inputShape[1]! > 0 ? options.inputShape[1]! : 16, padding_side: options.paddingSide ?? 'pre', truncation_side: 'pre', pad_id: 0 },
+    tokenizer: {
+      kind: 'keras',
+      file: 'tokenizer.json',
+      max_length: options.inputShape[1]! > 0 ? options.inputShape[1]! : 16,
+      padding_side: options.paddingSide ?? 'pre',
+      truncation_side: 'pre',
+      pad_id: 0,
+    },
   });
 }
 

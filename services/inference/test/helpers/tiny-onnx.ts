@@ -105,9 +105,7 @@ function writeValueInfo(w: ProtoWriter, info: ValueInfo): void {
   w.string(1, info.name).message(2, (type) =>
     type.message(1, (tensor) =>
       tensor.int(1, ONNX_ELEMENT_TYPES[info.type]).message(2, (shape) => {
-        info.shape.forEach((dim, index) =>
-          shape.message(1, (d) => (dim < 0 ? d.string(2, `${info.name}_d${index}`) : d.int(1, dim))),
-        );
+        info.shape.forEach((dim, index) => shape.message(1, (d) => (dim < 0 ? d.string(2, `${info.name}_d${index}`) : d.int(1, dim))));
       }),
     ),
   );
@@ -203,7 +201,9 @@ export function embeddingModel(options: { vocab: number; negate?: boolean }): Ui
     outputs: [{ name: 'scores', type: 'FP32', shape: [-1, 4, 1] }],
     initializers: [{ name: 'table', dims: [options.vocab, 1], values: Array.from({ length: options.vocab }, (_, i) => i) }],
     nodes: [
-      ...(options.negate ? [{ op: 'Neg', inputs: ['input_ids'], outputs: [ids] }] : [{ op: 'Cast', inputs: ['input_ids'], outputs: [ids], attributes: { to: ONNX_ELEMENT_TYPES.INT64 } }]),
+      ...(options.negate
+        ? [{ op: 'Neg', inputs: ['input_ids'], outputs: [ids] }]
+        : [{ op: 'Cast', inputs: ['input_ids'], outputs: [ids], attributes: { to: ONNX_ELEMENT_TYPES.INT64 } }]),
       { op: 'Gather', inputs: ['table', ids], outputs: ['scores'], attributes: { axis: 0 } },
     ],
   });
