@@ -12,12 +12,12 @@ import {
   type RunningService,
   type StartServiceOptions,
 } from '@maas/shared';
-import * as client from 'prom-client';
 import { PrometheusMetricsSource, ScrapeMetricsSource } from './analysis.js';
 import type { RolloutControllerConfig } from './config.js';
 import { KubeRolloutStore, LeaseLeaderElector } from './kube-rollout-store.js';
 import { LocalRolloutStore } from './local-rollout-store.js';
 import { RolloutControlLoop } from './rollout-controller.js';
+import { createRolloutMetrics } from './rollout-metrics.js';
 import { RolloutReconciler } from './rollout-reconciler.js';
 import type { RolloutStore } from './rollout-store.js';
 
@@ -49,42 +49,7 @@ export async function startRolloutController(config: Readonly<RolloutControllerC
   const token = config.gatewayTokenFile ? fs.readFileSync(config.gatewayTokenFile, 'utf8').trim() : '';
   const gateway = createClient(grpcContracts.maas.v1.Gateway, config.gatewayAddress, token && config.tls.mode === 'mtls' ? withBearerToken(mesh, token) : mesh);
   const serviceMetrics = createServiceMetrics({ service: 'rollout-controller' });
-  const registers = [serviceMetrics.registry];
-  const counters = {
-    conflicts: new client.Counter({
-      name: 'maas_rollout_registry_conflicts_total',
-      help: 'Registry rollout writes refused for a stale expected_revision (each followed by a fresh read)',
-      labelNames: ['model'],
-      registers,
-    }),
-    analyses: new client.Counter({
-      name: 'maas_rollout_analyses_total',
-      help: 'Analysis windows judged, by result (Passed, Failed, Inconclusive)',
-      labelNames: ['model', 'result'],
-      registers,
-    }),
-    gates: new client.Counter({ name: 'maas_rollout_quality_gates_total', help: 'Quality gates run, by result', labelNames: ['model', 'result'], registers }),
-  };
-  const loopMetrics = {
-    reconciles: new client.Counter({
-      name: 'maas_rollout_reconciles_total',
-      help: 'ModelRollout reconciles, by result (ok, error)',
-      labelNames: ['result'],
-      registers,
-    }),
-    phase: new client.Gauge({
-      name: 'maas_rollout_phase',
-      help: '1 for the phase each ModelRollout is in, 0 for the others',
-      labelNames: ['rollout', 'model', 'phase'],
-      registers,
-    }),
-    weight: new client.Gauge({
-      name: 'maas_rollout_canary_weight_percent',
-      help: 'Canary weight each ModelRollout has reached',
-      labelNames: ['rollout', 'model'],
-      registers,
-    }),
-  };
+  const { counters, loopMetrics } = createRolloutMetrics(serviceMetrics.registry);
   const metricsSource = config.prometheusUrl
     ? new PrometheusMetricsSource({ url: config.prometheusUrl, timeoutMs: config.requestTimeoutMs })
     : new ScrapeMetricsSource({ targets: config.metricsTargets, timeoutMs: config.requestTimeoutMs });
