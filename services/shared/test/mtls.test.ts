@@ -145,19 +145,12 @@ test('certificate rotation: new files are picked up without a restart and no cal
 
 test('HEALTH_PORT: plaintext health checks for probes, and nothing else on that port', async (t) => {
   const pki = await testPki();
-  // The health-only interceptor knows its port by number, so the port is picked beforehand; another process on
-  // this machine may take it meanwhile: pick again then (a failed start releases what it bound).
-  let server: RunningGrpcServer | undefined;
-  for (let attempt = 1; !server; attempt += 1) {
-    try {
-      server = await startTokenizerServer(tlsOf(pki.env('tokenizer')), await freePort());
-    } catch (error) {
-      if (attempt >= 5 || !/EADDRINUSE/.test(String(error))) throw error;
-    }
-  }
-  const running = server;
-  t.teardown(() => running.stop({ graceMs: 0, deadlineMs: 1_000 }));
-  const healthPort = server.healthPort;
+  // The health-only interceptor knows its port by number, so the port is picked beforehand (freePort draws
+  // outside the ephemeral range, where no other bind can take it meanwhile).
+  const healthPort = await freePort();
+  const server = await startTokenizerServer(tlsOf(pki.env('tokenizer')), healthPort);
+  t.teardown(() => server.stop({ graceMs: 0, deadlineMs: 1_000 }));
+  t.is(server.healthPort, healthPort);
   server.setServing(true);
   t.is(await checkHealth(`127.0.0.1:${healthPort}`), 'SERVING');
   await t.throwsAsync(encode(healthPort, grpc.credentials.createInsecure()), {
