@@ -1,5 +1,6 @@
 /**
- * tokenizer: maas.v1.Tokenizer/Encode straight to the tokenizer service, 256 texts per request, 4 in flight:
+ * tokenizer: maas.v1.Tokenizer/Encode straight to the tokenizer service, 256 texts per request, 4 in flight,
+ * narrow integers as the gateway asks for them:
  * the Keras word-index tokenizer (sentiment 1, 100 tokens, pre-padding) and the Hugging Face WordPiece
  * tokenizer.json (encoder-bench 1, 128 tokens, two tensors), each against the same tokenizer inline in one
  * process on the same texts (@maas/keras-tokenizer, @huggingface/tokenizers), measured right before each window.
@@ -47,6 +48,8 @@ export const tokenizer: Benchmark = {
           model,
           version,
           texts: textsAt(texts, index * step, TEXTS_PER_REQUEST),
+          // As the gateway asks: the narrowest integer datatype per tensor (UINT16 ids, UINT8 mask).
+          narrow_integers: true,
         }));
         const requests = prepareRequests(contracts().maas.v1.Tokenizer.service.Encode, batches);
         checkEncode(await callOnceAt(mesh.addresses.tokenizer, requests, mesh.clientOptions), inputs);

@@ -70,7 +70,9 @@ export function createBatchExecutor(options: BatchExecutorOptions): (batch: Batc
     const encoded = await callHop('tokenizer', metrics, () =>
       unaryCall<Parameters<typeof clients.tokenizer.Encode>[0], EncodeResponse__Output>(
         (request, metadata, callOptions, callback) => clients.tokenizer.Encode(request, metadata, callOptions, callback),
-        { model, version, texts: batch.texts },
+        // Narrow ids (UINT16 rather than INT64 for most vocabularies): a quarter of the bytes on both hops;
+        // inference widens them exactly, so the tensors are forwarded as they come.
+        { model, version, texts: batch.texts, narrow_integers: true },
         { deadline, signal: batch.signal },
       ),
     );

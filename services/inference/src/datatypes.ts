@@ -152,3 +152,51 @@ export function numericView(datatype: Datatype, data: Uint8Array): NumericArray 
 export function bytesOf(array: ArrayBufferView): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
+
+/** Value ranges of the integer datatypes, as JS numbers (exact for every bound up to 2^53; the 64-bit ones are never a source below). */
+const INTEGER_RANGES: Partial<Record<Datatype, readonly [number, number]>> = {
+  UINT8: [0, 0xff],
+  UINT16: [0, 0xffff],
+  UINT32: [0, 0xffffffff],
+  UINT64: [0, Number.MAX_SAFE_INTEGER],
+  INT8: [-0x80, 0x7f],
+  INT16: [-0x8000, 0x7fff],
+  INT32: [-0x80000000, 0x7fffffff],
+  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+
+/**
+ * Whether every value of integer datatype `from` is a value of integer datatype `to` (a lossless widening),
+ * e.g. UINT16 → INT64 but not INT8 → UINT16. 64-bit sources never widen (there is nothing wider); the
+ * same datatype is not a widening.
+ */
+export function widensExactly(from: Datatype, to: Datatype): boolean {
+  if (from === to || from === 'INT64' || from === 'UINT64') return false;
+  const source = INTEGER_RANGES[from];
+  const target = INTEGER_RANGES[to];
+  return source !== undefined && target !== undefined && source[0] >= target[0] && source[1] <= target[1];
+}
+
+/**
+ * The elements of `data` (integer datatype `from`) as datatype `to`, value for value; `widensExactly(from,
+ * to)` must hold. 64-bit targets are written as two 32-bit words per element (no BigInt per element).
+ */
+export function widenIntegers(from: Datatype, data: Uint8Array, to: Datatype): Uint8Array {
+  const source = numericView(from, data) as Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | Int32Array;
+  const count = source.length;
+  if (to === 'INT64' || to === 'UINT64') {
+    const words = new Int32Array(count * 2);
+    const signed = from === 'INT8' || from === 'INT16' || from === 'INT32';
+    for (let index = 0; index < count; index++) {
+      const value = source[index]!;
+      // Little-endian halves: the low word wraps to int32 on assignment; the high word is the sign extension.
+      words[2 * index] = value;
+      words[2 * index + 1] = signed && value < 0 ? -1 : 0;
+    }
+    return bytesOf(words);
+  }
+  const target = new DATATYPES[to].array!(count) as Uint16Array | Uint32Array | Int16Array | Int32Array;
+  // A typed-array copy converts each element; exact because the source range lies inside the target's.
+  target.set(source);
+  return bytesOf(target);
+}

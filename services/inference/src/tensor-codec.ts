@@ -12,15 +12,19 @@ import { invalidArgument, quote } from '@maas/shared';
 import {
   BytesFormatError,
   CONTENTS_FIELDS,
+  DATATYPE_NAMES,
   DATATYPES,
   type ContentsField,
   type Datatype,
   elementCount,
   formatShape,
   type HostTensor,
+  isDatatype,
   numericView,
   packBytesElements,
   splitBytesElements,
+  widenIntegers,
+  widensExactly,
 } from './datatypes.js';
 
 /** An input or output of a model as the server serves it; -1 marks a dynamic dimension. */
@@ -62,6 +66,12 @@ export interface DecodedInferRequest {
   raw: boolean;
   /** The outputs to return, in the order the client asked for them (all, in signature order, when it asked for none). */
   outputs: string[];
+}
+
+/** ", or a narrower integer datatype: UINT8, ..." for a datatype that narrower ones widen to; "" otherwise. */
+function narrowerNote(datatype: Datatype): string {
+  const narrower = DATATYPE_NAMES.filter((candidate) => widensExactly(candidate, datatype));
+  return narrower.length > 0 ? ` (or a narrower integer datatype it holds exactly: ${narrower.join(', ')})` : '';
 }
 
 const describe = (spec: TensorSignature) => `${spec.name} (${spec.datatype} ${formatShape(spec.shape)})`;
@@ -175,19 +185,35 @@ function decodeTyped(name: string, datatype: Datatype, shape: number[], contents
   return contentsToBytes(name, datatype, contents);
 }
 
-/** Throws INVALID_ARGUMENT naming the first element of an index input outside [0, bound). */
-function checkIndexBound(name: string, spec: TensorSignature, data: Uint8Array): void {
-  const bound = spec.indexBound!;
-  if (!DATATYPES[spec.datatype].array || spec.datatype === 'BOOL') return;
-  const view = numericView(spec.datatype, data);
-  for (let i = 0; i < view.length; i++) {
-    const value = Number(view[i]!);
-    if (value < 0 || value >= bound) {
-      throw invalidArgument(
-        `input ${quote(name)} element ${i} is ${String(view[i])}; the model's vocabulary has ${bound} entries, so ids must be in [0, ${bound})`,
-      );
+/**
+ * Throws INVALID_ARGUMENT naming the first element of an index input outside [0, bound). 64-bit elements are
+ * read as two 32-bit words (in range iff the high word is 0 and the low one is below the bound), so a batch of
+ * INT64 ids costs no BigInt per element.
+ */
+function checkIndexBound(name: string, datatype: Datatype, bound: number, data: Uint8Array): void {
+  if (!DATATYPES[datatype].array || datatype === 'BOOL') return;
+  let outside = -1;
+  if (datatype === 'INT64' || datatype === 'UINT64') {
+    const words = numericView('UINT32', data) as Uint32Array;
+    for (let word = 0; word < words.length; word += 2) {
+      if (words[word + 1] !== 0 || words[word]! >= bound) {
+        outside = word / 2;
+        break;
+      }
+    }
+  } else {
+    const view = numericView(datatype, data) as ArrayLike<number>;
+    for (let index = 0; index < view.length; index++) {
+      const value = view[index]!;
+      if (value < 0 || value >= bound) {
+        outside = index;
+        break;
+      }
     }
   }
+  if (outside < 0) return;
+  const value = String(numericView(datatype, data)[outside]);
+  throw invalidArgument(`input ${quote(name)} element ${outside} is ${value}; the model's vocabulary has ${bound} entries, so ids must be in [0, ${bound})`);
 }
 
 /**
@@ -212,8 +238,13 @@ export function decodeInferRequest(request: ModelInferRequest__Output, signature
     const spec = specs.get(input.name);
     if (!spec) throw invalidArgument(`unknown input ${quote(input.name)}; ${where} has inputs ${expectedInputs}`);
     if (decoded.has(input.name)) throw invalidArgument(`input ${quote(input.name)} appears more than once`);
-    if (input.datatype !== spec.datatype) {
-      throw invalidArgument(`input ${quote(input.name)} has datatype ${quote(input.datatype)}; the model expects ${spec.datatype}`);
+    // An integer input may come narrower than the model's datatype (UINT16 token ids for an INT64 input: a
+    // quarter of the bytes on the wire) and is widened here, value for value; anything else must match.
+    const wire = isDatatype(input.datatype) && widensExactly(input.datatype, spec.datatype) ? input.datatype : spec.datatype;
+    if (input.datatype !== wire) {
+      throw invalidArgument(
+        `input ${quote(input.name)} has datatype ${quote(input.datatype)}; the model expects ${spec.datatype}${narrowerNote(spec.datatype)}`,
+      );
     }
     const shape = input.shape.map(Number);
     checkShape({ name: input.name, shape }, spec);
@@ -225,10 +256,16 @@ export function decodeInferRequest(request: ModelInferRequest__Output, signature
       throw invalidArgument(`input ${quote(input.name)} has typed contents but the request also uses raw_input_contents; use one or the other for all inputs`);
     }
     const data = raw
-      ? decodeRaw(input.name, index, spec.datatype, shape, request.raw_input_contents[index]!, limits)
-      : decodeTyped(input.name, spec.datatype, shape, input.contents, limits);
-    if (spec.indexBound !== undefined) checkIndexBound(input.name, spec, data);
-    decoded.set(input.name, { name: input.name, datatype: spec.datatype, shape, data });
+      ? decodeRaw(input.name, index, wire, shape, request.raw_input_contents[index]!, limits)
+      : decodeTyped(input.name, wire, shape, input.contents, limits);
+    // Checked before widening: fewer bytes to read.
+    if (spec.indexBound !== undefined) checkIndexBound(input.name, wire, spec.indexBound, data);
+    decoded.set(input.name, {
+      name: input.name,
+      datatype: spec.datatype,
+      shape,
+      data: wire === spec.datatype ? data : widenIntegers(wire, data, spec.datatype),
+    });
   });
 
   const missing = signature.inputs.filter((spec) => !decoded.has(spec.name));

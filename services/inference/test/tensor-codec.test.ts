@@ -382,3 +382,107 @@ test('unknown or repeated requested outputs are named', (t) => {
   rejects(t, () => decodeInferRequest(request(['logits']), ids, limits), /unknown output "logits"/, /out \(FP32 \[-1,1\]\)/);
   rejects(t, () => decodeInferRequest(request(['out', 'out']), ids, limits), /output "out" is requested more than once/);
 });
+
+test('narrower integer inputs are widened exactly to the model datatype, raw and typed', (t) => {
+  const widenings: Array<{ from: Datatype; to: Datatype; values: number[] }> = [
+    { from: 'UINT8', to: 'INT64', values: [0, 1, 200, 255] },
+    { from: 'UINT16', to: 'INT64', values: [0, 9999, 40000, 65535] },
+    { from: 'UINT32', to: 'INT64', values: [0, 1, 2 ** 31, 2 ** 32 - 1] },
+    { from: 'INT8', to: 'INT64', values: [-128, -1, 0, 127] },
+    { from: 'INT32', to: 'INT64', values: [-(2 ** 31), -1, 0, 2 ** 31 - 1] },
+    { from: 'UINT16', to: 'INT32', values: [0, 1, 300, 65535] },
+    { from: 'INT16', to: 'INT32', values: [-32768, -1, 0, 32767] },
+    { from: 'UINT8', to: 'UINT64', values: [0, 7, 128, 255] },
+    { from: 'UINT8', to: 'INT16', values: [0, 7, 128, 255] },
+  ];
+  for (const { from, to, values } of widenings) {
+    const sig = signature([{ name: 'x', datatype: to, shape: [-1, 2] }]);
+    const source = new DATATYPES[from].array!(values.length);
+    source.set(values as never);
+    const raw = decodeInferRequest(inferRequest({ inputs: [{ name: 'x', datatype: from, shape: [2, 2] }], raw: [rawOf(source)] }), sig, limits);
+    const typed = decodeInferRequest(
+      inferRequest({ inputs: [{ name: 'x', datatype: from, shape: [2, 2], contents: { [DATATYPES[from].field!]: values } }] }),
+      sig,
+      limits,
+    );
+    for (const decoded of [raw, typed]) {
+      const input = decoded.inputs[0]!;
+      t.is(input.datatype, to, `${from} → ${to}`);
+      const widened = bytesToContents(input);
+      t.deepEqual(Object.values(widened)[0], values, `${from} → ${to}`);
+    }
+  }
+});
+
+test('an input is never narrowed, and only integers widen: the error names the datatypes that would do', (t) => {
+  const int32 = signature([{ name: 'x', datatype: 'INT32', shape: [-1, 2] }]);
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({ inputs: [{ name: 'x', datatype: 'INT64', shape: [1, 2] }], raw: [rawOf(BigInt64Array.from([1n, 2n]))] }),
+        int32,
+        limits,
+      ),
+    /has datatype "INT64"; the model expects INT32 \(or a narrower integer datatype it holds exactly: UINT8, UINT16, INT8, INT16\)/,
+  );
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(inferRequest({ inputs: [{ name: 'x', datatype: 'UINT32', shape: [1, 2] }], raw: [rawOf(Uint32Array.from([1, 2]))] }), int32, limits),
+    /has datatype "UINT32"; the model expects INT32/,
+  );
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(
+        inferRequest({ inputs: [{ name: 'x', datatype: 'INT8', shape: [1, 2] }], raw: [rawOf(Int8Array.from([1, 2]))] }),
+        signature([{ name: 'x', datatype: 'UINT16', shape: [-1, 2] }]),
+        limits,
+      ),
+    /has datatype "INT8"; the model expects UINT16 \(or a narrower integer datatype it holds exactly: UINT8\)/,
+  );
+  const floats = signature([{ name: 'x', datatype: 'FP32', shape: [-1, 2] }]);
+  rejects(
+    t,
+    () =>
+      decodeInferRequest(inferRequest({ inputs: [{ name: 'x', datatype: 'FP16', shape: [1, 2] }], raw: [rawOf(Uint16Array.from([1, 2]))] }), floats, limits),
+    /has datatype "FP16"; the model expects FP32$/,
+  );
+  rejects(
+    t,
+    () => decodeInferRequest(inferRequest({ inputs: [{ name: 'x', datatype: 'NOPE', shape: [1, 2] }], raw: [Buffer.alloc(8)] }), int32, limits),
+    /has datatype "NOPE"; the model expects INT32/,
+  );
+  // A narrow raw tensor's byte length is checked in its own datatype.
+  rejects(
+    t,
+    () => decodeInferRequest(inferRequest({ inputs: [{ name: 'x', datatype: 'UINT16', shape: [1, 2] }], raw: [Buffer.alloc(8)] }), int32, limits),
+    /has 8 bytes; shape \[1,2\] of UINT16 needs 4/,
+  );
+});
+
+test('token ids outside the vocabulary are refused in every integer datatype, wide or narrow, naming the element', (t) => {
+  const sig = signature([{ name: 'input_ids', datatype: 'INT64', shape: [-1, 4], indexBound: 300 }]);
+  const cases: Array<{ datatype: Datatype; data: ArrayBufferView; element: number; value: string }> = [
+    { datatype: 'INT64', data: BigInt64Array.from([0n, 299n, 300n, 1n]), element: 2, value: '300' },
+    { datatype: 'INT64', data: BigInt64Array.from([0n, -1n, 3n, 1n]), element: 1, value: '-1' },
+    // A low word in range with a high word set: 2^32 + 5.
+    { datatype: 'INT64', data: BigInt64Array.from([0n, 1n, 2n, 2n ** 32n + 5n]), element: 3, value: String(2n ** 32n + 5n) },
+    { datatype: 'UINT16', data: Uint16Array.from([0, 299, 7, 65535]), element: 3, value: '65535' },
+    { datatype: 'INT32', data: Int32Array.from([-5, 0, 0, 0]), element: 0, value: '-5' },
+  ];
+  for (const { datatype, data, element, value } of cases) {
+    rejects(
+      t,
+      () => decodeInferRequest(inferRequest({ inputs: [{ name: 'input_ids', datatype, shape: [1, 4] }], raw: [rawOf(data)] }), sig, limits),
+      new RegExp(`element ${element} is ${value}; the model's vocabulary has 300 entries`),
+    );
+  }
+  const fine = decodeInferRequest(
+    inferRequest({ inputs: [{ name: 'input_ids', datatype: 'UINT16', shape: [1, 4] }], raw: [rawOf(Uint16Array.from([0, 299, 7, 1]))] }),
+    sig,
+    limits,
+  );
+  t.deepEqual(bytesToContents(fine.inputs[0]!), { int64_contents: [0, 299, 7, 1] });
+});

@@ -81,7 +81,7 @@ export class EncodePool {
   }
 
   /** Encodes on the least busy worker. */
-  encode(handle: number, texts: string[]): Promise<TimedBatch> {
+  encode(handle: number, texts: string[], options: { narrowIntegers?: boolean } = {}): Promise<TimedBatch> {
     if (this.closed) return Promise.reject(unavailable('the tokenizer service is stopping'));
     let worker = this.workers[0];
     if (!worker) return Promise.reject(internal('the tokenizer is not registered in the encode pool'));
@@ -89,7 +89,7 @@ export class EncodePool {
     const id = this.nextId++;
     return new Promise<TimedBatch>((resolve, reject) => {
       worker.pending.set(id, { resolve, reject });
-      worker.thread.postMessage({ type: 'encode', id, handle, texts } satisfies MainToEncodeWorker);
+      worker.thread.postMessage({ type: 'encode', id, handle, texts, narrowIntegers: options.narrowIntegers === true } satisfies MainToEncodeWorker);
     });
   }
 

@@ -15,8 +15,8 @@ export type MainToEncodeWorker =
   | { type: 'load'; handle: number; kind: string; fileText: string; layout: EncodingLayout }
   /** Forget a tokenizer. */
   | { type: 'unload'; handle: number }
-  /** Encode texts with a loaded tokenizer. */
-  | { type: 'encode'; id: number; handle: number; texts: string[] };
+  /** Encode texts with a loaded tokenizer (in narrow integer datatypes when asked: see encodeBatch). */
+  | { type: 'encode'; id: number; handle: number; texts: string[]; narrowIntegers: boolean };
 
 export type EncodeWorkerToMain =
   /**

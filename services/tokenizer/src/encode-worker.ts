@@ -43,7 +43,7 @@ port.on('message', (message: MainToEncodeWorker) => {
   }
   try {
     const startedAt = performance.now();
-    const batch = encodeBatch({ tokenizer: loaded.tokenizer, layout: loaded.layout, texts: message.texts });
+    const batch = encodeBatch({ tokenizer: loaded.tokenizer, layout: loaded.layout, texts: message.texts, narrowIntegers: message.narrowIntegers });
     const seconds = (performance.now() - startedAt) / 1000;
     // encodeBatch writes every tensor into one buffer (one allocation per batch): that buffer travels whole.
     const buffer = batch.tensors[0]!.raw_contents.buffer as ArrayBuffer;

@@ -126,6 +126,11 @@ interface TensorWriter {
   readonly bytes: Buffer;
 }
 
+/** A token id (or pad id) that the tensor's datatype cannot hold. */
+export class IdRangeError extends Error {
+  override readonly name = 'IdRangeError';
+}
+
 /** Writes `value` at element `index`; integers only, |value| < 2^53. */
 function writeInt(writer: TensorWriter, index: number, value: number): void {
   if (writer.stride === 1) {
@@ -146,7 +151,12 @@ function writeInt(writer: TensorWriter, index: number, value: number): void {
 function writeIds(writer: TensorWriter, at: number, source: ArrayLike<number>, from: number, count: number): void {
   const words = writer.words;
   if (writer.stride === 1) {
-    for (let k = 0; k < count; k++) words[at + k] = source[from + k]!;
+    for (let k = 0; k < count; k++) {
+      const value = source[from + k]!;
+      // An Int32Array would wrap a larger id silently into another token.
+      if ((value | 0) !== value) throw new IdRangeError(`token id ${value} does not fit the INT32 input ${writer.plan.name}`);
+      words[at + k] = value;
+    }
     return;
   }
   for (let k = 0; k < count; k++) {
@@ -192,15 +202,10 @@ function writeFill(writer: TensorWriter, start: number, end: number, value: numb
  * views are valid) and returns a writer per tensor. The tensors' raw_contents are views into it, so the
  * batch costs one allocation however many inputs the model has.
  */
-function allocateTensors(inputs: readonly InputPlan[], elements: number): TensorWriter[] {
+function allocateTensors(inputs: readonly InputPlan[], elements: number, scratch?: () => ArrayBuffer): TensorWriter[] {
   const sizes = inputs.map((input) => elements * (input.datatype === 'INT64' ? 8 : 4));
-  const offsets: number[] = [];
-  let total = 0;
-  for (const size of sizes) {
-    offsets.push(total);
-    total += Math.ceil(size / 8) * 8;
-  }
-  const memory = new ArrayBuffer(total);
+  const { offsets, total } = packedLayout(sizes);
+  const memory = scratch ? zeroedScratch(scratch(), total) : new ArrayBuffer(total);
   return inputs.map((plan, index) => {
     const stride = plan.datatype === 'INT64' ? 2 : 1;
     const offset = offsets[index]!;
@@ -213,8 +218,107 @@ function allocateTensors(inputs: readonly InputPlan[], elements: number): Tensor
   });
 }
 
+/** Offsets of tensors of `sizes` bytes laid end to end in one buffer, each 8-byte aligned, and the buffer's size. */
+function packedLayout(sizes: readonly number[]): { offsets: number[]; total: number } {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const size of sizes) {
+    offsets.push(total);
+    total += Math.ceil(size / 8) * 8;
+  }
+  return { offsets, total };
+}
+
 /**
- * Encodes a batch in one pass: each text is tokenized once and its ids are written straight into the
+ * The INT32 batch that narrow encoding writes first lives in one buffer per thread, reused from batch to batch
+ * (encodeBatch is synchronous, so nothing else uses it meanwhile): only the narrowed copy is allocated per batch.
+ */
+let scratchMemory = new ArrayBuffer(0);
+
+function zeroedScratch(memory: ArrayBuffer, bytes: number): ArrayBuffer {
+  if (memory.byteLength < bytes) {
+    scratchMemory = new ArrayBuffer(Math.max(bytes, 2 * memory.byteLength));
+    return scratchMemory;
+  }
+  new Uint8Array(memory, 0, bytes).fill(0);
+  return memory;
+}
+
+/** The integer datatypes a narrow tensor may travel in, narrowest first (see EncodeRequest.narrow_integers). */
+const NARROW_DATATYPES = [
+  { datatype: 'UINT8', array: Uint8Array, min: 0, max: 0xff },
+  { datatype: 'UINT16', array: Uint16Array, min: 0, max: 0xffff },
+  { datatype: 'INT32', array: Int32Array, min: INT32_MIN, max: INT32_MAX },
+] as const;
+
+/** Copies INT32 tensors into one new buffer, each in the narrowest datatype that holds all of its values. */
+function narrowTensors(writers: readonly TensorWriter[], rows: number, width: number): BatchTensor[] {
+  const choices = writers.map((writer) => {
+    const words = writer.words;
+    let min = 0;
+    let max = 0;
+    for (let index = 0; index < words.length; index++) {
+      const value = words[index]!;
+      if (value < min) min = value;
+      else if (value > max) max = value;
+    }
+    return NARROW_DATATYPES.find((narrow) => min >= narrow.min && max <= narrow.max)!;
+  });
+  const sizes = writers.map((writer, index) => writer.words.length * choices[index]!.array.BYTES_PER_ELEMENT);
+  const { offsets, total } = packedLayout(sizes);
+  const memory = new ArrayBuffer(total);
+  return writers.map((writer, index) => {
+    const choice = choices[index]!;
+    // A typed-array copy converts element by element; exact, since every value lies in the chosen range.
+    new choice.array(memory, offsets[index]!, writer.words.length).set(writer.words);
+    return { name: writer.plan.name, datatype: choice.datatype, shape: [rows, width], raw_contents: Buffer.from(memory, offsets[index]!, sizes[index]!) };
+  });
+}
+
+export interface EncodeOptions {
+  tokenizer: TextTokenizer;
+  layout: EncodingLayout;
+  texts: readonly string[];
+  /**
+   * Each tensor in the narrowest of UINT8, UINT16 and INT32 that holds its values, instead of the manifest's
+   * datatype (EncodeRequest.narrow_integers). Falls back to the manifest's datatypes when an id needs more.
+   */
+  narrowIntegers?: boolean;
+}
+
+/**
+ * Encodes a batch: in the manifest's datatypes, or narrowed (see EncodeOptions.narrowIntegers) by writing
+ * INT32 into a reused buffer first and then copying each tensor into the narrowest datatype its values fit.
+ */
+export function encodeBatch(options: EncodeOptions): EncodedBatch {
+  const { layout } = options;
+  if (!options.narrowIntegers || layout.padId < INT32_MIN || layout.padId > INT32_MAX) return encodeRows(options, layout.inputs);
+  const int32Inputs = layout.inputs.map((plan) => ({ ...plan, datatype: 'INT32' as const }));
+  let writers: TensorWriter[];
+  let counts: Pick<EncodedBatch, 'tokenCounts' | 'truncated'>;
+  try {
+    ({ writers, ...counts } = writeRows(options, int32Inputs, () => scratchMemory));
+  } catch (error) {
+    // An id beyond INT32 (no tokenizer we load makes one): the manifest's datatypes can still say it, or refuse it.
+    if (error instanceof IdRangeError) return encodeRows(options, layout.inputs);
+    throw error;
+  }
+  return { tensors: narrowTensors(writers, options.texts.length, layout.maxLength), ...counts };
+}
+
+/** A batch in the datatypes of `inputs`, its tensors views into one new buffer. */
+function encodeRows(options: EncodeOptions, inputs: readonly InputPlan[]): EncodedBatch {
+  const { writers, tokenCounts, truncated } = writeRows(options, inputs);
+  const shape = [options.texts.length, options.layout.maxLength];
+  return {
+    tensors: writers.map((writer) => ({ name: writer.plan.name, datatype: writer.plan.datatype, shape: [...shape], raw_contents: writer.bytes })),
+    tokenCounts,
+    truncated,
+  };
+}
+
+/**
+ * Writes a batch in one pass: each text is tokenized once and its ids are written straight into the
  * preallocated tensors (no per-element objects).
  *
  * Truncation keeps the tokenizer's special tokens: a text whose prefix + content + suffix exceeds maxLength
@@ -222,11 +326,15 @@ function allocateTensors(inputs: readonly InputPlan[], elements: number): Tensor
  * row still starts with [CLS] and ends with [SEP]. Padding fills input_ids with padId; attention_mask is 1
  * on the row's real tokens (specials included) and 0 on padding; token_type_ids is all zeros (one segment).
  */
-export function encodeBatch(options: { tokenizer: TextTokenizer; layout: EncodingLayout; texts: readonly string[] }): EncodedBatch {
+function writeRows(
+  options: EncodeOptions,
+  inputs: readonly InputPlan[],
+  scratch?: () => ArrayBuffer,
+): { writers: TensorWriter[]; tokenCounts: number[]; truncated: boolean[] } {
   const { tokenizer, layout, texts } = options;
   const rows = texts.length;
   const width = layout.maxLength;
-  const writers = allocateTensors(layout.inputs, rows * width);
+  const writers = allocateTensors(inputs, rows * width, scratch);
   const idWriters = writers.filter((writer) => writer.plan.role === 'input_ids');
   const maskWriters = writers.filter((writer) => writer.plan.role === 'attention_mask');
   const prefix = tokenizer.prefixIds;
@@ -256,9 +364,5 @@ export function encodeBatch(options: { tokenizer: TextTokenizer; layout: Encodin
     for (const writer of maskWriters) writeOnes(writer, tokensStart, tokensStart + used);
   }
 
-  return {
-    tensors: writers.map((writer) => ({ name: writer.plan.name, datatype: writer.plan.datatype, shape: [rows, width], raw_contents: writer.bytes })),
-    tokenCounts,
-    truncated,
-  };
+  return { writers, tokenCounts, truncated };
 }

@@ -66,7 +66,7 @@ export function createTokenizerHandlers(deps: TokenizerHandlerDeps): TokenizerHa
       async (request) => {
         validateEncodeRequest(request, limits);
         const loaded = await cache.get({ model: request.model, version: request.version });
-        const batch = await loaded.encode(request.texts);
+        const batch = await loaded.encode(request.texts, { narrowIntegers: request.narrow_integers });
         metrics.encodeDuration.observe({ kind: loaded.tokenizer.kind }, batch.seconds);
         metrics.encodeRequests.inc({ model: request.model, version: request.version });
         metrics.textsPerRequest.observe(request.texts.length);

@@ -14,7 +14,7 @@ export interface LoadedTokenizer {
   readonly tokenizer: TextTokenizer;
   readonly layout: EncodingLayout;
   /** Encodes a batch: in the encode pool when its kind runs there, else on the event loop. */
-  encode(texts: string[]): Promise<TimedBatch>;
+  encode(texts: string[], options?: { narrowIntegers?: boolean }): Promise<TimedBatch>;
   /** Releases its copies in the encode workers (when the cache unloads it). */
   release?(): void;
 }
@@ -85,12 +85,12 @@ function encoderFor(
   const { pool } = options;
   if (pool && options.workerKinds?.has(spec.kind)) {
     const handle = pool.register({ kind: spec.kind, fileText: spec.fileText, layout: spec.layout });
-    return { encode: (texts) => pool.encode(handle, texts), release: () => pool.unregister(handle) };
+    return { encode: (texts, encodeOptions) => pool.encode(handle, texts, encodeOptions), release: () => pool.unregister(handle) };
   }
   return {
-    encode: async (texts) => {
+    encode: async (texts, encodeOptions) => {
       const startedAt = performance.now();
-      const batch = encodeBatch({ tokenizer: spec.tokenizer, layout: spec.layout, texts });
+      const batch = encodeBatch({ tokenizer: spec.tokenizer, layout: spec.layout, texts, narrowIntegers: encodeOptions?.narrowIntegers });
       return { ...batch, seconds: (performance.now() - startedAt) / 1000 };
     },
   };

@@ -3,7 +3,17 @@ import path from 'node:path';
 import test from 'ava';
 import { KerasTokenizer, padSequences, padSequencesToInt64 } from '@maas/keras-tokenizer';
 import type { EncodedTensor, ModelManifest__Output } from '@maas/protos';
-import { checkLayoutFits, encodeBatch, layoutFromManifest, ManifestError, TokenizerFileError, type EncodingLayout, type InputPlan } from '../src/encoder.js';
+import {
+  checkLayoutFits,
+  encodeBatch,
+  IdRangeError,
+  layoutFromManifest,
+  ManifestError,
+  TokenizerFileError,
+  type EncodingLayout,
+  type InputPlan,
+  type TextTokenizer,
+} from '../src/encoder.js';
 import { huggingfaceTokenizer } from '../src/huggingface-encoder.js';
 import { kerasTokenizer } from '../src/keras-encoder.js';
 import { testManifest } from '../../../test/support/model-packages.js';
@@ -19,6 +29,8 @@ function elements(tensor: EncodedTensor): number[] {
   const bytes = tensor.raw_contents as Buffer;
   const out: number[] = [];
   if (tensor.datatype === 'INT64') for (let at = 0; at < bytes.length; at += 8) out.push(Number(bytes.readBigInt64LE(at)));
+  else if (tensor.datatype === 'UINT16') for (let at = 0; at < bytes.length; at += 2) out.push(bytes.readUInt16LE(at));
+  else if (tensor.datatype === 'UINT8') out.push(...bytes);
   else for (let at = 0; at < bytes.length; at += 4) out.push(bytes.readInt32LE(at));
   return out;
 }
@@ -274,4 +286,77 @@ test('unusable tokenizer files fail with TokenizerFileError', (t) => {
   t.throws(() => huggingfaceTokenizer('{not json'), { instanceOf: TokenizerFileError, message: /not valid JSON/ });
   t.throws(() => huggingfaceTokenizer('{"version":"1.0"}'), { instanceOf: TokenizerFileError, message: /no "model"/ });
   t.throws(() => kerasTokenizer('{"class_name":"Tokenizer","config":{"bogus":1}}'), { instanceOf: TokenizerFileError });
+});
+
+test('narrow integers: each tensor in the narrowest datatype holding its values, with the same values as the manifest datatypes', (t) => {
+  const texts = ['The cat sat on the mat.', 'Unbelievable! The dog was playing', '', 'good movie'];
+  const inputs: InputPlan[] = [ids64, mask64, { name: 'types', datatype: 'INT32', role: 'token_type_ids' }];
+  for (const tokenizer of [wordpiece, bpe, unigram, kerasTokenizer(kerasJson)]) {
+    const wideLayout = layout({ maxLength: 7, padId: 1, inputs });
+    const wide = encodeBatch({ tokenizer, layout: wideLayout, texts });
+    const narrow = encodeBatch({ tokenizer, layout: wideLayout, texts, narrowIntegers: true });
+    // The fixtures' ids all lie below 256: one byte each.
+    t.deepEqual(
+      narrow.tensors.map((tensor) => tensor.datatype),
+      ['UINT8', 'UINT8', 'UINT8'],
+    );
+    t.deepEqual(narrow.tensors.map(rows), wide.tensors.map(rows));
+    t.deepEqual(
+      narrow.tensors.map((tensor) => tensor.shape),
+      wide.tensors.map((tensor) => tensor.shape),
+    );
+    t.deepEqual(narrow.tokenCounts, wide.tokenCounts);
+    t.deepEqual(narrow.truncated, wide.truncated);
+  }
+});
+
+/** A tokenizer that maps each word to the number it spells: any id a test needs. */
+const numbers: TextTokenizer = {
+  kind: 'keras',
+  prefixIds: [],
+  suffixIds: [],
+  contentIds: (text) => (text ? text.split(' ').map(Number) : []),
+};
+
+test('narrow integers: UINT16 past 255, INT32 past 65535, and the manifest datatype past INT32', (t) => {
+  const narrowOf = (texts: string[], padId = 0) =>
+    encodeBatch({ tokenizer: numbers, layout: layout({ maxLength: 3, padId, inputs: [ids64] }), texts, narrowIntegers: true }).tensors[0]!;
+  t.is(narrowOf(['1 2', '256']).datatype, 'UINT16');
+  t.deepEqual(rows(narrowOf(['1 2', '65535'])), [
+    [1, 2, 0],
+    [65535, 0, 0],
+  ]);
+  const int32 = narrowOf(['65536 3']);
+  t.is(int32.datatype, 'INT32');
+  t.deepEqual(rows(int32), [[65536, 3, 0]]);
+  // A negative pad id needs a signed datatype.
+  t.is(narrowOf(['1'], -1).datatype, 'INT32');
+  // Beyond INT32 the manifest's INT64 says it exactly.
+  const wide = narrowOf(['1', String(2 ** 40)]);
+  t.is(wide.datatype, 'INT64');
+  t.deepEqual(rows(wide), [
+    [1, 0, 0],
+    [2 ** 40, 0, 0],
+  ]);
+  // Batches after a wide one reuse the scratch buffer, zeroed: no id of an earlier batch shows through.
+  t.deepEqual(
+    rows(narrowOf(['9 9 9', '9 9 9', '9 9 9', '9 9 9'])),
+    Array.from({ length: 4 }, () => [9, 9, 9]),
+  );
+  t.deepEqual(rows(narrowOf(['', '5'])), [
+    [0, 0, 0],
+    [5, 0, 0],
+  ]);
+});
+
+test('an id an INT32 input cannot hold is refused instead of wrapping into another token', (t) => {
+  const error = t.throws(() =>
+    encodeBatch({
+      tokenizer: numbers,
+      layout: layout({ maxLength: 3, inputs: [{ name: 'ids', datatype: 'INT32', role: 'input_ids' }] }),
+      texts: [String(2 ** 31)],
+    }),
+  );
+  t.true(error instanceof IdRangeError);
+  t.regex(error!.message, /token id 2147483648 does not fit the INT32 input ids/);
 });

@@ -149,15 +149,18 @@ async function metricsText(service: RunningTokenizerService): Promise<string> {
 /** Rows of a [n, width] tensor, read from its little-endian bytes. */
 function rows(tensor: EncodedTensor__Output): number[][] {
   const [count, width] = tensor.shape as [number, number];
-  const size = tensor.datatype === 'INT64' ? 8 : 4;
+  const size = { INT64: 8, INT32: 4, UINT16: 2, UINT8: 1 }[tensor.datatype]!;
   assertLength(tensor.raw_contents.length, count * width * size);
+  const read = {
+    8: (at: number) => Number(tensor.raw_contents.readBigInt64LE(at)),
+    4: (at: number) => tensor.raw_contents.readInt32LE(at),
+    2: (at: number) => tensor.raw_contents.readUInt16LE(at),
+    1: (at: number) => tensor.raw_contents.readUInt8(at),
+  }[size]!;
   const out: number[][] = [];
   for (let row = 0; row < count; row++) {
     const values: number[] = [];
-    for (let column = 0; column < width; column++) {
-      const at = (row * width + column) * size;
-      values.push(size === 8 ? Number(tensor.raw_contents.readBigInt64LE(at)) : tensor.raw_contents.readInt32LE(at));
-    }
+    for (let column = 0; column < width; column++) values.push(read((row * width + column) * size));
     out.push(values);
   }
   return out;
@@ -199,8 +202,18 @@ test('Encode over gRPC: WordPiece package from the registry, INT64 ids and INT32
   t.deepEqual(response.token_counts, [9, 4, 2]);
   t.deepEqual(response.truncated, [true, false, false]);
   t.deepEqual(rows(again.tensors[0]!), [[2, 6, 3, 0, 0, 0, 0, 0]]);
+  // As the gateway asks: the same values in one byte each (the fixture's vocabulary is under 256 tokens).
+  const narrow = await encode(client, { model, version: '1', texts, narrow_integers: true });
+  t.deepEqual(
+    narrow.tensors.map((tensor) => [tensor.name, tensor.datatype, tensor.shape]),
+    [
+      ['input_ids', 'UINT8', [3, 8]],
+      ['attention_mask', 'UINT8', [3, 8]],
+    ],
+  );
+  t.deepEqual(narrow.tensors.map(rows), response.tensors.map(rows));
   // (Load counts are not asserted here: other tests' rollouts in the shared registry get preloaded too.)
-  t.regex(await metricsText(service), new RegExp(`maas_tokenizer_encode_requests_total\\{[^}]*model="${model}",version="1"[^}]*\\} 2\\n`));
+  t.regex(await metricsText(service), new RegExp(`maas_tokenizer_encode_requests_total\\{[^}]*model="${model}",version="1"[^}]*\\} 3\\n`));
 });
 
 test('Encode errors: unknown model and version are NOT_FOUND; limits are INVALID_ARGUMENT with the index', async (t) => {

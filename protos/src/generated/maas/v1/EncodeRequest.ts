@@ -5,10 +5,12 @@ export interface EncodeRequest {
   'model'?: (string);
   'version'?: (string);
   'texts'?: (string)[];
+  'narrow_integers'?: (boolean);
 }
 
 export interface EncodeRequest__Output {
   'model': (string);
   'version': (string);
   'texts': (string)[];
+  'narrow_integers': (boolean);
 }
