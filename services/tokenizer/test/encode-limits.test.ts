@@ -5,7 +5,13 @@ import { loadConfig } from '../src/config.js';
 import { validateEncodeRequest } from '../src/tokenizer-handlers.js';
 
 const limits = { maxBatchTexts: 4, maxTextBytes: 10 };
-const request = (overrides: { model?: string; version?: string; texts?: string[] }) => ({ model: 'm', version: '1', texts: ['a'], ...overrides });
+const request = (overrides: { model?: string; version?: string; texts?: string[] }) => ({
+  model: 'm',
+  version: '1',
+  texts: ['a'],
+  narrow_integers: false,
+  ...overrides,
+});
 
 function rejects(t: import('ava').ExecutionContext, overrides: Parameters<typeof request>[0], message: string) {
   const error = t.throws(() => validateEncodeRequest(request(overrides), limits), { instanceOf: GrpcError });
