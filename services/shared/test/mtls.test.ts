@@ -14,6 +14,7 @@ import { unary } from '../src/handlers.js';
 import { createCertificateAuthority, identityFiles, issueCertificate, writeIdentityFiles } from '../src/local-pki.js';
 import { createLogger } from '../src/logger.js';
 import { createServiceMetrics } from '../src/metrics.js';
+import { connectionOf } from '../src/peer-identity.js';
 import { channelCredentials, MESH_SERVER_NAME, meshClientOptions, meshServerSecurity, tlsConfig, type TlsConfig } from '../src/tls-credentials.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -81,6 +82,73 @@ test('mTLS: the gateway may Encode; another service, no certificate, another CA 
   );
 
   await t.throwsAsync(encode(server.port, grpc.credentials.createInsecure()), { code: grpc.status.UNAVAILABLE } as never);
+});
+
+test('identities are read once per connection and never mixed up between connections', async (t) => {
+  const pki = await testPki();
+  const server = await startTokenizerServer(tlsOf(pki.env('tokenizer')));
+  t.teardown(() => server.stop({ graceMs: 0, deadlineMs: 1_000 }));
+  const clientOf = (name: string) =>
+    createClient(contracts().maas.v1.Tokenizer, `127.0.0.1:${server.port}`, {
+      credentials: pki.credentials(name),
+      channelOptions: { 'grpc.ssl_target_name_override': MESH_SERVER_NAME },
+    });
+  const gateway = clientOf('gateway');
+  const inference = clientOf('inference');
+  t.teardown(() => [gateway, inference].forEach((client) => client.close()));
+  const call = (client: ReturnType<typeof clientOf>) =>
+    unaryCall<EncodeRequest, EncodeResponse__Output>(
+      (r, md, o, cb) => client.Encode(r, md, o, cb),
+      { model: 'm', version: '1', texts: ['a'] },
+      { deadline: 3_000 },
+    );
+  // Interleaved on two long-lived connections: each answer is its own connection's verdict, every time.
+  for (let round = 0; round < 5; round++) {
+    const [allowed, refused] = await Promise.allSettled([call(gateway), call(inference)]);
+    t.is(allowed.status, 'fulfilled');
+    t.is(refused.status === 'rejected' && (refused.reason as grpc.ServiceError).code, grpc.status.PERMISSION_DENIED);
+  }
+});
+
+test('connectionOf finds the HTTP/2 session of a call through the interceptor chain (grpc-js internals it relies on)', async (t) => {
+  const seen: Array<object | undefined> = [];
+  const server = new grpc.Server({
+    interceptors: [
+      (_method, call) => {
+        seen.push(connectionOf(call));
+        return new grpc.ServerInterceptingCall(call);
+      },
+      // A second interceptor: the lookup must also get through an outer one's wrapper.
+      (_method, call) => new grpc.ServerInterceptingCall(call),
+    ],
+  });
+  server.addService(contracts().maas.v1.Tokenizer.service, { Encode: (_call: unknown, callback: grpc.sendUnaryData<object>) => callback(null, {}) });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  t.teardown(() => server.forceShutdown());
+  // A local subchannel pool each: two connections (grpc-js would otherwise share one between equal clients).
+  const clients = [0, 1].map(() =>
+    createClient(contracts().maas.v1.Tokenizer, `127.0.0.1:${port}`, {
+      credentials: grpc.credentials.createInsecure(),
+      channelOptions: { 'grpc.use_local_subchannel_pool': 1 },
+    }),
+  );
+  t.teardown(() => clients.forEach((client) => client.close()));
+  for (const client of [clients[0]!, clients[0]!, clients[1]!]) {
+    await unaryCall<EncodeRequest, EncodeResponse__Output>(
+      (r, md, o, cb) => client.Encode(r, md, o, cb),
+      { model: 'm', version: '1', texts: ['a'] },
+      { deadline: 3_000 },
+    );
+  }
+  t.is(seen.length, 3);
+  t.true(
+    seen.every((session) => typeof session === 'object'),
+    'a session was found for every call',
+  );
+  t.is(seen[0], seen[1], 'one connection, one session');
+  t.not(seen[0], seen[2], 'another connection, another session');
 });
 
 test('certificate rotation: new files are picked up without a restart and no call fails meanwhile', async (t) => {
