@@ -297,9 +297,10 @@ export class Batcher {
     let inputs: HostTensor[];
     try {
       inputs =
-        items.length === 1 && items[0]!.key === null
-          ? // A copy: the request's bytes may be a view into gRPC's receive buffer, which must not be transferred.
-            items[0]!.request.inputs.map((tensor) => ({ ...tensor, data: new Uint8Array(tensor.data) }))
+        items.length === 1
+          ? // A copy unless the request owns its buffer (widened ids): its bytes may be a view into gRPC's receive
+            // buffer, which must not be transferred. (One request needs no padding: its own shape is the batch's.)
+            items[0]!.request.inputs.map((tensor) => (tensor.ownsBuffer ? tensor : { ...tensor, data: new Uint8Array(tensor.data) }))
           : signature.inputs.map((_, index) => {
               const tensors = items.map((item) => item.request.inputs[index]!);
               return concatRows(tensors, commonTrailingShape(tensors), this.options.padSide);

@@ -82,6 +82,11 @@ export interface HostTensor {
   datatype: Datatype;
   shape: number[];
   data: Uint8Array;
+  /**
+   * Set when `data` is the whole of a fresh ArrayBuffer that nothing else refers to (e.g. made by widening), so
+   * it may be transferred to a session worker as it is; unset for views into gRPC's receive buffers.
+   */
+  ownsBuffer?: true;
 }
 
 /** Product of the dims (1 for a scalar). */
@@ -185,13 +190,17 @@ export function widenIntegers(from: Datatype, data: Uint8Array, to: Datatype): U
   const source = numericView(from, data) as Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | Int32Array;
   const count = source.length;
   if (to === 'INT64' || to === 'UINT64') {
+    // Little-endian halves: the low word is the value (wrapped to int32 on assignment), the high word its sign
+    // extension, which is the zero the array starts with for an unsigned source.
     const words = new Int32Array(count * 2);
-    const signed = from === 'INT8' || from === 'INT16' || from === 'INT32';
-    for (let index = 0; index < count; index++) {
-      const value = source[index]!;
-      // Little-endian halves: the low word wraps to int32 on assignment; the high word is the sign extension.
-      words[2 * index] = value;
-      words[2 * index + 1] = signed && value < 0 ? -1 : 0;
+    if (from === 'INT8' || from === 'INT16' || from === 'INT32') {
+      for (let index = 0; index < count; index++) {
+        const value = source[index]!;
+        words[2 * index] = value;
+        words[2 * index + 1] = value >> 31;
+      }
+    } else {
+      for (let index = 0; index < count; index++) words[2 * index] = source[index]!;
     }
     return bytesOf(words);
   }

@@ -260,12 +260,12 @@ export function decodeInferRequest(request: ModelInferRequest__Output, signature
       : decodeTyped(input.name, wire, shape, input.contents, limits);
     // Checked before widening: fewer bytes to read.
     if (spec.indexBound !== undefined) checkIndexBound(input.name, wire, spec.indexBound, data);
-    decoded.set(input.name, {
-      name: input.name,
-      datatype: spec.datatype,
-      shape,
-      data: wire === spec.datatype ? data : widenIntegers(wire, data, spec.datatype),
-    });
+    decoded.set(
+      input.name,
+      wire === spec.datatype
+        ? { name: input.name, datatype: spec.datatype, shape, data }
+        : { name: input.name, datatype: spec.datatype, shape, data: widenIntegers(wire, data, spec.datatype), ownsBuffer: true },
+    );
   });
 
   const missing = signature.inputs.filter((spec) => !decoded.has(spec.name));

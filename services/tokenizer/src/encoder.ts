@@ -124,6 +124,9 @@ interface TensorWriter {
   /** Words per element: 2 for INT64, 1 for INT32. */
   readonly stride: 1 | 2;
   readonly bytes: Buffer;
+  /** Smallest and largest value written (0 for untouched elements, which stay zero): what narrowing picks by. */
+  min: number;
+  max: number;
 }
 
 /** A token id (or pad id) that the tensor's datatype cannot hold. */
@@ -151,12 +154,17 @@ function writeInt(writer: TensorWriter, index: number, value: number): void {
 function writeIds(writer: TensorWriter, at: number, source: ArrayLike<number>, from: number, count: number): void {
   const words = writer.words;
   if (writer.stride === 1) {
+    let { min, max } = writer;
     for (let k = 0; k < count; k++) {
       const value = source[from + k]!;
       // An Int32Array would wrap a larger id silently into another token.
       if ((value | 0) !== value) throw new IdRangeError(`token id ${value} does not fit the INT32 input ${writer.plan.name}`);
       words[at + k] = value;
+      if (value > max) max = value;
+      else if (value < min) min = value;
     }
+    writer.min = min;
+    writer.max = max;
     return;
   }
   for (let k = 0; k < count; k++) {
@@ -172,6 +180,7 @@ function writeIds(writer: TensorWriter, at: number, source: ArrayLike<number>, f
 
 /** Sets elements [start, end) to 1. */
 function writeOnes(writer: TensorWriter, start: number, end: number): void {
+  if (start < end && writer.max < 1) writer.max = 1;
   if (writer.stride === 1) {
     writer.words.fill(1, start, end);
   } else {
@@ -182,6 +191,8 @@ function writeOnes(writer: TensorWriter, start: number, end: number): void {
 /** Sets elements [start, end) to `value` (the buffer starts zeroed, so zero needs no writes). */
 function writeFill(writer: TensorWriter, start: number, end: number, value: number): void {
   if (value === 0 || start >= end) return;
+  if (value > writer.max) writer.max = value;
+  if (value < writer.min) writer.min = value;
   if (writer.stride === 1) {
     writer.words.fill(value, start, end);
   } else {
@@ -214,6 +225,8 @@ function allocateTensors(inputs: readonly InputPlan[], elements: number, scratch
       stride,
       words: new Int32Array(memory, offset, elements * stride),
       bytes: Buffer.from(memory, offset, sizes[index]!),
+      min: 0,
+      max: 0,
     };
   });
 }
@@ -253,17 +266,7 @@ const NARROW_DATATYPES = [
 
 /** Copies INT32 tensors into one new buffer, each in the narrowest datatype that holds all of its values. */
 function narrowTensors(writers: readonly TensorWriter[], rows: number, width: number): BatchTensor[] {
-  const choices = writers.map((writer) => {
-    const words = writer.words;
-    let min = 0;
-    let max = 0;
-    for (let index = 0; index < words.length; index++) {
-      const value = words[index]!;
-      if (value < min) min = value;
-      else if (value > max) max = value;
-    }
-    return NARROW_DATATYPES.find((narrow) => min >= narrow.min && max <= narrow.max)!;
-  });
+  const choices = writers.map((writer) => NARROW_DATATYPES.find((narrow) => writer.min >= narrow.min && writer.max <= narrow.max)!);
   const sizes = writers.map((writer, index) => writer.words.length * choices[index]!.array.BYTES_PER_ELEMENT);
   const { offsets, total } = packedLayout(sizes);
   const memory = new ArrayBuffer(total);
