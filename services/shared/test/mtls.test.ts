@@ -88,7 +88,7 @@ test('identities are read once per connection and never mixed up between connect
   const pki = await testPki();
   const server = await startTokenizerServer(tlsOf(pki.env('tokenizer')));
   t.teardown(() => server.stop({ graceMs: 0, deadlineMs: 1_000 }));
-  const clientOf = (name: string) =>
+  const clientOf = (name: 'gateway' | 'inference') =>
     createClient(contracts().maas.v1.Tokenizer, `127.0.0.1:${server.port}`, {
       credentials: pki.credentials(name),
       channelOptions: { 'grpc.ssl_target_name_override': MESH_SERVER_NAME },
