@@ -64,7 +64,7 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
       logger.warn({ sha256, problem }, 'a damaged blob was replaced by a correct upload of the same bytes');
     };
     const eventBus = options.eventBus ?? connectRegistryEventBus({ url: config.natsUrl, name: 'model-registry', logger });
-    const audit = new AuditLog(path.join(config.dataDir, DATABASE_FILE));
+    const audit = new AuditLog(store);
     const handlerContext = { logger, metrics: serviceMetrics };
     const handlers = auditedHandlers(
       createRegistryHandlers({
