@@ -57,6 +57,7 @@ export async function peerPair(
   return serverBaseline({
     name: 'peer',
     address: peer.address,
+    clientOptions: peer.clientOptions,
     requests,
     concurrency: load.concurrency,
     itemsPerRequest: load.textsPerRequest,

@@ -116,7 +116,7 @@ async function main(): Promise<number> {
     },
     peer: () => {
       const profileDir = peer ? undefined : profileDirFor(context, 'peer');
-      peer ??= startNaivePeer({ rootDir: ROOT_DIR, ...(profileDir ? { profileDir } : {}) });
+      peer ??= startNaivePeer({ rootDir: ROOT_DIR, dataDir: workDir, ...(profileDir ? { profileDir } : {}) });
       return peer;
     },
     defaultMesh: () => {

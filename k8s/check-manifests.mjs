@@ -8,7 +8,9 @@
  * drifted from observability/prometheus/maas-rules.yaml, a collector pipeline naming an undefined component or
  * a Service that is not there, a dashboard ConfigMap that is not dashboard JSON; and, for the rollouts
  * component, a ModelRollout without its CRD, a CRD without status subresource or printer columns, and a
- * controller whose RBAC lacks (or over-grants) what it calls or that runs replicas without leader election.
+ * controller whose RBAC lacks (or over-grants) what it calls or that runs replicas without leader election;
+ * and NATS credentials anywhere but in a Secret (a ConfigMap, a literal env value, a URL with a password, the
+ * NATS server's config file), or services and the NATS server reading different Secrets.
  *
  *   node k8s/check-manifests.mjs <overlay>=<rendered.yaml> [...]     (k8s/check.sh renders and calls it)
  *
@@ -426,8 +428,90 @@ export function checkRendered(objects) {
   }
 
   problems.push(...rolloutProblems(objects, find, byKind));
+  problems.push(...natsCredentialProblems(objects, find, workloads));
 
   return { problems, objects: objects.length, workloads: workloads.length };
+}
+
+/** Environment variables that carry a NATS credential (services/shared serverConfig, nats-server's config). */
+const NATS_CREDENTIAL_ENV = /^NATS_(USER|PASSWORD|PASS|TOKEN|NKEY|NKEY_SEED|CREDS)$/;
+/** A NATS URL with user information (nats://user:password@host): a credential in whatever holds the URL. */
+const NATS_URL_WITH_USERINFO = /\bnats:\/\/[^\s/@"']+@/;
+/** A credential line of a nats-server config file; its value must be a $VARIABLE (read from the environment). */
+const NATS_CONF_CREDENTIAL = /^\s*(user|username|password|pass|token|nkey)\s*[:=]\s*("?)([^\s"#]+)\2/gim;
+
+/**
+ * NATS credentials live in Secrets only: no ConfigMap holds one (by name, or inside a NATS URL), no container
+ * sets one as a literal or from a ConfigMap, the NATS server's config file takes them from its environment
+ * (filled from a Secret), and every maas service reads the same Secret keys as the NATS server rendered with it.
+ */
+function natsCredentialProblems(objects, find, workloads) {
+  const problems = [];
+  for (const configMap of objects.filter((object) => object.kind === 'ConfigMap')) {
+    for (const [key, value] of Object.entries(configMap.data ?? {})) {
+      if (NATS_CREDENTIAL_ENV.test(key)) problems.push(`ConfigMap ${configMap.metadata.name}: holds the NATS credential ${key}; it belongs in a Secret`);
+      if (NATS_URL_WITH_USERINFO.test(String(value))) problems.push(`ConfigMap ${configMap.metadata.name}: ${key} has a NATS URL with credentials in it`);
+    }
+  }
+  /** The Secret key each credential variable of `container` reads (problems for any other source). */
+  const credentialSources = (where, container) => {
+    const sources = new Map();
+    for (const variable of container.env ?? []) {
+      if (NATS_URL_WITH_USERINFO.test(String(variable.value ?? ''))) problems.push(`${where}: env ${variable.name} has a NATS URL with credentials in it`);
+      if (!NATS_CREDENTIAL_ENV.test(variable.name)) continue;
+      const ref = variable.valueFrom?.secretKeyRef;
+      if (!ref) problems.push(`${where}: env ${variable.name} is a NATS credential but does not come from a Secret (secretKeyRef)`);
+      else sources.set(variable.name, `${ref.name}/${ref.key}`);
+    }
+    return sources;
+  };
+  const natsServers = [];
+  for (const workload of workloads) {
+    for (const container of workload.spec?.template?.spec?.containers ?? []) {
+      const where = `${workload.kind} ${workload.metadata.name} container ${container.name}`;
+      const sources = credentialSources(where, container);
+      if (!/^nats[:@]/.test(container.image ?? '')) continue;
+      // The server's config files: every credential in them must be a $VARIABLE that a Secret fills.
+      const mounted = new Set(container.volumeMounts?.map((mount) => mount.name) ?? []);
+      const configMaps = (workload.spec.template.spec.volumes ?? [])
+        .filter((volume) => mounted.has(volume.name) && volume.configMap)
+        .map((volume) => find('ConfigMap', volume.configMap.name))
+        .filter(Boolean);
+      let authenticates = false;
+      for (const configMap of configMaps) {
+        for (const [key, text] of Object.entries(configMap.data ?? {})) {
+          for (const [, field, , value] of String(text).matchAll(NATS_CONF_CREDENTIAL)) {
+            authenticates = true;
+            if (!value.startsWith('$')) {
+              problems.push(
+                `ConfigMap ${configMap.metadata.name}: ${key} sets ${field} literally; take it from the environment ($VARIABLE) filled from a Secret`,
+              );
+            } else if (!sources.has(value.slice(1))) {
+              problems.push(`${where}: ${key} reads ${value}, which the container does not take from a Secret`);
+            }
+          }
+        }
+      }
+      if (authenticates) natsServers.push({ where, sources });
+    }
+  }
+  // The services authenticate to the NATS rendered with them with the Secret keys its server reads.
+  for (const server of natsServers) {
+    for (const [name, spec] of Object.entries(SERVICES)) {
+      const workload = find(spec.kind, name);
+      const container = workload?.spec?.template?.spec?.containers?.[0];
+      if (!container) continue;
+      const sources = credentialSources(`${spec.kind} ${name}`, container);
+      for (const [variable, source] of server.sources) {
+        if (sources.get(variable) !== source) {
+          problems.push(
+            `${spec.kind} ${name}: ${variable} ${sources.has(variable) ? `reads ${sources.get(variable)}` : 'is not set'}, but ${server.where} reads ${source}`,
+          );
+        }
+      }
+    }
+  }
+  return [...new Set(problems)];
 }
 
 /** What the rollout controller must be able to do (services/rollout-controller/src/kube-rollout-store.ts). */

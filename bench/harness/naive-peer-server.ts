@@ -5,10 +5,19 @@
  * onnxruntime-node `session.run` per request on the main thread, no batching across requests, ONNX Runtime's
  * default session options. Each model package given is loaded at start.
  *
- * Run as its own process: `tsx naive-peer-server.ts <package dir>...`; prints "listening <port>"; exits on SIGTERM.
+ * Secured as that user would secure it, at the same edge as the gateway's (issue 10: the bench runs with
+ * security on, so the yardstick pays for it too): server TLS with a certificate from the mesh CA (the kind the
+ * gateway serves its public port with, no client certificate asked), and a bearer token checked on every call
+ * the plain way: the SHA-256 of the presented token compared in constant time with the one stored hash — what
+ * the gateway's API key check costs (one hash, one compare), without its key file, scopes or limits.
+ *
+ * Run as its own process: `tsx naive-peer-server.ts --cert <pem> --key <pem> --token-sha256 <hex> <package dir>...`;
+ * prints "listening <port>"; exits on SIGTERM.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { KerasTokenizer, padSequencesToInt64 } from '@maas/keras-tokenizer';
@@ -90,13 +99,32 @@ function labelOf(manifest: Manifest, row: Float32Array): { label: string; score:
   return { label: manifest.labels[best]!, score: 1 / sum };
 }
 
+/** Whether `metadata` carries exactly one `authorization: Bearer <token>` whose SHA-256 is `expected`. */
+export function bearerTokenMatches(metadata: grpc.Metadata, expected: Buffer): boolean {
+  const values = metadata.get('authorization');
+  if (values.length !== 1) return false;
+  const match = /^Bearer\s+(\S+)$/i.exec(String(values[0]));
+  if (!match) return false;
+  return timingSafeEqual(createHash('sha256').update(match[1]!).digest(), expected);
+}
+
 async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    options: { cert: { type: 'string' }, key: { type: 'string' }, 'token-sha256': { type: 'string' } },
+    allowPositionals: true,
+  });
+  if (!values.cert || !values.key || !/^[0-9a-f]{64}$/.test(values['token-sha256'] ?? '')) {
+    throw new Error('needs --cert, --key and --token-sha256 (64 lowercase hex digits)');
+  }
+  const tokenSha256 = Buffer.from(values['token-sha256']!, 'hex');
+  const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(values.cert), private_key: readFileSync(values.key) }], false);
   const models = new Map<string, LoadedModel>();
-  for (const dir of process.argv.slice(2)) {
+  for (const dir of positionals) {
     const model = await loadModel(dir);
     models.set(model.manifest.name, model);
   }
   const classify = async (call: grpc.ServerUnaryCall<ClassifyRequest__Output, ClassifyResponse>, callback: grpc.sendUnaryData<ClassifyResponse>) => {
+    if (!bearerTokenMatches(call.metadata, tokenSha256)) return callback({ code: grpc.status.UNAUTHENTICATED, details: 'a valid bearer token is required' });
     const model = models.get(call.request.model);
     if (!model) return callback({ code: grpc.status.NOT_FOUND, details: `model ${call.request.model} not found` });
     try {
@@ -115,7 +143,7 @@ async function main(): Promise<void> {
   };
   const server = new grpc.Server();
   server.addService(contracts().maas.v1.Gateway.service, { Classify: classify });
-  serveUntilStopped(server, 'naive peer');
+  serveUntilStopped(server, 'naive peer', credentials);
 }
 
 if (require.main === module) {

@@ -5,9 +5,12 @@
  * numbers taken seconds apart, never minutes.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { CLI_IDENTITY, localPkiDir } from '@maas/cli';
 import { contracts, type ClassifyRequest, type ClassifyResponse__Output } from '@maas/protos';
+import { configReader, ensureLocalPki, meshClientOptions, sha256Hex, tlsConfig, withBearerToken, type ClientOptions } from '@maas/shared';
 import { examplePackage } from '../../test/support/example-models.js';
 import { startChildServer, type ChildServer } from './child-server.js';
 import { runWindow } from './load-generator.js';
@@ -38,11 +41,13 @@ export function serverBaseline(options: {
   concurrency: number;
   itemsPerRequest: number;
   timeoutMs: number;
+  /** What the load generator presents (TLS, a bearer token), as to the mesh; none for the plaintext echo server. */
+  clientOptions?: ClientOptions;
 }): PairedBaseline {
   return {
     name: options.name,
     async measure(durationMs) {
-      const client = createRawUnaryClient(options.address);
+      const client = createRawUnaryClient(options.address, options.clientOptions);
       try {
         const window = await runWindow(
           { client, requests: options.requests, concurrency: options.concurrency, timeoutMs: options.timeoutMs },
@@ -59,6 +64,8 @@ export function serverBaseline(options: {
 
 /** The naive single-process server of issue 7 (naive-peer-server.ts) with the bench models loaded. */
 export interface NaivePeer extends ChildServer {
+  /** What its clients present: TLS trusting the mesh CA (with the admin's certificate, as to the gateway) and its bearer token. */
+  clientOptions: ClientOptions;
   /** Classify requests (sentiment or encoder-bench) against it, answered and checked once. */
   check(requests: PreparedRequests<ClassifyResponse__Output>, expected: { texts: number }): Promise<void>;
 }
@@ -68,18 +75,42 @@ export const PEER_PACKAGES: ReadonlyArray<{ model: string; version: string }> = 
   { model: 'encoder-bench', version: '1' },
 ];
 
-export async function startNaivePeer(options: { rootDir: string; profileDir?: string }): Promise<NaivePeer> {
+/** The peer's identity in the bench's local PKI: a server certificate from the mesh CA, as the gateway has. */
+export const PEER_IDENTITY = 'bench-peer';
+
+/**
+ * Starts the peer with security on, as the mesh runs: its certificate issued by the mesh CA in `dataDir` (the one
+ * startLocalMesh makes there; made here if the peer comes first) and a fresh token whose SHA-256 it checks.
+ */
+export async function startNaivePeer(options: { rootDir: string; dataDir: string; profileDir?: string }): Promise<NaivePeer> {
+  const pki = await ensureLocalPki({ dir: localPkiDir(options.dataDir), identities: [PEER_IDENTITY, CLI_IDENTITY] });
+  const own = pki.files[PEER_IDENTITY]!;
+  const admin = pki.files[CLI_IDENTITY]!;
+  const token = `peer_${randomBytes(32).toString('base64url')}`;
   const server = await startChildServer({
     name: 'naive peer',
     rootDir: options.rootDir,
     script: path.join(__dirname, 'naive-peer-server.ts'),
-    args: PEER_PACKAGES.map(({ model, version }) => examplePackage(model, version)),
+    args: [
+      '--cert',
+      own.certFile,
+      '--key',
+      own.keyFile,
+      '--token-sha256',
+      sha256Hex(token),
+      ...PEER_PACKAGES.map(({ model, version }) => examplePackage(model, version)),
+    ],
     ...(options.profileDir ? { profileDir: options.profileDir } : {}),
   });
+  const clientOptions = withBearerToken(
+    meshClientOptions(tlsConfig(configReader({ TLS_CERT_FILE: admin.certFile, TLS_KEY_FILE: admin.keyFile, TLS_CA_FILE: admin.caFile }))),
+    token,
+  );
   return {
     ...server,
+    clientOptions,
     async check(requests, expected) {
-      const client = createRawUnaryClient(server.address);
+      const client = createRawUnaryClient(server.address, clientOptions);
       try {
         const response = await callOnce(client, requests);
         if (response.predictions.length !== expected.texts || response.predictions.some((prediction) => !['negative', 'positive'].includes(prediction.label))) {

@@ -131,6 +131,7 @@ export function validateManifest(input: unknown, limits: ManifestLimits = {}): M
   if (manifest.evaluation_file) checkPackageFileReference(problems, 'evaluation_file', manifest.evaluation_file, filePaths);
   problems.push(...tokenizerProblems(manifest.tokenizer, filePaths));
   problems.push(...inputProblems(manifest));
+  problems.push(...padIdFitsProblems(manifest));
   checkOutputs(problems, manifest);
   checkLabels(problems, manifest);
   for (const [key, value] of Object.entries(manifest.metrics)) {
@@ -248,6 +249,24 @@ export function inputProblems(manifest: Pick<ModelManifest__Output, 'inputs' | '
   if (manifest.inputs.length > 0 && !roles.has('input_ids')) problems.push('inputs: one input must have role input_ids');
   return problems;
 }
+
+/**
+ * The pad id is written into input_ids: an INT32 input_ids must be able to hold it. The tokenizer refuses such a
+ * version when it loads it (services/tokenizer encoder.ts), so the registry refuses it at registration instead of
+ * storing a version that can never become ready. (Kept out of inputProblems, which the tokenizer also runs beside
+ * its own copy of this rule, so its message does not say it twice.)
+ */
+export function padIdFitsProblems(manifest: Pick<ModelManifest__Output, 'inputs' | 'tokenizer'>): string[] {
+  const padId = manifest.tokenizer?.pad_id;
+  if (padId === undefined || !Number.isSafeInteger(padId)) return [];
+  return manifest.inputs.flatMap((input, index) =>
+    input.datatype === 'INT32' && input.role === 'input_ids' && padId > INT32_MAX
+      ? [`inputs[${index}].datatype: INT32 cannot hold tokenizer.pad_id ${padId} (at most ${INT32_MAX}; use INT64)`]
+      : [],
+  );
+}
+
+const INT32_MAX = 2 ** 31 - 1;
 
 function checkOutputs(problems: string[], manifest: ModelManifest__Output): void {
   checkTensorList(problems, 'outputs', manifest.outputs, (field, tensor) => {

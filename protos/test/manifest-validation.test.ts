@@ -168,3 +168,17 @@ test('canonical JSON has sorted keys at every level and is stable', (t) => {
   t.false(text.includes(' '));
   t.deepEqual(validateManifest(JSON.parse(text)), result);
 });
+
+test('an INT32 input_ids must hold the pad id: the registry refuses what the tokenizer could never load (found by the RegisterVersion fuzz)', (t) => {
+  const withPadId = (pad_id: number, datatype: string) => {
+    const manifest = validManifest();
+    return { ...manifest, tokenizer: { ...manifest.tokenizer!, pad_id }, inputs: manifest.inputs!.map((input) => ({ ...input, datatype })) };
+  };
+  // 4294967295 is what a uint32 pad_id of -1 arrives as.
+  t.deepEqual(problemsOf(withPadId(4294967295, 'INT32')), [
+    'inputs[0].datatype: INT32 cannot hold tokenizer.pad_id 4294967295 (at most 2147483647; use INT64)',
+  ]);
+  t.deepEqual(problemsOf(withPadId(2 ** 31, 'INT32')), ['inputs[0].datatype: INT32 cannot hold tokenizer.pad_id 2147483648 (at most 2147483647; use INT64)']);
+  t.deepEqual(problemsOf(withPadId(2 ** 31 - 1, 'INT32')), []);
+  t.deepEqual(problemsOf(withPadId(4294967295, 'INT64')), []);
+});

@@ -21,14 +21,19 @@ export interface PrivateNats {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts a nats-server (JetStream on unless `jetStream: false`, store in a temp folder removed at stop); resolves once /healthz answers. */
-export async function startPrivateNats(options: { jetStream?: boolean; port?: number } = {}): Promise<PrivateNats> {
+/**
+ * Starts a nats-server (JetStream on unless `jetStream: false`, store in a temp folder removed at stop); resolves once /healthz answers.
+ * `configFile` is read first (its address, ports and store are overridden by ours), with `env` added to the server's environment.
+ */
+export async function startPrivateNats(
+  options: { jetStream?: boolean; port?: number; configFile?: string; env?: Record<string, string> } = {},
+): Promise<PrivateNats> {
   if (!natsServerBinary) throw new Error('no nats-server binary (apt-get install nats-server)');
   const [port, monitorPort] = [options.port ?? (await freePort()), await freePort()];
   const store = fs.mkdtempSync(path.join(os.tmpdir(), 'maas-nats-'));
-  const args = ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort)];
+  const args = [...(options.configFile ? ['-c', options.configFile] : []), '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort)];
   if (options.jetStream !== false) args.push('-js', '-sd', store);
-  const server = spawn(natsServerBinary, args, { stdio: 'ignore' });
+  const server = spawn(natsServerBinary, args, { stdio: 'ignore', env: { ...process.env, ...options.env } });
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const monitorUrl = `http://127.0.0.1:${monitorPort}`;
   const up = await eventually('nats-server answers /healthz', () => fetch(`${monitorUrl}/healthz`).then((response) => response.ok), { timeoutMs: 5_000 }).catch(

@@ -135,7 +135,9 @@ export function watchRegistry(options: WatchRegistryOptions): RegistryWatch {
 
 export interface FollowRegistryOptions extends Pick<WatchRegistryOptions, 'registry' | 'logger' | 'requestTimeoutMs' | 'onSnapshot'> {
   /** Where NATS is (a server setting) and how often to resync (the registry-consumer settings). */
-  config: Pick<ServerConfig, 'natsUrl'> & Pick<RegistryConsumerConfig, 'resyncIntervalMs' | 'resyncIntervalNoNatsMs'>;
+  config: Pick<ServerConfig, 'natsUrl'> &
+    Partial<Pick<ServerConfig, 'natsUser' | 'natsPassword'>> &
+    Pick<RegistryConsumerConfig, 'resyncIntervalMs' | 'resyncIntervalNoNatsMs'>;
   /** Name of this service's NATS connection. */
   connectionName: string;
 }
@@ -148,7 +150,7 @@ export interface RegistryFollower extends RegistryWatch {
 /** What every registry consumer runs: a NATS connection for registry events and `watchRegistry` on it, as its config says. */
 export function followRegistry(options: FollowRegistryOptions): RegistryFollower {
   const { config, logger } = options;
-  const bus = connectRegistryEventBus({ url: config.natsUrl, name: options.connectionName, logger });
+  const bus = connectRegistryEventBus({ url: config.natsUrl, user: config.natsUser, password: config.natsPassword, name: options.connectionName, logger });
   const watch = watchRegistry({
     bus,
     registry: options.registry,

@@ -4,14 +4,21 @@
  * (`maasctl audit`) and published on NATS as `maas.events.registry.<model>.audit-recorded`.
  *
  * It wraps the handlers rather than living in them: every method that is not a known read is a write and is
- * recorded, so a write method added later is audited without anyone remembering to. A row is written right
- * after the write commits and before the caller gets its answer. CheckStorage counts as a write only with
- * repair (then it may remove blobs); it concerns no single model, so its row has an empty model.
+ * recorded, so a write method added later is audited without anyone remembering to. The row is written inside
+ * the write's own database transaction (the store's write hook, on the store's connection): the write and its
+ * row commit together or not at all, so no crash can leave one without the other, and a row that cannot be
+ * written fails the write. The wrapper tells the hook who is writing through an AsyncLocalStorage scope around
+ * the handler. A write method that changes no database row (a storage repair removes blobs; an identical
+ * upload repairs blobs; setting what is already set) gets its row when it succeeds, as there is no transaction
+ * to join. The NATS event follows the commit. CheckStorage counts as a write only with repair (then it may
+ * remove blobs); it concerns no single model, so its row has an empty model.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as grpc from '@grpc/grpc-js';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { messageCodec, type AuditEvent, type AuditEvent__Output, type ListAuditEventsRequest__Output, type ListAuditEventsResponse } from '@maas/protos';
 import { callerIdentity, invalidArgument, unary, type EventBus, type HandlerContext } from '@maas/shared';
+import type { RegistryStore } from './registry-store.js';
 
 /** Methods that change nothing: not audited. */
 const READ_METHODS = new Set(['ListModels', 'GetModel', 'GetVersion', 'DownloadArtifact', 'ListAuditEvents']);
@@ -31,15 +38,33 @@ export function auditSubject(model: string): string {
   return `maas.events.registry.${model || NO_MODEL_TOKEN}.audit-recorded`;
 }
 
+/** The audited call a write belongs to, while its handler runs. */
+interface PendingAudit {
+  actor: string;
+  action: string;
+  /** The request, for unary writes (a streamed upload has none: the store's summary stands in). */
+  request: unknown;
+  /** Rows written in the call's write transactions (committed with them). */
+  recorded: AuditEvent__Output[];
+}
+
+const pendingAudits = new AsyncLocalStorage<PendingAudit>();
+
+/** Who a write is recorded as when no audited call is around it (the store used directly). */
+const UNATTRIBUTED = { actor: 'registry', action: 'internal' } as const;
+
 export class AuditLog {
   private readonly insert: Database.Statement;
   private readonly byModel: Database.Statement;
   private readonly all: Database.Statement;
+  private readonly db: Database.Database;
 
-  /** Opens the log in the registry's database file (a connection of its own; the table is made if missing). */
-  constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+  /**
+   * The log in the store's database, on the store's own connection (the table is made if missing), hooked into
+   * every write transaction of `store`.
+   */
+  constructor(private readonly store: RegistryStore) {
+    this.db = store.connection;
     this.db.exec(`CREATE TABLE IF NOT EXISTS audit_log (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       occurred_at TEXT NOT NULL,
@@ -56,10 +81,22 @@ export class AuditLog {
     );
     this.byModel = this.db.prepare('SELECT * FROM audit_log WHERE model = ? ORDER BY id DESC LIMIT ?');
     this.all = this.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?');
+    store.onWrite((write) => {
+      const pending = pendingAudits.getStore();
+      const event = this.record({
+        occurred_at: new Date().toISOString(),
+        actor: pending?.actor ?? UNATTRIBUTED.actor,
+        action: pending?.action ?? UNATTRIBUTED.action,
+        model: write.model,
+        details_json: describeRequest(pending?.request ?? write.summary),
+        from_revision: write.fromRevision,
+        to_revision: write.toRevision,
+      });
+      pending?.recorded.push(event);
+    });
   }
 
-  private readonly db: Database.Database;
-
+  /** Writes one row now (in the transaction of the caller, if it is in one). */
   record(event: Omit<AuditEvent__Output, 'id'>): AuditEvent__Output {
     const { id } = this.insert.get(event.occurred_at, event.actor, event.action, event.model, event.details_json, event.from_revision, event.to_revision) as {
       id: number;
@@ -72,8 +109,9 @@ export class AuditLog {
     return rows.map((row) => ({ ...row, id: Number(row.id), from_revision: Number(row.from_revision), to_revision: Number(row.to_revision) }));
   }
 
+  /** Unhooks the log from the store (the connection is the store's to close). */
   close(): void {
-    this.db.close();
+    this.store.onWrite(undefined);
   }
 }
 
@@ -84,7 +122,7 @@ function describeRequest(request: unknown): string {
 
 export interface AuditedHandlersOptions {
   audit: AuditLog;
-  /** The registry revision now (read before and after each write). */
+  /** The registry revision now (the row of a write that changed no database row). */
   revision: () => number;
   bus: EventBus;
   ctx: HandlerContext;
@@ -92,7 +130,8 @@ export interface AuditedHandlersOptions {
 
 /**
  * `handlers` with every write recorded in `audit` (and published), plus ListAuditEvents. A write that fails
- * is not recorded: it changed nothing.
+ * is not recorded: its transaction, row included, rolled back. (A call that fails after its transaction
+ * committed keeps its row and its event: the write happened.)
  */
 export function auditedHandlers<T extends grpc.UntypedServiceImplementation>(
   handlers: T,
@@ -110,25 +149,35 @@ export function auditedHandlers<T extends grpc.UntypedServiceImplementation>(
     const writes = WRITES_WHEN[method];
     wrapped[method] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       if (writes && !writes((call as { request?: unknown }).request)) return write(call, callback);
+      const request = (call as { request?: { model?: string } }).request;
+      const pending: PendingAudit = { actor: callerIdentity(call) || 'plaintext', action: method, request, recorded: [] };
       const fromRevision = options.revision();
-      write(call, (error, response, ...rest) => {
-        if (!error && response) {
-          const result = response as { model?: string };
-          const request = (call as { request?: { model?: string } }).request;
-          const event = audit.record({
-            occurred_at: new Date().toISOString(),
-            actor: callerIdentity(call) || 'plaintext',
-            action: method,
-            model: result.model ?? request?.model ?? '',
-            details_json: describeRequest(request ? { ...request, ...removedBlobs(response) } : summarize(response)),
-            from_revision: fromRevision,
-            to_revision: options.revision(),
-          });
-          ctx.logger.info({ audit: event }, 'registry write audited');
-          void options.bus.publish(auditSubject(event.model), auditEventCodec.encode(event)).catch(() => false);
-        }
-        callback(error, response, ...(rest as []));
-      });
+      const announce = (event: AuditEvent__Output) => {
+        ctx.logger.info({ audit: event }, 'registry write audited');
+        void options.bus.publish(auditSubject(event.model), auditEventCodec.encode(event)).catch(() => false);
+      };
+      pendingAudits.run(pending, () =>
+        write(call, (error, response, ...rest) => {
+          // Rows already committed with their writes: published after the commit, even if the call then failed.
+          for (const event of pending.recorded) announce(event);
+          if (!error && response && pending.recorded.length === 0) {
+            // A write that changed no row of the database (nothing to join): its row now, before the answer.
+            const result = response as { model?: string };
+            announce(
+              audit.record({
+                occurred_at: new Date().toISOString(),
+                actor: pending.actor,
+                action: method,
+                model: result.model ?? request?.model ?? '',
+                details_json: describeRequest(request ? { ...request, ...removedBlobs(response) } : summarize(response)),
+                from_revision: fromRevision,
+                to_revision: options.revision(),
+              }),
+            );
+          }
+          callback(error, response, ...(rest as []));
+        }),
+      );
     }) as grpc.UntypedHandleCall;
   }
   const ListAuditEvents = unary<ListAuditEventsRequest__Output, ListAuditEventsResponse>(

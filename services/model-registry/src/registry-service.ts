@@ -63,8 +63,16 @@ export async function startRegistryService(config: Readonly<RegistryConfig>, opt
       damaged.clear(sha256);
       logger.warn({ sha256, problem }, 'a damaged blob was replaced by a correct upload of the same bytes');
     };
-    const eventBus = options.eventBus ?? connectRegistryEventBus({ url: config.natsUrl, name: 'model-registry', logger });
-    const audit = new AuditLog(path.join(config.dataDir, DATABASE_FILE));
+    const eventBus =
+      options.eventBus ??
+      connectRegistryEventBus({
+        url: config.natsUrl,
+        user: config.natsUser,
+        password: config.natsPassword,
+        name: 'model-registry',
+        logger,
+      });
+    const audit = new AuditLog(store);
     const handlerContext = { logger, metrics: serviceMetrics };
     const handlers = auditedHandlers(
       createRegistryHandlers({

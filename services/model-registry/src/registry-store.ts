@@ -119,6 +119,19 @@ export interface AliasChange {
   updatedAt: string;
 }
 
+/**
+ * Called inside every write transaction, right after its revision bump: what it writes on `db` (the store's own
+ * connection) commits or rolls back with the write, and a throw rolls the write back. The audit log's row.
+ */
+export type WriteHook = (write: {
+  /** The model the write concerns. */
+  model: string;
+  fromRevision: number;
+  toRevision: number;
+  /** What the write recorded, for the log when the caller's request does not say it (a streamed upload). */
+  summary: unknown;
+}) => void;
+
 /** Alias names (registry.proto): lowercase, starting with a letter, so they read as names, not numbers. */
 export const ALIAS_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 
@@ -205,6 +218,7 @@ export class RegistryStore {
    */
   private readonly manifests = new Map<number, ModelManifest__Output>();
   private readonly sql: ReturnType<typeof prepareStatements>;
+  private writeHook: WriteHook | undefined;
 
   private constructor(private readonly db: Database.Database) {
     this.sql = prepareStatements(db);
@@ -232,6 +246,20 @@ export class RegistryStore {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * The connection every write transaction runs on, for a hook that must write in the same transactions (the
+   * audit log): a second connection could only write after the commit, so a crash between the two could leave
+   * a write without its row.
+   */
+  get connection(): Database.Database {
+    return this.db;
+  }
+
+  /** Runs `hook` in every later write transaction (one hook; a second replaces the first). */
+  onWrite(hook: WriteHook | undefined): void {
+    this.writeHook = hook;
+  }
+
   /** The schema version of the open database. */
   get schemaVersion(): number {
     return readSchemaVersion(this.db);
@@ -257,7 +285,11 @@ export class RegistryStore {
       .transaction((): ModelVersion__Output => {
         if (this.hasVersion(model, version)) throw versionExists(model, version);
         if (this.hasAlias(model, version)) throw versionNamedLikeAlias(model, version);
-        const revision = this.bumpRevision();
+        const revision = this.bumpRevision(model, {
+          model,
+          version,
+          files: entry.artifacts.map(({ path: file, sha256, size_bytes }) => ({ path: file, sha256, size_bytes })),
+        });
         this.sql.insertModel.run(model, entry.createdAt);
         const { lastInsertRowid } = this.sql.insertVersion.run(model, version, entry.manifestJson, entry.createdAt, revision);
         entry.artifacts.forEach((artifact, position) =>
@@ -341,7 +373,7 @@ export class RegistryStore {
         ) {
           return { rollout: current, changed: false };
         }
-        const revision = this.bumpRevision();
+        const revision = this.bumpRevision(model, change);
         this.sql.upsertRollout.run(model, change.stableVersion, change.canaryVersion, change.canaryWeight, change.mirrorPercent, revision, change.updatedAt);
         const rollout: Rollout__Output = {
           model,
@@ -385,7 +417,7 @@ export class RegistryStore {
           const unchanged = row ? toAlias(row) : { name, version: '', revision: 0, updated_at: '' };
           return { alias: unchanged, previousVersion, changed: false };
         }
-        const revision = this.bumpRevision();
+        const revision = this.bumpRevision(model, change);
         if (version) this.sql.upsertAlias.run(model, name, version, revision, change.updatedAt);
         else this.sql.deleteAlias.run(model, name);
         return { alias: { name, version, revision, updated_at: change.updatedAt }, previousVersion, changed: true };
@@ -412,8 +444,11 @@ export class RegistryStore {
     return (this.sql.readRevision.get() as { revision: number }).revision;
   }
 
-  private bumpRevision(): number {
-    return (this.sql.bumpRevision.get() as { revision: number }).revision;
+  /** The revision of a write, inside its transaction; the write hook runs here, so every write meets it exactly once. */
+  private bumpRevision(model: string, summary: unknown): number {
+    const revision = (this.sql.bumpRevision.get() as { revision: number }).revision;
+    this.writeHook?.({ model, fromRevision: revision - 1, toRevision: revision, summary });
+    return revision;
   }
 
   private artifactsOf(versionId: number): ArtifactRow[] {

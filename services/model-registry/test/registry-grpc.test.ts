@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
+import Database from 'better-sqlite3';
 import type * as grpc from '@grpc/grpc-js';
 import {
   contracts,
@@ -483,4 +484,53 @@ test('audit log: alias changes are audited; a storage check only when it repairs
   t.is(setAlias!.to_revision, alias.revision);
   t.deepEqual(JSON.parse(repair!.details_json), { repair: true, removed: [] });
   t.is(repair!.actor, 'spiffe://maas/admin');
+});
+
+test('audit log: the row is written in the write’s own transaction — a row that cannot be written undoes the write, a write that fails undoes its row', async (t) => {
+  const registry = await startTestRegistry();
+  t.teardown(registry.stop);
+  const name = uniqueModelName();
+  const calls = registryCalls(registry.client);
+  const listAudit = () =>
+    new Promise<ListAuditEventsResponse__Output>((resolve, reject) =>
+      registry.client.ListAuditEvents({ model: name }, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))),
+    );
+  await registerFake(registry.client, { name, version: '1' });
+  await registerFake(registry.client, { name, version: '2' });
+  const rollout = await calls.setRollout({ model: name, stable_version: '1' });
+  // A second connection to the registry's database (as a backup tool would open one) installs failures by trigger.
+  const db = new Database(path.join(registry.dataDir, 'registry.db'));
+  t.teardown(() => db.close());
+  db.pragma('busy_timeout = 5000');
+  const blobs = () => filesUnder(path.join(registry.dataDir, 'blobs'));
+  const before = { model: await calls.getModel(name), audit: (await listAudit()).events, revision: registry.registry.revision(), blobs: await blobs() };
+  const unchanged = async (what: string) => {
+    t.deepEqual(await calls.getModel(name), before.model, `${what}: the model as it was`);
+    t.deepEqual((await listAudit()).events, before.audit, `${what}: no audit row`);
+    t.is(registry.registry.revision(), before.revision, `${what}: the revision as it was`);
+    // No blob of a refused version left behind (the committer removes what its failed commit stored).
+    t.deepEqual((await blobs()).sort(), [...before.blobs].sort(), `${what}: the blobs as they were`);
+  };
+
+  // 1. The audit insert fails: the write it records is rolled back with it (rollout, alias, a new version).
+  db.exec(`CREATE TRIGGER audit_fails BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log unwritable'); END;`);
+  t.is(codeOf(await t.throwsAsync(calls.setRollout({ model: name, stable_version: '1', canary_version: '2', canary_weight: 10 }))), Status.INTERNAL);
+  t.is(codeOf(await t.throwsAsync(calls.setAlias({ model: name, alias: 'production', version: '2' }))), Status.INTERNAL);
+  t.is(codeOf(await t.throwsAsync(registerFake(registry.client, { name, version: '3' }))), Status.INTERNAL);
+  await unchanged('audit insert failed');
+  t.is(codeOf(await t.throwsAsync(calls.getVersion(name, '3'))), Status.NOT_FOUND);
+  db.exec('DROP TRIGGER audit_fails');
+
+  // 2. The write fails after its audit row was inserted (the row comes first, at the revision bump): the row goes too.
+  db.exec(`CREATE TRIGGER rollout_fails BEFORE UPDATE ON rollouts BEGIN SELECT RAISE(ABORT, 'rollouts unwritable'); END;`);
+  t.is(codeOf(await t.throwsAsync(calls.setRollout({ model: name, stable_version: '1', canary_version: '2', canary_weight: 10 }))), Status.INTERNAL);
+  await unchanged('rollout update failed');
+  db.exec('DROP TRIGGER rollout_fails');
+
+  // 3. Both succeed together: the row names the write's revision, from the one before it.
+  const moved = await calls.setRollout({ model: name, stable_version: '1', canary_version: '2', canary_weight: 10 });
+  t.is(moved.revision, rollout.revision + 1);
+  const [row] = (await listAudit()).events;
+  t.like(row, { action: 'SetRollout', model: name, actor: 'spiffe://maas/admin', from_revision: rollout.revision, to_revision: moved.revision });
+  t.is((await listAudit()).events.length, before.audit.length + 1);
 });

@@ -179,6 +179,10 @@ export interface ServerConfig {
   metricsHost: string;
   /** NATS server for registry events (the registry publishes there, the others follow). */
   natsUrl: string;
+  /** NATS user name ('' when the server asks none). In Kubernetes from the Secret maas-nats, never a ConfigMap. */
+  natsUser: string;
+  /** Its password; never logged. In Kubernetes from the Secret maas-nats. */
+  natsPassword: string;
   /** pino log level. */
   logLevel: string;
   /** After NOT_SERVING, wait this long for endpoints to update before refusing new calls. */
@@ -199,6 +203,8 @@ export function serverConfig(reader: ConfigReader, ports: { grpc: number; metric
     metricsPort: reader.int('METRICS_PORT', { default: ports.metrics, min: -1, max: 65535, doc: 'Prometheus /metrics port (0: any free port, -1: off)' }),
     metricsHost: reader.string('METRICS_HOST', { default: '127.0.0.1', doc: 'interface /metrics binds (default loopback; the pod IP in Kubernetes)' }),
     natsUrl: reader.string('NATS_URL', { default: 'nats://127.0.0.1:4222', doc: 'NATS server for registry events' }),
+    natsUser: reader.string('NATS_USER', { default: '', doc: 'NATS user name (empty: none; in Kubernetes from the Secret maas-nats)' }),
+    natsPassword: reader.string('NATS_PASSWORD', { default: '', doc: "NATS user's password (never logged; in Kubernetes from the Secret maas-nats)" }),
     logLevel: reader.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', doc: 'log level' }),
     shutdownGraceMs: reader.int('SHUTDOWN_GRACE_MS', { default: 2_000, min: 0, doc: 'grace after NOT_SERVING before refusing new calls' }),
     shutdownDeadlineMs: reader.int('SHUTDOWN_DEADLINE_MS', { default: 15_000, min: 0, doc: 'time in-flight calls get to finish at stop' }),

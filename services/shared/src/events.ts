@@ -41,6 +41,9 @@ export interface EventBus {
 
 export interface ConnectEventBusOptions {
   url: string;
+  /** NATS user and password, when the server asks for them (kept out of the URL, so out of every log line). */
+  user?: string;
+  password?: string;
   /** Connection name shown by the NATS server (the service name). */
   name: string;
   logger: Logger;
@@ -159,6 +162,7 @@ export function connectEventBus(options: ConnectEventBusOptions): EventBus {
       // switch to the short resync interval soon.
       connection = await connect({
         servers: options.url,
+        ...(options.user ? { user: options.user, pass: options.password ?? '' } : {}),
         name: options.name,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 1_000,
