@@ -53,6 +53,13 @@ export interface InferenceConfig extends ServerConfig, RegistryConsumerConfig {
   maxQueueDelayMs: number;
   /** MAX_QUEUE_ROWS: most rows waiting per (model, version) queue; beyond it requests get RESOURCE_EXHAUSTED. */
   maxQueueRows: number;
+  /**
+   * SPLIT_MIN_COMPUTE_MS: a request whose rows would take at least twice this to compute (estimated from the
+   * version's measured compute per row) is cut into row ranges of at least this much each, run on as many
+   * session workers at once (0: never split). A compute-heavy model then uses every worker even when the gateway
+   * merged its callers into one request.
+   */
+  splitMinComputeMs: number;
   /** MAX_TENSOR_BYTES: largest single input tensor accepted (INVALID_ARGUMENT above it). */
   maxTensorBytes: number;
   /**
@@ -157,6 +164,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cpus: number = 
       doc: 'fixed wait for a batch to fill while a worker is free (0: none)',
     }),
     maxQueueRows: reader.int('MAX_QUEUE_ROWS', { default: 4096, min: 1, doc: 'most rows queued per model version before RESOURCE_EXHAUSTED' }),
+    splitMinComputeMs: reader.number('SPLIT_MIN_COMPUTE_MS', {
+      default: 2,
+      min: 0,
+      max: 60_000,
+      doc: "least estimated compute per part when one request's rows are split across session workers (0: never split)",
+    }),
     maxTensorBytes: reader.int('MAX_TENSOR_BYTES', { default: 64 * 1024 * 1024, min: 1, doc: 'largest input tensor accepted, in bytes' }),
     padDynamicDims: reader.bool('PAD_DYNAMIC_DIMS', { default: true, doc: 'batch requests differing in dynamic dims by padding with 0' }),
     modelRetryBackoffMs: reader.int('MODEL_RETRY_BACKOFF_MS', { default: 5_000, min: 0, doc: 'least wait before a failed model load is retried' }),

@@ -44,6 +44,7 @@ export type LoaderConfig = Pick<
   | 'maxBatchTokens'
   | 'maxQueueDelayMs'
   | 'maxQueueRows'
+  | 'splitMinComputeMs'
   | 'padDynamicDims'
   | 'registryTimeoutMs'
   | 'modelDownloadTimeoutMs'
@@ -190,6 +191,7 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
       maxBatchTokens: config.maxBatchTokens,
       maxQueueDelayMs: config.maxQueueDelayMs,
       maxQueueRows: config.maxQueueRows,
+      splitMinComputeMs: config.splitMinComputeMs,
       padDynamicDims: config.padDynamicDims,
       padSide: manifest.tokenizer?.padding_side === 'pre' ? 'pre' : 'post',
       observer: options.observer,

@@ -33,6 +33,8 @@ class FakeRunner implements BatchRunner {
   private openGate: () => void = () => undefined;
   fail: Error | undefined;
   dropRow = false;
+  /** What each run reports as its compute time (the batcher estimates compute per row from it). */
+  computeSeconds = 0.001;
 
   constructor(readonly concurrency = 1) {}
 
@@ -54,7 +56,7 @@ class FakeRunner implements BatchRunner {
     const tensors = { y: plus(1000), z: plus(2000) } as Record<string, Int32Array>;
     return {
       outputs: outputs.map((name) => ({ name, datatype: 'INT32' as const, shape: [rows, ...x.shape.slice(1)], data: new Uint8Array(tensors[name]!.buffer) })),
-      computeSeconds: 0.001,
+      computeSeconds: this.computeSeconds,
     };
   }
 }
@@ -514,4 +516,48 @@ test('padding works on inner dims of rank-3 tensors', (t) => {
   const b = i32('x', [1, 2, 1], [3, 4]);
   t.deepEqual(valuesOf(concatRows([a, b], [2, 2], 'post')), [1, 2, 0, 0, 3, 0, 4, 0]);
   t.deepEqual(valuesOf(concatRows([a, b], [2, 2], 'pre')), [0, 0, 1, 2, 0, 3, 0, 4]);
+});
+
+test('a compute-heavy request is cut into row ranges that run on the free workers side by side, its outputs stacked back in order', async (t) => {
+  const runner = new FakeRunner(2);
+  // 10 ms per row, as measured from the first batch: 4 rows are 40 ms of compute, worth two workers.
+  runner.computeSeconds = 0.04;
+  const b = batcher(runner, { splitMinComputeMs: 2 });
+  const rows = [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+    [7, 8],
+  ];
+  t.deepEqual(valuesOf((await b.submit(request(rows)))[0]!), [1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008]);
+  t.deepEqual(rowsOf(runner), [4], 'no estimate before the first batch: it runs whole');
+
+  runner.hold();
+  const split = b.submit(request(rows, { outputs: ['z', 'y'] }));
+  await untilBatches(runner, 3);
+  t.deepEqual(rowsOf(runner).slice(1), [2, 2], 'both halves started before either finished');
+  runner.release();
+  const [z, y] = await split;
+  t.deepEqual(z!.shape, [4, 2]);
+  t.deepEqual(valuesOf(z!), [2001, 2002, 2003, 2004, 2005, 2006, 2007, 2008]);
+  t.deepEqual(valuesOf(y!), [1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008]);
+});
+
+test('cheap rows, one worker, one row or SPLIT_MIN_COMPUTE_MS 0: a request is never split', async (t) => {
+  const rows = Array.from({ length: 8 }, (_, i) => [i, i]);
+  const cases: Array<{ workers: number; computeSeconds: number; splitMinComputeMs: number; values: number[][] }> = [
+    // 8 rows at 0.1 ms a row: under twice 2 ms.
+    { workers: 2, computeSeconds: 0.0008, splitMinComputeMs: 2, values: rows },
+    { workers: 1, computeSeconds: 1, splitMinComputeMs: 2, values: rows },
+    { workers: 2, computeSeconds: 1, splitMinComputeMs: 2, values: [[1, 1]] },
+    { workers: 2, computeSeconds: 1, splitMinComputeMs: 0, values: rows },
+  ];
+  for (const { workers, computeSeconds, splitMinComputeMs, values } of cases) {
+    const runner = new FakeRunner(workers);
+    runner.computeSeconds = computeSeconds;
+    const b = batcher(runner, { splitMinComputeMs });
+    await b.submit(request(values));
+    await b.submit(request(values));
+    t.deepEqual(rowsOf(runner), [values.length, values.length], JSON.stringify({ workers, computeSeconds, splitMinComputeMs }));
+  }
 });
