@@ -61,6 +61,7 @@ export function createBalancedClients(options: {
 /**
  * Ready when some inference replica reports the version loaded (each replica that does not is skipped for it)
  * and the tokenizer encodes a text for it: a candidate whose tokenizer file is broken never gets traffic.
+ * Undefined when either service gave no answer at all (see ReplicaSet.askAll).
  */
 export function replicaReadinessProbe(clients: BalancedClients): ReadinessProbe {
   return async (ref, deadline) => {
@@ -73,7 +74,7 @@ export function replicaReadinessProbe(clients: BalancedClients): ReadinessProbe 
       );
       return response.ready;
     });
-    if (!loaded) return false;
+    if (loaded !== true) return loaded;
     return clients.tokenizer.replicaSet.askAll(key, async (client) => {
       await unaryCall(
         (request, metadata, callOptions, callback) => (client as TokenizerClient).Encode(request, metadata, callOptions, callback),

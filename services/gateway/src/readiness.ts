@@ -1,8 +1,11 @@
 import type { Logger } from '@maas/shared';
 import type { VersionRef } from './router.js';
 
-/** Asks inference whether a version is loaded and ready; resolves false (or rejects) when it is not. */
-export type ReadinessProbe = (ref: VersionRef, deadline: Date) => Promise<boolean>;
+/**
+ * Asks inference whether a version is loaded and ready: true or false when the mesh answered, undefined (or a
+ * rejection) when it gave no answer (timed out, unreachable), which leaves the version's readiness as it was.
+ */
+export type ReadinessProbe = (ref: VersionRef, deadline: Date) => Promise<boolean | undefined>;
 
 export interface ReadinessTrackerOptions {
   probe: ReadinessProbe;
@@ -132,17 +135,26 @@ export class ReadinessTracker {
 
   private async runProbe(entry: Tracked): Promise<void> {
     const generation = ++entry.generation;
-    let ready = false;
-    let reason = 'inference reports it not ready';
+    let ready: boolean | undefined;
+    let failure = 'no replica answered in time';
     try {
       ready = await this.options.probe(entry.ref, new Date(Date.now() + this.options.probeTimeoutMs));
     } catch (error) {
-      reason = `readiness probe failed: ${(error as Error).message}`;
+      failure = (error as Error).message;
     }
     // A newer probe, markNotReady or untracking happened meanwhile: this answer is stale.
     if (entry.generation !== generation || this.tracked.get(keyOf(entry.ref.model, entry.ref.version)) !== entry) return;
     entry.pending = undefined;
-    this.set(entry, ready, reason);
+    if (ready === undefined) {
+      // No answer says nothing about the version: a ready one keeps its traffic (calls that fail as not loaded
+      // still stop it at once, see markNotReady), one not ready yet stays so and is asked again at the next poll.
+      this.options.logger.warn(
+        { model: entry.ref.model, version: entry.ref.version, ready: entry.ready, failure },
+        'readiness probe got no answer; readiness unchanged',
+      );
+      return;
+    }
+    this.set(entry, ready, 'inference reports it not ready');
   }
 
   private set(entry: Tracked, ready: boolean, reason: string): void {

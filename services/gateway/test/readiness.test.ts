@@ -36,12 +36,26 @@ test('a tracked version is not ready until inference says so, and is polled unti
   t.true(asked.filter((entry) => entry === 'm/2').length >= 2);
 });
 
-test('a failing probe means not ready; untracked versions are forgotten', async (t) => {
-  const tracker = new ReadinessTracker({ probe: async () => Promise.reject(new Error('down')), pollIntervalMs: 10_000, probeTimeoutMs: 1_000, logger });
+test('a probe without an answer leaves readiness as it was: a new version stays not ready, a ready one keeps its traffic', async (t) => {
+  let answer: () => Promise<boolean | undefined> = async () => Promise.reject(new Error('down'));
+  const tracker = new ReadinessTracker({ probe: () => answer(), pollIntervalMs: 10_000, probeTimeoutMs: 1_000, logger });
   t.teardown(() => tracker.stop());
   await tracker.track([{ model: 'm', version: '1' }]);
-  t.false(tracker.isReady('m', '1'));
+  t.false(tracker.isReady('m', '1'), 'never answered: not ready');
   t.true(tracker.isTracked('m', '1'));
+  answer = async () => true;
+  await tracker.track([{ model: 'm', version: '1' }]);
+  t.true(tracker.isReady('m', '1'));
+  // A busy machine: the next snapshot's probe times out (rejects) or finds no replica answering (undefined).
+  for (const silent of [async () => Promise.reject(new Error('deadline exceeded')), async () => undefined]) {
+    answer = silent;
+    await tracker.track([{ model: 'm', version: '1' }]);
+    t.true(tracker.isReady('m', '1'), 'a slow probe does not take a loaded version out of routing');
+  }
+  // A real answer still counts.
+  answer = async () => false;
+  await tracker.track([{ model: 'm', version: '1' }]);
+  t.false(tracker.isReady('m', '1'));
   await tracker.track([]);
   t.false(tracker.isTracked('m', '1'));
 });

@@ -144,8 +144,12 @@ export class Batcher {
   private closed: Promise<void> | undefined;
   private markClosed: (() => void) | undefined;
   private readonly label: string;
-  /** Measured compute per row, milliseconds (a moving average over batches); undefined before the first batch. */
-  private computeMsPerRow: number | undefined;
+  /**
+   * Measured compute, milliseconds, per row and per batch (moving averages over batches); undefined before the
+   * first batch. Per row alone would overrate a small model's rows from its 1-row batches (a run's fixed cost
+   * divided by one row), so a split also needs its batches to take that long.
+   */
+  private computeMs: { perRow: number; perBatch: number } | undefined;
 
   constructor(private readonly options: BatcherOptions) {
     this.label = `model '${options.signature.model}' version '${options.signature.version}'`;
@@ -189,8 +193,9 @@ export class Batcher {
   private splitParts(request: BatchRequest): number {
     const minMs = this.options.splitMinComputeMs ?? 0;
     const workers = this.options.runner.concurrency;
-    if (minMs <= 0 || workers < 2 || request.rows < 2 || !this.options.signature.batchable || this.computeMsPerRow === undefined) return 1;
-    return Math.min(workers, request.rows, Math.floor((request.rows * this.computeMsPerRow) / minMs));
+    const measured = this.computeMs;
+    if (minMs <= 0 || workers < 2 || request.rows < 2 || !this.options.signature.batchable || !measured || measured.perBatch < 2 * minMs) return 1;
+    return Math.min(workers, request.rows, Math.floor((request.rows * measured.perRow) / minMs));
   }
 
   private enqueue(request: BatchRequest): Promise<HostTensor[]> {
@@ -380,8 +385,11 @@ export class Batcher {
       .then(
         (result) => {
           observer?.batchRun?.({ rows, requests: items.length, computeSeconds: result.computeSeconds });
-          const msPerRow = (result.computeSeconds * 1000) / rows;
-          this.computeMsPerRow = this.computeMsPerRow === undefined ? msPerRow : 0.8 * this.computeMsPerRow + 0.2 * msPerRow;
+          const batchMs = result.computeSeconds * 1000;
+          const last = this.computeMs;
+          this.computeMs = last
+            ? { perRow: 0.8 * last.perRow + (0.2 * batchMs) / rows, perBatch: 0.8 * last.perBatch + 0.2 * batchMs }
+            : { perRow: batchMs / rows, perBatch: batchMs };
           this.distribute(items, rowCounts, rows, result.outputs);
         },
         (error: unknown) => {

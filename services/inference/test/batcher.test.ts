@@ -545,19 +545,21 @@ test('a compute-heavy request is cut into row ranges that run on the free worker
 
 test('cheap rows, one worker, one row or SPLIT_MIN_COMPUTE_MS 0: a request is never split', async (t) => {
   const rows = Array.from({ length: 8 }, (_, i) => [i, i]);
-  const cases: Array<{ workers: number; computeSeconds: number; splitMinComputeMs: number; values: number[][] }> = [
+  const cases: Array<{ workers: number; computeSeconds: number; splitMinComputeMs: number; first: number[][]; then: number[][] }> = [
     // 8 rows at 0.1 ms a row: under twice 2 ms.
-    { workers: 2, computeSeconds: 0.0008, splitMinComputeMs: 2, values: rows },
-    { workers: 1, computeSeconds: 1, splitMinComputeMs: 2, values: rows },
-    { workers: 2, computeSeconds: 1, splitMinComputeMs: 2, values: [[1, 1]] },
-    { workers: 2, computeSeconds: 1, splitMinComputeMs: 0, values: rows },
+    { workers: 2, computeSeconds: 0.0008, splitMinComputeMs: 2, first: rows, then: rows },
+    // A small model's 1-row batch (1 ms, its fixed cost): 8 rows would seem 8 ms by the row, but no batch takes 4 ms.
+    { workers: 2, computeSeconds: 0.001, splitMinComputeMs: 2, first: [[1, 1]], then: rows },
+    { workers: 1, computeSeconds: 1, splitMinComputeMs: 2, first: rows, then: rows },
+    { workers: 2, computeSeconds: 1, splitMinComputeMs: 2, first: rows, then: [[1, 1]] },
+    { workers: 2, computeSeconds: 1, splitMinComputeMs: 0, first: rows, then: rows },
   ];
-  for (const { workers, computeSeconds, splitMinComputeMs, values } of cases) {
+  for (const { workers, computeSeconds, splitMinComputeMs, first, then } of cases) {
     const runner = new FakeRunner(workers);
     runner.computeSeconds = computeSeconds;
     const b = batcher(runner, { splitMinComputeMs });
-    await b.submit(request(values));
-    await b.submit(request(values));
-    t.deepEqual(rowsOf(runner), [values.length, values.length], JSON.stringify({ workers, computeSeconds, splitMinComputeMs }));
+    await b.submit(request(first));
+    await b.submit(request(then));
+    t.deepEqual(rowsOf(runner), [first.length, then.length], JSON.stringify({ workers, computeSeconds, splitMinComputeMs, rows: then.length }));
   }
 });

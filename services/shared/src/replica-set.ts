@@ -23,6 +23,7 @@
 import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
+import { hasStatus } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** A generated client's methods, looked up by name. */
@@ -158,18 +159,28 @@ export class ReplicaSet {
   }
 
   /**
-   * Asks every replica `question` (e.g. "is this version loaded?"): true when any says yes. Replicas that say no
-   * (or fail) are marked not ready for `key`, so calls skip them until they have it.
+   * Asks every replica `question` (e.g. "is this version loaded?"): true when any says yes, false when none does
+   * and some said no, undefined when none answered at all. A no is `false` or a refusal that speaks about `key`
+   * (NOT_FOUND, FAILED_PRECONDITION); such replicas are marked not ready for `key`, so calls skip them until they
+   * have it. Any other failure (a deadline, an unreachable replica) is no answer: it says nothing about the
+   * version, and a loaded version must not be dropped because its probe was slow on a busy machine.
    */
-  async askAll(key: string, question: (client: grpc.Client) => Promise<boolean>): Promise<boolean> {
+  async askAll(key: string, question: (client: grpc.Client) => Promise<boolean>): Promise<boolean | undefined> {
     const replicas = [...this.replicas.values()];
-    const answers = await Promise.all(replicas.map((replica) => question(replica.client).catch(() => false)));
+    const answers = await Promise.all(
+      replicas.map((replica) =>
+        question(replica.client).catch((error: unknown) =>
+          hasStatus(error, grpc.status.NOT_FOUND) || hasStatus(error, grpc.status.FAILED_PRECONDITION) ? false : undefined,
+        ),
+      ),
+    );
     answers.forEach((yes, index) => {
       const replica = replicas[index]!;
-      if (yes) replica.notReady.delete(key);
-      else replica.notReady.set(key, Date.now() + NOT_READY_MS);
+      if (yes === true) replica.notReady.delete(key);
+      else if (yes === false) replica.notReady.set(key, Date.now() + NOT_READY_MS);
     });
-    return answers.some(Boolean);
+    if (answers.some((yes) => yes === true)) return true;
+    return answers.some((yes) => yes === false) ? false : undefined;
   }
 
   close(): void {
