@@ -24,7 +24,7 @@ export interface Workload {
 interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { fieldRef?: { fieldPath: string } };
+  valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string; optional?: boolean } };
 }
 interface Container {
   name: string;
@@ -128,6 +128,13 @@ export function readWorkloads(options: {
           'status.podIP': '127.0.0.1',
         };
         for (const variable of [...(container.env ?? []), ...(source.patched ? defaults.env : [])]) {
+          const secret = variable.valueFrom?.secretKeyRef;
+          if (secret) {
+            // No Secret exists here (the repo holds none): an optional one is left unset, as Kubernetes does when the
+            // Secret is missing; a required one is a workload these tests cannot run.
+            if (secret.optional) continue;
+            throw new Error(`${file}: env ${variable.name} needs key ${secret.key} of Secret ${secret.name}, which these tests do not have`);
+          }
           const value = variable.valueFrom?.fieldRef ? fields[variable.valueFrom.fieldRef.fieldPath] : variable.value;
           if (value === undefined) throw new Error(`${file}: env ${variable.name} has neither a value nor a known fieldRef`);
           env[variable.name] = expand(value, env);
