@@ -40,7 +40,10 @@ export interface DatatypeInfo {
   field: ContentsField | null;
   /** The typed array onnxruntime-node uses for it; null for BYTES (JS strings). */
   array: NumericArrayConstructor | null;
-  /** Value range for integer types narrower than their contents field (checked on typed input). */
+  /**
+   * Value range of an integer type, as JS numbers (the 64-bit ones cut to ±2^53, as their typed contents are
+   * read): checked on typed input where it is narrower than its contents field, and what widensExactly compares.
+   */
   range?: readonly [number, number];
 }
 
@@ -48,12 +51,12 @@ export const DATATYPES: Readonly<Record<Datatype, DatatypeInfo>> = {
   BOOL: { ort: 'bool', elementBytes: 1, field: 'bool_contents', array: Uint8Array },
   UINT8: { ort: 'uint8', elementBytes: 1, field: 'uint_contents', array: Uint8Array, range: [0, 0xff] },
   UINT16: { ort: 'uint16', elementBytes: 2, field: 'uint_contents', array: Uint16Array, range: [0, 0xffff] },
-  UINT32: { ort: 'uint32', elementBytes: 4, field: 'uint_contents', array: Uint32Array },
-  UINT64: { ort: 'uint64', elementBytes: 8, field: 'uint64_contents', array: BigUint64Array },
+  UINT32: { ort: 'uint32', elementBytes: 4, field: 'uint_contents', array: Uint32Array, range: [0, 0xffffffff] },
+  UINT64: { ort: 'uint64', elementBytes: 8, field: 'uint64_contents', array: BigUint64Array, range: [0, Number.MAX_SAFE_INTEGER] },
   INT8: { ort: 'int8', elementBytes: 1, field: 'int_contents', array: Int8Array, range: [-0x80, 0x7f] },
   INT16: { ort: 'int16', elementBytes: 2, field: 'int_contents', array: Int16Array, range: [-0x8000, 0x7fff] },
-  INT32: { ort: 'int32', elementBytes: 4, field: 'int_contents', array: Int32Array },
-  INT64: { ort: 'int64', elementBytes: 8, field: 'int64_contents', array: BigInt64Array },
+  INT32: { ort: 'int32', elementBytes: 4, field: 'int_contents', array: Int32Array, range: [-0x80000000, 0x7fffffff] },
+  INT64: { ort: 'int64', elementBytes: 8, field: 'int64_contents', array: BigInt64Array, range: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] },
   FP16: { ort: 'float16', elementBytes: 2, field: null, array: Uint16Array },
   FP32: { ort: 'float32', elementBytes: 4, field: 'fp32_contents', array: Float32Array },
   FP64: { ort: 'float64', elementBytes: 8, field: 'fp64_contents', array: Float64Array },
@@ -158,18 +161,6 @@ export function bytesOf(array: ArrayBufferView): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
 
-/** Value ranges of the integer datatypes, as JS numbers (exact for every bound up to 2^53; the 64-bit ones are never a source below). */
-const INTEGER_RANGES: Partial<Record<Datatype, readonly [number, number]>> = {
-  UINT8: [0, 0xff],
-  UINT16: [0, 0xffff],
-  UINT32: [0, 0xffffffff],
-  UINT64: [0, Number.MAX_SAFE_INTEGER],
-  INT8: [-0x80, 0x7f],
-  INT16: [-0x8000, 0x7fff],
-  INT32: [-0x80000000, 0x7fffffff],
-  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-};
-
 /**
  * Whether every value of integer datatype `from` is a value of integer datatype `to` (a lossless widening),
  * e.g. UINT16 → INT64 but not INT8 → UINT16. 64-bit sources never widen (there is nothing wider); the
@@ -177,8 +168,8 @@ const INTEGER_RANGES: Partial<Record<Datatype, readonly [number, number]>> = {
  */
 export function widensExactly(from: Datatype, to: Datatype): boolean {
   if (from === to || from === 'INT64' || from === 'UINT64') return false;
-  const source = INTEGER_RANGES[from];
-  const target = INTEGER_RANGES[to];
+  const source = DATATYPES[from].range;
+  const target = DATATYPES[to].range;
   return source !== undefined && target !== undefined && source[0] >= target[0] && source[1] <= target[1];
 }
 

@@ -32,6 +32,12 @@ import { createClient } from '@maas/shared';
 import { download, nestedFakePackage } from './registry-helpers.js';
 
 const codeOf = (error: unknown) => (error as grpc.ServiceError).code;
+
+/** ListAuditEvents as a promise. */
+const listAudit = (client: ModelRegistryClient, request: { model?: string; limit?: number } = {}) =>
+  new Promise<ListAuditEventsResponse__Output>((resolve, reject) =>
+    client.ListAuditEvents(request, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))),
+  );
 const detailsOf = (error: unknown) => (error as grpc.ServiceError).details;
 
 async function registerFake(client: ModelRegistryClient, options: { name: string; version: string; modelBytes?: number }): Promise<ModelVersion__Output> {
@@ -413,10 +419,6 @@ test('audit log: every write with who, what, when and the revisions, newest firs
   const first = await startTestRegistry({ dataDir });
   const name = uniqueModelName();
   const calls = registryCalls(first.client);
-  const listAudit = (client: ModelRegistryClient, request: { model?: string; limit?: number } = {}) =>
-    new Promise<ListAuditEventsResponse__Output>((resolve, reject) =>
-      client.ListAuditEvents(request, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))),
-    );
 
   await registerFake(first.client, { name, version: '1' });
   await registerFake(first.client, { name, version: '2' });
@@ -457,10 +459,6 @@ test('audit log: alias changes are audited; a storage check only when it repairs
   t.teardown(registry.stop);
   const name = uniqueModelName();
   const calls = registryCalls(registry.client);
-  const listAudit = () =>
-    new Promise<ListAuditEventsResponse__Output>((resolve, reject) =>
-      registry.client.ListAuditEvents({}, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))),
-    );
   const checkStorage = (repair: boolean) =>
     new Promise<CheckStorageResponse__Output>((resolve, reject) =>
       registry.client.CheckStorage({ repair }, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))),
@@ -470,7 +468,7 @@ test('audit log: alias changes are audited; a storage check only when it repairs
   const alias = await calls.setAlias({ model: name, alias: 'production', version: '1' });
   await checkStorage(false);
   await checkStorage(true);
-  const { events } = await listAudit();
+  const { events } = await listAudit(registry.client);
   t.deepEqual(
     events.map((event) => [event.action, event.model]),
     [
@@ -491,10 +489,7 @@ test('audit log: the row is written in the write’s own transaction — a row t
   t.teardown(registry.stop);
   const name = uniqueModelName();
   const calls = registryCalls(registry.client);
-  const listAudit = () =>
-    new Promise<ListAuditEventsResponse__Output>((resolve, reject) =>
-      registry.client.ListAuditEvents({ model: name }, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!))),
-    );
+  const modelAudit = () => listAudit(registry.client, { model: name });
   await registerFake(registry.client, { name, version: '1' });
   await registerFake(registry.client, { name, version: '2' });
   const rollout = await calls.setRollout({ model: name, stable_version: '1' });
@@ -503,10 +498,10 @@ test('audit log: the row is written in the write’s own transaction — a row t
   t.teardown(() => db.close());
   db.pragma('busy_timeout = 5000');
   const blobs = () => filesUnder(path.join(registry.dataDir, 'blobs'));
-  const before = { model: await calls.getModel(name), audit: (await listAudit()).events, revision: registry.registry.revision(), blobs: await blobs() };
+  const before = { model: await calls.getModel(name), audit: (await modelAudit()).events, revision: registry.registry.revision(), blobs: await blobs() };
   const unchanged = async (what: string) => {
     t.deepEqual(await calls.getModel(name), before.model, `${what}: the model as it was`);
-    t.deepEqual((await listAudit()).events, before.audit, `${what}: no audit row`);
+    t.deepEqual((await modelAudit()).events, before.audit, `${what}: no audit row`);
     t.is(registry.registry.revision(), before.revision, `${what}: the revision as it was`);
     // No blob of a refused version left behind (the committer removes what its failed commit stored).
     t.deepEqual((await blobs()).sort(), [...before.blobs].sort(), `${what}: the blobs as they were`);
@@ -530,7 +525,7 @@ test('audit log: the row is written in the write’s own transaction — a row t
   // 3. Both succeed together: the row names the write's revision, from the one before it.
   const moved = await calls.setRollout({ model: name, stable_version: '1', canary_version: '2', canary_weight: 10 });
   t.is(moved.revision, rollout.revision + 1);
-  const [row] = (await listAudit()).events;
+  const [row] = (await modelAudit()).events;
   t.like(row, { action: 'SetRollout', model: name, actor: 'spiffe://maas/admin', from_revision: rollout.revision, to_revision: moved.revision });
-  t.is((await listAudit()).events.length, before.audit.length + 1);
+  t.is((await modelAudit()).events.length, before.audit.length + 1);
 });

@@ -213,10 +213,10 @@ function writeFill(writer: TensorWriter, start: number, end: number, value: numb
  * views are valid) and returns a writer per tensor. The tensors' raw_contents are views into it, so the
  * batch costs one allocation however many inputs the model has.
  */
-function allocateTensors(inputs: readonly InputPlan[], elements: number, scratch?: () => ArrayBuffer): TensorWriter[] {
+function allocateTensors(inputs: readonly InputPlan[], elements: number, inScratch = false): TensorWriter[] {
   const sizes = inputs.map((input) => elements * (input.datatype === 'INT64' ? 8 : 4));
   const { offsets, total } = packedLayout(sizes);
-  const memory = scratch ? zeroedScratch(scratch(), total) : new ArrayBuffer(total);
+  const memory = inScratch ? zeroedScratch(total) : new ArrayBuffer(total);
   return inputs.map((plan, index) => {
     const stride = plan.datatype === 'INT64' ? 2 : 1;
     const offset = offsets[index]!;
@@ -248,13 +248,14 @@ function packedLayout(sizes: readonly number[]): { offsets: number[]; total: num
  */
 let scratchMemory = new ArrayBuffer(0);
 
-function zeroedScratch(memory: ArrayBuffer, bytes: number): ArrayBuffer {
-  if (memory.byteLength < bytes) {
-    scratchMemory = new ArrayBuffer(Math.max(bytes, 2 * memory.byteLength));
+/** The scratch buffer, at least `bytes` long, its first `bytes` zeroed. */
+function zeroedScratch(bytes: number): ArrayBuffer {
+  if (scratchMemory.byteLength < bytes) {
+    scratchMemory = new ArrayBuffer(Math.max(bytes, 2 * scratchMemory.byteLength));
     return scratchMemory;
   }
-  new Uint8Array(memory, 0, bytes).fill(0);
-  return memory;
+  new Uint8Array(scratchMemory, 0, bytes).fill(0);
+  return scratchMemory;
 }
 
 /** The integer datatypes a narrow tensor may travel in, narrowest first (see EncodeRequest.narrow_integers). */
@@ -300,7 +301,7 @@ export function encodeBatch(options: EncodeOptions): EncodedBatch {
   let writers: TensorWriter[];
   let counts: Pick<EncodedBatch, 'tokenCounts' | 'truncated'>;
   try {
-    ({ writers, ...counts } = writeRows(options, int32Inputs, () => scratchMemory));
+    ({ writers, ...counts } = writeRows(options, int32Inputs, true));
   } catch (error) {
     // An id beyond INT32 (no tokenizer we load makes one): the manifest's datatypes can still say it, or refuse it.
     if (error instanceof IdRangeError) return encodeRows(options, layout.inputs);
@@ -332,12 +333,13 @@ function encodeRows(options: EncodeOptions, inputs: readonly InputPlan[]): Encod
 function writeRows(
   options: EncodeOptions,
   inputs: readonly InputPlan[],
-  scratch?: () => ArrayBuffer,
+  /** Write into the per-thread scratch buffer (valid until the next batch) instead of a new one. */
+  inScratch = false,
 ): { writers: TensorWriter[]; tokenCounts: number[]; truncated: boolean[] } {
   const { tokenizer, layout, texts } = options;
   const rows = texts.length;
   const width = layout.maxLength;
-  const writers = allocateTensors(inputs, rows * width, scratch);
+  const writers = allocateTensors(inputs, rows * width, inScratch);
   const idWriters = writers.filter((writer) => writer.plan.role === 'input_ids');
   const maskWriters = writers.filter((writer) => writer.plan.role === 'attention_mask');
   const prefix = tokenizer.prefixIds;
